@@ -1,0 +1,165 @@
+//! Crash-safe file replacement: the one way regcred writes a file that matters.
+//!
+//! A write goes to a temp file in the target's own directory, is flushed to disk, given the
+//! old file's mode and owner, renamed over the target, and the directory is flushed too. A
+//! crash at any moment leaves either the old or the new file, never a mix. Symlinks are
+//! followed (the link's target is replaced, the link stays). Writers that go through
+//! [`lock_dir`] are serialized, so a read-merge-write cycle is not interleaved with another.
+
+use std::fs::{self, File};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+/// Mode for files regcred creates and for files it tightens.
+pub const PRIVATE_FILE_MODE: u32 = 0o600;
+/// Mode for directories regcred creates.
+pub const PRIVATE_DIR_MODE: u32 = 0o700;
+/// Most symlink hops followed before giving up (as the kernel's `ELOOP` limit).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// What a write changed besides the content, for the user to be told.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteNotes {
+    /// The old mode, when it let group or others read the file and was tightened to 0600.
+    pub tightened_from: Option<u32>,
+    /// Whether the file did not exist before.
+    pub created: bool,
+}
+
+/// Follows a chain of symlinks to the path that really gets written (which may not exist yet).
+pub fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_SYMLINK_HOPS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Reads a file, or `None` when it does not exist.
+pub fn read_if_exists(path: &Path, limit: usize) -> io::Result<Option<Vec<u8>>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let mut bytes = Vec::new();
+    // Read one byte past the limit so an oversized file is detected without reading it all.
+    io::Read::read_to_end(&mut io::Read::take(file, limit as u64 + 1), &mut bytes)?;
+    Ok(Some(bytes))
+}
+
+/// Creates `dir` and its missing parents with mode 0700.
+pub fn create_private_dirs(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, PRIVATE_DIR_MODE);
+    builder.create(dir)
+}
+
+/// An exclusive advisory lock on the directory that holds `target`, released on drop.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+}
+
+/// Takes the writers' lock for `target` (already symlink-resolved), creating its directory.
+pub fn lock_dir(target: &Path) -> io::Result<DirLock> {
+    let dir = parent_dir(target);
+    create_private_dirs(dir)?;
+    #[cfg(unix)]
+    let file = File::open(dir)?;
+    #[cfg(not(unix))]
+    let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".regcred.lock"))?;
+    file.lock()?;
+    Ok(DirLock { _file: file })
+}
+
+/// Replaces `target` (already symlink-resolved) with `bytes`, atomically and durably.
+pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<WriteNotes> {
+    let dir = parent_dir(target);
+    create_private_dirs(dir)?;
+    let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let prefix = temp_prefix(file_name);
+    remove_stale_temps(dir, &prefix);
+    let old_meta = match fs::metadata(target) {
+        Ok(meta) => Some(meta),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error),
+    };
+    let mut temp = tempfile::Builder::new().prefix(&prefix).suffix(".tmp").tempfile_in(dir)?;
+    temp.write_all(bytes)?;
+    let notes = copy_metadata(temp.as_file(), old_meta.as_ref())?;
+    temp.as_file().sync_all()?;
+    temp.persist(target).map_err(|e| e.error)?;
+    sync_dir(dir)?;
+    Ok(notes)
+}
+
+/// The prefix of temp files for `file_name`; leftovers from a crash are recognised by it.
+pub fn temp_prefix(file_name: &str) -> String {
+    format!(".{file_name}.regcred-")
+}
+
+fn parent_dir(target: &Path) -> &Path {
+    match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Removes temp files a killed writer left. Callers hold the directory lock.
+fn remove_stale_temps(dir: &Path, prefix: &str) {
+    let Ok(listing) = fs::read_dir(dir) else { return };
+    for item in listing.flatten() {
+        let name = item.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(prefix) && name.ends_with(".tmp") {
+            let _ = fs::remove_file(item.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn copy_metadata(temp: &File, old: Option<&fs::Metadata>) -> io::Result<WriteNotes> {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, fchown};
+    let Some(old) = old else {
+        temp.set_permissions(fs::Permissions::from_mode(PRIVATE_FILE_MODE))?;
+        return Ok(WriteNotes { tightened_from: None, created: true });
+    };
+    let old_mode = old.mode() & 0o7777;
+    let readable_by_others = old_mode & 0o077 != 0;
+    let mode = if readable_by_others { PRIVATE_FILE_MODE } else { old_mode };
+    let temp_meta = temp.metadata()?;
+    if temp_meta.uid() != old.uid() || temp_meta.gid() != old.gid() {
+        fchown(temp, Some(old.uid()), Some(old.gid()))?;
+    }
+    temp.set_permissions(fs::Permissions::from_mode(mode))?;
+    Ok(WriteNotes { tightened_from: readable_by_others.then_some(old_mode), created: false })
+}
+
+#[cfg(not(unix))]
+fn copy_metadata(_temp: &File, old: Option<&fs::Metadata>) -> io::Result<WriteNotes> {
+    Ok(WriteNotes { tightened_from: None, created: old.is_none() })
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,435 @@
+//! [`AuthFile`]: one credential file as loaded, edited in memory, and saved without loss.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use super::entry::{Entry, EntryProblem, encode_auth};
+use super::json_format::{JsonShapeError, MAX_FILE_BYTES, check_text, kind_name, parse_object, to_go_indented};
+use super::merge::{ConflictPolicy, merge};
+use super::server_key::{ServerKey, ServerKeyError};
+use super::{AuthFileError, legacy};
+use crate::atomic_file::{self, WriteNotes};
+use crate::secret::Secret;
+
+/// Which of the three formats a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// Docker's `config.json`: `auths`, `credsStore`, `credHelpers` and much else.
+    DockerConfig,
+    /// The legacy `~/.dockercfg`: a map of server to entry, or the two-line form.
+    LegacyDockercfg,
+    /// Podman/containers `auth.json`: `auths` (keys may be namespace-scoped) and `credHelpers`.
+    ContainersAuth,
+}
+
+impl FileKind {
+    /// The top-level keys whose members are entries to merge one by one.
+    fn entry_maps(self) -> &'static [&'static str] {
+        match self {
+            Self::LegacyDockercfg => &[],
+            Self::DockerConfig | Self::ContainersAuth => &["auths", "credHelpers"],
+        }
+    }
+
+    /// How this kind spells a registry key.
+    fn key_for(self, server: &ServerKey) -> String {
+        match self {
+            Self::DockerConfig | Self::LegacyDockercfg => server.docker_key(),
+            Self::ContainersAuth => server.podman_key(),
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::DockerConfig => "Docker config.json",
+            Self::LegacyDockercfg => "legacy .dockercfg",
+            Self::ContainersAuth => "containers auth.json",
+        })
+    }
+}
+
+/// What a save did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaveReport {
+    /// Whether bytes were written (false when there was nothing to change).
+    pub written: bool,
+    /// Whether another program had changed the file and its changes were merged in.
+    pub merged_from_disk: bool,
+    /// Conflicting units settled by the policy (empty unless the policy was not `Refuse`).
+    pub settled_conflicts: Vec<String>,
+    /// Where the previous content was backed up, on the first overwrite.
+    pub backup: Option<PathBuf>,
+    /// Mode changes and creation.
+    pub notes: WriteNotes,
+}
+
+/// The file as it was on disk when loaded or last saved.
+#[derive(Debug, Clone)]
+struct Snapshot {
+    bytes: Option<Vec<u8>>,
+    hash: Option<[u8; 32]>,
+    document: Map<String, Value>,
+}
+
+/// One credential file: its path, its format, what was loaded, and the edits made since.
+#[derive(Debug, Clone)]
+pub struct AuthFile {
+    path: PathBuf,
+    kind: FileKind,
+    snapshot: Snapshot,
+    document: Map<String, Value>,
+    backup_written: bool,
+}
+
+impl AuthFile {
+    /// Loads `path` as `kind`. A missing file loads as empty (it is created on save).
+    pub fn load(path: impl Into<PathBuf>, kind: FileKind) -> Result<Self, AuthFileError> {
+        let path = path.into();
+        let bytes = read_file(&path, kind)?;
+        let document = match &bytes {
+            Some(bytes) => parse_document(kind, bytes).map_err(|reason| AuthFileError::Malformed {
+                kind,
+                reason,
+                path: path.clone(),
+            })?,
+            None => Map::new(),
+        };
+        let snapshot = Snapshot { hash: bytes.as_deref().map(hash), bytes, document: document.clone() };
+        Ok(Self { path, kind, snapshot, document, backup_written: false })
+    }
+
+    /// Parses bytes as `kind` without a file behind them (for previews and tests).
+    pub fn from_bytes(kind: FileKind, bytes: &[u8]) -> Result<Self, JsonShapeError> {
+        let document = parse_document(kind, bytes)?;
+        let snapshot = Snapshot { bytes: Some(bytes.to_vec()), hash: Some(hash(bytes)), document: document.clone() };
+        Ok(Self { path: PathBuf::new(), kind, snapshot, document, backup_written: false })
+    }
+
+    /// The path as given (a symlink is followed only when reading and writing).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's format.
+    pub fn kind(&self) -> FileKind {
+        self.kind
+    }
+
+    /// Whether the file existed when loaded or last saved.
+    pub fn exists(&self) -> bool {
+        self.snapshot.bytes.is_some()
+    }
+
+    /// Whether there are edits not yet saved.
+    pub fn is_dirty(&self) -> bool {
+        self.document != self.snapshot.document
+    }
+
+    /// The whole document as edited (all keys, known or not).
+    pub fn document(&self) -> &Map<String, Value> {
+        &self.document
+    }
+
+    /// The bytes a save would write: the loaded bytes when nothing changed, else the document
+    /// in Docker's format.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match &self.snapshot.bytes {
+            Some(bytes) if !self.is_dirty() => bytes.clone(),
+            original => serialize(&self.document, original.as_deref()),
+        }
+    }
+
+    /// All entries in file order, decoded, with their problems (duplicates included).
+    pub fn entries(&self) -> Vec<Entry> {
+        let mut entries: Vec<Entry> =
+            self.entry_map().map(|map| map.iter().map(|(k, v)| Entry::from_json(k, v)).collect()).unwrap_or_default();
+        let servers: Vec<Option<ServerKey>> = entries.iter().map(|e| e.server.clone()).collect();
+        for (index, entry) in entries.iter_mut().enumerate() {
+            let Some(server) = &servers[index] else { continue };
+            let first_other = servers.iter().enumerate().find(|(other_index, other)| {
+                *other_index != index && other.as_ref().is_some_and(|o| o.same_target(server))
+            });
+            if let Some((other_index, _)) = first_other {
+                let other_key = self.entry_map().and_then(|m| m.keys().nth(other_index)).cloned().unwrap_or_default();
+                entry.problems.push(EntryProblem::Duplicate(other_key));
+            }
+        }
+        entries
+    }
+
+    /// The entry stored under exactly `key`.
+    pub fn entry(&self, key: &str) -> Option<Entry> {
+        let value = self.entry_map()?.get(key)?;
+        let mut entry = Entry::from_json(key, value);
+        if let Some(duplicate) = self.entries().into_iter().find(|e| e.key == key) {
+            entry.problems = duplicate.problems;
+        }
+        Some(entry)
+    }
+
+    /// The key of the entry for the same registry and scope as `server`, under any spelling.
+    pub fn find_key(&self, server: &ServerKey) -> Option<String> {
+        self.entry_map()?.keys().find(|key| ServerKey::parse(key).is_ok_and(|k| k.same_target(server))).cloned()
+    }
+
+    /// `credsStore`: the helper every registry without a `credHelpers` entry uses.
+    pub fn creds_store(&self) -> Option<&str> {
+        self.document.get("credsStore").and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// `credHelpers`: registry → helper name, in file order.
+    pub fn cred_helpers(&self) -> Vec<(&str, &str)> {
+        let Some(Value::Object(helpers)) = self.document.get("credHelpers") else {
+            return Vec::new();
+        };
+        helpers.iter().filter_map(|(host, name)| Some((host.as_str(), name.as_str()?))).collect()
+    }
+
+    /// Adds an empty entry (`{}`) for `server`, spelled the way this format spells it, and
+    /// returns its key. Refuses when the registry already has an entry under any spelling.
+    pub fn add_entry(&mut self, server: &ServerKey) -> Result<String, AuthFileError> {
+        if let Some(existing) = self.find_key(server) {
+            return Err(AuthFileError::EntryExists { existing });
+        }
+        let key = self.kind.key_for(server);
+        self.entry_map_mut()?.insert(key.clone(), Value::Object(Map::new()));
+        Ok(key)
+    }
+
+    /// Stores `username`/`password` in the entry as Docker does (`auth` = base64 of
+    /// `user:password`), keeping every other field. Plain `username`/`password` fields, where
+    /// the entry already had them, are updated to match.
+    pub fn set_credentials(&mut self, key: &str, username: &str, password: &Secret) -> Result<(), AuthFileError> {
+        if username.is_empty() {
+            return Err(AuthFileError::InvalidUsername("it is empty"));
+        }
+        if username.contains(':') {
+            return Err(AuthFileError::InvalidUsername("it contains ':', which Docker cannot decode"));
+        }
+        let fields = self.entry_fields_mut(key)?;
+        fields.insert("auth".to_owned(), Value::String(encode_auth(username, password)));
+        if fields.contains_key("username") {
+            fields.insert("username".to_owned(), Value::String(username.to_owned()));
+        }
+        if fields.contains_key("password") {
+            fields.insert("password".to_owned(), Value::String(password.expose().to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Sets or (with `None` or "") removes the entry's `email`.
+    pub fn set_email(&mut self, key: &str, email: Option<&str>) -> Result<(), AuthFileError> {
+        let fields = self.entry_fields_mut(key)?;
+        match email.filter(|e| !e.is_empty()) {
+            Some(email) => fields.insert("email".to_owned(), Value::String(email.to_owned())),
+            None => fields.shift_remove("email"),
+        };
+        Ok(())
+    }
+
+    /// Removes every credential field from the entry, leaving a stub (`{}` plus any email and
+    /// unknown fields) for a credential helper to answer for.
+    pub fn clear_credentials(&mut self, key: &str) -> Result<(), AuthFileError> {
+        let fields = self.entry_fields_mut(key)?;
+        for field in ["auth", "username", "password", "identitytoken", "registrytoken"] {
+            fields.shift_remove(field);
+        }
+        Ok(())
+    }
+
+    /// Moves the entry under `key` to the key for `server`, keeping its content and position.
+    pub fn rename_entry(&mut self, key: &str, server: &ServerKey) -> Result<String, AuthFileError> {
+        let new_key = self.kind.key_for(server);
+        if let Some(existing) = self.find_key(server).filter(|existing| existing != key) {
+            return Err(AuthFileError::EntryExists { existing });
+        }
+        let map = self.entry_map_mut()?;
+        if !map.contains_key(key) {
+            return Err(AuthFileError::NoEntry { key: key.to_owned() });
+        }
+        let renamed = std::mem::take(map)
+            .into_iter()
+            .map(|(k, v)| if k == key { (new_key.clone(), v) } else { (k, v) })
+            .collect();
+        *map = renamed;
+        Ok(new_key)
+    }
+
+    /// Removes the entry under exactly `key`, keeping the order of the others.
+    pub fn remove_entry(&mut self, key: &str) -> Result<(), AuthFileError> {
+        match self.entry_map_mut()?.shift_remove(key) {
+            Some(_) => Ok(()),
+            None => Err(AuthFileError::NoEntry { key: key.to_owned() }),
+        }
+    }
+
+    /// Drops the edits and reads the file again.
+    pub fn reload(&mut self) -> Result<(), AuthFileError> {
+        let fresh = Self::load(self.path.clone(), self.kind)?;
+        self.snapshot = fresh.snapshot;
+        self.document = fresh.document;
+        Ok(())
+    }
+
+    /// Saves the edits atomically. If another program changed the file since it was loaded,
+    /// its changes are merged in entry by entry; entries both sides changed are settled by
+    /// `policy` (by default nothing is written and the conflict is reported).
+    pub fn save(&mut self, policy: ConflictPolicy) -> Result<SaveReport, AuthFileError> {
+        let write_error = |source| AuthFileError::Write { kind: self.kind, source, path: self.path.clone() };
+        let target = atomic_file::resolve_symlinks(&self.path).map_err(write_error)?;
+        let _lock = atomic_file::lock_dir(&target).map_err(write_error)?;
+        let on_disk = read_file(&target, self.kind)?;
+        let on_disk_hash = on_disk.as_deref().map(hash);
+        let mut report = SaveReport::default();
+        let document = if on_disk_hash == self.snapshot.hash {
+            if !self.is_dirty() {
+                return Ok(report);
+            }
+            self.document.clone()
+        } else {
+            let theirs = match &on_disk {
+                Some(bytes) => parse_document(self.kind, bytes).map_err(|reason| AuthFileError::Malformed {
+                    kind: self.kind,
+                    reason,
+                    path: self.path.clone(),
+                })?,
+                None => Map::new(),
+            };
+            let merged = merge(&self.snapshot.document, &self.document, &theirs, self.kind.entry_maps(), policy);
+            if !merged.conflicts.is_empty() && policy == ConflictPolicy::Refuse {
+                return Err(AuthFileError::Conflict {
+                    kind: self.kind,
+                    entries: merged.conflicts,
+                    path: self.path.clone(),
+                });
+            }
+            report.merged_from_disk = true;
+            report.settled_conflicts = merged.conflicts;
+            merged.document
+        };
+        let bytes = serialize(&document, self.snapshot.bytes.as_deref());
+        if on_disk.as_deref() != Some(bytes.as_slice()) {
+            if let Some(old) = on_disk.as_deref().filter(|_| !self.backup_written) {
+                let backup = backup_path(&target);
+                atomic_file::write_atomic(&backup, old).map_err(write_error)?;
+                self.backup_written = true;
+                report.backup = Some(backup);
+            }
+            report.notes = atomic_file::write_atomic(&target, &bytes).map_err(write_error)?;
+            report.written = true;
+        }
+        self.snapshot = Snapshot { hash: Some(hash(&bytes)), bytes: Some(bytes), document: document.clone() };
+        self.document = document;
+        Ok(report)
+    }
+
+    fn entry_map(&self) -> Option<&Map<String, Value>> {
+        match self.kind {
+            FileKind::LegacyDockercfg => Some(&self.document),
+            FileKind::DockerConfig | FileKind::ContainersAuth => self.document.get("auths")?.as_object(),
+        }
+    }
+
+    /// The map of entries, created when absent. Loading refuses files whose `auths` is not an
+    /// object, so a non-object here can only be replaced.
+    fn entry_map_mut(&mut self) -> Result<&mut Map<String, Value>, AuthFileError> {
+        let map = if self.kind == FileKind::LegacyDockercfg {
+            Some(&mut self.document)
+        } else {
+            let auths = self.document.entry("auths").or_insert_with(|| Value::Object(Map::new()));
+            if !auths.is_object() {
+                *auths = Value::Object(Map::new());
+            }
+            auths.as_object_mut()
+        };
+        map.ok_or_else(|| AuthFileError::NoEntry { key: "auths".to_owned() })
+    }
+
+    /// The fields of an entry; an entry that is not an object becomes `{}` (an explicit edit
+    /// of that entry replaces what could not be used anyway).
+    fn entry_fields_mut(&mut self, key: &str) -> Result<&mut Map<String, Value>, AuthFileError> {
+        let no_entry = || AuthFileError::NoEntry { key: key.to_owned() };
+        let value = self.entry_map_mut()?.get_mut(key).ok_or_else(no_entry)?;
+        if !value.is_object() {
+            *value = Value::Object(Map::new());
+        }
+        value.as_object_mut().ok_or_else(no_entry)
+    }
+}
+
+/// Parses a server key given by a user, for the editing API.
+pub fn parse_server(input: &str) -> Result<ServerKey, AuthFileError> {
+    ServerKey::parse(input)
+        .map_err(|source: ServerKeyError| AuthFileError::InvalidKey { key: input.to_owned(), source })
+}
+
+fn read_file(path: &Path, kind: FileKind) -> Result<Option<Vec<u8>>, AuthFileError> {
+    let read_error = |source| AuthFileError::Read { kind, source, path: path.to_path_buf() };
+    let target = atomic_file::resolve_symlinks(path).map_err(read_error)?;
+    let bytes = atomic_file::read_if_exists(&target, MAX_FILE_BYTES).map_err(read_error)?;
+    if let Some(bytes) = &bytes
+        && bytes.len() > MAX_FILE_BYTES
+    {
+        let size = std::fs::metadata(&target).map_or(bytes.len() as u64, |m| m.len());
+        let reason = JsonShapeError::TooLarge(usize::try_from(size).unwrap_or(usize::MAX));
+        return Err(AuthFileError::Malformed { kind, reason, path: path.to_path_buf() });
+    }
+    Ok(bytes)
+}
+
+/// Parses bytes of `kind`, checking the shape of the fields Docker and Podman rely on.
+fn parse_document(kind: FileKind, bytes: &[u8]) -> Result<Map<String, Value>, JsonShapeError> {
+    if kind == FileKind::LegacyDockercfg {
+        return match parse_object(bytes) {
+            Ok(map) => Ok(map),
+            Err(error @ JsonShapeError::Syntax(_)) => check_text(bytes).ok().and_then(legacy::parse_lines).ok_or(error),
+            Err(error) => Err(error),
+        };
+    }
+    let document = parse_object(bytes)?;
+    for (field, expected) in [("auths", "an object"), ("credHelpers", "an object"), ("credsStore", "a string")] {
+        let found = match document.get(field) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Object(_)) if expected == "an object" => continue,
+            Some(Value::String(_)) if expected == "a string" => continue,
+            Some(other) => kind_name(other),
+        };
+        return Err(JsonShapeError::Field { field, expected, found });
+    }
+    if let Some(Value::Object(helpers)) = document.get("credHelpers")
+        && let Some(bad) = helpers.values().find(|v| !v.is_string())
+    {
+        return Err(JsonShapeError::Field {
+            field: "credHelpers",
+            expected: "a map of strings",
+            found: kind_name(bad),
+        });
+    }
+    Ok(document)
+}
+
+/// Docker's format; a trailing newline the original had is kept.
+fn serialize(document: &Map<String, Value>, original: Option<&[u8]>) -> Vec<u8> {
+    let mut bytes = to_go_indented(document);
+    if original.is_some_and(|o| o.ends_with(b"\n")) {
+        bytes.push(b'\n');
+    }
+    bytes
+}
+
+fn hash(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Where the previous content goes before the first overwrite: `config.json.regcred-backup`.
+pub fn backup_path(target: &Path) -> PathBuf {
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
+    name.push(".regcred-backup");
+    target.with_file_name(name)
+}

@@ -1,0 +1,138 @@
+//! Entry-level three-way merge of credential documents.
+//!
+//! When another program wrote the file after regcred loaded it, regcred's edits are re-applied
+//! on top of the other program's version: each top-level key is one unit, except the maps of
+//! registries (`auths`, `credHelpers`), where each registry is one unit. A unit changed on both
+//! sides in different ways is a conflict.
+
+use serde_json::{Map, Value};
+
+/// How to settle a unit that both sides changed differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConflictPolicy {
+    /// Report the conflict and write nothing.
+    #[default]
+    Refuse,
+    /// Keep this side's version of the conflicting units (all other units still merge).
+    KeepOurs,
+    /// Keep the other program's version of the conflicting units.
+    KeepTheirs,
+}
+
+/// The result of a merge: the merged document and the units that conflicted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    /// The merged document (conflicts settled by the policy, theirs when refusing).
+    pub document: Map<String, Value>,
+    /// Names of the conflicting units, such as `auths › registry.example.com`.
+    pub conflicts: Vec<String>,
+}
+
+/// Merges `ours` and `theirs`, both descended from `base`. `nested` names the top-level keys
+/// whose members are merged one by one (an empty name means the top level holds the entries).
+pub fn merge(
+    base: &Map<String, Value>,
+    ours: &Map<String, Value>,
+    theirs: &Map<String, Value>,
+    nested: &[&str],
+    policy: ConflictPolicy,
+) -> Merged {
+    let mut conflicts = Vec::new();
+    let document = merge_map(base, ours, theirs, nested, "", policy, &mut conflicts);
+    Merged { document, conflicts }
+}
+
+fn merge_map(
+    base: &Map<String, Value>,
+    ours: &Map<String, Value>,
+    theirs: &Map<String, Value>,
+    nested: &[&str],
+    prefix: &str,
+    policy: ConflictPolicy,
+    conflicts: &mut Vec<String>,
+) -> Map<String, Value> {
+    let empty = Map::new();
+    let mut merged = Map::new();
+    let their_keys = theirs.keys();
+    let our_new_keys = ours.keys().filter(|k| !theirs.contains_key(*k));
+    for key in their_keys.chain(our_new_keys) {
+        let (b, o, t) = (base.get(key), ours.get(key), theirs.get(key));
+        if nested.contains(&key.as_str())
+            && let (Some(bm), Some(om), Some(tm)) = (as_map(b, &empty), as_map(o, &empty), as_map(t, &empty))
+        {
+            let inner_prefix = format!("{key} › ");
+            let inner = merge_map(bm, om, tm, &[], &inner_prefix, policy, conflicts);
+            if !inner.is_empty() || (o.is_some() && t.is_some()) {
+                merged.insert(key.clone(), Value::Object(inner));
+            }
+            continue;
+        }
+        let chosen = if o == t {
+            o
+        } else if o == b {
+            t
+        } else if t == b {
+            o
+        } else {
+            conflicts.push(format!("{prefix}{key}"));
+            if policy == ConflictPolicy::KeepOurs { o } else { t }
+        };
+        if let Some(value) = chosen {
+            merged.insert(key.clone(), value.clone());
+        }
+    }
+    merged
+}
+
+/// A member map, an absent one as empty, `None` when the value is not a map.
+fn as_map<'a>(value: Option<&'a Value>, empty: &'a Map<String, Value>) -> Option<&'a Map<String, Value>> {
+    match value {
+        None => Some(empty),
+        Some(Value::Object(map)) => Some(map),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use super::{ConflictPolicy, merge};
+
+    fn obj(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn edits_to_different_entries_both_survive() {
+        let base = obj(json!({"auths": {"a": {"auth": "1"}, "b": {"auth": "1"}, "gone": {}}, "x": 1}));
+        let ours = obj(json!({"auths": {"a": {"auth": "2"}, "b": {"auth": "1"}, "gone": {}, "new": {}}, "x": 1}));
+        let theirs = obj(json!({"auths": {"a": {"auth": "1"}, "b": {"auth": "3"}}, "x": 1, "proxies": {}}));
+        let merged = merge(&base, &ours, &theirs, &["auths"], ConflictPolicy::Refuse);
+        assert!(merged.conflicts.is_empty());
+        assert_eq!(
+            Value::Object(merged.document),
+            json!({"auths": {"a": {"auth": "2"}, "b": {"auth": "3"}, "new": {}}, "x": 1, "proxies": {}})
+        );
+    }
+
+    #[test]
+    fn same_entry_changed_on_both_sides_conflicts() {
+        let base = obj(json!({"auths": {"a": {"auth": "1"}}}));
+        let ours = obj(json!({"auths": {"a": {"auth": "2"}}}));
+        let theirs = obj(json!({"auths": {"a": {"auth": "3"}}}));
+        for (policy, expected) in
+            [(ConflictPolicy::Refuse, "3"), (ConflictPolicy::KeepTheirs, "3"), (ConflictPolicy::KeepOurs, "2")]
+        {
+            let merged = merge(&base, &ours, &theirs, &["auths"], policy);
+            assert_eq!(merged.conflicts, ["auths › a"]);
+            assert_eq!(merged.document["auths"]["a"]["auth"], expected);
+        }
+        let removed = obj(json!({"auths": {}}));
+        let merged = merge(&base, &removed, &theirs, &["auths"], ConflictPolicy::Refuse);
+        assert_eq!(merged.conflicts, ["auths › a"]);
+    }
+}

@@ -1,0 +1,130 @@
+//! Which credential files this user has: [`Env`] captures the environment that decides the
+//! paths, [`Sources`] finds and loads each file so they can be shown side by side.
+
+use std::path::{Path, PathBuf};
+
+use super::{AuthFile, AuthFileError, FileKind};
+
+/// The environment variables that decide where the files are, captured once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Env {
+    /// `$HOME` (or the platform's home directory).
+    pub home: Option<PathBuf>,
+    /// `$DOCKER_CONFIG`: the directory holding Docker's `config.json`.
+    pub docker_config: Option<PathBuf>,
+    /// `$REGISTRY_AUTH_FILE`: Podman/skopeo's auth file override.
+    pub registry_auth_file: Option<PathBuf>,
+    /// `$XDG_RUNTIME_DIR`.
+    pub xdg_runtime_dir: Option<PathBuf>,
+    /// `$XDG_CONFIG_HOME`.
+    pub xdg_config_home: Option<PathBuf>,
+}
+
+impl Env {
+    /// Reads the variables of the current process. Empty values count as unset.
+    pub fn from_process() -> Self {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        Self {
+            home: var("HOME").or_else(|| var("USERPROFILE")),
+            docker_config: var("DOCKER_CONFIG"),
+            registry_auth_file: var("REGISTRY_AUTH_FILE"),
+            xdg_runtime_dir: var("XDG_RUNTIME_DIR"),
+            xdg_config_home: var("XDG_CONFIG_HOME"),
+        }
+    }
+
+    /// Docker's `config.json`: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+    pub fn docker_config_path(&self) -> Option<PathBuf> {
+        match (&self.docker_config, &self.home) {
+            (Some(dir), _) => Some(dir.join("config.json")),
+            (None, Some(home)) => Some(home.join(".docker").join("config.json")),
+            (None, None) => None,
+        }
+    }
+
+    /// The legacy `~/.dockercfg`.
+    pub fn dockercfg_path(&self) -> Option<PathBuf> {
+        self.home.as_ref().map(|home| home.join(".dockercfg"))
+    }
+
+    /// Podman's `auth.json`: `$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`,
+    /// else `$XDG_CONFIG_HOME` (or `~/.config`)`/containers/auth.json`. Of the last two, the
+    /// first that exists; when neither does, the one Podman would create.
+    pub fn containers_auth_path(&self) -> Option<PathBuf> {
+        if let Some(file) = &self.registry_auth_file {
+            return Some(file.clone());
+        }
+        let runtime = self.xdg_runtime_dir.as_ref().map(|dir| dir.join("containers").join("auth.json"));
+        let config_dir = self.xdg_config_home.clone().or_else(|| self.home.as_ref().map(|h| h.join(".config")));
+        let config = config_dir.map(|dir| dir.join("containers").join("auth.json"));
+        let candidates: Vec<PathBuf> = runtime.into_iter().chain(config).collect();
+        candidates.iter().find(|path| path.exists()).or(candidates.first()).cloned()
+    }
+}
+
+/// What became of one file.
+#[derive(Debug)]
+pub enum SourceStatus {
+    /// The file does not exist (it would be created on save).
+    Missing,
+    /// Loaded.
+    Loaded(Box<AuthFile>),
+    /// It exists but could not be used; the error says why.
+    Failed(AuthFileError),
+}
+
+/// One credential file of the user's.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Its format.
+    pub kind: FileKind,
+    /// Its path.
+    pub path: PathBuf,
+    /// Loaded, missing, or failed.
+    pub status: SourceStatus,
+}
+
+impl SourceFile {
+    /// Loads the file at `path` as `kind`.
+    pub fn load(kind: FileKind, path: &Path) -> Self {
+        let status = match AuthFile::load(path, kind) {
+            Ok(file) if file.exists() => SourceStatus::Loaded(Box::new(file)),
+            Ok(_) => SourceStatus::Missing,
+            Err(error) => SourceStatus::Failed(error),
+        };
+        Self { kind, path: path.to_path_buf(), status }
+    }
+
+    /// The loaded file, if it loaded.
+    pub fn file(&self) -> Option<&AuthFile> {
+        match &self.status {
+            SourceStatus::Loaded(file) => Some(file),
+            SourceStatus::Missing | SourceStatus::Failed(_) => None,
+        }
+    }
+}
+
+/// The user's credential files: Docker's, the legacy one, Podman's, in that order.
+#[derive(Debug)]
+pub struct Sources {
+    /// One per format whose path could be determined.
+    pub files: Vec<SourceFile>,
+}
+
+impl Sources {
+    /// Finds and loads every file `env` points to. One broken file does not stop the others.
+    pub fn discover(env: &Env) -> Self {
+        let candidates = [
+            (FileKind::DockerConfig, env.docker_config_path()),
+            (FileKind::LegacyDockercfg, env.dockercfg_path()),
+            (FileKind::ContainersAuth, env.containers_auth_path()),
+        ];
+        let files = candidates.into_iter().filter_map(|(kind, path)| Some(SourceFile::load(kind, &path?))).collect();
+        Self { files }
+    }
+
+    /// The file of `kind`, if its path could be determined.
+    pub fn get(&self, kind: FileKind) -> Option<&SourceFile> {
+        self.files.iter().find(|f| f.kind == kind)
+    }
+}

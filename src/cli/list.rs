@@ -1,0 +1,126 @@
+//! `regcred sources` and `regcred list`.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use regcred::auth_files::{AuthFile, FileKind, SourceStatus, Sources};
+use regcred::resolve::{SecretHome, secret_home};
+
+use super::print_json;
+
+#[derive(Serialize)]
+struct FileRow<'a> {
+    kind: FileKind,
+    path: &'a std::path::Path,
+    status: &'static str,
+    error: Option<String>,
+    entries: usize,
+    problems: usize,
+    creds_store: Option<&'a str>,
+    cred_helpers: usize,
+}
+
+#[derive(Serialize)]
+struct EntryRow {
+    kind: FileKind,
+    file: std::path::PathBuf,
+    key: String,
+    registry: Option<String>,
+    username: Option<String>,
+    secret: SecretHome,
+    problems: Vec<String>,
+}
+
+fn file_row<'a>(kind: FileKind, path: &'a std::path::Path, status: &'a SourceStatus) -> FileRow<'a> {
+    let (status_word, error, file) = match status {
+        SourceStatus::Missing => ("missing", None, None),
+        SourceStatus::Loaded(file) => ("loaded", None, Some(file.as_ref())),
+        SourceStatus::Failed(error) => ("failed", Some(format!("{error:#}")), None),
+    };
+    let entries = file.map(AuthFile::entries).unwrap_or_default();
+    FileRow {
+        kind,
+        path,
+        status: status_word,
+        error,
+        entries: entries.len(),
+        problems: entries.iter().filter(|e| !e.problems.is_empty()).count(),
+        creds_store: file.and_then(AuthFile::creds_store),
+        cred_helpers: file.map_or(0, |f| f.cred_helpers().len()),
+    }
+}
+
+/// `regcred sources`: exit 1 when a file exists but cannot be used.
+pub fn sources(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
+    let rows: Vec<FileRow> = sources.files.iter().map(|s| file_row(s.kind, &s.path, &s.status)).collect();
+    let failed = rows.iter().any(|r| r.error.is_some());
+    if json {
+        print_json(&rows)?;
+    } else {
+        for row in &rows {
+            println!("{:<22} {}", row.kind.to_string(), row.path.display());
+            match (&row.error, row.status) {
+                (Some(error), _) => println!("    error: {error}"),
+                (None, "missing") => println!("    not present"),
+                _ => {
+                    println!("    {} entries, {} with problems", row.entries, row.problems);
+                    if let Some(store) = row.creds_store {
+                        println!("    credsStore: {store}");
+                    }
+                    if row.cred_helpers > 0 {
+                        println!("    credHelpers: {} registries", row.cred_helpers);
+                    }
+                }
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `regcred list`: one row per registry entry of every loaded file.
+pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
+    let mut rows = Vec::new();
+    for source in &sources.files {
+        if let SourceStatus::Failed(error) = &source.status {
+            eprintln!("warning: {error:#}");
+        }
+        let Some(file) = source.file() else { continue };
+        for entry in file.entries() {
+            rows.push(EntryRow {
+                kind: source.kind,
+                file: source.path.clone(),
+                secret: secret_home(file, &entry.key),
+                registry: entry.server.as_ref().map(regcred::auth_files::ServerKey::podman_key),
+                username: entry.username,
+                problems: entry.problems.iter().map(ToString::to_string).collect(),
+                key: entry.key,
+            });
+        }
+    }
+    if json {
+        print_json(&rows)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("No registry credentials found. Files looked at:");
+        for source in &sources.files {
+            println!("  {} {}", source.kind, source.path.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let key_width = rows.iter().map(|r| r.key.chars().count()).max().unwrap_or(8).clamp(8, 48);
+    let mut current_file = None;
+    for row in &rows {
+        if current_file != Some(&row.file) {
+            println!("{} — {}", row.kind, row.file.display());
+            current_file = Some(&row.file);
+        }
+        let user = row.username.as_deref().unwrap_or("-");
+        println!("  {:<key_width$}  {:<20}  {}", row.key, user, row.secret.label());
+        for problem in &row.problems {
+            println!("  {:<key_width$}  \u{26a0} {problem}", "");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,61 @@
+//! The command line: every action of the app, for scripts and CI. Each command is a thin call
+//! into the library; this module only parses arguments and prints.
+
+mod list;
+mod resolve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use regcred::auth_files::{Env, Sources};
+
+/// Container-registry credentials for Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "regcred", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; with none, the desktop window opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show which credential files exist, how many entries each has, and their problems.
+    Sources {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registries: user name, where the secret lives, problems.
+    List {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show which source answers for an image in each file, as Docker and Podman decide.
+    Resolve {
+        /// The image, e.g. `registry.example.com/team/app:1.0` or `nginx`.
+        image: String,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a parsed command.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let env = Env::from_process();
+    match command {
+        Command::Sources { json } => list::sources(&Sources::discover(&env), json),
+        Command::List { json } => list::list(&Sources::discover(&env), json),
+        Command::Resolve { image, json } => resolve::resolve(&Sources::discover(&env), &image, json),
+    }
+}
+
+/// Prints a value as pretty JSON on stdout.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,305 @@
+//! Which source answers for an image: the credential helper, the `credsStore`, or an `auths`
+//! entry — decided exactly as the Docker CLI (and, for `auth.json`, containers/image) decides,
+//! so regcred can say *where* a credential comes from, not only what it is.
+
+use serde::Serialize;
+
+use crate::auth_files::{AuthFile, FileKind, ServerKey, Sources};
+use crate::image_ref::ImageRef;
+
+/// How an `auths` key matched the image's registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyMatch {
+    /// The key is exactly the lookup key.
+    Exact,
+    /// Docker's fallback: the key's host (scheme and path stripped) is the registry.
+    Hostname,
+    /// Podman: a namespace-scoped key (`host/ns`) that covers the image.
+    Scope,
+    /// Podman: a key that normalizes to the registry (`https://index.docker.io/v1/` → `docker.io`).
+    Normalized,
+}
+
+/// Where the credential for a registry comes from within one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "source", rename_all = "kebab-case")]
+pub enum CredentialSource {
+    /// `credHelpers[key]` routes the registry to `docker-credential-<helper>`.
+    CredHelper {
+        /// The helper's name.
+        helper: String,
+        /// The `credHelpers` key that matched.
+        key: String,
+    },
+    /// `credsStore` routes every other registry to `docker-credential-<helper>`.
+    CredsStore {
+        /// The helper's name.
+        helper: String,
+    },
+    /// An `auths` entry holds it (possibly a stub whose secret is elsewhere or missing).
+    Auths {
+        /// The matching key.
+        key: String,
+        /// How it matched.
+        matched: KeyMatch,
+    },
+    /// No credential: the pull is anonymous.
+    Nothing,
+}
+
+/// The answer of one file for one image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolution {
+    /// The key the tool looks up (`https://index.docker.io/v1/`, `host:port`, `host/ns/repo` …).
+    pub lookup_key: String,
+    /// Who answers.
+    #[serde(flatten)]
+    pub source: CredentialSource,
+    /// An entry for the same registry under a spelling this tool does not match, if any: a
+    /// common reason a credential "is there" yet is not used.
+    pub ignored_spelling: Option<String>,
+}
+
+impl Resolution {
+    /// Whether some source answers (a helper, or an entry).
+    pub fn found(&self) -> bool {
+        self.source != CredentialSource::Nothing
+    }
+}
+
+/// Resolves `image` in one file with the rules of the tool that owns its format.
+pub fn resolve_in(file: &AuthFile, image: &ImageRef) -> Resolution {
+    match file.kind() {
+        FileKind::DockerConfig | FileKind::LegacyDockercfg => resolve_docker(file, image),
+        FileKind::ContainersAuth => resolve_podman(file, image),
+    }
+}
+
+/// Docker CLI: `credHelpers[key]` > `credsStore` > `auths[key]` > `auths` by hostname.
+fn resolve_docker(file: &AuthFile, image: &ImageRef) -> Resolution {
+    let lookup_key = image.docker_auth_key().to_owned();
+    let keys: Vec<String> = file.entries().into_iter().map(|e| e.key).collect();
+    let source = if let Some((key, helper)) = file.cred_helpers().into_iter().find(|(k, _)| *k == lookup_key) {
+        CredentialSource::CredHelper { helper: helper.to_owned(), key: key.to_owned() }
+    } else if let Some(helper) = file.creds_store() {
+        CredentialSource::CredsStore { helper: helper.to_owned() }
+    } else if keys.contains(&lookup_key) {
+        CredentialSource::Auths { key: lookup_key.clone(), matched: KeyMatch::Exact }
+    } else if let Some(key) = keys.iter().find(|k| docker_hostname(k) == lookup_key) {
+        CredentialSource::Auths { key: key.clone(), matched: KeyMatch::Hostname }
+    } else {
+        CredentialSource::Nothing
+    };
+    let ignored_spelling = ignored_spelling(&source, &keys, image);
+    Resolution { lookup_key, source, ignored_spelling }
+}
+
+/// containers/image: `credHelpers[registry]` > scoped `auths` keys, most specific first >
+/// keys that normalize to the registry.
+fn resolve_podman(file: &AuthFile, image: &ImageRef) -> Resolution {
+    let scopes = image.podman_scopes();
+    let lookup_key = scopes.first().cloned().unwrap_or_default();
+    let keys: Vec<String> = file.entries().into_iter().map(|e| e.key).collect();
+    let helper = file.cred_helpers().into_iter().find(|(k, _)| *k == image.domain());
+    let scope_hit = scopes.iter().find(|scope| keys.contains(scope));
+    let normalized = keys
+        .iter()
+        .find(|key| ServerKey::parse(key).is_ok_and(|k| k.scope().is_empty() && k.registry() == image.domain()));
+    let source = match (helper, scope_hit, normalized) {
+        (Some((key, helper)), _, _) => CredentialSource::CredHelper { helper: helper.to_owned(), key: key.to_owned() },
+        (None, Some(scope), _) => CredentialSource::Auths {
+            key: scope.clone(),
+            matched: if *scope == *image.domain() { KeyMatch::Exact } else { KeyMatch::Scope },
+        },
+        (None, None, Some(key)) => CredentialSource::Auths { key: key.clone(), matched: KeyMatch::Normalized },
+        (None, None, None) => CredentialSource::Nothing,
+    };
+    let ignored_spelling = ignored_spelling(&source, &keys, image);
+    Resolution { lookup_key, source, ignored_spelling }
+}
+
+/// Docker's `ConvertToHostname`: strip `http://`/`https://`, keep up to the first `/`.
+fn docker_hostname(key: &str) -> &str {
+    let stripped = key.strip_prefix("http://").or_else(|| key.strip_prefix("https://")).unwrap_or(key);
+    stripped.split('/').next().unwrap_or(stripped)
+}
+
+/// An unmatched key for the same registry, when nothing matched.
+fn ignored_spelling(source: &CredentialSource, keys: &[String], image: &ImageRef) -> Option<String> {
+    if *source != CredentialSource::Nothing {
+        return None;
+    }
+    keys.iter().find(|key| ServerKey::parse(key).is_ok_and(|k| k.registry() == image.domain())).cloned()
+}
+
+/// Where the secret of an entry lives, as the file's own tool would look for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "home", rename_all = "kebab-case")]
+pub enum SecretHome {
+    /// A credential helper answers (`credHelpers` for this registry, or `credsStore`).
+    Helper {
+        /// The helper's name (`docker-credential-<name>`).
+        helper: String,
+        /// Whether `credHelpers` (rather than `credsStore`) routes it.
+        per_registry: bool,
+        /// Whether the entry also holds a plaintext credential, which the tool then ignores.
+        plaintext_ignored: bool,
+    },
+    /// The credential is in the file itself, base64-encoded but not encrypted.
+    Plaintext,
+    /// A stub with no credential and no helper behind it.
+    Missing,
+}
+
+impl SecretHome {
+    /// Short words for lists: `helper ecr-login`, `plaintext ⚠`, `missing`.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Helper { helper, .. } => format!("helper {helper}"),
+            Self::Plaintext => "plaintext \u{26a0}".to_owned(),
+            Self::Missing => "missing".to_owned(),
+        }
+    }
+}
+
+/// Where the secret for `entry_key` of `file` lives.
+pub fn secret_home(file: &AuthFile, entry_key: &str) -> SecretHome {
+    let has_secret = file.entry(entry_key).is_some_and(|entry| !entry.is_stub());
+    let registry = ServerKey::parse(entry_key).ok();
+    let helper_key = |k: &str| {
+        k == entry_key || registry.as_ref().is_some_and(|r| ServerKey::parse(k).is_ok_and(|h| h.same_target(r)))
+    };
+    let per_registry = file.cred_helpers().into_iter().find(|(k, _)| helper_key(k));
+    let store = match file.kind() {
+        FileKind::DockerConfig => file.creds_store(),
+        FileKind::LegacyDockercfg | FileKind::ContainersAuth => None,
+    };
+    match (per_registry, store) {
+        (Some((_, helper)), _) => {
+            SecretHome::Helper { helper: helper.to_owned(), per_registry: true, plaintext_ignored: has_secret }
+        }
+        (None, Some(helper)) => {
+            SecretHome::Helper { helper: helper.to_owned(), per_registry: false, plaintext_ignored: has_secret }
+        }
+        (None, None) if has_secret => SecretHome::Plaintext,
+        (None, None) => SecretHome::Missing,
+    }
+}
+
+/// One file's answer, for [`resolve_all`].
+#[derive(Debug, Clone, Serialize)]
+pub struct FileResolution {
+    /// The file's format.
+    pub kind: FileKind,
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Its answer.
+    #[serde(flatten)]
+    pub resolution: Resolution,
+}
+
+/// Every loaded file's answer, in the order Podman reads them would be auth.json first;
+/// the order here is the [`Sources`] order (Docker, legacy, Podman).
+pub fn resolve_all(sources: &Sources, image: &ImageRef) -> Vec<FileResolution> {
+    sources
+        .files
+        .iter()
+        .filter_map(|source| {
+            let file = source.file()?;
+            Some(FileResolution { kind: source.kind, path: source.path.clone(), resolution: resolve_in(file, image) })
+        })
+        .collect()
+}
+
+/// Which file's answer the Docker CLI uses: `config.json` when it exists, else `.dockercfg`.
+pub fn docker_choice(answers: &[FileResolution]) -> Option<&FileResolution> {
+    answers
+        .iter()
+        .find(|a| a.kind == FileKind::DockerConfig)
+        .or_else(|| answers.iter().find(|a| a.kind == FileKind::LegacyDockercfg))
+}
+
+/// Which file's answer Podman/skopeo use: the first of `auth.json`, `config.json`,
+/// `.dockercfg` that has an answer.
+pub fn podman_choice(answers: &[FileResolution]) -> Option<&FileResolution> {
+    [FileKind::ContainersAuth, FileKind::DockerConfig, FileKind::LegacyDockercfg]
+        .into_iter()
+        .find_map(|kind| answers.iter().find(|a| a.kind == kind && a.resolution.found()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CredentialSource, KeyMatch, resolve_in};
+    use crate::auth_files::{AuthFile, FileKind};
+    use crate::image_ref::ImageRef;
+
+    fn docker(json: &str) -> AuthFile {
+        AuthFile::from_bytes(FileKind::DockerConfig, json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn docker_precedence() {
+        let file = docker(
+            r#"{"auths":{"https://index.docker.io/v1/":{},"https://reg.example.com/v1/":{}},
+               "credHelpers":{"123.dkr.ecr.us-east-1.amazonaws.com":"ecr-login"}}"#,
+        );
+        let ecr = ImageRef::parse("123.dkr.ecr.us-east-1.amazonaws.com/app").unwrap();
+        assert_eq!(
+            resolve_in(&file, &ecr).source,
+            CredentialSource::CredHelper {
+                helper: "ecr-login".into(),
+                key: "123.dkr.ecr.us-east-1.amazonaws.com".into()
+            }
+        );
+        let hub = ImageRef::parse("nginx").unwrap();
+        assert_eq!(
+            resolve_in(&file, &hub).source,
+            CredentialSource::Auths { key: "https://index.docker.io/v1/".into(), matched: KeyMatch::Exact }
+        );
+        let legacy_key = ImageRef::parse("reg.example.com/team/app").unwrap();
+        assert_eq!(
+            resolve_in(&file, &legacy_key).source,
+            CredentialSource::Auths { key: "https://reg.example.com/v1/".into(), matched: KeyMatch::Hostname }
+        );
+        let with_store = docker(r#"{"auths":{"reg.example.com":{}},"credsStore":"desktop"}"#);
+        assert_eq!(
+            resolve_in(&with_store, &legacy_key).source,
+            CredentialSource::CredsStore { helper: "desktop".into() }
+        );
+    }
+
+    #[test]
+    fn docker_ignores_hub_spellings_it_does_not_match() {
+        let file = docker(r#"{"auths":{"docker.io":{"auth":"dTpw"}}}"#);
+        let answer = resolve_in(&file, &ImageRef::parse("nginx").unwrap());
+        assert_eq!(answer.source, CredentialSource::Nothing);
+        assert_eq!(answer.ignored_spelling.as_deref(), Some("docker.io"));
+    }
+
+    #[test]
+    fn podman_scopes_most_specific_first() {
+        let file = AuthFile::from_bytes(
+            FileKind::ContainersAuth,
+            br#"{"auths":{"quay.io":{},"quay.io/team":{},"https://index.docker.io/v1/":{}},"credHelpers":{"gcr.io":"gcloud"}}"#,
+        )
+        .unwrap();
+        let team = ImageRef::parse("quay.io/team/app").unwrap();
+        assert_eq!(
+            resolve_in(&file, &team).source,
+            CredentialSource::Auths { key: "quay.io/team".into(), matched: KeyMatch::Scope }
+        );
+        let other = ImageRef::parse("quay.io/other/app").unwrap();
+        assert_eq!(
+            resolve_in(&file, &other).source,
+            CredentialSource::Auths { key: "quay.io".into(), matched: KeyMatch::Exact }
+        );
+        let hub = ImageRef::parse("busybox").unwrap();
+        assert_eq!(
+            resolve_in(&file, &hub).source,
+            CredentialSource::Auths { key: "https://index.docker.io/v1/".into(), matched: KeyMatch::Normalized }
+        );
+        let gcr = ImageRef::parse("gcr.io/p/app").unwrap();
+        assert!(matches!(resolve_in(&file, &gcr).source, CredentialSource::CredHelper { .. }));
+    }
+}
