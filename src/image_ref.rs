@@ -54,6 +54,15 @@ pub struct ImageRef {
 impl ImageRef {
     /// Parses and normalizes a reference the way `docker pull` does, adding `:latest` when
     /// there is neither tag nor digest.
+    ///
+    /// ```
+    /// use regcred::image_ref::ImageRef;
+    /// let image = ImageRef::parse("nginx").unwrap();
+    /// assert_eq!(image.to_string(), "docker.io/library/nginx:latest");
+    /// assert_eq!(image.docker_auth_key(), "https://index.docker.io/v1/");
+    /// let error = ImageRef::parse("Example.com/Team/App").unwrap_err();
+    /// assert_eq!(error.to_string(), "invalid reference format: repository name must be lowercase");
+    /// ```
     pub fn parse(input: &str) -> Result<Self, ImageRefError> {
         if input.is_empty() {
             return Err(ImageRefError::Empty);

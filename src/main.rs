@@ -20,9 +20,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The window arrives with the GUI; until then, point at the CLI.
+/// The window arrives with the GUI; until then, show what the CLI can do.
 fn open_window() -> ExitCode {
-    eprintln!("regcred: the desktop window is not built yet; use a subcommand (regcred --help).");
-    let _ = <cli::Cli as clap::CommandFactory>::command().print_help();
-    ExitCode::from(2)
+    println!("The regcred window is not built yet; every action is available as a command:\n");
+    match <cli::Cli as clap::CommandFactory>::command().print_help() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
 }

@@ -9,6 +9,12 @@ use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// A secret string (password, identity token, registry token).
+///
+/// ```
+/// let password = regcred::secret::Secret::new("hunter2");
+/// assert_eq!(format!("{password:?} {password}"), "Secret(<redacted>) <redacted>");
+/// assert_eq!(password.expose(), "hunter2");
+/// ```
 #[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Secret(String);
 

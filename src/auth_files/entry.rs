@@ -243,7 +243,7 @@ mod tests {
         ];
         for (auth, problem) in cases {
             let entry = Entry::from_json("r.example.com", &json!({ "auth": auth }));
-            assert_eq!(entry.problems, [problem.clone()], "{auth}");
+            assert_eq!(entry.problems, [problem], "{auth}");
             assert!(entry.is_broken());
         }
     }

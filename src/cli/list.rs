@@ -81,10 +81,8 @@ pub fn sources(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
 /// `regcred list`: one row per registry entry of every loaded file.
 pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
+    super::warn_unusable(sources);
     for source in &sources.files {
-        if let SourceStatus::Failed(error) = &source.status {
-            eprintln!("warning: {error:#}");
-        }
         let Some(file) = source.file() else { continue };
         for entry in file.entries() {
             rows.push(EntryRow {

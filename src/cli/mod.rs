@@ -54,6 +54,15 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Tells on stderr about every file that exists but could not be used.
+fn warn_unusable(sources: &Sources) {
+    for source in &sources.files {
+        if let regcred::auth_files::SourceStatus::Failed(error) = &source.status {
+            eprintln!("warning: {error:#}");
+        }
+    }
+}
+
 /// Prints a value as pretty JSON on stdout.
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

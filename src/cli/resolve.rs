@@ -21,6 +21,7 @@ struct Report<'a> {
 /// Prints, for each file, who answers for the image; marks the files Docker and Podman use.
 pub fn resolve(sources: &Sources, image: &str, json: bool) -> anyhow::Result<ExitCode> {
     let image = ImageRef::parse(image)?;
+    super::warn_unusable(sources);
     let answers = resolve_all(sources, &image);
     let docker = docker_choice(&answers);
     let podman = podman_choice(&answers);
@@ -35,7 +36,7 @@ pub fn resolve(sources: &Sources, image: &str, json: bool) -> anyhow::Result<Exi
     }
     println!("{image}");
     if answers.is_empty() {
-        println!("  no credential files: the pull is anonymous");
+        println!("  no usable credential files: the pull is anonymous");
     }
     for answer in &answers {
         let mut users = Vec::new();

@@ -1,1 +1,21 @@
+//! Integration tests: the library and the binaries against real files, real processes and (as
+//! later features arrive) real registries, keychains and kubectl. One binary, one module per
+//! area; `support` holds the fixtures and the rule that a missing component fails in CI.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::missing_panics_doc,
+    clippy::unused_self,
+    reason = "integration tests fail loudly on the first unexpected value"
+)]
+
+mod support;
+
+mod cli;
+mod concurrency;
+mod crash_safety;
+mod files_bad_input;
+mod files_round_trip;
+mod files_save;
+mod proptests;

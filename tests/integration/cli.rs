@@ -1,0 +1,105 @@
+//! The `regcred` binary: sources, list, resolve — output, JSON, exit codes.
+
+use serde_json::Value;
+
+use crate::support::{TempHome, assert_no_panic, fixture};
+
+fn home_with_all_files() -> TempHome {
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &fixture("docker-desktop.json"));
+    home.write(&home.dockercfg(), &fixture("dockercfg-lines"));
+    home.write(&home.podman_auth(), &fixture("podman-auth.json"));
+    home
+}
+
+#[test]
+fn sources_lists_every_file_with_counts() {
+    let home = home_with_all_files();
+    let output = home.run(&["sources"]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains(&home.docker_config().display().to_string()), "{stdout}");
+    assert!(stdout.contains("3 entries"), "{stdout}");
+    assert!(stdout.contains("credsStore: desktop"), "{stdout}");
+    assert!(stdout.contains(&home.podman_auth().display().to_string()), "{stdout}");
+    assert!(stdout.contains("5 entries"), "{stdout}");
+
+    let json: Value = serde_json::from_slice(&home.run(&["sources", "--json"]).stdout).unwrap();
+    let kinds: Vec<&str> = json.as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["docker-config", "legacy-dockercfg", "containers-auth"]);
+}
+
+#[test]
+fn docker_config_env_and_registry_auth_file_are_honoured() {
+    let home = TempHome::new();
+    let docker_dir = home.path().join("elsewhere");
+    home.write(&docker_dir.join("config.json"), &fixture("ecr-gcr.json"));
+    let podman = home.path().join("custom-auth.json");
+    home.write(&podman, &fixture("podman-auth.json"));
+    let output = home
+        .regcred(&["sources", "--json"])
+        .env("DOCKER_CONFIG", &docker_dir)
+        .env("REGISTRY_AUTH_FILE", &podman)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json[0]["path"], docker_dir.join("config.json").to_str().unwrap());
+    assert_eq!(json[0]["cred_helpers"], 3);
+    assert_eq!(json[2]["path"], podman.to_str().unwrap());
+    assert_eq!(json[1]["status"], "missing");
+}
+
+#[test]
+fn list_shows_users_secret_homes_and_problems_but_no_secrets() {
+    let home = home_with_all_files();
+    home.write(&home.docker_config(), &fixture("broken-entries.json"));
+    let output = home.run(&["list"]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("good.example.com") && stdout.contains("plaintext"), "{stdout}");
+    assert!(stdout.contains("URL-safe"), "{stdout}");
+    assert!(stdout.contains("olduser"), "legacy line form listed: {stdout}");
+    assert!(!stdout.contains("oldpass") && !stdout.contains("Z29vZDpwdw"), "no secrets: {stdout}");
+
+    home.write(&home.docker_config(), &fixture("ecr-gcr.json"));
+    let rows: Value = serde_json::from_slice(&home.run(&["list", "--json"]).stdout).unwrap();
+    let quay = rows.as_array().unwrap().iter().find(|r| r["key"] == "quay.io").unwrap();
+    assert_eq!(quay["username"], "robot+ci");
+    assert_eq!(quay["secret"]["home"], "plaintext");
+    assert!(quay.get("password").is_none());
+}
+
+#[test]
+fn resolve_names_the_source_docker_and_podman_use() {
+    let home = home_with_all_files();
+    home.write(&home.docker_config(), &fixture("ecr-gcr.json"));
+    let output = home.run(&["resolve", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1"]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("credHelpers[\"123456789012.dkr.ecr.eu-west-1.amazonaws.com\"] → docker-credential-ecr-login"),
+        "{stdout}"
+    );
+
+    let json: Value = serde_json::from_slice(&home.run(&["resolve", "quay.io/team/other", "--json"]).stdout).unwrap();
+    assert_eq!(json["image"], "quay.io/team/other:latest");
+    let podman = json["files"].as_array().unwrap().iter().find(|f| f["kind"] == "containers-auth").unwrap();
+    assert_eq!(podman["key"], "quay.io/team");
+    assert_eq!(podman["matched"], "scope");
+    assert_eq!(json["podman_uses"], home.podman_auth().to_str().unwrap());
+    assert_eq!(json["docker_uses"], home.docker_config().to_str().unwrap());
+}
+
+#[test]
+fn usage_and_reference_errors_exit_non_zero_with_dockers_words() {
+    let home = TempHome::new();
+    let output = home.run(&["resolve", "Registry.example.com/Team/App"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_no_panic(&output);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.trim(), "error: invalid reference format: repository name must be lowercase");
+    let output = home.run(&["no-such-command"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = home.run(&["list"]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("No registry credentials found"));
+}
