@@ -6,12 +6,18 @@
 //! * [`auth_files`] — Docker `config.json`, legacy `.dockercfg`, Podman `auth.json`: model,
 //!   parse, edit, save without loss.
 //! * [`image_ref`] — image reference grammar and Docker's normalization.
+//! * [`keychain`] — where secrets live outside the files: credential helpers, the OS keychain.
+//! * [`pull_secret`] — Kubernetes pull-secret YAML exactly as kubectl writes it.
 //! * [`resolve`] — which source answers for an image, as Docker and Podman decide.
 //! * [`secret`] — the redacting, zeroizing [`secret::Secret`] type.
 //! * [`atomic_file`] — crash-safe file replacement.
+//! * [`go_json`] — JSON exactly as Go programs (Docker, Podman, kubectl) write it.
 
 pub mod atomic_file;
 pub mod auth_files;
+pub mod go_json;
 pub mod image_ref;
+pub mod keychain;
+pub mod pull_secret;
 pub mod resolve;
 pub mod secret;

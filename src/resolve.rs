@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::auth_files::{AuthFile, FileKind, ServerKey, Sources};
 use crate::image_ref::ImageRef;
+use crate::keychain::{HelperStore, KeychainError, SecretStore as _};
+use crate::secret::Secret;
 
 /// How an `auths` key matched the image's registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -185,6 +187,109 @@ pub fn secret_home(file: &AuthFile, entry_key: &str) -> SecretHome {
         (None, None) if has_secret => SecretHome::Plaintext,
         (None, None) => SecretHome::Missing,
     }
+}
+
+/// A credential fetched from wherever it lives, with where that was.
+#[derive(Debug, Clone)]
+pub struct FoundCredential {
+    /// The file that routed to it.
+    pub kind: FileKind,
+    /// That file's path.
+    pub path: std::path::PathBuf,
+    /// The registry key (the entry's key, or the key the helper was asked for).
+    pub key: String,
+    /// The user name.
+    pub username: String,
+    /// The password or token.
+    pub password: Secret,
+    /// The entry's email, if any.
+    pub email: Option<String>,
+    /// Where the secret came from.
+    pub home: SecretHome,
+}
+
+/// Why no credential could be fetched for a registry.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// No file has an entry or a helper route for the registry.
+    #[error("no credential for {0} in any credential file")]
+    NotFound(String),
+    /// The entry is a stub and no helper answers for it.
+    #[error("the entry {key:?} has no secret: it is a stub and no credential helper is configured for it")]
+    NoSecret {
+        /// The entry's key.
+        key: String,
+    },
+    /// The entry is broken.
+    #[error("the entry {key:?} cannot be used: {problem}")]
+    Broken {
+        /// The entry's key.
+        key: String,
+        /// The first problem.
+        problem: String,
+    },
+    /// The helper has nothing for the registry.
+    #[error("docker-credential-{helper} has no credential for {key:?}")]
+    HelperEmpty {
+        /// The helper.
+        helper: String,
+        /// The key asked for.
+        key: String,
+    },
+    /// The helper failed (missing, locked keychain …).
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+}
+
+/// Fetches the credential for `server` from the first file (Docker, legacy, Podman) that has an
+/// entry or a helper route for it, asking the helper when the file routes to one.
+pub fn fetch_credential(sources: &Sources, server: &ServerKey) -> Result<FoundCredential, FetchError> {
+    for source in &sources.files {
+        let Some(file) = source.file() else { continue };
+        let entry = file.find_key(server).and_then(|key| file.entry(&key));
+        let key = entry.as_ref().map_or_else(|| server.docker_key(), |e| e.key.clone());
+        let home = match &entry {
+            Some(_) => secret_home(file, &key),
+            None => match secret_home(file, &server.docker_key()) {
+                home @ SecretHome::Helper { .. } => home,
+                SecretHome::Plaintext | SecretHome::Missing => continue,
+            },
+        };
+        let email = entry.as_ref().and_then(|e| e.email.clone());
+        let (username, password) = match (&home, entry) {
+            (SecretHome::Helper { helper, .. }, _) => {
+                let lookup = if file.kind() == FileKind::ContainersAuth {
+                    server.registry().to_owned()
+                } else {
+                    server.docker_key()
+                };
+                let store = HelperStore::new(helper)?;
+                let credential = store
+                    .get(&lookup)?
+                    .ok_or_else(|| FetchError::HelperEmpty { helper: helper.clone(), key: lookup.clone() })?;
+                (credential.username, credential.secret)
+            }
+            (_, Some(entry)) if entry.is_broken() => {
+                let problem = entry.problems.first().map(ToString::to_string).unwrap_or_default();
+                return Err(FetchError::Broken { key, problem });
+            }
+            (SecretHome::Plaintext, Some(entry)) => match (entry.username.clone(), entry.password.clone()) {
+                (Some(username), Some(password)) => (username, password),
+                _ => return Err(FetchError::NoSecret { key }),
+            },
+            _ => return Err(FetchError::NoSecret { key }),
+        };
+        return Ok(FoundCredential {
+            kind: source.kind,
+            path: source.path.clone(),
+            key,
+            username,
+            password,
+            email,
+            home,
+        });
+    }
+    Err(FetchError::NotFound(server.to_string()))
 }
 
 /// One file's answer, for [`resolve_all`].

@@ -4,10 +4,6 @@
 //! after keys, and Go's HTML-safe escaping of `<`, `>`, `&`, U+2028 and U+2029. Writing the same
 //! way means a file Docker wrote comes back byte for byte when nothing in it changed.
 
-use std::io;
-
-use serde::Serialize as _;
-use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::{Map, Value};
 
 /// Largest credential file regcred will read; real ones are kilobytes.
@@ -85,73 +81,7 @@ pub fn kind_name(value: &Value) -> &'static str {
 
 /// Serializes an object as Go's `json.MarshalIndent(v, "", "\t")` would.
 pub fn to_go_indented(map: &Map<String, Value>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    let mut serializer =
-        serde_json::Serializer::with_formatter(&mut out, GoFormatter(PrettyFormatter::with_indent(b"\t")));
-    // Serializing a Value into a Vec cannot fail: no I/O errors, keys are strings.
-    if map.serialize(&mut serializer).is_err() {
-        out.clear();
-    }
-    out
-}
-
-/// Tab-indented pretty printing with Go's HTML-safe string escaping.
-struct GoFormatter<'a>(PrettyFormatter<'a>);
-
-impl Formatter for GoFormatter<'_> {
-    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
-        let mut start = 0;
-        for (index, ch) in fragment.char_indices() {
-            let escape = match ch {
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
-                _ => continue,
-            };
-            writer.write_all(&fragment.as_bytes()[start..index])?;
-            writer.write_all(escape.as_bytes())?;
-            start = index + ch.len_utf8();
-        }
-        writer.write_all(&fragment.as_bytes()[start..])
-    }
-
-    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_array(writer)
-    }
-
-    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_array(writer)
-    }
-
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
-        self.0.begin_array_value(writer, first)
-    }
-
-    fn end_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_array_value(writer)
-    }
-
-    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_object(writer)
-    }
-
-    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_object(writer)
-    }
-
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
-        self.0.begin_object_key(writer, first)
-    }
-
-    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_object_value(writer)
-    }
-
-    fn end_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_object_value(writer)
-    }
+    crate::go_json::to_vec_indented(map, b"\t")
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod list;
 mod resolve;
+mod yaml;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the Kubernetes pull Secret (and optionally a Pod, ServiceAccount patch, node recipe).
+    Yaml(yaml::YamlArgs),
 }
 
 /// Runs a parsed command.
@@ -51,6 +54,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Sources { json } => list::sources(&Sources::discover(&env), json),
         Command::List { json } => list::list(&Sources::discover(&env), json),
         Command::Resolve { image, json } => resolve::resolve(&Sources::discover(&env), &image, json),
+        Command::Yaml(args) => yaml::yaml(&Sources::discover(&env), &args),
     }
 }
 

@@ -18,4 +18,6 @@ mod crash_safety;
 mod files_bad_input;
 mod files_round_trip;
 mod files_save;
+mod kubectl_oracle;
 mod proptests;
+mod pull_secret;

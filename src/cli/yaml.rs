@@ -1,0 +1,190 @@
+//! `regcred yaml`: the pull Secret (and Pod, ServiceAccount patch, node recipe) for registries
+//! whose secrets live anywhere regcred can read.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+
+use regcred::auth_files::{Sources, parse_server};
+use regcred::pull_secret::{
+    KubectlStyle, NodeFileFormat, PodRequest, PullPolicy, RegistryAuth, SecretRequest, SecretType, pod_check_commands,
+    render_node_recipe, render_pod, render_secret, render_service_account_patch,
+};
+use regcred::resolve::fetch_credential;
+
+/// `--type`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TypeArg {
+    /// `kubernetes.io/dockerconfigjson`
+    Dockerconfigjson,
+    /// `kubernetes.io/dockercfg`
+    Dockercfg,
+}
+
+/// `-o`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// YAML documents separated by `---`, guidance as `#` comments.
+    Yaml,
+    /// JSON objects, guidance on stderr.
+    Json,
+}
+
+/// The arguments of `regcred yaml`.
+#[derive(Debug, clap::Args)]
+pub struct YamlArgs {
+    /// The Secret's name.
+    #[arg(long)]
+    pub name: String,
+    /// The namespace (written only when given).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    /// The Secret's type.
+    #[arg(long = "type", value_enum, default_value = "dockerconfigjson")]
+    pub secret_type: TypeArg,
+    /// Also render the verification Pod that pulls IMAGE with the Secret.
+    #[arg(long, value_name = "IMAGE")]
+    pub pod: Option<String>,
+    /// The Pod's imagePullPolicy (Always, IfNotPresent, Never).
+    #[arg(long, default_value = "Always", requires = "pod")]
+    pub pull_policy: PullPolicy,
+    /// Also render the patch that attaches the Secret to this ServiceAccount.
+    #[arg(long, value_name = "ACCOUNT", num_args = 0..=1, default_missing_value = "default")]
+    pub service_account: Option<String>,
+    /// Also print the per-node config.json recipe.
+    #[arg(long)]
+    pub nodes: bool,
+    /// Output format.
+    #[arg(short = 'o', long = "output-format", value_enum, default_value = "yaml")]
+    pub format: FormatArg,
+    /// Write to FILE (atomically, mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    /// Match kubectl 1.34 and later, which no longer print `creationTimestamp: null`.
+    #[arg(long)]
+    pub no_creation_timestamp: bool,
+    /// The registries (as in your files: `quay.io`, `https://index.docker.io/v1/`, `host:5000`).
+    #[arg(required = true, value_name = "SERVER")]
+    pub servers: Vec<String>,
+}
+
+/// Runs `regcred yaml`.
+pub fn yaml(sources: &Sources, args: &YamlArgs) -> anyhow::Result<ExitCode> {
+    super::warn_unusable(sources);
+    let registries = args
+        .servers
+        .iter()
+        .map(|server| {
+            let key = parse_server(server)?;
+            let found =
+                fetch_credential(sources, &key).with_context(|| format!("cannot read the secret for {server}"))?;
+            Ok(RegistryAuth {
+                server: found.key,
+                username: found.username,
+                password: found.password,
+                email: found.email,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let request = SecretRequest {
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
+        secret_type: match args.secret_type {
+            TypeArg::Dockerconfigjson => SecretType::DockerConfigJson,
+            TypeArg::Dockercfg => SecretType::DockerCfg,
+        },
+        registries,
+        style: if args.no_creation_timestamp {
+            KubectlStyle::WithoutCreationTimestamp
+        } else {
+            KubectlStyle::WithCreationTimestamp
+        },
+    };
+    let file_name = args
+        .output
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "regcred.yaml".to_owned(), |n| n.to_string_lossy().into_owned());
+    let json = args.format == FormatArg::Json;
+    let mut documents = vec![pick(json, render_secret(&request)?)];
+    let mut guidance = Vec::new();
+    if let Some(image) = &args.pod {
+        let pod = PodRequest {
+            namespace: args.namespace.clone(),
+            pull_policy: args.pull_policy,
+            ..PodRequest::verification(image, &args.name)
+        };
+        let rendered = render_pod(&pod)?;
+        let mut lines = vec!["Check that nodes can pull the image with the Secret:".to_owned()];
+        lines.extend(pod_check_commands(&pod, &file_name).into_iter().map(|c| format!("  {c}")));
+        documents.push(with_comments(json, &lines, pick(json, rendered)));
+        guidance.extend(lines);
+    }
+    if let Some(account) = &args.service_account {
+        // A patch is not an object `kubectl apply -f` accepts, so it stays in comments here.
+        let patch = render_service_account_patch(account, args.namespace.as_deref(), &args.name)?;
+        let mut lines = vec![
+            format!("Make every Pod of ServiceAccount {account} use the Secret (replaces its imagePullSecrets):"),
+            format!("  {}", patch.command),
+            "or append to an existing imagePullSecrets list:".to_owned(),
+            format!("  {}", patch.append_command),
+            "The strategic-merge patch:".to_owned(),
+        ];
+        lines.extend(pick(json, patch.patch).lines().map(|l| format!("  {l}")));
+        if !json {
+            documents.push(with_comments(false, &lines, String::new()));
+        }
+        guidance.extend(lines);
+    }
+    if args.nodes {
+        let recipe = render_node_recipe(&request.registries, NodeFileFormat::ConfigJson)?;
+        if json {
+            guidance.extend(recipe.to_commented_text().lines().map(|l| l.trim_start_matches("# ").to_owned()));
+        } else {
+            documents.push(recipe.to_commented_text());
+        }
+    }
+    let output = if json { documents.concat() } else { documents.join("---\n") };
+    if json {
+        for line in &guidance {
+            eprintln!("{line}");
+        }
+    }
+    match &args.output {
+        Some(path) => write_output(path, output.as_bytes(), args.force)?,
+        None => print!("{output}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pick(json: bool, rendered: regcred::pull_secret::Rendered) -> String {
+    if json { rendered.json } else { rendered.yaml }
+}
+
+fn with_comments(json: bool, lines: &[String], document: String) -> String {
+    if json {
+        return document;
+    }
+    let comments: String = lines.iter().map(|l| ["# ", l, "\n"].concat()).collect();
+    comments + &document
+}
+
+fn write_output(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        bail!("the file exists; add --force to overwrite it: {}", path.display());
+    }
+    let target = regcred::atomic_file::resolve_symlinks(path)?;
+    regcred::atomic_file::write_atomic(&target, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private", path.display()))?;
+    }
+    eprintln!("wrote {} (mode 0600: it holds credentials)", path.display());
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Where secrets live outside the files: the [`SecretStore`] trait and its homes.
+//!
+//! * [`HelperStore`] speaks the Docker credential-helper protocol to any
+//!   `docker-credential-NAME` on `PATH` (`secretservice`, `pass`, `osxkeychain`, `wincred`,
+//!   `desktop`, `ecr-login`, `gcloud`, `regcred` …).
+//! * [`MemoryStore`] keeps secrets in memory, for unit tests only.
+
+mod helper;
+mod memory;
+
+use std::collections::BTreeMap;
+
+pub use helper::{HelperStore, find_helper};
+pub use memory::MemoryStore;
+
+use crate::secret::Secret;
+
+/// The user name helpers use to mark an identity token instead of a password.
+pub const IDENTITY_TOKEN_USERNAME: &str = "<token>";
+
+/// A credential as stored for one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// The user name (`<token>` for an identity token).
+    pub username: String,
+    /// The password or token.
+    pub secret: Secret,
+}
+
+/// Why a store could not answer. Never contains a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum KeychainError {
+    /// `docker-credential-NAME` is not on `PATH`. Never a reason to look elsewhere.
+    #[error("the credential helper docker-credential-{name} is configured but not installed (not found on PATH)")]
+    HelperMissing {
+        /// The helper's name.
+        name: String,
+    },
+    /// The helper ran but failed.
+    #[error("docker-credential-{name} {action} failed: {message}")]
+    HelperFailed {
+        /// The helper's name.
+        name: String,
+        /// `get`, `store`, `erase` or `list`.
+        action: &'static str,
+        /// What it printed (its error line), or how it ended.
+        message: String,
+    },
+    /// The helper did not answer in time and was stopped.
+    #[error("docker-credential-{name} {action} did not answer within {seconds} s and was stopped")]
+    HelperTimeout {
+        /// The helper's name.
+        name: String,
+        /// The action.
+        action: &'static str,
+        /// The limit.
+        seconds: u64,
+    },
+    /// The helper answered something that is not the protocol's JSON.
+    #[error("docker-credential-{name} {action} answered something that is not valid protocol JSON")]
+    HelperProtocol {
+        /// The helper's name.
+        name: String,
+        /// The action.
+        action: &'static str,
+    },
+    /// Starting or talking to the helper failed.
+    #[error("cannot run docker-credential-{name}: {source}")]
+    HelperIo {
+        /// The helper's name.
+        name: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// A place that holds secrets by server.
+pub trait SecretStore {
+    /// What to call this store in messages (`docker-credential-secretservice`, `keychain`).
+    fn label(&self) -> String;
+    /// The credential for `server`, or `None` when there is none.
+    fn get(&self, server: &str) -> Result<Option<Credential>, KeychainError>;
+    /// Stores (replaces) the credential for `server`.
+    fn store(&self, server: &str, credential: &Credential) -> Result<(), KeychainError>;
+    /// Erases the credential for `server`; erasing a missing one is not an error.
+    fn erase(&self, server: &str) -> Result<(), KeychainError>;
+    /// Every server with its user name.
+    fn list(&self) -> Result<BTreeMap<String, String>, KeychainError>;
+}

@@ -1,0 +1,179 @@
+//! Kubernetes YAML for private registries, from typed values, exactly as kubectl writes it.
+//!
+//! The four ways the Kubernetes docs give to hand nodes registry credentials:
+//! * a pull Secret ([`render_secret`]): `kubernetes.io/dockerconfigjson` byte-identical to
+//!   `kubectl create secret docker-registry … --dry-run=client -o yaml|json`, or the legacy
+//!   `kubernetes.io/dockercfg`;
+//! * a Pod that pulls an image through `imagePullSecrets` ([`render_pod`]);
+//! * the ServiceAccount patch that attaches the Secret to every Pod of an account
+//!   ([`render_service_account_patch`]);
+//! * the per-node `config.json`/`.dockercfg` recipe ([`render_node_recipe`]).
+//!
+//! Pure code: every value is validated as the API server would ([`validate`]) and serialized
+//! from typed objects (JSON through [`crate::go_json`], YAML through [`yaml`]).
+
+mod render;
+pub mod validate;
+pub mod yaml;
+
+use std::fmt;
+
+pub use render::{
+    NodeFileFormat, NodeRecipe, PodRequest, ServiceAccountPatch, docker_config_json, dockercfg_json,
+    pod_check_commands, render_node_recipe, render_pod, render_secret, render_service_account_patch,
+};
+pub use validate::FieldError;
+
+use crate::secret::Secret;
+
+/// Docker Hub's server key, kubectl's default `--docker-server`.
+pub const DEFAULT_SERVER: &str = "https://index.docker.io/v1/";
+
+/// One registry's credential for a pull secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryAuth {
+    /// The key under `auths` (kubectl's `--docker-server`), used as given.
+    pub server: String,
+    /// The user name.
+    pub username: String,
+    /// The password or token.
+    pub password: Secret,
+    /// The email, omitted when empty (as kubectl does).
+    pub email: Option<String>,
+}
+
+/// The Secret's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecretType {
+    /// `kubernetes.io/dockerconfigjson`, data key `.dockerconfigjson`, `{"auths": {…}}`.
+    #[default]
+    DockerConfigJson,
+    /// `kubernetes.io/dockercfg`, data key `.dockercfg`, the legacy `{server: {…}}` map.
+    DockerCfg,
+}
+
+impl SecretType {
+    /// The `type` field.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Self::DockerConfigJson => "kubernetes.io/dockerconfigjson",
+            Self::DockerCfg => "kubernetes.io/dockercfg",
+        }
+    }
+
+    /// The data key.
+    pub fn data_key(self) -> &'static str {
+        match self {
+            Self::DockerConfigJson => ".dockerconfigjson",
+            Self::DockerCfg => ".dockercfg",
+        }
+    }
+}
+
+/// Which kubectl's output to match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KubectlStyle {
+    /// kubectl up to 1.33: `metadata.creationTimestamp: null`.
+    #[default]
+    WithCreationTimestamp,
+    /// kubectl 1.34 and later: no `creationTimestamp`.
+    WithoutCreationTimestamp,
+}
+
+/// `imagePullPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PullPolicy {
+    /// Pull every time the container starts (the docs' verification pod).
+    #[default]
+    Always,
+    /// Pull only when the image is not on the node.
+    IfNotPresent,
+    /// Never pull.
+    Never,
+}
+
+impl PullPolicy {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Always => "Always",
+            Self::IfNotPresent => "IfNotPresent",
+            Self::Never => "Never",
+        }
+    }
+}
+
+impl std::str::FromStr for PullPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "Always" => Ok(Self::Always),
+            "IfNotPresent" => Ok(Self::IfNotPresent),
+            "Never" => Ok(Self::Never),
+            other => Err(format!("unknown pull policy {other:?}: use Always, IfNotPresent or Never")),
+        }
+    }
+}
+
+/// What to render as a Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRequest {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, only written when given.
+    pub namespace: Option<String>,
+    /// The Secret's type.
+    pub secret_type: SecretType,
+    /// The registries it holds (one or more).
+    pub registries: Vec<RegistryAuth>,
+    /// Which kubectl to match.
+    pub style: KubectlStyle,
+}
+
+/// A rendered Kubernetes object, as YAML and as JSON (both as kubectl prints them). Holds
+/// credentials (base64 is not encryption), so `Debug` shows only sizes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// `-o yaml`.
+    pub yaml: String,
+    /// `-o json`.
+    pub json: String,
+}
+
+impl fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Rendered {{ yaml: <{} bytes>, json: <{} bytes> }}", self.yaml.len(), self.json.len())
+    }
+}
+
+/// Why nothing was rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PullSecretError {
+    /// A value the API server would refuse.
+    #[error("{0}")]
+    Invalid(FieldError),
+    /// No registry selected.
+    #[error("select at least one registry for the pull secret")]
+    NoRegistries,
+    /// A registry without a user name or password.
+    #[error("the registry {server:?} has no {missing}")]
+    Incomplete {
+        /// The registry's key.
+        server: String,
+        /// `user name` or `password`.
+        missing: &'static str,
+    },
+    /// The same server key twice.
+    #[error("the registry {0:?} is selected twice")]
+    DuplicateServer(String),
+    /// The image of the test Pod does not parse.
+    #[error("spec.containers[0].image: {0}")]
+    InvalidImage(#[from] crate::image_ref::ImageRefError),
+}
+
+impl From<FieldError> for PullSecretError {
+    fn from(error: FieldError) -> Self {
+        Self::Invalid(error)
+    }
+}
