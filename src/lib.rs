@@ -5,6 +5,7 @@
 //!
 //! * [`auth_files`] — Docker `config.json`, legacy `.dockercfg`, Podman `auth.json`: model,
 //!   parse, edit, save without loss.
+//! * [`credentials`] — login, logout, migrate, adopt, orphans: files and stores kept consistent.
 //! * [`image_ref`] — image reference grammar and Docker's normalization.
 //! * [`keychain`] — where secrets live outside the files: credential helpers, the OS keychain.
 //! * [`pull_secret`] — Kubernetes pull-secret YAML exactly as kubectl writes it.
@@ -15,6 +16,7 @@
 
 pub mod atomic_file;
 pub mod auth_files;
+pub mod credentials;
 pub mod go_json;
 pub mod image_ref;
 pub mod keychain;

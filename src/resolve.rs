@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::auth_files::{AuthFile, FileKind, ServerKey, Sources};
 use crate::image_ref::ImageRef;
-use crate::keychain::{HelperStore, KeychainError, SecretStore as _};
+use crate::keychain::{KeychainError, open_store};
 use crate::secret::Secret;
 
 /// How an `auths` key matched the image's registry.
@@ -158,6 +158,7 @@ impl SecretHome {
     /// Short words for lists: `helper ecr-login`, `plaintext ⚠`, `missing`.
     pub fn label(&self) -> String {
         match self {
+            Self::Helper { helper, .. } if helper == crate::keychain::REGCRED_HELPER => "keychain".to_owned(),
             Self::Helper { helper, .. } => format!("helper {helper}"),
             Self::Plaintext => "plaintext \u{26a0}".to_owned(),
             Self::Missing => "missing".to_owned(),
@@ -263,7 +264,7 @@ pub fn fetch_credential(sources: &Sources, server: &ServerKey) -> Result<FoundCr
                 } else {
                     server.docker_key()
                 };
-                let store = HelperStore::new(helper)?;
+                let store = open_store(helper)?;
                 let credential = store
                     .get(&lookup)?
                     .ok_or_else(|| FetchError::HelperEmpty { helper: helper.clone(), key: lookup.clone() })?;

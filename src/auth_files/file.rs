@@ -191,6 +191,42 @@ impl AuthFile {
         helpers.iter().filter_map(|(host, name)| Some((host.as_str(), name.as_str()?))).collect()
     }
 
+    /// Routes `registry` to `docker-credential-<helper>` in `credHelpers`, or (with `None`)
+    /// removes its route. Other keys of `credHelpers` keep their order.
+    pub fn set_cred_helper(&mut self, registry: &str, helper: Option<&str>) {
+        let helpers = self.document.entry("credHelpers").or_insert_with(|| Value::Object(Map::new()));
+        if !helpers.is_object() {
+            *helpers = Value::Object(Map::new());
+        }
+        if let Some(map) = helpers.as_object_mut() {
+            match helper {
+                Some(helper) => {
+                    map.insert(registry.to_owned(), Value::String(helper.to_owned()));
+                }
+                None => {
+                    map.shift_remove(registry);
+                }
+            }
+            if map.is_empty() {
+                self.document.shift_remove("credHelpers");
+            }
+        }
+    }
+
+    /// The key a credential helper is asked for, for `server` in this format
+    /// (`https://index.docker.io/v1/` or `host:port` for Docker, the registry for Podman).
+    pub fn helper_key(&self, server: &ServerKey) -> String {
+        match self.kind {
+            FileKind::DockerConfig | FileKind::LegacyDockercfg => server.docker_key(),
+            FileKind::ContainersAuth => server.registry().to_owned(),
+        }
+    }
+
+    /// The key a new entry for `server` gets in this format.
+    pub fn entry_key_for(&self, server: &ServerKey) -> String {
+        self.kind.key_for(server)
+    }
+
     /// Adds an empty entry (`{}`) for `server`, spelled the way this format spells it, and
     /// returns its key. Refuses when the registry already has an entry under any spelling.
     pub fn add_entry(&mut self, server: &ServerKey) -> Result<String, AuthFileError> {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use regcred::auth_files::{AuthFile, FileKind, SourceStatus, Sources};
+use regcred::keychain::{KeyringStore, REGCRED_HELPER, SecretStore as _};
 use regcred::resolve::{SecretHome, secret_home};
 
 use super::print_json;
@@ -30,6 +31,26 @@ struct EntryRow {
     username: Option<String>,
     secret: SecretHome,
     problems: Vec<String>,
+}
+
+/// Entries whose secret is in regcred's keychain are stubs: their user names are in the keychain.
+fn fill_keychain_usernames(rows: &mut [EntryRow]) {
+    let in_keychain =
+        |row: &EntryRow| matches!(&row.secret, SecretHome::Helper { helper, .. } if helper == REGCRED_HELPER);
+    if !rows.iter().any(|row| in_keychain(row) && row.username.is_none()) {
+        return;
+    }
+    let Ok(listing) = KeyringStore::open().and_then(|store| store.list()) else { return };
+    for row in rows.iter_mut().filter(|row| in_keychain(row) && row.username.is_none()) {
+        let server = row.registry.as_deref().and_then(|r| regcred::auth_files::ServerKey::parse(r).ok());
+        let found = listing.iter().find(|(item, _)| {
+            *item == &row.key
+                || server
+                    .as_ref()
+                    .is_some_and(|s| regcred::auth_files::ServerKey::parse(item).is_ok_and(|i| i.same_target(s)))
+        });
+        row.username = found.map(|(_, user)| user.clone());
+    }
 }
 
 fn file_row<'a>(kind: FileKind, path: &'a std::path::Path, status: &'a SourceStatus) -> FileRow<'a> {
@@ -96,6 +117,7 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
             });
         }
     }
+    fill_keychain_usernames(&mut rows);
     if json {
         print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);

@@ -2,6 +2,7 @@
 //! into the library; this module only parses arguments and prints.
 
 mod list;
+mod login;
 mod resolve;
 mod yaml;
 
@@ -43,6 +44,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Store a registry login: the secret in the keychain (or a helper, or the file), a stub and
+    /// a route in the file.
+    Login(login::LoginArgs),
+    /// Remove a login: the secret wherever it lives, and its entry.
+    Logout {
+        /// The registry.
+        server: String,
+        #[command(flatten)]
+        file: login::FileArgs,
+    },
+    /// Move plaintext secrets from the file into the keychain or a credential helper.
+    Migrate(login::MigrateArgs),
+    /// List entries without a secret and keychain items without an entry, each with its fix.
+    Orphans,
+    /// Add an entry that uses an existing keychain item.
+    Adopt {
+        /// The registry of the keychain item.
+        server: String,
+        #[command(flatten)]
+        file: login::FileArgs,
+    },
     /// Print the Kubernetes pull Secret (and optionally a Pod, ServiceAccount patch, node recipe).
     Yaml(yaml::YamlArgs),
 }
@@ -55,6 +77,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::List { json } => list::list(&Sources::discover(&env), json),
         Command::Resolve { image, json } => resolve::resolve(&Sources::discover(&env), &image, json),
         Command::Yaml(args) => yaml::yaml(&Sources::discover(&env), &args),
+        Command::Login(args) => login::login(&env, &args),
+        Command::Logout { server, file } => login::logout(&env, &server, &file),
+        Command::Migrate(args) => login::migrate(&env, &args),
+        Command::Orphans => login::orphans(&Sources::discover(&env)),
+        Command::Adopt { server, file } => login::adopt(&env, &server, &file),
     }
 }
 
@@ -64,6 +91,19 @@ fn warn_unusable(sources: &Sources) {
         if let regcred::auth_files::SourceStatus::Failed(error) = &source.status {
             eprintln!("warning: {error:#}");
         }
+    }
+}
+
+/// Tells what a save changed besides the content.
+fn print_save_notes(save: &regcred::auth_files::SaveReport) {
+    if let Some(mode) = save.notes.tightened_from {
+        eprintln!("note: the file was readable by others (mode {mode:o}); it is now 0600");
+    }
+    if let Some(backup) = &save.backup {
+        eprintln!("note: the previous content is kept in {}", backup.display());
+    }
+    if save.merged_from_disk {
+        eprintln!("note: another program had changed the file; its changes were kept");
     }
 }
 

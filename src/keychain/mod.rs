@@ -3,17 +3,36 @@
 //! * [`HelperStore`] speaks the Docker credential-helper protocol to any
 //!   `docker-credential-NAME` on `PATH` (`secretservice`, `pass`, `osxkeychain`, `wincred`,
 //!   `desktop`, `ecr-login`, `gcloud`, `regcred` …).
+//! * [`KeyringStore`] is regcred's own: the OS keychain (Secret Service with Docker's schema,
+//!   macOS Keychain, Windows Credential Manager). `docker-credential-regcred` serves it to
+//!   Docker, Podman and skopeo.
 //! * [`MemoryStore`] keeps secrets in memory, for unit tests only.
 
 mod helper;
+mod helper_server;
 mod memory;
+mod os_store;
 
 use std::collections::BTreeMap;
 
-pub use helper::{HelperStore, find_helper};
+pub use helper::{HelperStore, NOT_FOUND, find_helper};
+pub use helper_server::{HelperReply, serve};
 pub use memory::MemoryStore;
+pub use os_store::{KeychainState, KeyringStore};
 
 use crate::secret::Secret;
+
+/// The helper name that routes a registry to regcred's keychain (`docker-credential-regcred`).
+pub const REGCRED_HELPER: &str = "regcred";
+
+/// The store behind a helper name: regcred's own keychain in-process for `regcred`, else the
+/// helper program. A configured helper that is missing is an error, never a fallback.
+pub fn open_store(helper: &str) -> Result<Box<dyn SecretStore>, KeychainError> {
+    if helper == REGCRED_HELPER {
+        return Ok(Box::new(KeyringStore::open()?));
+    }
+    Ok(Box::new(HelperStore::new(helper)?))
+}
 
 /// The user name helpers use to mark an identity token instead of a password.
 pub const IDENTITY_TOKEN_USERNAME: &str = "<token>";
@@ -63,6 +82,18 @@ pub enum KeychainError {
         name: String,
         /// The action.
         action: &'static str,
+    },
+    /// The keychain is locked; nothing was read or written.
+    #[error("the keychain is locked: unlock it (for example by logging in to the desktop) and try again ({message})")]
+    Locked {
+        /// The keychain's own words.
+        message: String,
+    },
+    /// The keychain cannot be reached (no Secret Service, no session bus …).
+    #[error("the OS keychain is not available: {message}")]
+    Unavailable {
+        /// The keychain's own words.
+        message: String,
     },
     /// Starting or talking to the helper failed.
     #[error("cannot run docker-credential-{name}: {source}")]

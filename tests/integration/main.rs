@@ -7,6 +7,8 @@
     clippy::expect_used,
     clippy::missing_panics_doc,
     clippy::unused_self,
+    clippy::format_push_string,
+    clippy::format_collect,
     reason = "integration tests fail loudly on the first unexpected value"
 )]
 
@@ -18,6 +20,7 @@ mod crash_safety;
 mod files_bad_input;
 mod files_round_trip;
 mod files_save;
+mod keychain;
 mod kubectl_oracle;
 mod proptests;
 mod pull_secret;

@@ -2,12 +2,43 @@
 
 #![allow(dead_code, reason = "each test module uses a different part of the support code")]
 
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The `regcred` binary under test.
 pub fn regcred_bin() -> &'static str {
     env!("CARGO_BIN_EXE_regcred")
+}
+
+/// `docker-credential-regcred` under test.
+pub fn helper_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_docker-credential-regcred")
+}
+
+/// `PATH` with the directory of the binaries under test first, so Docker tools find
+/// `docker-credential-regcred`.
+pub fn path_with_helper() -> std::ffi::OsString {
+    let dir = Path::new(helper_bin()).parent().map(Path::to_path_buf).unwrap_or_default();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(&rest))).unwrap_or(rest)
+}
+
+/// regcred's keychain when a Secret Service is reachable and unlocked; in CI its absence fails.
+pub fn keychain() -> Option<regcred::keychain::KeyringStore> {
+    let available = regcred::keychain::KeyringStore::state() == regcred::keychain::KeychainState::Available;
+    if !component_available("an unlocked Secret Service (run the tests through ./scripts/test)", available) {
+        return None;
+    }
+    regcred::keychain::KeyringStore::open().ok()
+}
+
+/// A server name no other test uses, so tests can share one keyring.
+pub fn unique_server(label: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{label}-{}-{n}.regcred-test.example", std::process::id())
 }
 
 /// A fixture file's bytes from `tests/fixtures`.
@@ -74,7 +105,10 @@ impl TempHome {
             .env("HOME", self.path())
             .env("XDG_RUNTIME_DIR", self.path().join("run"))
             .env("XDG_CONFIG_HOME", self.path().join(".config"))
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+            .env("PATH", path_with_helper());
+        if let Some(bus) = std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
+            command.env("DBUS_SESSION_BUS_ADDRESS", bus);
+        }
         command
     }
 

@@ -1,0 +1,172 @@
+//! `regcred login`, `logout`, `migrate`, `adopt`, `orphans`.
+
+use std::io::{IsTerminal as _, Read as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+
+use regcred::auth_files::{AuthFile, Env, FileKind, Sources, parse_server};
+use regcred::credentials::{self, Orphan, StoreChoice};
+use regcred::keychain::{KeyringStore, open_store};
+use regcred::secret::Secret;
+
+/// Which file to change.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FileArgs {
+    /// The credential file to change (default: Docker's config.json). A name ending in
+    /// `.dockercfg` is the legacy format, `auth.json` Podman's.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+impl FileArgs {
+    fn load(&self, env: &Env) -> anyhow::Result<AuthFile> {
+        let path = match &self.file {
+            Some(path) => path.clone(),
+            None => env.docker_config_path().context("cannot find Docker's config.json: HOME is not set")?,
+        };
+        let kind = match path.file_name().and_then(|n| n.to_str()) {
+            Some(name) if name.ends_with(".dockercfg") || name == ".dockercfg" => FileKind::LegacyDockercfg,
+            Some("auth.json") => FileKind::ContainersAuth,
+            _ => FileKind::DockerConfig,
+        };
+        Ok(AuthFile::load(path, kind)?)
+    }
+}
+
+/// `regcred login` arguments.
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    /// The registry (`quay.io`, `registry.example.com:5000`, `docker.io`).
+    pub server: String,
+    /// The user name.
+    #[arg(short = 'u', long)]
+    pub username: String,
+    /// Read the password (or token) from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Where the secret goes: `keychain` (default, unless the file already routes the registry
+    /// to a helper), `helper:NAME`, or `file` (plaintext, only when asked for).
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<StoreChoice>,
+    #[command(flatten)]
+    pub file: FileArgs,
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<Secret> {
+    let password = if from_stdin {
+        let mut text = zeroize::Zeroizing::new(String::new());
+        std::io::stdin().take(1024 * 1024).read_to_string(&mut text).context("cannot read the password from stdin")?;
+        Secret::new(text.trim_end_matches(['\n', '\r']))
+    } else if std::io::stdin().is_terminal() {
+        Secret::new(rpassword::prompt_password("Password: ").context("cannot read the password")?)
+    } else {
+        bail!("no password: pass it on standard input with --password-stdin (never as an argument)");
+    };
+    if password.is_empty() {
+        bail!("the password is empty");
+    }
+    Ok(password)
+}
+
+/// `regcred login`.
+pub fn login(env: &Env, args: &LoginArgs) -> anyhow::Result<ExitCode> {
+    let server = parse_server(&args.server)?;
+    let password = read_password(args.password_stdin)?;
+    let mut file = args.file.load(env)?;
+    let credential = credentials::credential(&args.username, password);
+    let report = credentials::login(&mut file, &server, &credential, args.store.clone(), &open_store)?;
+    if let Some(warning) = &report.warning {
+        eprintln!("warning: {warning}");
+    }
+    println!("Login saved for {} ({}) in {}", report.key, report.home.label(), file.path().display());
+    super::print_save_notes(&report.save);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `regcred logout`.
+pub fn logout(env: &Env, server: &str, file_args: &FileArgs) -> anyhow::Result<ExitCode> {
+    let server = parse_server(server)?;
+    let mut file = file_args.load(env)?;
+    if credentials::logout(&mut file, &server, &open_store)? {
+        println!("Removed the login for {server} from {}", file.path().display());
+    } else {
+        println!("Not logged in to {server}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `regcred migrate` arguments.
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// Where the secrets go: `keychain` or `helper:NAME`.
+    #[arg(long, default_value = "keychain", value_name = "STORE")]
+    pub to: StoreChoice,
+    /// Only these registries (default: every plaintext entry).
+    pub servers: Vec<String>,
+    #[command(flatten)]
+    pub file: FileArgs,
+}
+
+/// `regcred migrate`.
+pub fn migrate(env: &Env, args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+    if args.to == StoreChoice::File {
+        bail!("migrate moves secrets out of the file: use --to keychain or --to helper:NAME");
+    }
+    let selection = args.servers.iter().map(|s| parse_server(s)).collect::<Result<Vec<_>, _>>()?;
+    let mut file = args.file.load(env)?;
+    let report = credentials::migrate(&mut file, &selection, &args.to, &open_store)?;
+    println!(
+        "Moved {} entr{} to {}: {}",
+        report.moved.len(),
+        if report.moved.len() == 1 { "y" } else { "ies" },
+        report.store,
+        report.moved.join(", ")
+    );
+    super::print_save_notes(&report.save);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `regcred adopt`.
+pub fn adopt(env: &Env, server: &str, file_args: &FileArgs) -> anyhow::Result<ExitCode> {
+    let server = parse_server(server)?;
+    let mut file = file_args.load(env)?;
+    let save = credentials::adopt(&mut file, &server)?;
+    println!("{} now uses the keychain item for {server}", file.path().display());
+    super::print_save_notes(&save);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `regcred orphans`: exit 1 when there are any.
+pub fn orphans(sources: &Sources) -> anyhow::Result<ExitCode> {
+    super::warn_unusable(sources);
+    let keychain = match KeyringStore::open() {
+        Ok(store) => Some(store),
+        Err(error) => {
+            eprintln!("note: {error}; keychain items were not checked");
+            None
+        }
+    };
+    let found = credentials::orphans(sources, &open_store, keychain.as_ref())?;
+    if found.is_empty() {
+        println!("No orphans: every entry has its secret and every keychain item has an entry.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for orphan in &found {
+        match orphan {
+            Orphan::Stub { kind, path, key, helper } => {
+                let why = match helper {
+                    Some(helper) => format!("docker-credential-{helper} has no secret for it"),
+                    None => "no secret and no credential helper".to_owned(),
+                };
+                println!("entry {key} in the {kind} ({}): {why}", path.display());
+            }
+            Orphan::KeychainItem { server, username } => {
+                println!("keychain item {server} (user {username}): no file has an entry for it");
+            }
+        }
+        println!("    fix: {}", orphan.fix());
+    }
+    Ok(ExitCode::FAILURE)
+}

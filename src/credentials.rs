@@ -1,0 +1,431 @@
+//! Operations that change where secrets live — login, logout, migrate, adopt — keeping a
+//! credential file and a secret store consistent: each one either completes or leaves both as
+//! they were. And the orphans check: stubs with no secret behind them, and keychain items that
+//! no file refers to.
+
+use std::str::FromStr;
+
+use crate::auth_files::{AuthFile, AuthFileError, ConflictPolicy, FileKind, SaveReport, ServerKey, Sources};
+use crate::keychain::{Credential, KeychainError, KeyringStore, REGCRED_HELPER, SecretStore};
+use crate::resolve::{SecretHome, secret_home};
+use crate::secret::Secret;
+
+/// Where `login` and `migrate` put a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// regcred's OS keychain (served to Docker by `docker-credential-regcred`).
+    Keychain,
+    /// An existing credential helper, `docker-credential-NAME`.
+    Helper(String),
+    /// Plaintext in the file (only when chosen explicitly).
+    File,
+}
+
+impl StoreChoice {
+    /// The helper name that routes to this store (`None` for the file).
+    pub fn helper(&self) -> Option<&str> {
+        match self {
+            Self::Keychain => Some(REGCRED_HELPER),
+            Self::Helper(name) => Some(name),
+            Self::File => None,
+        }
+    }
+}
+
+impl FromStr for StoreChoice {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "keychain" => Ok(Self::Keychain),
+            "file" => Ok(Self::File),
+            other => match other.strip_prefix("helper:") {
+                Some(name) if !name.is_empty() && !name.contains(['/', '\\']) => Ok(Self::Helper(name.to_owned())),
+                _ => Err(format!("unknown store {other:?}: use keychain, helper:NAME or file")),
+            },
+        }
+    }
+}
+
+/// Opens the store behind a helper name. Production code passes [`crate::keychain::open_store`];
+/// tests pass stores of their own (fault injection).
+pub type StoreOpener<'a> = dyn Fn(&str) -> Result<Box<dyn SecretStore>, KeychainError> + 'a;
+
+/// Why an operation did not happen. Whatever it had already changed was put back.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// The file could not be read, edited or saved.
+    #[error(transparent)]
+    File(#[from] AuthFileError),
+    /// The store refused.
+    #[error(transparent)]
+    Store(#[from] KeychainError),
+    /// The secret read back from the store is not the one written.
+    #[error("{store} returned a different secret for {server} than was stored; nothing was changed")]
+    ReadBackDiffers {
+        /// The store.
+        store: String,
+        /// The registry key.
+        server: String,
+    },
+    /// Nothing to migrate.
+    #[error("no plaintext entries to move{}", if selection.is_empty() { String::new() } else { format!(" among {}", selection.join(", ")) })]
+    NothingToMigrate {
+        /// The servers asked for.
+        selection: Vec<String>,
+    },
+    /// An entry asked for does not exist.
+    #[error("the file has no entry for {0}")]
+    NoEntry(String),
+    /// Putting things back after a failure also failed: the message says what is where.
+    #[error("{original}; restoring the previous secret in {store} also failed ({restore}): check {server} there")]
+    RollbackFailed {
+        /// The first failure.
+        original: Box<CredentialsError>,
+        /// The store.
+        store: String,
+        /// The server.
+        server: String,
+        /// The restore failure.
+        restore: KeychainError,
+    },
+}
+
+/// What `login` did.
+#[derive(Debug)]
+pub struct LoginReport {
+    /// The entry's key in the file.
+    pub key: String,
+    /// Where the secret went.
+    pub home: SecretHome,
+    /// The file save.
+    pub save: SaveReport,
+    /// A warning for the user (e.g. `credsStore` overriding a plaintext entry).
+    pub warning: Option<String>,
+}
+
+/// A store write that can be undone.
+struct Undo {
+    store: Box<dyn SecretStore>,
+    server: String,
+    previous: Option<Credential>,
+}
+
+impl Undo {
+    fn run(self, original: CredentialsError) -> CredentialsError {
+        let restored = match &self.previous {
+            Some(previous) => self.store.store(&self.server, previous),
+            None => self.store.erase(&self.server),
+        };
+        match restored {
+            Ok(()) => original,
+            Err(restore) => CredentialsError::RollbackFailed {
+                original: Box::new(original),
+                store: self.store.label(),
+                server: self.server,
+                restore,
+            },
+        }
+    }
+}
+
+/// Stores `credential` under `server` in `store`, reads it back and compares.
+fn store_verified(
+    store: Box<dyn SecretStore>,
+    server: &str,
+    credential: &Credential,
+) -> Result<Undo, CredentialsError> {
+    let previous = store.get(server)?;
+    store.store(server, credential)?;
+    let undo = Undo { store, server: server.to_owned(), previous };
+    match undo.store.get(server) {
+        Ok(Some(read)) if read == *credential => Ok(undo),
+        Ok(_) => {
+            let error = CredentialsError::ReadBackDiffers { store: undo.store.label(), server: server.to_owned() };
+            Err(undo.run(error))
+        }
+        Err(error) => Err(undo.run(error.into())),
+    }
+}
+
+fn undo_all(undos: Vec<Undo>, error: CredentialsError) -> CredentialsError {
+    undos.into_iter().rev().fold(error, |error, undo| undo.run(error))
+}
+
+/// The store a file routes `server` to, if any (`credHelpers`, then `credsStore`).
+pub fn routed_helper(file: &AuthFile, server: &ServerKey) -> Option<String> {
+    match secret_home(file, &file.helper_key(server)) {
+        SecretHome::Helper { helper, .. } => Some(helper),
+        SecretHome::Plaintext | SecretHome::Missing => None,
+    }
+}
+
+/// Points the file at `helper` for `server`, unless `credsStore` already does.
+fn route(file: &mut AuthFile, server: &ServerKey, helper: &str) {
+    let helper_key = file.helper_key(server);
+    if file.creds_store() == Some(helper) && file.kind() == FileKind::DockerConfig {
+        file.set_cred_helper(&helper_key, None);
+    } else {
+        file.set_cred_helper(&helper_key, Some(helper));
+    }
+}
+
+/// Logs in: stores the credential where `choice` says (default: where the file already routes
+/// the registry, else the keychain), verifies it, then writes the stub and route (or, for
+/// `File`, the plaintext entry) and saves. A failure at any step leaves file and store as they were.
+pub fn login(
+    file: &mut AuthFile,
+    server: &ServerKey,
+    credential: &Credential,
+    choice: Option<StoreChoice>,
+    open: &StoreOpener<'_>,
+) -> Result<LoginReport, CredentialsError> {
+    let before = file.clone();
+    let result = login_inner(file, server, credential, choice, open);
+    if result.is_err() {
+        *file = before;
+    }
+    result
+}
+
+fn login_inner(
+    file: &mut AuthFile,
+    server: &ServerKey,
+    credential: &Credential,
+    choice: Option<StoreChoice>,
+    open: &StoreOpener<'_>,
+) -> Result<LoginReport, CredentialsError> {
+    let choice = choice
+        .or_else(|| {
+            routed_helper(file, server)
+                .map(|h| if h == REGCRED_HELPER { StoreChoice::Keychain } else { StoreChoice::Helper(h) })
+        })
+        .unwrap_or(StoreChoice::Keychain);
+    let key = match file.find_key(server) {
+        Some(key) => key,
+        None => file.add_entry(server)?,
+    };
+    let helper_key = file.helper_key(server);
+    let Some(helper) = choice.helper() else {
+        file.set_credentials(&key, &credential.username, &credential.secret)?;
+        file.set_cred_helper(&helper_key, None);
+        let warning = file.creds_store().filter(|_| file.kind() == FileKind::DockerConfig).map(|store| {
+            format!("credsStore is {store:?}: Docker will ask docker-credential-{store}, not this plaintext entry")
+        });
+        let save = file.save(ConflictPolicy::Refuse)?;
+        return Ok(LoginReport { home: secret_home(file, &key), key, save, warning });
+    };
+    let undo = store_verified(open(helper)?, &helper_key, credential)?;
+    file.clear_credentials(&key)?;
+    route(file, server, helper);
+    match file.save(ConflictPolicy::Refuse) {
+        Ok(save) => Ok(LoginReport { home: secret_home(file, &key), key, save, warning: None }),
+        Err(error) => Err(undo.run(error.into())),
+    }
+}
+
+/// Logs out: erases the secret wherever it lives, then removes the entry (and a route to
+/// regcred's keychain). Returns whether anything was there.
+pub fn logout(file: &mut AuthFile, server: &ServerKey, open: &StoreOpener<'_>) -> Result<bool, CredentialsError> {
+    let before = file.clone();
+    let result = logout_inner(file, server, open);
+    if result.is_err() {
+        *file = before;
+    }
+    result
+}
+
+fn logout_inner(file: &mut AuthFile, server: &ServerKey, open: &StoreOpener<'_>) -> Result<bool, CredentialsError> {
+    let helper_key = file.helper_key(server);
+    let helper = routed_helper(file, server);
+    let key = file.find_key(server);
+    let mut found = key.is_some();
+    if let Some(helper) = &helper {
+        let store = open(helper)?;
+        found |= store.get(&helper_key)?.is_some();
+        store.erase(&helper_key)?;
+    }
+    if let Some(key) = key {
+        file.remove_entry(&key)?;
+    }
+    if helper.as_deref() == Some(REGCRED_HELPER) {
+        file.set_cred_helper(&helper_key, None);
+    }
+    let save = file.save(ConflictPolicy::Refuse)?;
+    discard_backup(&save);
+    Ok(found)
+}
+
+/// Removes the backup a save just made: after a logout or a migration it would keep on disk the
+/// very secret the user asked to take off it.
+fn discard_backup(save: &SaveReport) {
+    if let Some(backup) = &save.backup {
+        let _ = std::fs::remove_file(backup);
+    }
+}
+
+/// What `migrate` moved.
+#[derive(Debug)]
+pub struct MigrateReport {
+    /// The entries moved, by key.
+    pub moved: Vec<String>,
+    /// The store they went to.
+    pub store: String,
+    /// The file save.
+    pub save: SaveReport,
+}
+
+/// Moves plaintext entries (all, or those in `selection`) into the store of `to`: every secret
+/// is stored and read back first, then the entries become stubs routed to the store and the
+/// file is saved. Any failure puts every store item back and leaves the file untouched.
+pub fn migrate(
+    file: &mut AuthFile,
+    selection: &[ServerKey],
+    to: &StoreChoice,
+    open: &StoreOpener<'_>,
+) -> Result<MigrateReport, CredentialsError> {
+    let helper = to.helper().unwrap_or(REGCRED_HELPER);
+    let mut chosen = Vec::new();
+    for entry in file.entries() {
+        let Some(server) = entry.server.clone() else { continue };
+        if !selection.is_empty() && !selection.iter().any(|s| s.same_target(&server)) {
+            continue;
+        }
+        if secret_home(file, &entry.key) != SecretHome::Plaintext {
+            continue;
+        }
+        let (Some(username), Some(secret)) = (entry.username.clone(), entry.password.clone()) else { continue };
+        chosen.push((entry.key, server, Credential { username, secret }));
+    }
+    if chosen.is_empty() {
+        return Err(CredentialsError::NothingToMigrate {
+            selection: selection.iter().map(ToString::to_string).collect(),
+        });
+    }
+    let before = file.clone();
+    let mut undos = Vec::new();
+    for (_, server, credential) in &chosen {
+        let store = match open(helper) {
+            Ok(store) => store,
+            Err(error) => return Err(undo_all(undos, error.into())),
+        };
+        match store_verified(store, &file.helper_key(server), credential) {
+            Ok(undo) => undos.push(undo),
+            Err(error) => return Err(undo_all(undos, error)),
+        }
+    }
+    let label = undos.first().map(|u| u.store.label()).unwrap_or_default();
+    for (key, server, _) in &chosen {
+        if let Err(error) = file.clear_credentials(key) {
+            *file = before;
+            return Err(undo_all(undos, error.into()));
+        }
+        route(file, server, helper);
+    }
+    match file.save(ConflictPolicy::Refuse) {
+        Ok(mut save) => {
+            discard_backup(&save);
+            save.backup = None;
+            Ok(MigrateReport { moved: chosen.into_iter().map(|(key, ..)| key).collect(), store: label, save })
+        }
+        Err(error) => {
+            *file = before;
+            Err(undo_all(undos, error.into()))
+        }
+    }
+}
+
+/// Adds a stub and a route to regcred's keychain for a keychain item no file refers to.
+pub fn adopt(file: &mut AuthFile, server: &ServerKey) -> Result<SaveReport, CredentialsError> {
+    if file.find_key(server).is_none() {
+        file.add_entry(server)?;
+    }
+    route(file, server, REGCRED_HELPER);
+    Ok(file.save(ConflictPolicy::Refuse)?)
+}
+
+/// Something with half of a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Orphan {
+    /// An entry without a secret: a stub whose helper has nothing, or a stub with no helper.
+    Stub {
+        /// The file's format.
+        kind: FileKind,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The entry's key.
+        key: String,
+        /// The helper that has nothing for it, if one is configured.
+        helper: Option<String>,
+    },
+    /// A keychain item no file has an entry for.
+    KeychainItem {
+        /// The item's server.
+        server: String,
+        /// The item's user name.
+        username: String,
+    },
+}
+
+impl Orphan {
+    /// The one command that fixes it.
+    pub fn fix(&self) -> String {
+        match self {
+            Self::Stub { key, .. } => format!("regcred logout {key}    # remove the empty entry (or log in again)"),
+            Self::KeychainItem { server, .. } => {
+                format!(
+                    "regcred adopt {server}    # add an entry that uses it (or: regcred logout {server} to erase it)"
+                )
+            }
+        }
+    }
+}
+
+/// Finds orphans in every loaded file and in regcred's keychain (when it is reachable).
+pub fn orphans(
+    sources: &Sources,
+    open: &StoreOpener<'_>,
+    keychain: Option<&KeyringStore>,
+) -> Result<Vec<Orphan>, CredentialsError> {
+    let mut found = Vec::new();
+    let mut referenced: Vec<ServerKey> = Vec::new();
+    for source in &sources.files {
+        let Some(file) = source.file() else { continue };
+        for entry in file.entries() {
+            if let Some(server) = &entry.server {
+                referenced.push(server.clone());
+            }
+            let orphaned_helper = match secret_home(file, &entry.key) {
+                SecretHome::Helper { helper, .. } => {
+                    let Some(server) = &entry.server else { continue };
+                    match open(&helper)?.get(&file.helper_key(server))? {
+                        Some(_) => continue,
+                        None => Some(helper),
+                    }
+                }
+                SecretHome::Missing if !entry.is_broken() => None,
+                SecretHome::Missing | SecretHome::Plaintext => continue,
+            };
+            found.push(Orphan::Stub {
+                kind: source.kind,
+                path: source.path.clone(),
+                key: entry.key,
+                helper: orphaned_helper,
+            });
+        }
+    }
+    if let Some(keychain) = keychain {
+        for (server, username) in keychain.list()? {
+            let known = ServerKey::parse(&server).is_ok_and(|key| referenced.iter().any(|r| r.same_target(&key)));
+            if !known {
+                found.push(Orphan::KeychainItem { server, username });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A credential from a user name and a password or token.
+pub fn credential(username: &str, secret: Secret) -> Credential {
+    Credential { username: username.to_owned(), secret }
+}

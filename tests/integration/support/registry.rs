@@ -1,0 +1,153 @@
+//! A real Distribution registry (`docker-registry`, Debian's package) on loopback, with basic
+//! auth, and images pushed into it by skopeo from OCI layouts written here.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest as _, Sha256};
+
+/// Whether the registry and skopeo are installed.
+pub fn available() -> bool {
+    ["docker-registry", "skopeo", "htpasswd", "tar", "gzip"].iter().all(|tool| which(tool).is_some())
+}
+
+/// The path of a command on `PATH`.
+pub fn which(tool: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(tool)).find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A running registry; stopped on drop.
+pub struct Registry {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    pub host: String,
+    /// Its storage, config and password file.
+    pub dir: tempfile::TempDir,
+    /// The basic-auth user and password, if any.
+    pub credentials: Option<(String, String)>,
+}
+
+impl Registry {
+    /// Starts a plain-HTTP registry on loopback, with htpasswd basic auth when `credentials` is set.
+    pub fn start(credentials: Option<(&str, &str)>) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let host = format!("127.0.0.1:{port}");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+            dir.path().join("storage").display()
+        );
+        if let Some((user, password)) = credentials {
+            let htpasswd = Command::new("htpasswd").args(["-Bbn", user, password]).output().expect("htpasswd");
+            std::fs::write(dir.path().join("htpasswd"), &htpasswd.stdout).expect("write htpasswd");
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: regcred-test\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            ));
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).expect("write config");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .env_remove("REGISTRY_AUTH_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(&host).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not start listening on {host}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let credentials = credentials.map(|(u, p)| (u.to_owned(), p.to_owned()));
+        Self { child, host, dir, credentials }
+    }
+
+    /// Pushes a small single-platform image as `repo:tag` with skopeo.
+    pub fn push_image(&self, repo: &str, tag: &str) {
+        let layout = self.dir.path().join(format!("layout-{}", repo.replace('/', "-")));
+        write_oci_layout(&layout, tag, b"hello from regcred tests\n");
+        let mut command = Command::new("skopeo");
+        command.args(["copy", "--quiet", "--dest-tls-verify=false"]);
+        if let Some((user, password)) = &self.credentials {
+            command.arg(format!("--dest-creds={user}:{password}"));
+        }
+        let status = command
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .arg(format!("docker://{}/{repo}:{tag}", self.host))
+            .env("REGISTRY_AUTH_FILE", self.dir.path().join("skopeo-auth.json"))
+            .status()
+            .expect("skopeo copy");
+        assert!(status.success(), "skopeo could not push {repo}:{tag}");
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_blob(layout: &Path, bytes: &[u8]) -> String {
+    let digest = sha256_hex(bytes);
+    std::fs::write(layout.join("blobs/sha256").join(&digest), bytes).expect("write blob");
+    format!("sha256:{digest}")
+}
+
+/// Writes an OCI image layout holding one linux/amd64 image with one layer containing `content`.
+pub fn write_oci_layout(layout: &Path, tag: &str, content: &[u8]) {
+    std::fs::create_dir_all(layout.join("blobs/sha256")).expect("mkdir layout");
+    let rootfs = layout.join("rootfs");
+    std::fs::create_dir_all(&rootfs).expect("mkdir rootfs");
+    std::fs::write(rootfs.join("hello.txt"), content).expect("write content");
+    let tar = Command::new("tar")
+        .args(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-C"])
+        .arg(&rootfs)
+        .args(["-cf", "-", "hello.txt"])
+        .output()
+        .expect("tar");
+    let mut gzip =
+        Command::new("gzip").args(["-n", "-c"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("gzip");
+    std::io::Write::write_all(gzip.stdin.as_mut().expect("stdin"), &tar.stdout).expect("feed gzip");
+    drop(gzip.stdin.take());
+    let layer = gzip.wait_with_output().expect("gzip").stdout;
+    let diff_id = format!("sha256:{}", sha256_hex(&tar.stdout));
+    let layer_digest = write_blob(layout, &layer);
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Cmd": ["/hello"]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    });
+    let config_bytes = serde_json::to_vec(&config).expect("config");
+    let config_digest = write_blob(layout, &config_bytes);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_bytes.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": layer.len()}],
+    });
+    let manifest_bytes = serde_json::to_vec(&manifest).expect("manifest");
+    let manifest_digest = write_blob(layout, &manifest_bytes);
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest, "size": manifest_bytes.len(),
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }],
+    });
+    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).expect("index")).expect("write index");
+    std::fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).expect("write oci-layout");
+}
