@@ -9,6 +9,7 @@
 //! * [`image_ref`] — image reference grammar and Docker's normalization.
 //! * [`keychain`] — where secrets live outside the files: credential helpers, the OS keychain.
 //! * [`pull_secret`] — Kubernetes pull-secret YAML exactly as kubectl writes it.
+//! * [`registry`] — test pulls: the registry protocol as a node walks it, and the failure report.
 //! * [`resolve`] — which source answers for an image, as Docker and Podman decide.
 //! * [`secret`] — the redacting, zeroizing [`secret::Secret`] type.
 //! * [`atomic_file`] — crash-safe file replacement.
@@ -21,5 +22,6 @@ pub mod go_json;
 pub mod image_ref;
 pub mod keychain;
 pub mod pull_secret;
+pub mod registry;
 pub mod resolve;
 pub mod secret;

@@ -4,6 +4,7 @@
 mod list;
 mod login;
 mod resolve;
+mod test_pull;
 mod yaml;
 
 use std::process::ExitCode;
@@ -65,6 +66,8 @@ pub enum Command {
         #[command(flatten)]
         file: login::FileArgs,
     },
+    /// Pull an image the way a node would (without keeping it) and report success or the exact failure.
+    TestPull(test_pull::TestPullArgs),
     /// Print the Kubernetes pull Secret (and optionally a Pod, ServiceAccount patch, node recipe).
     Yaml(yaml::YamlArgs),
 }
@@ -78,6 +81,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Resolve { image, json } => resolve::resolve(&Sources::discover(&env), &image, json),
         Command::Yaml(args) => yaml::yaml(&Sources::discover(&env), &args),
         Command::Login(args) => login::login(&env, &args),
+        Command::TestPull(args) => test_pull::test_pull(&env, &args),
         Command::Logout { server, file } => login::logout(&env, &server, &file),
         Command::Migrate(args) => login::migrate(&env, &args),
         Command::Orphans => login::orphans(&Sources::discover(&env)),

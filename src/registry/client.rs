@@ -1,0 +1,243 @@
+//! HTTP for the registry road: TLS roots (system plus certs.d CAs), manual redirects that never
+//! carry credentials to another origin, body caps, timeouts, and a record of every request.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+
+use super::report::{FailureClass, RequestRecord, Stage};
+
+/// Largest manifest body read.
+pub const MANIFEST_CAP: usize = 4 * 1024 * 1024;
+/// Largest token or error body read.
+pub const SMALL_CAP: usize = 1024 * 1024;
+/// Most redirects followed for one request.
+const MAX_REDIRECTS: usize = 5;
+
+/// Timeouts of the road.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// TCP + TLS connect.
+    pub connect: Duration,
+    /// A whole non-blob request (headers and capped body).
+    pub request: Duration,
+    /// Longest silence while a blob streams.
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { connect: Duration::from_secs(10), request: Duration::from_secs(30), idle: Duration::from_secs(30) }
+    }
+}
+
+/// A low-level failure: class plus the underlying error's words.
+#[derive(Debug, Clone)]
+pub struct HttpFailure {
+    /// The class.
+    pub class: FailureClass,
+    /// What happened.
+    pub cause: String,
+}
+
+/// A response whose body (if read) is capped.
+#[derive(Debug)]
+pub struct Response {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// The body (empty for HEAD).
+    pub body: Vec<u8>,
+    /// The final URL after redirects.
+    pub url: Url,
+}
+
+/// The directories searched for per-registry CAs, as Docker and Podman lay them out.
+pub fn default_ca_dirs(home: Option<&Path>) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(home) = home {
+        dirs.push(home.join(".docker/certs.d"));
+    }
+    dirs.push(PathBuf::from("/etc/docker/certs.d"));
+    dirs.push(PathBuf::from("/etc/containers/certs.d"));
+    dirs
+}
+
+/// Builds the client for one registry: system roots plus every `*.crt` in `DIR/HOST/`.
+pub fn build_client(host: &str, ca_dirs: &[PathBuf], timeouts: Timeouts, resolve: &[(String, std::net::SocketAddr)]) -> Result<reqwest::Client, HttpFailure> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeouts.connect)
+        .user_agent(concat!("regcred/", env!("CARGO_PKG_VERSION")))
+        .use_rustls_tls();
+    for dir in ca_dirs {
+        let Ok(listing) = std::fs::read_dir(dir.join(host)) else { continue };
+        for file in listing.flatten() {
+            let path = file.path();
+            if path.extension().is_some_and(|e| e == "crt") {
+                let pem = std::fs::read(&path).map_err(|e| HttpFailure {
+                    class: FailureClass::TlsFailure,
+                    cause: format!("cannot read the CA {}: {e}", path.display()),
+                })?;
+                let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| HttpFailure {
+                    class: FailureClass::TlsFailure,
+                    cause: format!("{} is not a PEM certificate: {e}", path.display()),
+                })?;
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+    }
+    for (name, addr) in resolve {
+        builder = builder.resolve(name, *addr);
+    }
+    builder.build().map_err(|e| HttpFailure { class: FailureClass::TlsFailure, cause: error_chain(&e) })
+}
+
+/// The whole cause chain of an error, as one line.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = inner.source();
+    }
+    parts.join(": ")
+}
+
+/// Sorts a transport error into the catalogue.
+pub fn classify_transport(error: &reqwest::Error) -> HttpFailure {
+    let cause = error_chain(error);
+    let lower = cause.to_ascii_lowercase();
+    let class = if error.is_timeout() || lower.contains("timed out") {
+        FailureClass::Timeout
+    } else if lower.contains("dns error") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+        FailureClass::DnsFailure
+    } else if lower.contains("connection refused") {
+        FailureClass::ConnectionRefused
+    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        FailureClass::TlsUnknownAuthority
+    } else if lower.contains("invalidcontenttype") || lower.contains("corrupt message") || lower.contains("http response to https") {
+        FailureClass::HttpToHttps
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        FailureClass::TlsFailure
+    } else {
+        FailureClass::Protocol
+    };
+    HttpFailure { class, cause }
+}
+
+/// Whether two URLs share scheme, host and port (credentials may follow only then).
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The URL for the record: no user info, no query (token requests carry account names there).
+pub fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if shown.query().is_some_and(|q| q.contains("password")) {
+        shown.set_query(Some("…"));
+    }
+    shown.to_string()
+}
+
+/// One request, following redirects by hand: an `Authorization` header goes only to the
+/// request's own origin and never to a redirect target elsewhere; HTTPS→HTTP is refused.
+#[expect(clippy::too_many_arguments, reason = "one call site per stage; a struct would only rename them")]
+pub async fn send(
+    client: &reqwest::Client,
+    records: &mut Vec<RequestRecord>,
+    stage: Stage,
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    authorization: Option<&HeaderValue>,
+    body: Option<(Vec<u8>, &'static str)>,
+    cap: usize,
+    timeout: Duration,
+) -> Result<Response, (HttpFailure, Option<RequestRecord>)> {
+    let origin = url.clone();
+    let mut current = url;
+    for _ in 0..=MAX_REDIRECTS {
+        let started = Instant::now();
+        let mut request = client.request(method.clone(), current.clone()).headers(headers.clone()).timeout(timeout);
+        let authorized = authorization.is_some() && same_origin(&origin, &current);
+        if let (true, Some(value)) = (authorized, authorization) {
+            request = request.header(reqwest::header::AUTHORIZATION, value.clone());
+        }
+        if let Some((bytes, content_type)) = &body {
+            request = request.header(reqwest::header::CONTENT_TYPE, *content_type).body(bytes.clone());
+        }
+        let mut record = RequestRecord {
+            stage,
+            method: method.to_string(),
+            url: display_url(&current),
+            status: None,
+            millis: 0.0,
+            bytes: 0,
+            authorized,
+        };
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                record.millis = started.elapsed().as_secs_f64() * 1e3;
+                records.push(record.clone());
+                return Err((classify_transport(&error), Some(record)));
+            }
+        };
+        let status = response.status();
+        record.status = Some(status.as_u16());
+        let headers_in = response.headers().clone();
+        if status.is_redirection()
+            && let Some(location) = headers_in.get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok())
+        {
+            record.millis = started.elapsed().as_secs_f64() * 1e3;
+            records.push(record.clone());
+            let Ok(next) = current.join(location) else {
+                return Err((HttpFailure { class: FailureClass::Protocol, cause: format!("bad redirect location {location:?}") }, Some(record)));
+            };
+            if current.scheme() == "https" && next.scheme() != "https" {
+                let cause = format!("the registry redirected from HTTPS to {}, which regcred refuses", display_url(&next));
+                return Err((HttpFailure { class: FailureClass::Refused, cause }, Some(record)));
+            }
+            current = next;
+            continue;
+        }
+        let mut body_bytes = Vec::new();
+        if method != Method::HEAD {
+            let mut stream = response.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = match chunk {
+                    Ok(chunk) => chunk,
+                    Err(error) => {
+                        record.millis = started.elapsed().as_secs_f64() * 1e3;
+                        records.push(record.clone());
+                        return Err((classify_transport(&error), Some(record)));
+                    }
+                };
+                if body_bytes.len() + chunk.len() > cap {
+                    record.millis = started.elapsed().as_secs_f64() * 1e3;
+                    record.bytes = (body_bytes.len() + chunk.len()) as u64;
+                    records.push(record.clone());
+                    let cause = format!("the response body is larger than regcred's limit of {cap} bytes");
+                    return Err((HttpFailure { class: FailureClass::Protocol, cause }, Some(record)));
+                }
+                body_bytes.extend_from_slice(&chunk);
+            }
+        }
+        record.bytes = body_bytes.len() as u64;
+        record.millis = started.elapsed().as_secs_f64() * 1e3;
+        records.push(record);
+        return Ok(Response { status, headers: headers_in, body: body_bytes, url: current });
+    }
+    let cause = format!("more than {MAX_REDIRECTS} redirects");
+    Err((HttpFailure { class: FailureClass::Protocol, cause }, records.last().cloned()))
+}

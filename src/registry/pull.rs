@@ -1,0 +1,688 @@
+//! The road a node's runtime walks: reference → credentials → connect → `/v2/` → challenge →
+//! token → manifest (index → platform) → blobs. [`Puller::pull`] walks it and returns a
+//! [`PullReport`]; it never panics and never sends a secret where it should not go.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use futures_util::StreamExt as _;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use sha2::{Digest as _, Sha256};
+
+use super::challenge::{Challenge, parse_challenges};
+use super::client::{self, MANIFEST_CAP, Response, SMALL_CAP, Timeouts};
+use super::explain::{Context, explain};
+use super::report::{Failure, FailureClass, Outcome, PullReport, RegistryError, RequestRecord, Stage, Success};
+use crate::image_ref::ImageRef;
+use crate::keychain::Credential;
+
+const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+
+/// An OS/architecture(/variant) pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    /// `linux`.
+    pub os: String,
+    /// `amd64`, `arm64` …
+    pub architecture: String,
+    /// `v7`, `v8` …
+    pub variant: Option<String>,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Self { os: "linux".to_owned(), architecture: "amd64".to_owned(), variant: None }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(variant) = &self.variant {
+            write!(f, "/{variant}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = text.split('/').collect();
+        match parts.as_slice() {
+            [os, arch] if !os.is_empty() && !arch.is_empty() => {
+                Ok(Self { os: (*os).to_owned(), architecture: (*arch).to_owned(), variant: None })
+            }
+            [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
+                Ok(Self { os: (*os).to_owned(), architecture: (*arch).to_owned(), variant: Some((*variant).to_owned()) })
+            }
+            _ => Err(format!("{text:?} is not OS/ARCH[/VARIANT], e.g. linux/arm64")),
+        }
+    }
+}
+
+/// How a test pull runs.
+#[derive(Debug, Clone, Default)]
+pub struct PullOptions {
+    /// Download and verify every blob (else only check they exist).
+    pub full: bool,
+    /// The node's platform.
+    pub platform: Platform,
+    /// Allow plain HTTP (and credentials over it) for this registry.
+    pub insecure: bool,
+    /// Directories laid out as `DIR/HOST[:PORT]/*.crt`.
+    pub ca_dirs: Vec<std::path::PathBuf>,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Host names to resolve to fixed addresses (like curl's `--resolve`).
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
+}
+
+/// Progress of one blob in a full pull.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobProgress {
+    /// The blob's digest.
+    pub digest: String,
+    /// Bytes received.
+    pub done: u64,
+    /// Bytes expected.
+    pub total: u64,
+}
+
+type TokenKey = (String, String, String, String);
+
+/// Runs test pulls, caching bearer tokens per realm/service/scope/user until they expire.
+#[derive(Debug, Default)]
+pub struct Puller {
+    tokens: Mutex<HashMap<TokenKey, (String, Instant)>>,
+}
+
+enum Auth {
+    None,
+    Basic(HeaderValue),
+    Bearer(HeaderValue),
+}
+
+struct Road<'a> {
+    puller: &'a Puller,
+    image_input: &'a str,
+    image: ImageRef,
+    credential: Option<&'a Credential>,
+    options: &'a PullOptions,
+    client: reqwest::Client,
+    base: Url,
+    host: String,
+    records: Vec<RequestRecord>,
+    auth: Auth,
+    challenge: Option<String>,
+    realm: String,
+    cancel: Option<&'a AtomicBool>,
+    progress: Option<&'a (dyn Fn(BlobProgress) + Send + Sync)>,
+}
+
+/// Whether `host` (`name[:port]`) is on this machine.
+pub fn is_loopback(host: &str) -> bool {
+    let name = if host.starts_with('[') {
+        host.trim_start_matches('[').split(']').next().unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Puller {
+    /// Walks the road for `image_input` with `credential` (none: anonymous).
+    pub async fn pull(
+        &self,
+        image_input: &str,
+        credential: Option<&Credential>,
+        credential_source: &str,
+        options: &PullOptions,
+        cancel: Option<&AtomicBool>,
+        progress: Option<&(dyn Fn(BlobProgress) + Send + Sync)>,
+    ) -> PullReport {
+        let image = match ImageRef::parse(image_input) {
+            Ok(image) => image,
+            Err(error) => {
+                let failure = simple_failure(image_input, image_input, "", FailureClass::InvalidReference, Stage::Reference, &error.to_string());
+                return PullReport::new(image_input, image_input, credential_source, Vec::new(), Outcome::Failure(failure));
+            }
+        };
+        let reference = image.to_string();
+        let host = if image.is_docker_hub() { "registry-1.docker.io".to_owned() } else { image.domain().to_owned() };
+        let client = match client::build_client(&host, &options.ca_dirs, options.timeouts, &options.resolve) {
+            Ok(client) => client,
+            Err(failure) => {
+                let failure = simple_failure(image_input, &reference, &host, failure.class, Stage::Connect, &failure.cause);
+                return PullReport::new(image_input, &reference, credential_source, Vec::new(), Outcome::Failure(failure));
+            }
+        };
+        let Ok(base) = Url::parse(&format!("https://{host}/")) else {
+            let failure = simple_failure(image_input, &reference, &host, FailureClass::InvalidReference, Stage::Reference, "the registry host is not a valid URL host");
+            return PullReport::new(image_input, &reference, credential_source, Vec::new(), Outcome::Failure(failure));
+        };
+        let mut road = Road {
+            puller: self,
+            image_input,
+            image,
+            credential,
+            options,
+            client,
+            base,
+            host,
+            records: Vec::new(),
+            auth: Auth::None,
+            challenge: None,
+            realm: String::new(),
+            cancel,
+            progress,
+        };
+        let outcome = match road.walk().await {
+            Ok(success) => Outcome::Success(success),
+            Err(failure) => Outcome::Failure(*failure),
+        };
+        PullReport::new(image_input, &reference, credential_source, road.records, outcome)
+    }
+}
+
+/// The report for a pull that could not start because the credential could not be read.
+pub fn credential_failure(image_input: &str, cause: &str) -> PullReport {
+    let reference = ImageRef::parse(image_input).map_or_else(|_| image_input.to_owned(), |i| i.to_string());
+    let failure = simple_failure(image_input, &reference, "", FailureClass::CredentialUnavailable, Stage::Credentials, cause);
+    PullReport::new(image_input, &reference, "unavailable", Vec::new(), Outcome::Failure(failure))
+}
+
+fn simple_failure(image: &str, reference: &str, host: &str, class: FailureClass, stage: Stage, cause: &str) -> Failure {
+    let cx = Context {
+        image,
+        reference,
+        host,
+        url: "",
+        method: "GET",
+        stage,
+        cause,
+        registry_message: "",
+        status_line: "",
+        realm: "",
+    };
+    let explanation = explain(class, &cx);
+    Failure {
+        class,
+        stage,
+        request: None,
+        status: None,
+        errors: Vec::new(),
+        challenge: None,
+        detail: cause.to_owned(),
+        verdict: explanation.verdict,
+        kubelet_event: explanation.kubelet_event,
+        kubelet_reason: explanation.kubelet_reason,
+        what_to_do: explanation.what_to_do,
+    }
+}
+
+fn registry_errors(body: &[u8]) -> Vec<RegistryError> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return Vec::new() };
+    let Some(errors) = value.get("errors").and_then(|e| e.as_array()) else { return Vec::new() };
+    errors
+        .iter()
+        .map(|e| RegistryError {
+            code: e.get("code").and_then(|c| c.as_str()).unwrap_or_default().to_owned(),
+            message: e.get("message").and_then(|m| m.as_str()).unwrap_or_default().to_owned(),
+            detail: e.get("detail").filter(|d| !d.is_null()).map(ToString::to_string),
+        })
+        .collect()
+}
+
+fn sha256_digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    format!("sha256:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+impl Road<'_> {
+    fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    fn authorization(&self) -> Option<&HeaderValue> {
+        match &self.auth {
+            Auth::None => None,
+            Auth::Basic(value) | Auth::Bearer(value) => Some(value),
+        }
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    fn fail(&self, class: FailureClass, stage: Stage, request: Option<RequestRecord>, response: Option<&Response>, cause: &str) -> Box<Failure> {
+        let errors = response.map(|r| registry_errors(&r.body)).unwrap_or_default();
+        let status = response.map(|r| r.status).or_else(|| request.as_ref().and_then(|r| r.status).and_then(|s| StatusCode::from_u16(s).ok()));
+        let status_line = status.map(|s| format!("{} {}", s.as_u16(), s.canonical_reason().unwrap_or(""))).unwrap_or_default();
+        let registry_message = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+        let manifest_url = self.url(&format!("v2/{}/manifests/{}", self.image.path(), self.image.manifest_reference())).to_string();
+        let url = match stage {
+            // The runtime's first request is the manifest HEAD: connection failures name it.
+            Stage::Ping | Stage::Connect => manifest_url,
+            _ => request.as_ref().map_or(manifest_url, |r| r.url.clone()),
+        };
+        let method = request.as_ref().map_or("GET", |r| r.method.as_str()).to_owned();
+        let reference = self.image.to_string();
+        let cx = Context {
+            image: self.image_input,
+            reference: &reference,
+            host: &self.host,
+            url: &url,
+            method: &method,
+            stage,
+            cause,
+            registry_message: &registry_message,
+            status_line: status_line.trim(),
+            realm: &self.realm,
+        };
+        let explanation = explain(class, &cx);
+        Box::new(Failure {
+            class,
+            stage,
+            status: status.map(|s| s.as_u16()),
+            request,
+            errors,
+            challenge: self.challenge.clone(),
+            detail: cause.to_owned(),
+            verdict: explanation.verdict,
+            kubelet_event: explanation.kubelet_event,
+            kubelet_reason: explanation.kubelet_reason,
+            what_to_do: explanation.what_to_do,
+        })
+    }
+
+    async fn request(&mut self, stage: Stage, method: Method, url: Url, accept: Option<&str>, cap: usize) -> Result<Response, Box<Failure>> {
+        if self.cancelled() {
+            return Err(self.fail(FailureClass::Cancelled, stage, None, None, "cancelled"));
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(accept) = accept.and_then(|a| HeaderValue::from_str(a).ok()) {
+            headers.insert(reqwest::header::ACCEPT, accept);
+        }
+        let authorization = self.authorization().cloned();
+        let result = client::send(
+            &self.client,
+            &mut self.records,
+            stage,
+            method,
+            url,
+            headers,
+            authorization.as_ref(),
+            None,
+            cap,
+            self.options.timeouts.request,
+        )
+        .await;
+        result.map_err(|(failure, record)| self.fail(failure.class, stage, record, None, &failure.cause))
+    }
+
+    async fn walk(&mut self) -> Result<Success, Box<Failure>> {
+        self.ping().await?;
+        let scope = format!("repository:{}:pull", self.image.path());
+        if let Some(challenge) = self.challenge.as_deref().map(parse_challenges) {
+            self.authenticate(&challenge, &scope).await?;
+        }
+        let (digest, media_type, body) = self.manifest().await?;
+        let manifest: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| self.fail(FailureClass::Protocol, Stage::Manifest, self.records.last().cloned(), None, &format!("the manifest is not JSON: {e}")))?;
+        let is_index = media_type.contains("index") || media_type.contains("manifest.list") || manifest.get("manifests").is_some();
+        let (platforms, platform, manifest_digest, manifest) = if is_index {
+            self.choose_platform(&manifest).await?
+        } else {
+            (Vec::new(), self.options.platform.to_string(), digest.clone(), manifest)
+        };
+        let mut blobs = Vec::new();
+        if let Some(config) = manifest.get("config") {
+            blobs.push(descriptor(config));
+        }
+        let layers: Vec<(String, u64)> = manifest.get("layers").and_then(|l| l.as_array()).map(|l| l.iter().map(descriptor).collect()).unwrap_or_default();
+        if manifest.get("config").is_none() {
+            return Err(self.fail(FailureClass::Protocol, Stage::Manifest, self.records.last().cloned(), None, "the manifest has no config (schema 1 manifests are not supported by current runtimes)"));
+        }
+        blobs.extend(layers.iter().cloned());
+        let total_size = blobs.iter().map(|(_, size)| size).sum();
+        for (blob_digest, size) in &blobs {
+            self.blob(blob_digest, *size).await?;
+        }
+        Ok(Success { digest, media_type, platforms, platform, manifest_digest, layers: layers.len(), total_size, full: self.options.full })
+    }
+
+    /// `GET /v2/`, HTTPS first; plain HTTP only for loopback or insecure registries.
+    async fn ping(&mut self) -> Result<(), Box<Failure>> {
+        let url = self.url("v2/");
+        let response = match self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await {
+            Err(failure) if failure.class == FailureClass::HttpToHttps && (self.options.insecure || is_loopback(&self.host)) => {
+                self.base = Url::parse(&format!("http://{}/", self.host)).unwrap_or_else(|_| self.base.clone());
+                let url = self.url("v2/");
+                self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await?
+            }
+            other => other?,
+        };
+        match response.status {
+            StatusCode::OK => Ok(()),
+            StatusCode::UNAUTHORIZED => {
+                let header = response.headers.get(reqwest::header::WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).unwrap_or_default();
+                self.challenge = Some(header.to_owned());
+                Ok(())
+            }
+            status => Err(self.status_failure(Stage::Ping, status, &response)),
+        }
+    }
+
+    fn may_send_credentials_to(&self, url: &Url) -> bool {
+        url.scheme() == "https" || self.options.insecure || is_loopback(&self.host)
+    }
+
+    async fn authenticate(&mut self, challenges: &[Challenge], scope: &str) -> Result<(), Box<Failure>> {
+        if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
+            return self.fetch_token(bearer, scope).await;
+        }
+        if challenges.iter().any(|c| c.scheme == "basic")
+            && let Some(credential) = self.credential
+        {
+            let base = self.base.clone();
+            if !self.may_send_credentials_to(&base) {
+                return Err(self.fail(FailureClass::Refused, Stage::Ping, None, None, "the registry is plain HTTP and not marked insecure: credentials are not sent"));
+            }
+            let plain = zeroize::Zeroizing::new(format!("{}:{}", credential.username, credential.secret.expose()));
+            let encoded = base64::engine::general_purpose::STANDARD.encode(plain.as_bytes());
+            let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| self.fail(FailureClass::Protocol, Stage::Ping, None, None, "the credential cannot be sent in a header"))?;
+            value.set_sensitive(true);
+            self.auth = Auth::Basic(value);
+        }
+        Ok(())
+    }
+
+    async fn fetch_token(&mut self, bearer: &Challenge, scope: &str) -> Result<(), Box<Failure>> {
+        let realm = bearer.param("realm").unwrap_or_default().to_owned();
+        let service = bearer.param("service").unwrap_or_default().to_owned();
+        let Ok(mut url) = Url::parse(&realm) else {
+            return Err(self.fail(FailureClass::Protocol, Stage::Token, None, None, &format!("the token realm {realm:?} is not a URL")));
+        };
+        self.realm = client::display_url(&url);
+        let user = self.credential.map(|c| c.username.clone()).unwrap_or_default();
+        let key = (realm.clone(), service.clone(), scope.to_owned(), user.clone());
+        let cached = self.puller.tokens.lock().ok().and_then(|tokens| tokens.get(&key).filter(|(_, until)| *until > Instant::now()).map(|(t, _)| t.clone()));
+        if let Some(token) = cached {
+            return self.use_token(&token);
+        }
+        if self.credential.is_some() && !(url.scheme() == "https" || self.options.insecure || is_loopback(&self.host)) {
+            let cause = format!("the token service {} is plain HTTP: the password is not sent there", client::display_url(&url));
+            return Err(self.fail(FailureClass::Refused, Stage::Token, None, None, &cause));
+        }
+        url.query_pairs_mut().append_pair("service", &service).append_pair("scope", scope);
+        if !user.is_empty() {
+            url.query_pairs_mut().append_pair("account", &user);
+        }
+        let realm_host = url.host_str().unwrap_or_default().to_owned();
+        let authorization = self.credential.map(|credential| {
+            let plain = zeroize::Zeroizing::new(format!("{}:{}", credential.username, credential.secret.expose()));
+            let mut value = HeaderValue::from_str(&format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(plain.as_bytes()))).unwrap_or_else(|_| HeaderValue::from_static(""));
+            value.set_sensitive(true);
+            value
+        });
+        let result = client::send(&self.client, &mut self.records, Stage::Token, Method::GET, url, HeaderMap::new(), authorization.as_ref(), None, SMALL_CAP, self.options.timeouts.request).await;
+        let response = result.map_err(|(failure, record)| self.fail(failure.class, Stage::Token, record, None, &failure.cause))?;
+        match response.status {
+            StatusCode::OK => {}
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                let class = if self.credential.is_some() { FailureClass::WrongCredentialsToken } else { FailureClass::NoCredentials };
+                let record = self.records.last().cloned();
+                let note = if realm_host.is_empty() || self.host.starts_with(&realm_host) { String::new() } else { format!(" (token service at {realm_host})") };
+                return Err(self.fail(class, Stage::Token, record, Some(&response), &format!("the token service answered {}{note}", response.status)));
+            }
+            status => return Err(self.status_failure(Stage::Token, status, &response)),
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+        let Some(token) = answer.get("token").or_else(|| answer.get("access_token")).and_then(|t| t.as_str()).map(str::to_owned) else {
+            return Err(self.fail(FailureClass::Protocol, Stage::Token, self.records.last().cloned(), Some(&response), "the token service's answer has no token"));
+        };
+        let lifetime = answer.get("expires_in").and_then(serde_json::Value::as_u64).unwrap_or(60).max(10);
+        if let Ok(mut tokens) = self.puller.tokens.lock() {
+            tokens.insert(key, (token.clone(), Instant::now() + Duration::from_secs(lifetime - 5)));
+        }
+        self.use_token(&token)
+    }
+
+    fn use_token(&mut self, token: &str) -> Result<(), Box<Failure>> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| self.fail(FailureClass::Protocol, Stage::Token, None, None, "the token cannot be sent in a header"))?;
+        value.set_sensitive(true);
+        self.auth = Auth::Bearer(value);
+        Ok(())
+    }
+
+    async fn manifest(&mut self) -> Result<(String, String, Vec<u8>), Box<Failure>> {
+        let path = format!("v2/{}/manifests/{}", self.image.path(), self.image.manifest_reference());
+        let url = self.url(&path);
+        let head = self.request(Stage::Manifest, Method::HEAD, url.clone(), Some(ACCEPT), 0).await?;
+        if !head.status.is_success() {
+            return Err(self.status_failure(Stage::Manifest, head.status, &head).await_fix(self).await);
+        }
+        let response = self.request(Stage::Manifest, Method::GET, url, Some(ACCEPT), MANIFEST_CAP).await?;
+        if !response.status.is_success() {
+            return Err(self.status_failure(Stage::Manifest, response.status, &response));
+        }
+        let actual = sha256_digest(&response.body);
+        let announced = response.headers.get("docker-content-digest").and_then(|d| d.to_str().ok()).map(str::to_owned);
+        let expected = self.image.digest().map(str::to_owned).or(announced);
+        if let Some(expected) = expected.filter(|e| e.starts_with("sha256:") && *e != actual) {
+            let cause = format!("unexpected commit digest {actual}, expected {expected}");
+            return Err(self.fail(FailureClass::BlobCorrupted, Stage::Manifest, self.records.last().cloned(), None, &cause));
+        }
+        let media_type = response.headers.get(reqwest::header::CONTENT_TYPE).and_then(|t| t.to_str().ok()).unwrap_or_default().to_owned();
+        Ok((actual, media_type, response.body))
+    }
+
+    async fn choose_platform(&mut self, index: &serde_json::Value) -> Result<(Vec<String>, String, String, serde_json::Value), Box<Failure>> {
+        let entries = index.get("manifests").and_then(|m| m.as_array()).cloned().unwrap_or_default();
+        let platform_of = |entry: &serde_json::Value| {
+            let p = entry.get("platform")?;
+            let text = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+            Some(Platform { os: text("os")?, architecture: text("architecture")?, variant: text("variant") })
+        };
+        let platforms: Vec<String> = entries.iter().filter_map(platform_of).filter(|p| p.os != "unknown").map(|p| p.to_string()).collect();
+        let wanted = &self.options.platform;
+        let chosen = entries.iter().find(|entry| {
+            platform_of(entry).is_some_and(|p| {
+                p.os == wanted.os && p.architecture == wanted.architecture && (wanted.variant.is_none() || p.variant == wanted.variant)
+            })
+        });
+        let Some(chosen) = chosen else {
+            let cause = format!("no manifest for {wanted} among {}", platforms.join(", "));
+            return Err(self.fail(FailureClass::PlatformMissing, Stage::Platform, None, None, &cause));
+        };
+        let digest = chosen.get("digest").and_then(|d| d.as_str()).unwrap_or_default().to_owned();
+        let url = self.url(&format!("v2/{}/manifests/{digest}", self.image.path()));
+        let response = self.request(Stage::Manifest, Method::GET, url, Some(ACCEPT), MANIFEST_CAP).await?;
+        if !response.status.is_success() {
+            return Err(self.status_failure(Stage::Manifest, response.status, &response));
+        }
+        if sha256_digest(&response.body) != digest {
+            let cause = format!("unexpected commit digest {}, expected {digest}", sha256_digest(&response.body));
+            return Err(self.fail(FailureClass::BlobCorrupted, Stage::Manifest, self.records.last().cloned(), None, &cause));
+        }
+        let manifest = serde_json::from_slice(&response.body)
+            .map_err(|e| self.fail(FailureClass::Protocol, Stage::Manifest, self.records.last().cloned(), None, &format!("the manifest is not JSON: {e}")))?;
+        let platform = platform_of(chosen).map(|p| p.to_string()).unwrap_or_default();
+        Ok((platforms, platform, digest, manifest))
+    }
+
+    async fn blob(&mut self, digest: &str, size: u64) -> Result<(), Box<Failure>> {
+        let url = self.url(&format!("v2/{}/blobs/{digest}", self.image.path()));
+        if !self.options.full {
+            let response = self.request(Stage::Blob, Method::HEAD, url, None, 0).await?;
+            if !response.status.is_success() {
+                return Err(self.status_failure(Stage::Blob, response.status, &response));
+            }
+            return Ok(());
+        }
+        self.download(url, digest, size).await
+    }
+
+    async fn download(&mut self, url: Url, digest: &str, size: u64) -> Result<(), Box<Failure>> {
+        let started = Instant::now();
+        let origin = url.clone();
+        let mut current = url;
+        for _ in 0..5 {
+            let mut request = self.client.get(current.clone());
+            let authorized = client::same_origin(&origin, &current);
+            if let (true, Some(value)) = (authorized, self.authorization()) {
+                request = request.header(reqwest::header::AUTHORIZATION, value.clone());
+            }
+            let mut record = RequestRecord { stage: Stage::Blob, method: "GET".into(), url: client::display_url(&current), status: None, millis: 0.0, bytes: 0, authorized };
+            let response = match tokio::time::timeout(self.options.timeouts.request, request.send()).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(error)) => {
+                    self.records.push(record.clone());
+                    let failure = client::classify_transport(&error);
+                    return Err(self.fail(failure.class, Stage::Blob, Some(record), None, &failure.cause));
+                }
+                Err(_) => {
+                    self.records.push(record.clone());
+                    return Err(self.fail(FailureClass::Timeout, Stage::Blob, Some(record), None, "no response in time"));
+                }
+            };
+            record.status = Some(response.status().as_u16());
+            if response.status().is_redirection() {
+                self.records.push(record.clone());
+                let next = response.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).and_then(|l| current.join(l).ok());
+                let Some(next) = next else {
+                    return Err(self.fail(FailureClass::Protocol, Stage::Blob, Some(record), None, "a redirect without a usable location"));
+                };
+                if current.scheme() == "https" && next.scheme() != "https" {
+                    return Err(self.fail(FailureClass::Refused, Stage::Blob, Some(record), None, "a redirect from HTTPS to plain HTTP"));
+                }
+                current = next;
+                continue;
+            }
+            if !response.status().is_success() {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.bytes().await.map(|b| b.iter().take(SMALL_CAP).copied().collect()).unwrap_or_default();
+                self.records.push(record);
+                let response = Response { status, headers, body, url: current };
+                return Err(self.status_failure(Stage::Blob, status, &response));
+            }
+            return self.stream_blob(response, record, digest, size, started).await;
+        }
+        Err(self.fail(FailureClass::Protocol, Stage::Blob, self.records.last().cloned(), None, "too many redirects"))
+    }
+
+    async fn stream_blob(&mut self, response: reqwest::Response, mut record: RequestRecord, digest: &str, size: u64, started: Instant) -> Result<(), Box<Failure>> {
+        let mut hasher = Sha256::new();
+        let mut done = 0_u64;
+        let mut stream = response.bytes_stream();
+        loop {
+            if self.cancelled() {
+                record.bytes = done;
+                self.records.push(record.clone());
+                return Err(self.fail(FailureClass::Cancelled, Stage::Blob, Some(record), None, "cancelled"));
+            }
+            let next = tokio::time::timeout(self.options.timeouts.idle, stream.next()).await;
+            let chunk = match next {
+                Ok(Some(Ok(chunk))) => chunk,
+                Ok(None) => break,
+                Ok(Some(Err(error))) => {
+                    record.bytes = done;
+                    self.records.push(record.clone());
+                    let failure = client::classify_transport(&error);
+                    return Err(self.fail(failure.class, Stage::Blob, Some(record), None, &failure.cause));
+                }
+                Err(_) => {
+                    record.bytes = done;
+                    self.records.push(record.clone());
+                    return Err(self.fail(FailureClass::Timeout, Stage::Blob, Some(record), None, "the blob stopped arriving"));
+                }
+            };
+            done += chunk.len() as u64;
+            if done > size {
+                record.bytes = done;
+                self.records.push(record.clone());
+                let cause = format!("more bytes than the {size} the manifest announces for {digest}");
+                return Err(self.fail(FailureClass::BlobCorrupted, Stage::Blob, Some(record), None, &cause));
+            }
+            hasher.update(&chunk);
+            if let Some(progress) = self.progress {
+                progress(BlobProgress { digest: digest.to_owned(), done, total: size });
+            }
+        }
+        record.bytes = done;
+        record.millis = started.elapsed().as_secs_f64() * 1e3;
+        self.records.push(record.clone());
+        let actual = format!("sha256:{}", hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>());
+        if done != size || actual != digest {
+            let cause = format!("unexpected commit digest {actual}, expected {digest} ({done} of {size} bytes)");
+            return Err(self.fail(FailureClass::BlobCorrupted, Stage::Blob, Some(record), None, &cause));
+        }
+        Ok(())
+    }
+
+    fn status_failure(&self, stage: Stage, status: StatusCode, response: &Response) -> Box<Failure> {
+        let errors = registry_errors(&response.body);
+        let code = errors.first().map(|e| e.code.as_str()).unwrap_or_default();
+        let class = match status.as_u16() {
+            401 => match (&self.auth, self.credential) {
+                (_, None) => FailureClass::NoCredentials,
+                (Auth::Bearer(_), Some(_)) => FailureClass::Denied,
+                _ => FailureClass::WrongCredentialsBasic,
+            },
+            403 => FailureClass::Denied,
+            404 if stage == Stage::Blob => FailureClass::BlobMissing,
+            404 if code == "NAME_UNKNOWN" => FailureClass::RepositoryUnknown,
+            404 => FailureClass::TagUnknown,
+            429 => FailureClass::RateLimited,
+            500..=599 => FailureClass::ServerError,
+            _ => FailureClass::Protocol,
+        };
+        let challenge = response.headers.get(reqwest::header::WWW_AUTHENTICATE).and_then(|h| h.to_str().ok());
+        let mut failure = self.fail(class, stage, self.records.last().cloned(), Some(response), &format!("the registry answered {status}"));
+        if let Some(challenge) = challenge {
+            failure.challenge = Some(challenge.to_owned());
+        }
+        failure
+    }
+}
+
+/// A HEAD has no body to tell a missing repository from a missing tag; ask for the tag list.
+trait AwaitFix {
+    async fn await_fix(self, road: &mut Road<'_>) -> Box<Failure>;
+}
+
+impl AwaitFix for Box<Failure> {
+    async fn await_fix(mut self, road: &mut Road<'_>) -> Box<Failure> {
+        if self.class != FailureClass::TagUnknown {
+            return self;
+        }
+        let url = road.url(&format!("v2/{}/tags/list", road.image.path()));
+        if let Ok(response) = road.request(Stage::Manifest, Method::GET, url, None, SMALL_CAP).await {
+            let errors = registry_errors(&response.body);
+            if response.status == StatusCode::NOT_FOUND && errors.iter().any(|e| e.code == "NAME_UNKNOWN") {
+                let original_request = self.request.clone();
+                let mut repo = road.fail(FailureClass::RepositoryUnknown, Stage::Manifest, original_request, Some(&response), &self.detail);
+                repo.status = self.status;
+                return repo;
+            }
+            if response.status.is_success() {
+                self.errors = vec![RegistryError { code: "MANIFEST_UNKNOWN".into(), message: "manifest unknown".into(), detail: None }];
+            }
+        }
+        self
+    }
+}
+
+fn descriptor(value: &serde_json::Value) -> (String, u64) {
+    (
+        value.get("digest").and_then(|d| d.as_str()).unwrap_or_default().to_owned(),
+        value.get("size").and_then(serde_json::Value::as_u64).unwrap_or(0),
+    )
+}

@@ -1,0 +1,285 @@
+//! The test-pull report: one typed value the CLI prints, the GUI shows and `--json` exports.
+//! Failures carry the three lines of `PULL-FAILURES.md`: a verdict, what the kubelet would
+//! report in `kubectl describe pod`, and what to do.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// Where on the road a request or a failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Parsing the image reference.
+    Reference,
+    /// Finding the credential.
+    Credentials,
+    /// DNS, TCP, TLS.
+    Connect,
+    /// `GET /v2/` and the auth challenge.
+    Ping,
+    /// The token request.
+    Token,
+    /// Manifest (and index) requests.
+    Manifest,
+    /// Choosing the platform from an index.
+    Platform,
+    /// Config and layer blobs.
+    Blob,
+}
+
+impl Stage {
+    /// Lowercase words for text output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Reference => "reference",
+            Self::Credentials => "credentials",
+            Self::Connect => "connect",
+            Self::Ping => "ping",
+            Self::Token => "token",
+            Self::Manifest => "manifest",
+            Self::Platform => "platform",
+            Self::Blob => "blob",
+        }
+    }
+}
+
+/// One HTTP request as made (never a header value that carries a secret).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestRecord {
+    /// The stage.
+    pub stage: Stage,
+    /// `GET`, `HEAD`, `POST`.
+    pub method: String,
+    /// The URL, without credentials or query secrets.
+    pub url: String,
+    /// The HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// Milliseconds from send to end of body.
+    pub millis: f64,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Whether an `Authorization` header was sent (its value never is recorded).
+    pub authorized: bool,
+}
+
+/// One entry of the registry's error envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistryError {
+    /// `UNAUTHORIZED`, `DENIED`, `NAME_UNKNOWN`, `MANIFEST_UNKNOWN` …
+    pub code: String,
+    /// The registry's message.
+    pub message: String,
+    /// The detail, as JSON text.
+    pub detail: Option<String>,
+}
+
+/// The failure classes of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureClass {
+    /// The reference does not parse.
+    InvalidReference,
+    /// The credential could not be read (helper missing, keychain locked …).
+    CredentialUnavailable,
+    /// The host name does not resolve.
+    DnsFailure,
+    /// Nothing listens, or a firewall rejects.
+    ConnectionRefused,
+    /// No answer in time.
+    Timeout,
+    /// The certificate does not chain to a trusted CA.
+    TlsUnknownAuthority,
+    /// Another TLS failure (name mismatch, expired …).
+    TlsFailure,
+    /// A plain-HTTP registry spoken to over HTTPS.
+    HttpToHttps,
+    /// Basic auth: the registry refused the user name or password.
+    WrongCredentialsBasic,
+    /// Token auth: the token server refused the user name or password.
+    WrongCredentialsToken,
+    /// The registry wants credentials and none were configured.
+    NoCredentials,
+    /// Authenticated, but not allowed to pull this repository.
+    Denied,
+    /// The repository does not exist.
+    RepositoryUnknown,
+    /// The tag or digest does not exist.
+    TagUnknown,
+    /// The index has no manifest for the node's platform.
+    PlatformMissing,
+    /// 429.
+    RateLimited,
+    /// A blob is gone.
+    BlobMissing,
+    /// A blob's bytes do not match its digest or size.
+    BlobCorrupted,
+    /// 5xx.
+    ServerError,
+    /// regcred refused to go on for safety (credentials over plain HTTP, HTTPS→HTTP redirect …).
+    Refused,
+    /// The registry answered something that is not the protocol.
+    Protocol,
+    /// The pull was cancelled.
+    Cancelled,
+}
+
+/// A failed test pull.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    /// The class.
+    pub class: FailureClass,
+    /// The stage.
+    pub stage: Stage,
+    /// The request that failed, if one did.
+    pub request: Option<RequestRecord>,
+    /// Its HTTP status.
+    pub status: Option<u16>,
+    /// The registry's error envelope.
+    pub errors: Vec<RegistryError>,
+    /// The `WWW-Authenticate` challenge, when there was one.
+    pub challenge: Option<String>,
+    /// The technical detail (the underlying error).
+    pub detail: String,
+    /// 1. The verdict in plain words.
+    pub verdict: String,
+    /// 2. The event `kubectl describe pod` would show.
+    pub kubelet_event: String,
+    /// The kubelet's reason (`ErrImagePull`, later `ImagePullBackOff`; or `InvalidImageName`).
+    pub kubelet_reason: &'static str,
+    /// 3. What to do.
+    pub what_to_do: String,
+}
+
+/// A successful test pull.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Success {
+    /// The manifest digest the tag resolved to.
+    pub digest: String,
+    /// Its media type.
+    pub media_type: String,
+    /// Platforms of an index (empty for a single manifest).
+    pub platforms: Vec<String>,
+    /// The platform chosen.
+    pub platform: String,
+    /// The platform manifest's digest (equal to `digest` for a single manifest).
+    pub manifest_digest: String,
+    /// Layer count.
+    pub layers: usize,
+    /// Compressed size of config and layers.
+    pub total_size: u64,
+    /// Whether every blob was downloaded and verified (full) or only checked (quick).
+    pub full: bool,
+}
+
+/// The outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// It would pull.
+    Success(Success),
+    /// It would not.
+    Failure(Failure),
+}
+
+/// Everything a test pull found out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PullReport {
+    /// The image as given.
+    pub image: String,
+    /// The reference as resolved (`docker.io/library/nginx:latest`).
+    pub reference: String,
+    /// Where the credential came from (`keychain`, `helper ecr-login`, `plaintext`, `none`).
+    pub credential_source: String,
+    /// Every request, in order.
+    pub requests: Vec<RequestRecord>,
+    /// Requests per stage.
+    pub requests_per_stage: BTreeMap<String, usize>,
+    /// Milliseconds per stage.
+    pub millis_per_stage: BTreeMap<String, f64>,
+    /// Success or failure.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+impl PullReport {
+    /// Builds the report, computing the per-stage figures from the requests.
+    pub fn new(image: &str, reference: &str, credential_source: &str, requests: Vec<RequestRecord>, outcome: Outcome) -> Self {
+        let mut requests_per_stage = BTreeMap::new();
+        let mut millis_per_stage = BTreeMap::new();
+        for request in &requests {
+            *requests_per_stage.entry(request.stage.name().to_owned()).or_insert(0) += 1;
+            *millis_per_stage.entry(request.stage.name().to_owned()).or_insert(0.0) += request.millis;
+        }
+        Self {
+            image: image.to_owned(),
+            reference: reference.to_owned(),
+            credential_source: credential_source.to_owned(),
+            requests,
+            requests_per_stage,
+            millis_per_stage,
+            outcome,
+        }
+    }
+
+    /// Whether the image would pull.
+    pub fn succeeded(&self) -> bool {
+        matches!(self.outcome, Outcome::Success(_))
+    }
+
+    /// The report as text for a terminal.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}  ({})", self.reference, self.credential_source);
+        match &self.outcome {
+            Outcome::Success(success) => {
+                let _ = writeln!(out, "✔ would pull: {}", success.digest);
+                let _ = writeln!(out, "  media type  {}", success.media_type);
+                if !success.platforms.is_empty() {
+                    let _ = writeln!(out, "  platforms   {}", success.platforms.join(", "));
+                }
+                let _ = writeln!(out, "  platform    {} ({})", success.platform, success.manifest_digest);
+                let _ = writeln!(out, "  layers      {} + config, {} compressed", success.layers, human_size(success.total_size));
+                let depth = if success.full { "full: every blob downloaded and verified" } else { "quick: blobs checked, not downloaded" };
+                let _ = writeln!(out, "  depth       {depth}");
+            }
+            Outcome::Failure(failure) => {
+                let _ = writeln!(out, "✘ {}", failure.verdict);
+                let _ = writeln!(out, "  stage       {}", failure.stage.name());
+                if let Some(request) = &failure.request {
+                    let status = request.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
+                    let _ = writeln!(out, "  request     {} {} → {status}", request.method, request.url);
+                }
+                for error in &failure.errors {
+                    let _ = writeln!(out, "  registry    {}: {}", error.code, error.message);
+                }
+                if let Some(challenge) = &failure.challenge {
+                    let _ = writeln!(out, "  challenge   {challenge}");
+                }
+                let _ = writeln!(out, "  detail      {}", failure.detail);
+                let _ = writeln!(out, "  kubelet     {} ({}, then ImagePullBackOff)", failure.kubelet_event, failure.kubelet_reason);
+                let _ = writeln!(out, "  what to do  {}", failure.what_to_do);
+            }
+        }
+        let stages: Vec<String> = self
+            .requests_per_stage
+            .iter()
+            .map(|(stage, count)| format!("{stage} {count} ({:.0} ms)", self.millis_per_stage.get(stage).copied().unwrap_or(0.0)))
+            .collect();
+        let _ = writeln!(out, "  requests    {}", stages.join(", "));
+        out
+    }
+}
+
+/// `12.3 MB`-style sizes.
+pub fn human_size(bytes: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "display only")]
+    let value = bytes as f64;
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} kB", value / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", value / 1e6),
+        _ => format!("{:.2} GB", value / 1e9),
+    }
+}
