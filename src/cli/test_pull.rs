@@ -38,8 +38,13 @@ pub struct TestPullArgs {
 pub fn test_pull(env: &Env, args: &TestPullArgs) -> anyhow::Result<ExitCode> {
     let sources = Sources::discover(env);
     super::warn_unusable(&sources);
-    let mut options = PullOptions { full: args.full, platform: args.platform.clone(), insecure: args.insecure, ..PullOptions::default() };
-    options.ca_dirs = args.ca_dir.clone();
+    let mut options = PullOptions {
+        full: args.full,
+        platform: args.platform.clone(),
+        insecure: args.insecure,
+        ca_dirs: args.ca_dir.clone(),
+        ..PullOptions::default()
+    };
     options.ca_dirs.extend(std::env::var_os("REGCRED_CA_DIR").map(PathBuf::from));
     options.ca_dirs.extend(default_ca_dirs(env.home.as_deref()));
     let (credential, source) = credential_for(&sources, args);

@@ -68,7 +68,12 @@ pub fn default_ca_dirs(home: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// Builds the client for one registry: system roots plus every `*.crt` in `DIR/HOST/`.
-pub fn build_client(host: &str, ca_dirs: &[PathBuf], timeouts: Timeouts, resolve: &[(String, std::net::SocketAddr)]) -> Result<reqwest::Client, HttpFailure> {
+pub fn build_client(
+    host: &str,
+    ca_dirs: &[PathBuf],
+    timeouts: Timeouts,
+    resolve: &[(String, std::net::SocketAddr)],
+) -> Result<reqwest::Client, HttpFailure> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(timeouts.connect)
@@ -117,13 +122,19 @@ pub fn classify_transport(error: &reqwest::Error) -> HttpFailure {
     let lower = cause.to_ascii_lowercase();
     let class = if error.is_timeout() || lower.contains("timed out") {
         FailureClass::Timeout
-    } else if lower.contains("dns error") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+    } else if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
         FailureClass::DnsFailure
     } else if lower.contains("connection refused") {
         FailureClass::ConnectionRefused
     } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
         FailureClass::TlsUnknownAuthority
-    } else if lower.contains("invalidcontenttype") || lower.contains("corrupt message") || lower.contains("http response to https") {
+    } else if lower.contains("invalidcontenttype")
+        || lower.contains("corrupt message")
+        || lower.contains("http response to https")
+    {
         FailureClass::HttpToHttps
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         FailureClass::TlsFailure
@@ -202,10 +213,14 @@ pub async fn send(
             record.millis = started.elapsed().as_secs_f64() * 1e3;
             records.push(record.clone());
             let Ok(next) = current.join(location) else {
-                return Err((HttpFailure { class: FailureClass::Protocol, cause: format!("bad redirect location {location:?}") }, Some(record)));
+                return Err((
+                    HttpFailure { class: FailureClass::Protocol, cause: format!("bad redirect location {location:?}") },
+                    Some(record),
+                ));
             };
             if current.scheme() == "https" && next.scheme() != "https" {
-                let cause = format!("the registry redirected from HTTPS to {}, which regcred refuses", display_url(&next));
+                let cause =
+                    format!("the registry redirected from HTTPS to {}, which regcred refuses", display_url(&next));
                 return Err((HttpFailure { class: FailureClass::Refused, cause }, Some(record)));
             }
             current = next;

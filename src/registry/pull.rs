@@ -3,6 +3,7 @@
 //! [`PullReport`]; it never panics and never sends a secret where it should not go.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -58,9 +59,11 @@ impl std::str::FromStr for Platform {
             [os, arch] if !os.is_empty() && !arch.is_empty() => {
                 Ok(Self { os: (*os).to_owned(), architecture: (*arch).to_owned(), variant: None })
             }
-            [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
-                Ok(Self { os: (*os).to_owned(), architecture: (*arch).to_owned(), variant: Some((*variant).to_owned()) })
-            }
+            [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => Ok(Self {
+                os: (*os).to_owned(),
+                architecture: (*arch).to_owned(),
+                variant: Some((*variant).to_owned()),
+            }),
             _ => Err(format!("{text:?} is not OS/ARCH[/VARIANT], e.g. linux/arm64")),
         }
     }
@@ -149,8 +152,21 @@ impl Puller {
         let image = match ImageRef::parse(image_input) {
             Ok(image) => image,
             Err(error) => {
-                let failure = simple_failure(image_input, image_input, "", FailureClass::InvalidReference, Stage::Reference, &error.to_string());
-                return PullReport::new(image_input, image_input, credential_source, Vec::new(), Outcome::Failure(failure));
+                let failure = simple_failure(
+                    image_input,
+                    image_input,
+                    "",
+                    FailureClass::InvalidReference,
+                    Stage::Reference,
+                    &error.to_string(),
+                );
+                return PullReport::new(
+                    image_input,
+                    image_input,
+                    credential_source,
+                    Vec::new(),
+                    Outcome::Failure(failure),
+                );
             }
         };
         let reference = image.to_string();
@@ -158,12 +174,26 @@ impl Puller {
         let client = match client::build_client(&host, &options.ca_dirs, options.timeouts, &options.resolve) {
             Ok(client) => client,
             Err(failure) => {
-                let failure = simple_failure(image_input, &reference, &host, failure.class, Stage::Connect, &failure.cause);
-                return PullReport::new(image_input, &reference, credential_source, Vec::new(), Outcome::Failure(failure));
+                let failure =
+                    simple_failure(image_input, &reference, &host, failure.class, Stage::Connect, &failure.cause);
+                return PullReport::new(
+                    image_input,
+                    &reference,
+                    credential_source,
+                    Vec::new(),
+                    Outcome::Failure(failure),
+                );
             }
         };
         let Ok(base) = Url::parse(&format!("https://{host}/")) else {
-            let failure = simple_failure(image_input, &reference, &host, FailureClass::InvalidReference, Stage::Reference, "the registry host is not a valid URL host");
+            let failure = simple_failure(
+                image_input,
+                &reference,
+                &host,
+                FailureClass::InvalidReference,
+                Stage::Reference,
+                "the registry host is not a valid URL host",
+            );
             return PullReport::new(image_input, &reference, credential_source, Vec::new(), Outcome::Failure(failure));
         };
         let mut road = Road {
@@ -193,7 +223,8 @@ impl Puller {
 /// The report for a pull that could not start because the credential could not be read.
 pub fn credential_failure(image_input: &str, cause: &str) -> PullReport {
     let reference = ImageRef::parse(image_input).map_or_else(|_| image_input.to_owned(), |i| i.to_string());
-    let failure = simple_failure(image_input, &reference, "", FailureClass::CredentialUnavailable, Stage::Credentials, cause);
+    let failure =
+        simple_failure(image_input, &reference, "", FailureClass::CredentialUnavailable, Stage::Credentials, cause);
     PullReport::new(image_input, &reference, "unavailable", Vec::new(), Outcome::Failure(failure))
 }
 
@@ -240,8 +271,24 @@ fn registry_errors(body: &[u8]) -> Vec<RegistryError> {
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    format!("sha256:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    digest_text(&Sha256::digest(bytes))
+}
+
+/// `sha256:` and the hash in lowercase hex.
+fn digest_text(hash: &[u8]) -> String {
+    hash.iter().fold(String::from("sha256:"), |mut text, byte| {
+        let _ = write!(text, "{byte:02x}");
+        text
+    })
+}
+
+/// The `Authorization: Basic …` value for a credential, marked sensitive.
+fn basic_authorization(credential: &Credential) -> Option<HeaderValue> {
+    let plain = zeroize::Zeroizing::new(format!("{}:{}", credential.username, credential.secret.expose()));
+    let encoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(plain.as_bytes()));
+    let mut value = HeaderValue::from_str(&format!("Basic {}", encoded.as_str())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 impl Road<'_> {
@@ -260,12 +307,23 @@ impl Road<'_> {
         self.base.join(path).unwrap_or_else(|_| self.base.clone())
     }
 
-    fn fail(&self, class: FailureClass, stage: Stage, request: Option<RequestRecord>, response: Option<&Response>, cause: &str) -> Box<Failure> {
+    fn fail(
+        &self,
+        class: FailureClass,
+        stage: Stage,
+        request: Option<RequestRecord>,
+        response: Option<&Response>,
+        cause: &str,
+    ) -> Box<Failure> {
         let errors = response.map(|r| registry_errors(&r.body)).unwrap_or_default();
-        let status = response.map(|r| r.status).or_else(|| request.as_ref().and_then(|r| r.status).and_then(|s| StatusCode::from_u16(s).ok()));
-        let status_line = status.map(|s| format!("{} {}", s.as_u16(), s.canonical_reason().unwrap_or(""))).unwrap_or_default();
+        let status = response
+            .map(|r| r.status)
+            .or_else(|| request.as_ref().and_then(|r| r.status).and_then(|s| StatusCode::from_u16(s).ok()));
+        let status_line =
+            status.map(|s| format!("{} {}", s.as_u16(), s.canonical_reason().unwrap_or(""))).unwrap_or_default();
         let registry_message = errors.first().map(|e| e.message.clone()).unwrap_or_default();
-        let manifest_url = self.url(&format!("v2/{}/manifests/{}", self.image.path(), self.image.manifest_reference())).to_string();
+        let manifest_url =
+            self.url(&format!("v2/{}/manifests/{}", self.image.path(), self.image.manifest_reference())).to_string();
         let url = match stage {
             // The runtime's first request is the manifest HEAD: connection failures name it.
             Stage::Ping | Stage::Connect => manifest_url,
@@ -301,7 +359,14 @@ impl Road<'_> {
         })
     }
 
-    async fn request(&mut self, stage: Stage, method: Method, url: Url, accept: Option<&str>, cap: usize) -> Result<Response, Box<Failure>> {
+    async fn request(
+        &mut self,
+        stage: Stage,
+        method: Method,
+        url: Url,
+        accept: Option<&str>,
+        cap: usize,
+    ) -> Result<Response, Box<Failure>> {
         if self.cancelled() {
             return Err(self.fail(FailureClass::Cancelled, stage, None, None, "cancelled"));
         }
@@ -333,9 +398,17 @@ impl Road<'_> {
             self.authenticate(&challenge, &scope).await?;
         }
         let (digest, media_type, body) = self.manifest().await?;
-        let manifest: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|e| self.fail(FailureClass::Protocol, Stage::Manifest, self.records.last().cloned(), None, &format!("the manifest is not JSON: {e}")))?;
-        let is_index = media_type.contains("index") || media_type.contains("manifest.list") || manifest.get("manifests").is_some();
+        let manifest: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            self.fail(
+                FailureClass::Protocol,
+                Stage::Manifest,
+                self.records.last().cloned(),
+                None,
+                &format!("the manifest is not JSON: {e}"),
+            )
+        })?;
+        let is_index =
+            media_type.contains("index") || media_type.contains("manifest.list") || manifest.get("manifests").is_some();
         let (platforms, platform, manifest_digest, manifest) = if is_index {
             self.choose_platform(&manifest).await?
         } else {
@@ -345,23 +418,44 @@ impl Road<'_> {
         if let Some(config) = manifest.get("config") {
             blobs.push(descriptor(config));
         }
-        let layers: Vec<(String, u64)> = manifest.get("layers").and_then(|l| l.as_array()).map(|l| l.iter().map(descriptor).collect()).unwrap_or_default();
+        let layers: Vec<(String, u64)> = manifest
+            .get("layers")
+            .and_then(|l| l.as_array())
+            .map(|l| l.iter().map(descriptor).collect())
+            .unwrap_or_default();
         if manifest.get("config").is_none() {
-            return Err(self.fail(FailureClass::Protocol, Stage::Manifest, self.records.last().cloned(), None, "the manifest has no config (schema 1 manifests are not supported by current runtimes)"));
+            return Err(self.fail(
+                FailureClass::Protocol,
+                Stage::Manifest,
+                self.records.last().cloned(),
+                None,
+                "the manifest has no config (schema 1 manifests are not supported by current runtimes)",
+            ));
         }
         blobs.extend(layers.iter().cloned());
         let total_size = blobs.iter().map(|(_, size)| size).sum();
         for (blob_digest, size) in &blobs {
             self.blob(blob_digest, *size).await?;
         }
-        Ok(Success { digest, media_type, platforms, platform, manifest_digest, layers: layers.len(), total_size, full: self.options.full })
+        Ok(Success {
+            digest,
+            media_type,
+            platforms,
+            platform,
+            manifest_digest,
+            layers: layers.len(),
+            total_size,
+            full: self.options.full,
+        })
     }
 
     /// `GET /v2/`, HTTPS first; plain HTTP only for loopback or insecure registries.
     async fn ping(&mut self) -> Result<(), Box<Failure>> {
         let url = self.url("v2/");
         let response = match self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await {
-            Err(failure) if failure.class == FailureClass::HttpToHttps && (self.options.insecure || is_loopback(&self.host)) => {
+            Err(failure)
+                if failure.class == FailureClass::HttpToHttps && (self.options.insecure || is_loopback(&self.host)) =>
+            {
                 self.base = Url::parse(&format!("http://{}/", self.host)).unwrap_or_else(|_| self.base.clone());
                 let url = self.url("v2/");
                 self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await?
@@ -371,7 +465,11 @@ impl Road<'_> {
         match response.status {
             StatusCode::OK => Ok(()),
             StatusCode::UNAUTHORIZED => {
-                let header = response.headers.get(reqwest::header::WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).unwrap_or_default();
+                let header = response
+                    .headers
+                    .get(reqwest::header::WWW_AUTHENTICATE)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or_default();
                 self.challenge = Some(header.to_owned());
                 Ok(())
             }
@@ -392,12 +490,23 @@ impl Road<'_> {
         {
             let base = self.base.clone();
             if !self.may_send_credentials_to(&base) {
-                return Err(self.fail(FailureClass::Refused, Stage::Ping, None, None, "the registry is plain HTTP and not marked insecure: credentials are not sent"));
+                return Err(self.fail(
+                    FailureClass::Refused,
+                    Stage::Ping,
+                    None,
+                    None,
+                    "the registry is plain HTTP and not marked insecure: credentials are not sent",
+                ));
             }
-            let plain = zeroize::Zeroizing::new(format!("{}:{}", credential.username, credential.secret.expose()));
-            let encoded = base64::engine::general_purpose::STANDARD.encode(plain.as_bytes());
-            let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| self.fail(FailureClass::Protocol, Stage::Ping, None, None, "the credential cannot be sent in a header"))?;
-            value.set_sensitive(true);
+            let Some(value) = basic_authorization(credential) else {
+                return Err(self.fail(
+                    FailureClass::Protocol,
+                    Stage::Ping,
+                    None,
+                    None,
+                    "the credential cannot be sent in a header",
+                ));
+            };
             self.auth = Auth::Basic(value);
         }
         Ok(())
@@ -407,17 +516,29 @@ impl Road<'_> {
         let realm = bearer.param("realm").unwrap_or_default().to_owned();
         let service = bearer.param("service").unwrap_or_default().to_owned();
         let Ok(mut url) = Url::parse(&realm) else {
-            return Err(self.fail(FailureClass::Protocol, Stage::Token, None, None, &format!("the token realm {realm:?} is not a URL")));
+            return Err(self.fail(
+                FailureClass::Protocol,
+                Stage::Token,
+                None,
+                None,
+                &format!("the token realm {realm:?} is not a URL"),
+            ));
         };
         self.realm = client::display_url(&url);
         let user = self.credential.map(|c| c.username.clone()).unwrap_or_default();
         let key = (realm.clone(), service.clone(), scope.to_owned(), user.clone());
-        let cached = self.puller.tokens.lock().ok().and_then(|tokens| tokens.get(&key).filter(|(_, until)| *until > Instant::now()).map(|(t, _)| t.clone()));
+        let cached =
+            self.puller.tokens.lock().ok().and_then(|tokens| {
+                tokens.get(&key).filter(|(_, until)| *until > Instant::now()).map(|(t, _)| t.clone())
+            });
         if let Some(token) = cached {
             return self.use_token(&token);
         }
         if self.credential.is_some() && !(url.scheme() == "https" || self.options.insecure || is_loopback(&self.host)) {
-            let cause = format!("the token service {} is plain HTTP: the password is not sent there", client::display_url(&url));
+            let cause = format!(
+                "the token service {} is plain HTTP: the password is not sent there",
+                client::display_url(&url)
+            );
             return Err(self.fail(FailureClass::Refused, Stage::Token, None, None, &cause));
         }
         url.query_pairs_mut().append_pair("service", &service).append_pair("scope", scope);
@@ -425,27 +546,57 @@ impl Road<'_> {
             url.query_pairs_mut().append_pair("account", &user);
         }
         let realm_host = url.host_str().unwrap_or_default().to_owned();
-        let authorization = self.credential.map(|credential| {
-            let plain = zeroize::Zeroizing::new(format!("{}:{}", credential.username, credential.secret.expose()));
-            let mut value = HeaderValue::from_str(&format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(plain.as_bytes()))).unwrap_or_else(|_| HeaderValue::from_static(""));
-            value.set_sensitive(true);
-            value
-        });
-        let result = client::send(&self.client, &mut self.records, Stage::Token, Method::GET, url, HeaderMap::new(), authorization.as_ref(), None, SMALL_CAP, self.options.timeouts.request).await;
-        let response = result.map_err(|(failure, record)| self.fail(failure.class, Stage::Token, record, None, &failure.cause))?;
+        let authorization = self.credential.and_then(basic_authorization);
+        let result = client::send(
+            &self.client,
+            &mut self.records,
+            Stage::Token,
+            Method::GET,
+            url,
+            HeaderMap::new(),
+            authorization.as_ref(),
+            None,
+            SMALL_CAP,
+            self.options.timeouts.request,
+        )
+        .await;
+        let response =
+            result.map_err(|(failure, record)| self.fail(failure.class, Stage::Token, record, None, &failure.cause))?;
         match response.status {
             StatusCode::OK => {}
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                let class = if self.credential.is_some() { FailureClass::WrongCredentialsToken } else { FailureClass::NoCredentials };
+                let class = if self.credential.is_some() {
+                    FailureClass::WrongCredentialsToken
+                } else {
+                    FailureClass::NoCredentials
+                };
                 let record = self.records.last().cloned();
-                let note = if realm_host.is_empty() || self.host.starts_with(&realm_host) { String::new() } else { format!(" (token service at {realm_host})") };
-                return Err(self.fail(class, Stage::Token, record, Some(&response), &format!("the token service answered {}{note}", response.status)));
+                let note = if realm_host.is_empty() || self.host.starts_with(&realm_host) {
+                    String::new()
+                } else {
+                    format!(" (token service at {realm_host})")
+                };
+                return Err(self.fail(
+                    class,
+                    Stage::Token,
+                    record,
+                    Some(&response),
+                    &format!("the token service answered {}{note}", response.status),
+                ));
             }
             status => return Err(self.status_failure(Stage::Token, status, &response)),
         }
         let answer: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
-        let Some(token) = answer.get("token").or_else(|| answer.get("access_token")).and_then(|t| t.as_str()).map(str::to_owned) else {
-            return Err(self.fail(FailureClass::Protocol, Stage::Token, self.records.last().cloned(), Some(&response), "the token service's answer has no token"));
+        let Some(token) =
+            answer.get("token").or_else(|| answer.get("access_token")).and_then(|t| t.as_str()).map(str::to_owned)
+        else {
+            return Err(self.fail(
+                FailureClass::Protocol,
+                Stage::Token,
+                self.records.last().cloned(),
+                Some(&response),
+                "the token service's answer has no token",
+            ));
         };
         let lifetime = answer.get("expires_in").and_then(serde_json::Value::as_u64).unwrap_or(60).max(10);
         if let Ok(mut tokens) = self.puller.tokens.lock() {
@@ -455,7 +606,9 @@ impl Road<'_> {
     }
 
     fn use_token(&mut self, token: &str) -> Result<(), Box<Failure>> {
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| self.fail(FailureClass::Protocol, Stage::Token, None, None, "the token cannot be sent in a header"))?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            self.fail(FailureClass::Protocol, Stage::Token, None, None, "the token cannot be sent in a header")
+        })?;
         value.set_sensitive(true);
         self.auth = Auth::Bearer(value);
         Ok(())
@@ -477,24 +630,41 @@ impl Road<'_> {
         let expected = self.image.digest().map(str::to_owned).or(announced);
         if let Some(expected) = expected.filter(|e| e.starts_with("sha256:") && *e != actual) {
             let cause = format!("unexpected commit digest {actual}, expected {expected}");
-            return Err(self.fail(FailureClass::BlobCorrupted, Stage::Manifest, self.records.last().cloned(), None, &cause));
+            return Err(self.fail(
+                FailureClass::BlobCorrupted,
+                Stage::Manifest,
+                self.records.last().cloned(),
+                None,
+                &cause,
+            ));
         }
-        let media_type = response.headers.get(reqwest::header::CONTENT_TYPE).and_then(|t| t.to_str().ok()).unwrap_or_default().to_owned();
+        let media_type = response
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|t| t.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         Ok((actual, media_type, response.body))
     }
 
-    async fn choose_platform(&mut self, index: &serde_json::Value) -> Result<(Vec<String>, String, String, serde_json::Value), Box<Failure>> {
+    async fn choose_platform(
+        &mut self,
+        index: &serde_json::Value,
+    ) -> Result<(Vec<String>, String, String, serde_json::Value), Box<Failure>> {
         let entries = index.get("manifests").and_then(|m| m.as_array()).cloned().unwrap_or_default();
         let platform_of = |entry: &serde_json::Value| {
             let p = entry.get("platform")?;
             let text = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
             Some(Platform { os: text("os")?, architecture: text("architecture")?, variant: text("variant") })
         };
-        let platforms: Vec<String> = entries.iter().filter_map(platform_of).filter(|p| p.os != "unknown").map(|p| p.to_string()).collect();
+        let platforms: Vec<String> =
+            entries.iter().filter_map(platform_of).filter(|p| p.os != "unknown").map(|p| p.to_string()).collect();
         let wanted = &self.options.platform;
         let chosen = entries.iter().find(|entry| {
             platform_of(entry).is_some_and(|p| {
-                p.os == wanted.os && p.architecture == wanted.architecture && (wanted.variant.is_none() || p.variant == wanted.variant)
+                p.os == wanted.os
+                    && p.architecture == wanted.architecture
+                    && (wanted.variant.is_none() || p.variant == wanted.variant)
             })
         });
         let Some(chosen) = chosen else {
@@ -509,10 +679,23 @@ impl Road<'_> {
         }
         if sha256_digest(&response.body) != digest {
             let cause = format!("unexpected commit digest {}, expected {digest}", sha256_digest(&response.body));
-            return Err(self.fail(FailureClass::BlobCorrupted, Stage::Manifest, self.records.last().cloned(), None, &cause));
+            return Err(self.fail(
+                FailureClass::BlobCorrupted,
+                Stage::Manifest,
+                self.records.last().cloned(),
+                None,
+                &cause,
+            ));
         }
-        let manifest = serde_json::from_slice(&response.body)
-            .map_err(|e| self.fail(FailureClass::Protocol, Stage::Manifest, self.records.last().cloned(), None, &format!("the manifest is not JSON: {e}")))?;
+        let manifest = serde_json::from_slice(&response.body).map_err(|e| {
+            self.fail(
+                FailureClass::Protocol,
+                Stage::Manifest,
+                self.records.last().cloned(),
+                None,
+                &format!("the manifest is not JSON: {e}"),
+            )
+        })?;
         let platform = platform_of(chosen).map(|p| p.to_string()).unwrap_or_default();
         Ok((platforms, platform, digest, manifest))
     }
@@ -539,7 +722,15 @@ impl Road<'_> {
             if let (true, Some(value)) = (authorized, self.authorization()) {
                 request = request.header(reqwest::header::AUTHORIZATION, value.clone());
             }
-            let mut record = RequestRecord { stage: Stage::Blob, method: "GET".into(), url: client::display_url(&current), status: None, millis: 0.0, bytes: 0, authorized };
+            let mut record = RequestRecord {
+                stage: Stage::Blob,
+                method: "GET".into(),
+                url: client::display_url(&current),
+                status: None,
+                millis: 0.0,
+                bytes: 0,
+                authorized,
+            };
             let response = match tokio::time::timeout(self.options.timeouts.request, request.send()).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(error)) => {
@@ -549,18 +740,40 @@ impl Road<'_> {
                 }
                 Err(_) => {
                     self.records.push(record.clone());
-                    return Err(self.fail(FailureClass::Timeout, Stage::Blob, Some(record), None, "no response in time"));
+                    return Err(self.fail(
+                        FailureClass::Timeout,
+                        Stage::Blob,
+                        Some(record),
+                        None,
+                        "no response in time",
+                    ));
                 }
             };
             record.status = Some(response.status().as_u16());
             if response.status().is_redirection() {
                 self.records.push(record.clone());
-                let next = response.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).and_then(|l| current.join(l).ok());
+                let next = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| current.join(l).ok());
                 let Some(next) = next else {
-                    return Err(self.fail(FailureClass::Protocol, Stage::Blob, Some(record), None, "a redirect without a usable location"));
+                    return Err(self.fail(
+                        FailureClass::Protocol,
+                        Stage::Blob,
+                        Some(record),
+                        None,
+                        "a redirect without a usable location",
+                    ));
                 };
                 if current.scheme() == "https" && next.scheme() != "https" {
-                    return Err(self.fail(FailureClass::Refused, Stage::Blob, Some(record), None, "a redirect from HTTPS to plain HTTP"));
+                    return Err(self.fail(
+                        FailureClass::Refused,
+                        Stage::Blob,
+                        Some(record),
+                        None,
+                        "a redirect from HTTPS to plain HTTP",
+                    ));
                 }
                 current = next;
                 continue;
@@ -568,7 +781,8 @@ impl Road<'_> {
             if !response.status().is_success() {
                 let status = response.status();
                 let headers = response.headers().clone();
-                let body = response.bytes().await.map(|b| b.iter().take(SMALL_CAP).copied().collect()).unwrap_or_default();
+                let body =
+                    response.bytes().await.map(|b| b.iter().take(SMALL_CAP).copied().collect()).unwrap_or_default();
                 self.records.push(record);
                 let response = Response { status, headers, body, url: current };
                 return Err(self.status_failure(Stage::Blob, status, &response));
@@ -578,7 +792,14 @@ impl Road<'_> {
         Err(self.fail(FailureClass::Protocol, Stage::Blob, self.records.last().cloned(), None, "too many redirects"))
     }
 
-    async fn stream_blob(&mut self, response: reqwest::Response, mut record: RequestRecord, digest: &str, size: u64, started: Instant) -> Result<(), Box<Failure>> {
+    async fn stream_blob(
+        &mut self,
+        response: reqwest::Response,
+        mut record: RequestRecord,
+        digest: &str,
+        size: u64,
+        started: Instant,
+    ) -> Result<(), Box<Failure>> {
         let mut hasher = Sha256::new();
         let mut done = 0_u64;
         let mut stream = response.bytes_stream();
@@ -601,7 +822,13 @@ impl Road<'_> {
                 Err(_) => {
                     record.bytes = done;
                     self.records.push(record.clone());
-                    return Err(self.fail(FailureClass::Timeout, Stage::Blob, Some(record), None, "the blob stopped arriving"));
+                    return Err(self.fail(
+                        FailureClass::Timeout,
+                        Stage::Blob,
+                        Some(record),
+                        None,
+                        "the blob stopped arriving",
+                    ));
                 }
             };
             done += chunk.len() as u64;
@@ -619,7 +846,7 @@ impl Road<'_> {
         record.bytes = done;
         record.millis = started.elapsed().as_secs_f64() * 1e3;
         self.records.push(record.clone());
-        let actual = format!("sha256:{}", hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let actual = digest_text(&hasher.finalize());
         if done != size || actual != digest {
             let cause = format!("unexpected commit digest {actual}, expected {digest} ({done} of {size} bytes)");
             return Err(self.fail(FailureClass::BlobCorrupted, Stage::Blob, Some(record), None, &cause));
@@ -645,7 +872,13 @@ impl Road<'_> {
             _ => FailureClass::Protocol,
         };
         let challenge = response.headers.get(reqwest::header::WWW_AUTHENTICATE).and_then(|h| h.to_str().ok());
-        let mut failure = self.fail(class, stage, self.records.last().cloned(), Some(response), &format!("the registry answered {status}"));
+        let mut failure = self.fail(
+            class,
+            stage,
+            self.records.last().cloned(),
+            Some(response),
+            &format!("the registry answered {status}"),
+        );
         if let Some(challenge) = challenge {
             failure.challenge = Some(challenge.to_owned());
         }
@@ -668,12 +901,22 @@ impl AwaitFix for Box<Failure> {
             let errors = registry_errors(&response.body);
             if response.status == StatusCode::NOT_FOUND && errors.iter().any(|e| e.code == "NAME_UNKNOWN") {
                 let original_request = self.request.clone();
-                let mut repo = road.fail(FailureClass::RepositoryUnknown, Stage::Manifest, original_request, Some(&response), &self.detail);
+                let mut repo = road.fail(
+                    FailureClass::RepositoryUnknown,
+                    Stage::Manifest,
+                    original_request,
+                    Some(&response),
+                    &self.detail,
+                );
                 repo.status = self.status;
                 return repo;
             }
             if response.status.is_success() {
-                self.errors = vec![RegistryError { code: "MANIFEST_UNKNOWN".into(), message: "manifest unknown".into(), detail: None }];
+                self.errors = vec![RegistryError {
+                    code: "MANIFEST_UNKNOWN".into(),
+                    message: "manifest unknown".into(),
+                    detail: None,
+                }];
             }
         }
         self

@@ -205,7 +205,13 @@ pub struct PullReport {
 
 impl PullReport {
     /// Builds the report, computing the per-stage figures from the requests.
-    pub fn new(image: &str, reference: &str, credential_source: &str, requests: Vec<RequestRecord>, outcome: Outcome) -> Self {
+    pub fn new(
+        image: &str,
+        reference: &str,
+        credential_source: &str,
+        requests: Vec<RequestRecord>,
+        outcome: Outcome,
+    ) -> Self {
         let mut requests_per_stage = BTreeMap::new();
         let mut millis_per_stage = BTreeMap::new();
         for request in &requests {
@@ -240,8 +246,17 @@ impl PullReport {
                     let _ = writeln!(out, "  platforms   {}", success.platforms.join(", "));
                 }
                 let _ = writeln!(out, "  platform    {} ({})", success.platform, success.manifest_digest);
-                let _ = writeln!(out, "  layers      {} + config, {} compressed", success.layers, human_size(success.total_size));
-                let depth = if success.full { "full: every blob downloaded and verified" } else { "quick: blobs checked, not downloaded" };
+                let _ = writeln!(
+                    out,
+                    "  layers      {} + config, {} compressed",
+                    success.layers,
+                    human_size(success.total_size)
+                );
+                let depth = if success.full {
+                    "full: every blob downloaded and verified"
+                } else {
+                    "quick: blobs checked, not downloaded"
+                };
                 let _ = writeln!(out, "  depth       {depth}");
             }
             Outcome::Failure(failure) => {
@@ -258,14 +273,20 @@ impl PullReport {
                     let _ = writeln!(out, "  challenge   {challenge}");
                 }
                 let _ = writeln!(out, "  detail      {}", failure.detail);
-                let _ = writeln!(out, "  kubelet     {} ({}, then ImagePullBackOff)", failure.kubelet_event, failure.kubelet_reason);
+                let _ = writeln!(
+                    out,
+                    "  kubelet     {} ({}, then ImagePullBackOff)",
+                    failure.kubelet_event, failure.kubelet_reason
+                );
                 let _ = writeln!(out, "  what to do  {}", failure.what_to_do);
             }
         }
         let stages: Vec<String> = self
             .requests_per_stage
             .iter()
-            .map(|(stage, count)| format!("{stage} {count} ({:.0} ms)", self.millis_per_stage.get(stage).copied().unwrap_or(0.0)))
+            .map(|(stage, count)| {
+                format!("{stage} {count} ({:.0} ms)", self.millis_per_stage.get(stage).copied().unwrap_or(0.0))
+            })
             .collect();
         let _ = writeln!(out, "  requests    {}", stages.join(", "));
         out
