@@ -619,7 +619,10 @@ impl Road<'_> {
         let url = self.url(&path);
         let head = self.request(Stage::Manifest, Method::HEAD, url.clone(), Some(ACCEPT), 0).await?;
         if !head.status.is_success() {
-            return Err(self.status_failure(Stage::Manifest, head.status, &head).await_fix(self).await);
+            // A HEAD carries no error envelope: ask again with GET to read the registry's words.
+            let response = self.request(Stage::Manifest, Method::GET, url, Some(ACCEPT), SMALL_CAP).await?;
+            let answer = if response.status.is_success() { &head } else { &response };
+            return Err(self.status_failure(Stage::Manifest, answer.status, answer).await_fix(self).await);
         }
         let response = self.request(Stage::Manifest, Method::GET, url, Some(ACCEPT), MANIFEST_CAP).await?;
         if !response.status.is_success() {

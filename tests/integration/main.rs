@@ -24,3 +24,4 @@ mod keychain;
 mod kubectl_oracle;
 mod proptests;
 mod pull_secret;
+mod test_pull;

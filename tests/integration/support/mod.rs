@@ -3,6 +3,7 @@
 #![allow(dead_code, reason = "each test module uses a different part of the support code")]
 
 pub mod registry;
+pub mod tiny_http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

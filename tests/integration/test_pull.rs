@@ -1,0 +1,339 @@
+//! Test pulls against a real Distribution registry and small hostile servers: success in quick
+//! and full mode, each failure class with its stage, status and kubelet line, skopeo's verdict as
+//! the peer, and the security rules (no credentials on redirects elsewhere, caps, timeouts).
+
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use regcred::keychain::Credential;
+use regcred::registry::{FailureClass, Outcome, PullOptions, PullReport, Puller, Stage, Timeouts};
+use regcred::secret::Secret;
+use serde_json::Value;
+
+use crate::support::registry::{self, Registry};
+use crate::support::tiny_http::{Reply, TinyServer, response};
+use crate::support::{TempHome, component_available};
+
+const PASSWORD: &str = "test-pull-canary-7f3a";
+
+fn registry() -> Option<Registry> {
+    if !component_available("docker-registry and skopeo", registry::available()) {
+        return None;
+    }
+    let registry = Registry::start(Some(("alice", PASSWORD)));
+    registry.push_image("team/app", "v1");
+    Some(registry)
+}
+
+fn alice(password: &str) -> Credential {
+    Credential { username: "alice".into(), secret: Secret::new(password) }
+}
+
+fn pull_with(image: &str, credential: Option<&Credential>, options: &PullOptions) -> PullReport {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(Puller::default().pull(image, credential, "test", options, None, None))
+}
+
+fn failure(report: &PullReport) -> &regcred::registry::Failure {
+    match &report.outcome {
+        Outcome::Failure(failure) => failure,
+        Outcome::Success(_) => panic!("expected a failure: {}", report.to_text()),
+    }
+}
+
+/// skopeo's verdict for the same pull: Ok, or its error text.
+fn skopeo(image: &str, credential: Option<&Credential>) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new("skopeo");
+    command.args(["inspect", "--raw", "--tls-verify=false"]).env("REGISTRY_AUTH_FILE", dir.path().join("auth.json"));
+    match credential {
+        Some(c) => command.arg(format!("--creds={}:{}", c.username, c.secret.expose())),
+        None => command.arg("--no-creds"),
+    };
+    let output = command.arg(format!("docker://{image}")).output().unwrap();
+    if output.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&output.stderr).into_owned()) }
+}
+
+#[test]
+fn a_private_image_pulls_in_quick_and_full_mode() {
+    let Some(registry) = registry() else { return };
+    let image = format!("{}/team/app:v1", registry.host);
+    for full in [false, true] {
+        let report = pull_with(&image, Some(&alice(PASSWORD)), &PullOptions { full, ..PullOptions::default() });
+        let Outcome::Success(success) = &report.outcome else { panic!("{}", report.to_text()) };
+        assert!(success.digest.starts_with("sha256:"));
+        assert_eq!(success.layers, 1);
+        assert_eq!(success.platform, "linux/amd64");
+        assert!(success.total_size > 0);
+        assert_eq!(success.full, full);
+        assert_eq!(report.requests_per_stage.get("blob"), Some(&2), "config + 1 layer");
+        assert_eq!(report.requests_per_stage.get("manifest"), Some(&2), "HEAD + GET");
+        assert!(!serde_json::to_string(&report).unwrap().contains(PASSWORD));
+    }
+    assert_eq!(skopeo(&image, Some(&alice(PASSWORD))), Ok(()), "the peer agrees");
+}
+
+/// Image, credential, expected class, stage, status, words in the kubelet line.
+type FailureCase<'a> = (String, Option<&'a Credential>, FailureClass, Stage, Option<u16>, &'a str);
+
+#[test]
+fn each_failure_class_is_named_with_stage_status_and_kubelet_line() {
+    let Some(registry) = registry() else { return };
+    let host = &registry.host;
+    let good = alice(PASSWORD);
+    let wrong = alice("wrong-password");
+    let cases: Vec<FailureCase> = vec![
+        (
+            format!("{host}/team/app:v1"),
+            Some(&wrong),
+            FailureClass::WrongCredentialsBasic,
+            Stage::Manifest,
+            Some(401),
+            "401 Unauthorized",
+        ),
+        (
+            format!("{host}/team/app:v1"),
+            None,
+            FailureClass::NoCredentials,
+            Stage::Manifest,
+            Some(401),
+            "pull access denied",
+        ),
+        (
+            format!("{host}/team/nope:v1"),
+            Some(&good),
+            FailureClass::RepositoryUnknown,
+            Stage::Manifest,
+            Some(404),
+            ": not found",
+        ),
+        (
+            format!("{host}/team/app:v2"),
+            Some(&good),
+            FailureClass::TagUnknown,
+            Stage::Manifest,
+            Some(404),
+            ": not found",
+        ),
+        (
+            "127.0.0.1:1/team/app:v1".into(),
+            None,
+            FailureClass::ConnectionRefused,
+            Stage::Ping,
+            None,
+            "connect: connection refused",
+        ),
+        ("nonexistent.invalid/team/app:v1".into(), None, FailureClass::DnsFailure, Stage::Ping, None, "no such host"),
+        ("Team/App".into(), None, FailureClass::InvalidReference, Stage::Reference, None, "must be lowercase"),
+    ];
+    for (image, credential, class, stage, status, words) in cases {
+        let report = pull_with(&image, credential, &PullOptions::default());
+        let failure = failure(&report);
+        assert_eq!(
+            (failure.class, failure.stage, failure.status),
+            (class, stage, status),
+            "{image}: {}",
+            report.to_text()
+        );
+        assert!(failure.kubelet_event.contains(words), "{image}: {}", failure.kubelet_event);
+        assert!(
+            failure.kubelet_event.starts_with(&format!("Failed to pull image \"{image}\""))
+                || class == FailureClass::InvalidReference
+        );
+        assert!(!failure.what_to_do.is_empty() && !failure.verdict.is_empty());
+        let peer = skopeo(&image, credential);
+        assert!(peer.is_err(), "{image}: skopeo should fail too");
+        assert!(!report.to_text().contains(PASSWORD) && !serde_json::to_string(&report).unwrap().contains(PASSWORD));
+    }
+    let invalid = pull_with("Team/App", None, &PullOptions::default());
+    assert_eq!(failure(&invalid).kubelet_reason, "InvalidImageName");
+}
+
+fn blob_files(registry: &Registry) -> Vec<std::path::PathBuf> {
+    let root = registry.dir.path().join("storage/docker/registry/v2/blobs/sha256");
+    let mut files = Vec::new();
+    for prefix in std::fs::read_dir(root).unwrap().flatten() {
+        for blob in std::fs::read_dir(prefix.path()).unwrap().flatten() {
+            files.push(blob.path().join("data"));
+        }
+    }
+    files
+}
+
+#[test]
+fn missing_and_corrupted_blobs_are_found() {
+    let Some(registry) = registry() else { return };
+    let image = format!("{}/team/app:v1", registry.host);
+    let good = alice(PASSWORD);
+    // The layer is the gzip blob (starts with 1f 8b).
+    let layer = blob_files(&registry)
+        .into_iter()
+        .find(|p| std::fs::read(p).is_ok_and(|b| b.starts_with(&[0x1f, 0x8b])))
+        .unwrap();
+    let original = std::fs::read(&layer).unwrap();
+    let mut altered = original.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 0xff;
+    std::fs::write(&layer, &altered).unwrap();
+    let quick = pull_with(&image, Some(&good), &PullOptions::default());
+    assert!(quick.succeeded(), "quick mode does not read layer bytes: {}", quick.to_text());
+    let full = pull_with(&image, Some(&good), &PullOptions { full: true, ..PullOptions::default() });
+    let corrupted = failure(&full);
+    assert_eq!((corrupted.class, corrupted.stage), (FailureClass::BlobCorrupted, Stage::Blob), "{}", full.to_text());
+    assert!(corrupted.kubelet_event.contains("unexpected commit digest"), "{}", corrupted.kubelet_event);
+
+    std::fs::remove_file(&layer).unwrap();
+    for full in [false, true] {
+        let report = pull_with(&image, Some(&good), &PullOptions { full, ..PullOptions::default() });
+        let missing = failure(&report);
+        assert_eq!(
+            (missing.class, missing.stage, missing.status),
+            (FailureClass::BlobMissing, Stage::Blob, Some(404)),
+            "{}",
+            report.to_text()
+        );
+    }
+    std::fs::write(&layer, &original).unwrap();
+}
+
+fn short() -> PullOptions {
+    let timeouts =
+        Timeouts { connect: Duration::from_secs(2), request: Duration::from_secs(2), idle: Duration::from_secs(1) };
+    PullOptions { timeouts, ..PullOptions::default() }
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_reported_with_the_registry_envelope() {
+    let server = TinyServer::start(|head, _| {
+        let body = if head.contains("/v2/limited/") {
+            return response("429 Too Many Requests", &[("Content-Type", "application/json")], br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit.","detail":null}]}"#);
+        } else if head.contains("/v2/broken/") {
+            return response("500 Internal Server Error", &[], b"oops");
+        } else {
+            b"{}".to_vec()
+        };
+        response("200 OK", &[("Content-Type", "application/json")], &body)
+    });
+    let host = server.addr.to_string();
+    let limited = pull_with(&format!("{host}/limited/app:v1"), None, &short());
+    let failure_429 = failure(&limited);
+    assert_eq!(
+        (failure_429.class, failure_429.status),
+        (FailureClass::RateLimited, Some(429)),
+        "{}",
+        limited.to_text()
+    );
+    assert_eq!(failure_429.errors[0].code, "TOOMANYREQUESTS");
+    assert!(failure_429.kubelet_event.contains("toomanyrequests: You have reached your pull rate limit."));
+    let broken = pull_with(&format!("{host}/broken/app:v1"), None, &short());
+    let failure_500 = failure(&broken);
+    assert_eq!((failure_500.class, failure_500.status), (FailureClass::ServerError, Some(500)), "{}", broken.to_text());
+    assert!(failure_500.kubelet_event.contains("500 Internal Server Error"));
+}
+
+#[test]
+fn credentials_never_follow_a_redirect_elsewhere() {
+    let elsewhere = TinyServer::start(|_, _| response("404 Not Found", &[], b""));
+    let target = elsewhere.addr;
+    let registry = TinyServer::start(move |head, own| {
+        if head.starts_with("GET /v2/ ") {
+            return response("401 Unauthorized", &[("WWW-Authenticate", "Basic realm=\"x\"")], b"");
+        }
+        if head.contains("/manifests/other-port") {
+            return response("307 Temporary Redirect", &[("Location", &format!("http://{target}/stolen"))], b"");
+        }
+        if head.contains("/manifests/loop") {
+            return response("302 Found", &[("Location", &format!("http://{own}/v2/x/manifests/loop"))], b"");
+        }
+        response("404 Not Found", &[], b"")
+    });
+    let host = registry.addr.to_string();
+    let credential = alice(PASSWORD);
+    let redirected = pull_with(&format!("{host}/x:other-port"), Some(&credential), &short());
+    assert!(!redirected.succeeded());
+    assert!(!elsewhere.requests().is_empty(), "the redirect was followed");
+    for head in elsewhere.requests() {
+        assert!(!head.to_ascii_lowercase().contains("authorization"), "credentials leaked to another port: {head}");
+    }
+    assert!(
+        registry.requests().iter().any(|h| h.to_ascii_lowercase().contains("authorization: basic")),
+        "sent to its own origin"
+    );
+    let looping = pull_with(&format!("{host}/x:loop"), Some(&credential), &short());
+    let failure = failure(&looping);
+    assert_eq!(failure.class, FailureClass::Protocol, "{}", looping.to_text());
+    assert!(failure.detail.contains("redirects"), "{}", failure.detail);
+}
+
+#[test]
+fn hostile_bodies_end_within_their_limits() {
+    let server = TinyServer::start(|head, _| {
+        if head.starts_with("GET /v2/ ") {
+            return response("200 OK", &[], b"{}");
+        }
+        if head.starts_with("HEAD ") {
+            return response("200 OK", &[("Docker-Content-Digest", "sha256:00")], b"");
+        }
+        if head.contains("/endless/") {
+            return Reply::Endless(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n".into(),
+            );
+        }
+        if head.contains("/huge/") {
+            return Reply::Bytes(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\n{".to_vec(),
+            );
+        }
+        Reply::Drip(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n".into(),
+            Duration::from_millis(200),
+        )
+    });
+    let host = server.addr.to_string();
+    let endless = pull_with(&format!("{host}/endless/app:v1"), None, &short());
+    assert!(failure(&endless).detail.contains("larger than regcred's limit"), "{}", endless.to_text());
+    let huge = pull_with(&format!("{host}/huge/app:v1"), None, &short());
+    assert!(!huge.succeeded(), "{}", huge.to_text());
+    let drip = pull_with(&format!("{host}/drip/app:v1"), None, &short());
+    assert_eq!(failure(&drip).class, FailureClass::Timeout, "{}", drip.to_text());
+}
+
+#[test]
+fn a_cancelled_pull_stops() {
+    let Some(registry) = registry() else { return };
+    let cancel = AtomicBool::new(true);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let report = runtime.block_on(Puller::default().pull(
+        &format!("{}/team/app:v1", registry.host),
+        Some(&alice(PASSWORD)),
+        "test",
+        &PullOptions { full: true, ..PullOptions::default() },
+        Some(&cancel),
+        None,
+    ));
+    assert_eq!(failure(&report).class, FailureClass::Cancelled);
+}
+
+#[test]
+fn the_cli_exits_0_1_2_and_prints_json() {
+    let Some(registry) = registry() else { return };
+    let home = TempHome::new();
+    let auth = regcred::auth_files::encode_auth("alice", &Secret::new(PASSWORD));
+    home.write(&home.docker_config(), format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, registry.host).as_bytes());
+    let ok = home.run(&["test-pull", &format!("{}/team/app:v1", registry.host), "--json"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
+    let json: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(json["result"], "success");
+    assert!(json["credential_source"].as_str().unwrap().starts_with("plaintext"));
+    let missing = home.run(&["test-pull", &format!("{}/team/app:nope", registry.host)]);
+    assert_eq!(missing.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&missing.stdout);
+    assert!(text.contains("kubelet") && text.contains("what to do"), "{text}");
+    let usage = home.run(&["test-pull", "x", "--platform", "nonsense"]);
+    assert_eq!(usage.status.code(), Some(2));
+    for output in [&ok, &missing, &usage] {
+        assert!(!String::from_utf8_lossy(&output.stdout).contains(PASSWORD));
+        assert!(!String::from_utf8_lossy(&output.stderr).contains(PASSWORD));
+    }
+}
