@@ -25,3 +25,4 @@ mod kubectl_oracle;
 mod proptests;
 mod pull_secret;
 mod test_pull;
+mod test_pull_auth;

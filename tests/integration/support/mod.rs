@@ -4,6 +4,7 @@
 
 pub mod registry;
 pub mod tiny_http;
+pub mod token_server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

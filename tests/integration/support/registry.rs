@@ -33,9 +33,31 @@ pub struct Registry {
     pub credentials: Option<(String, String)>,
 }
 
+/// What kind of registry to start.
+#[derive(Default)]
+pub struct Setup<'a> {
+    /// htpasswd basic auth with this user and password.
+    pub basic: Option<(&'a str, &'a str)>,
+    /// Serve TLS with a certificate from a private CA (see [`Registry::ca_dir`]).
+    pub tls: bool,
+    /// Token auth: the realm URL, service and the PEM certificate bundle that signs tokens.
+    pub token: Option<(String, String, PathBuf)>,
+}
+
 impl Registry {
     /// Starts a plain-HTTP registry on loopback, with htpasswd basic auth when `credentials` is set.
     pub fn start(credentials: Option<(&str, &str)>) -> Self {
+        Self::start_with(&Setup { basic: credentials, ..Setup::default() })
+    }
+
+    /// A certs.d-style directory trusting this registry's CA (`DIR/HOST/ca.crt`), for TLS setups.
+    pub fn ca_dir(&self) -> PathBuf {
+        self.dir.path().join("certs.d")
+    }
+
+    /// Starts a registry as `setup` describes.
+    pub fn start_with(setup: &Setup<'_>) -> Self {
+        let credentials = setup.basic;
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
@@ -43,12 +65,22 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.path().join("storage").display()
         );
+        if setup.tls {
+            let (cert, key) = make_tls(dir.path(), &host);
+            config.push_str(&format!("  tls:\n    certificate: {}\n    key: {}\n", cert.display(), key.display()));
+        }
         if let Some((user, password)) = credentials {
             let htpasswd = Command::new("htpasswd").args(["-Bbn", user, password]).output().expect("htpasswd");
             std::fs::write(dir.path().join("htpasswd"), &htpasswd.stdout).expect("write htpasswd");
             config.push_str(&format!(
                 "auth:\n  htpasswd:\n    realm: regcred-test\n    path: {}\n",
                 dir.path().join("htpasswd").display()
+            ));
+        }
+        if let Some((realm, service, bundle)) = &setup.token {
+            config.push_str(&format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: regcred-test-issuer\n    rootcertbundle: {}\n",
+                bundle.display()
             ));
         }
         let config_path = dir.path().join("config.yml");
@@ -74,8 +106,16 @@ impl Registry {
     pub fn push_image(&self, repo: &str, tag: &str) {
         let layout = self.dir.path().join(format!("layout-{}", repo.replace('/', "-")));
         write_oci_layout(&layout, tag, b"hello from regcred tests\n");
+        self.push_layout(&layout, repo, tag, false);
+    }
+
+    /// Pushes an OCI layout (`--all` for an index) as `repo:tag`.
+    pub fn push_layout(&self, layout: &Path, repo: &str, tag: &str, all: bool) {
         let mut command = Command::new("skopeo");
         command.args(["copy", "--quiet", "--dest-tls-verify=false"]);
+        if all {
+            command.arg("--all");
+        }
         if let Some((user, password)) = &self.credentials {
             command.arg(format!("--dest-creds={user}:{password}"));
         }
@@ -104,6 +144,66 @@ fn write_blob(layout: &Path, bytes: &[u8]) -> String {
     let digest = sha256_hex(bytes);
     std::fs::write(layout.join("blobs/sha256").join(&digest), bytes).expect("write blob");
     format!("sha256:{digest}")
+}
+
+/// Makes a CA and a server certificate for 127.0.0.1/localhost/registry.test signed by it, and
+/// puts the CA in `DIR/certs.d/HOST/ca.crt`. Returns the certificate and key paths.
+pub fn make_tls(dir: &Path, host: &str) -> (PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+        assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=regcred test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=registry.test",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:registry.test\n").expect("san");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    for name in [host.to_owned(), host.replace("127.0.0.1", "registry.test")] {
+        let trust = dir.join("certs.d").join(name);
+        std::fs::create_dir_all(&trust).expect("certs.d");
+        std::fs::copy(dir.join("ca.crt"), trust.join("ca.crt")).expect("copy ca");
+    }
+    (dir.join("server.crt"), dir.join("server.key"))
 }
 
 /// Writes an OCI image layout holding one linux/amd64 image with one layer containing `content`.

@@ -1,0 +1,190 @@
+//! Test pulls against a TLS registry with a private CA, and a token-auth registry with a real
+//! RS256 token server: success, token cache, and the TLS and token failure classes.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use regcred::keychain::Credential;
+use regcred::registry::{FailureClass, Outcome, PullOptions, PullReport, Puller, Stage};
+use regcred::secret::Secret;
+
+use crate::support::component_available;
+use crate::support::registry::{self, Registry, Setup};
+use crate::support::token_server::TokenServer;
+
+const PASSWORD: &str = "auth-canary-91c2";
+
+fn available() -> bool {
+    component_available(
+        "docker-registry, skopeo and openssl",
+        registry::available() && registry::which("openssl").is_some(),
+    )
+}
+
+fn user(name: &str, password: &str) -> Credential {
+    Credential { username: name.into(), secret: Secret::new(password) }
+}
+
+fn pull_on(puller: &Puller, image: &str, credential: Option<&Credential>, options: &PullOptions) -> PullReport {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(puller.pull(image, credential, "test", options, None, None))
+}
+
+fn class_and_stage(report: &PullReport) -> (FailureClass, Stage) {
+    match &report.outcome {
+        Outcome::Failure(f) => (f.class, f.stage),
+        Outcome::Success(_) => panic!("expected a failure: {}", report.to_text()),
+    }
+}
+
+fn kubelet(report: &PullReport) -> String {
+    match &report.outcome {
+        Outcome::Failure(f) => f.kubelet_event.clone(),
+        Outcome::Success(_) => String::new(),
+    }
+}
+
+fn test_host(registry: &Registry) -> (String, Vec<(String, SocketAddr)>) {
+    let port = registry.host.rsplit(':').next().unwrap();
+    let addr: SocketAddr = registry.host.parse().unwrap();
+    (format!("registry.test:{port}"), vec![("registry.test".to_owned(), addr)])
+}
+
+#[test]
+fn tls_with_a_private_ca() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::start_with(&Setup { basic: Some(("alice", PASSWORD)), tls: true, ..Setup::default() });
+    registry.push_image("team/app", "v1");
+    let image = format!("{}/team/app:v1", registry.host);
+    let alice = user("alice", PASSWORD);
+    let trusted = PullOptions { ca_dirs: vec![registry.ca_dir()], ..PullOptions::default() };
+    let ok = pull_on(&Puller::default(), &image, Some(&alice), &trusted);
+    assert!(ok.succeeded(), "{}", ok.to_text());
+    assert!(ok.requests.iter().all(|r| r.url.starts_with("https://")), "TLS all the way");
+
+    let untrusted = pull_on(&Puller::default(), &image, Some(&alice), &PullOptions::default());
+    assert_eq!(
+        class_and_stage(&untrusted),
+        (FailureClass::TlsUnknownAuthority, Stage::Ping),
+        "{}",
+        untrusted.to_text()
+    );
+    assert!(kubelet(&untrusted).contains("x509: certificate signed by unknown authority"));
+    let skopeo = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", &format!("--creds=alice:{PASSWORD}"), &format!("docker://{image}")])
+        .env("REGISTRY_AUTH_FILE", registry.dir.path().join("peer-auth.json"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&skopeo.stderr).contains("certificate signed by unknown authority"),
+        "the peer agrees"
+    );
+
+    let (name, resolve) = test_host(&registry);
+    let by_name = PullOptions { ca_dirs: vec![registry.ca_dir()], resolve, ..PullOptions::default() };
+    let ok = pull_on(&Puller::default(), &format!("{name}/team/app:v1"), Some(&alice), &by_name);
+    assert!(ok.succeeded(), "{}", ok.to_text());
+}
+
+#[test]
+fn a_plain_http_registry_spoken_to_over_https() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::start(Some(("alice", PASSWORD)));
+    let (name, resolve) = test_host(&registry);
+    let options = PullOptions { resolve, ..PullOptions::default() };
+    let report = pull_on(&Puller::default(), &format!("{name}/team/app:v1"), Some(&user("alice", PASSWORD)), &options);
+    assert_eq!(class_and_stage(&report), (FailureClass::HttpToHttps, Stage::Ping), "{}", report.to_text());
+    assert!(kubelet(&report).contains("http: server gave HTTP response to HTTPS client"));
+    let insecure = PullOptions { insecure: true, ..options };
+    let report = pull_on(&Puller::default(), &format!("{name}/team/app:v1"), Some(&user("alice", PASSWORD)), &insecure);
+    assert_eq!(
+        class_and_stage(&report).0,
+        FailureClass::RepositoryUnknown,
+        "marked insecure, it speaks HTTP: {}",
+        report.to_text()
+    );
+}
+
+#[test]
+fn token_auth_success_cache_and_failures() {
+    if !available() {
+        return;
+    }
+    let users: HashMap<String, (String, Vec<String>)> = HashMap::from([
+        ("alice".to_owned(), (PASSWORD.to_owned(), vec!["pull".to_owned(), "push".to_owned()])),
+        ("nopull".to_owned(), (PASSWORD.to_owned(), Vec::new())),
+    ]);
+    let tokens = TokenServer::start("registry.test", users);
+    let registry = Registry::start_with(&Setup {
+        basic: None,
+        tls: false,
+        token: Some((tokens.realm(), "registry.test".to_owned(), tokens.bundle.clone())),
+    });
+    let pusher = &registry;
+    push_with_token(pusher, "alice", PASSWORD);
+    let image = format!("{}/team/app:v1", pusher.host);
+    let puller = Puller::default();
+    let alice = user("alice", PASSWORD);
+    let first = pull_on(&puller, &image, Some(&alice), &PullOptions::default());
+    assert!(first.succeeded(), "{}", first.to_text());
+    assert_eq!(first.requests_per_stage.get("token"), Some(&1));
+    let before = tokens.token_requests();
+    let second = pull_on(&puller, &image, Some(&alice), &PullOptions::default());
+    assert!(second.succeeded());
+    assert_eq!(tokens.token_requests(), before, "the second pull reuses the cached token");
+    assert_eq!(second.requests_per_stage.get("token"), None);
+
+    let wrong = pull_on(&Puller::default(), &image, Some(&user("alice", "wrong")), &PullOptions::default());
+    assert_eq!(class_and_stage(&wrong), (FailureClass::WrongCredentialsToken, Stage::Token), "{}", wrong.to_text());
+    assert!(kubelet(&wrong).contains("failed to fetch oauth token: unexpected status from GET request to"));
+    let denied = pull_on(&Puller::default(), &image, Some(&user("nopull", PASSWORD)), &PullOptions::default());
+    assert_eq!(class_and_stage(&denied).0, FailureClass::Denied, "{}", denied.to_text());
+    assert!(kubelet(&denied).contains("pull access denied"));
+    let anonymous = pull_on(&Puller::default(), &image, None, &PullOptions::default());
+    assert_eq!(class_and_stage(&anonymous).0, FailureClass::NoCredentials, "{}", anonymous.to_text());
+    for report in [&first, &second, &wrong, &denied, &anonymous] {
+        assert!(!serde_json::to_string(report).unwrap().contains(PASSWORD));
+    }
+    let peer = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false", "--creds=alice:wrong", &format!("docker://{image}")])
+        .env("REGISTRY_AUTH_FILE", pusher.dir.path().join("peer-auth.json"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&peer.stderr).contains("unable to retrieve auth token"), "the peer agrees");
+}
+
+fn push_with_token(registry: &Registry, user: &str, password: &str) {
+    let layout = registry.dir.path().join("token-layout");
+    registry::write_oci_layout(&layout, "v1", b"token image\n");
+    let status = std::process::Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false", &format!("--dest-creds={user}:{password}")])
+        .arg(format!("oci:{}:v1", layout.display()))
+        .arg(format!("docker://{}/team/app:v1", registry.host))
+        .env("REGISTRY_AUTH_FILE", registry.dir.path().join("push-auth.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn basic_credentials_never_go_to_a_plain_http_realm_of_an_https_registry() {
+    if !available() {
+        return;
+    }
+    let users = HashMap::from([("alice".to_owned(), (PASSWORD.to_owned(), vec!["pull".to_owned()]))]);
+    let tokens = TokenServer::start("registry.test", users);
+    let registry = Registry::start_with(&Setup {
+        basic: None,
+        tls: true,
+        token: Some((tokens.realm(), "registry.test".to_owned(), tokens.bundle.clone())),
+    });
+    let (name, resolve) = test_host(&registry);
+    let options = PullOptions { ca_dirs: vec![registry.ca_dir()], resolve, ..PullOptions::default() };
+    let report = pull_on(&Puller::default(), &format!("{name}/team/app:v1"), Some(&user("alice", PASSWORD)), &options);
+    assert_eq!(class_and_stage(&report), (FailureClass::Refused, Stage::Token), "{}", report.to_text());
+    assert_eq!(tokens.token_requests(), 0, "the password never reached the plain-HTTP realm");
+}
