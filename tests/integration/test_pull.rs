@@ -337,3 +337,90 @@ fn the_cli_exits_0_1_2_and_prints_json() {
         assert!(!String::from_utf8_lossy(&output.stderr).contains(PASSWORD));
     }
 }
+
+#[test]
+fn platforms_of_an_index_are_listed_and_chosen() {
+    let Some(registry) = registry() else { return };
+    let layout = registry.dir.path().join("multi");
+    registry::write_oci_index_layout(&layout, "multi", &["amd64", "arm64"]);
+    registry.push_layout(&layout, "team/multi", "multi", true);
+    let image = format!("{}/team/multi:multi", registry.host);
+    let good = alice(PASSWORD);
+    let default = pull_with(&image, Some(&good), &PullOptions::default());
+    let Outcome::Success(amd64) = &default.outcome else { panic!("{}", default.to_text()) };
+    assert_eq!(amd64.platforms, ["linux/amd64", "linux/arm64"]);
+    assert_eq!(amd64.platform, "linux/amd64");
+    assert_ne!(amd64.digest, amd64.manifest_digest, "the index and the platform manifest differ");
+    let arm = pull_with(
+        &image,
+        Some(&good),
+        &PullOptions { platform: "linux/arm64".parse().unwrap(), full: true, ..PullOptions::default() },
+    );
+    let Outcome::Success(arm64) = &arm.outcome else { panic!("{}", arm.to_text()) };
+    assert_eq!(arm64.platform, "linux/arm64");
+    let s390x = pull_with(
+        &image,
+        Some(&good),
+        &PullOptions { platform: "linux/s390x".parse().unwrap(), ..PullOptions::default() },
+    );
+    let missing = failure(&s390x);
+    assert_eq!((missing.class, missing.stage), (FailureClass::PlatformMissing, Stage::Platform));
+    assert!(missing.kubelet_event.contains("no match for platform in manifest: not found"));
+    assert!(missing.detail.contains("linux/amd64, linux/arm64"), "{}", missing.detail);
+    let dir = tempfile::tempdir().unwrap();
+    let peer = Command::new("skopeo")
+        .args(["--override-arch", "s390x", "inspect", "--tls-verify=false", &format!("--creds=alice:{PASSWORD}")])
+        .arg(format!("docker://{image}"))
+        .env("REGISTRY_AUTH_FILE", dir.path().join("auth.json"))
+        .output()
+        .unwrap();
+    assert!(!peer.status.success(), "the peer agrees: no s390x image");
+}
+
+#[test]
+fn a_50_mb_layer_downloads_verified_with_progress_and_cancels_promptly() {
+    let Some(registry) = registry() else { return };
+    let mut content = vec![0_u8; 50 * 1024 * 1024];
+    let mut rng = crate::support::Xorshift(0x0123_4567_89AB_CDEF);
+    for chunk in content.chunks_mut(8) {
+        let bytes = rng.next().to_le_bytes();
+        chunk.copy_from_slice(&bytes[..chunk.len()]);
+    }
+    let layout = registry.dir.path().join("big");
+    registry::write_oci_layout(&layout, "big", &content);
+    drop(content);
+    registry.push_layout(&layout, "team/big", "big", false);
+    let image = format!("{}/team/big:big", registry.host);
+    let good = alice(PASSWORD);
+    let seen = std::sync::Mutex::new(0_u64);
+    let record = |progress: regcred::registry::BlobProgress| {
+        if let Ok(mut seen) = seen.lock() {
+            *seen = (*seen).max(progress.done);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let options = PullOptions { full: true, ..PullOptions::default() };
+    let report = runtime.block_on(Puller::default().pull(&image, Some(&good), "test", &options, None, Some(&record)));
+    let Outcome::Success(success) = &report.outcome else { panic!("{}", report.to_text()) };
+    assert!(success.total_size > 50 * 1000 * 1000);
+    assert!(*seen.lock().unwrap() > 50 * 1000 * 1000, "progress reported to the end");
+
+    let cancel = AtomicBool::new(false);
+    let stop_early = |progress: regcred::registry::BlobProgress| {
+        if progress.done > 4 * 1024 * 1024 {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    let report = runtime.block_on(Puller::default().pull(
+        &image,
+        Some(&good),
+        "test",
+        &options,
+        Some(&cancel),
+        Some(&stop_early),
+    ));
+    let cancelled = failure(&report);
+    assert_eq!((cancelled.class, cancelled.stage), (FailureClass::Cancelled, Stage::Blob));
+    let downloaded: u64 = report.requests.iter().filter(|r| r.stage == Stage::Blob).map(|r| r.bytes).sum();
+    assert!(downloaded < 20 * 1024 * 1024, "stopped soon after the cancel, at {downloaded} bytes");
+}

@@ -208,8 +208,21 @@ pub fn make_tls(dir: &Path, host: &str) -> (PathBuf, PathBuf) {
 
 /// Writes an OCI image layout holding one linux/amd64 image with one layer containing `content`.
 pub fn write_oci_layout(layout: &Path, tag: &str, content: &[u8]) {
+    let manifest = write_image(layout, "amd64", content);
+    write_index(layout, tag, &[manifest], false);
+}
+
+/// Writes a multi-platform image (an OCI index) with one image per architecture.
+pub fn write_oci_index_layout(layout: &Path, tag: &str, architectures: &[&str]) {
+    let manifests: Vec<serde_json::Value> =
+        architectures.iter().map(|arch| write_image(layout, arch, format!("built for {arch}\n").as_bytes())).collect();
+    write_index(layout, tag, &manifests, true);
+}
+
+/// Writes one image's blobs and manifest; returns its descriptor (with platform).
+fn write_image(layout: &Path, architecture: &str, content: &[u8]) -> serde_json::Value {
     std::fs::create_dir_all(layout.join("blobs/sha256")).expect("mkdir layout");
-    let rootfs = layout.join("rootfs");
+    let rootfs = layout.join(format!("rootfs-{architecture}"));
     std::fs::create_dir_all(&rootfs).expect("mkdir rootfs");
     std::fs::write(rootfs.join("hello.txt"), content).expect("write content");
     let tar = Command::new("tar")
@@ -218,15 +231,24 @@ pub fn write_oci_layout(layout: &Path, tag: &str, content: &[u8]) {
         .args(["-cf", "-", "hello.txt"])
         .output()
         .expect("tar");
-    let mut gzip =
-        Command::new("gzip").args(["-n", "-c"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("gzip");
-    std::io::Write::write_all(gzip.stdin.as_mut().expect("stdin"), &tar.stdout).expect("feed gzip");
-    drop(gzip.stdin.take());
+    let mut gzip = Command::new("gzip")
+        .args(["-n", "-1", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("gzip");
+    let mut stdin = gzip.stdin.take().expect("stdin");
+    let tar_bytes = tar.stdout.clone();
+    let feeder = std::thread::Builder::new()
+        .name("gzip-feed".into())
+        .spawn(move || std::io::Write::write_all(&mut stdin, &tar_bytes))
+        .expect("feeder");
     let layer = gzip.wait_with_output().expect("gzip").stdout;
+    feeder.join().expect("join").expect("feed gzip");
     let diff_id = format!("sha256:{}", sha256_hex(&tar.stdout));
     let layer_digest = write_blob(layout, &layer);
     let config = serde_json::json!({
-        "architecture": "amd64", "os": "linux",
+        "architecture": architecture, "os": "linux",
         "config": {"Cmd": ["/hello"]},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
     });
@@ -240,14 +262,26 @@ pub fn write_oci_layout(layout: &Path, tag: &str, content: &[u8]) {
     });
     let manifest_bytes = serde_json::to_vec(&manifest).expect("manifest");
     let manifest_digest = write_blob(layout, &manifest_bytes);
-    let index = serde_json::json!({
-        "schemaVersion": 2,
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest_digest, "size": manifest_bytes.len(),
-            "annotations": {"org.opencontainers.image.ref.name": tag},
-        }],
-    });
+    serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": manifest_digest, "size": manifest_bytes.len(),
+        "platform": {"architecture": architecture, "os": "linux"},
+    })
+}
+
+fn write_index(layout: &Path, tag: &str, manifests: &[serde_json::Value], nested: bool) {
+    let annotations = serde_json::json!({"org.opencontainers.image.ref.name": tag});
+    let top = if nested {
+        let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
+        let bytes = serde_json::to_vec(&index).expect("index");
+        let digest = write_blob(layout, &bytes);
+        serde_json::json!({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": digest, "size": bytes.len(), "annotations": annotations})
+    } else {
+        let mut manifest = manifests[0].clone();
+        manifest["annotations"] = annotations;
+        manifest
+    };
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [top]});
     std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).expect("index")).expect("write index");
     std::fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).expect("write oci-layout");
 }
