@@ -50,8 +50,41 @@ pub struct LoginArgs {
     /// to a helper), `helper:NAME`, or `file` (plaintext, only when asked for).
     #[arg(long, value_name = "STORE")]
     pub store: Option<StoreChoice>,
+    /// Skip the registry check (`GET /v2/` with the credential, as `docker login` does).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// The registry serves plain HTTP (for the check).
+    #[arg(long)]
+    pub insecure: bool,
+    /// A certs.d-style directory with the registry's CA (for the check).
+    #[arg(long, value_name = "DIR")]
+    pub ca_dir: Vec<PathBuf>,
     #[command(flatten)]
     pub file: FileArgs,
+}
+
+/// Checks the credential against the registry; prints the verdict when it is refused.
+fn verify(
+    env: &Env,
+    server: &regcred::auth_files::ServerKey,
+    credential: &regcred::keychain::Credential,
+    args: &LoginArgs,
+) -> anyhow::Result<bool> {
+    let host = if server.is_docker_hub() { "registry-1.docker.io".to_owned() } else { server.registry().to_owned() };
+    let mut options =
+        regcred::registry::PullOptions { insecure: args.insecure, ca_dirs: args.ca_dir.clone(), ..Default::default() };
+    options.ca_dirs.extend(regcred::registry::default_ca_dirs(env.home.as_deref()));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    match runtime.block_on(regcred::registry::Puller::default().verify_login(&host, credential, &options)) {
+        Ok(()) => Ok(true),
+        Err(failure) => {
+            eprintln!("error: login refused: {}", failure.verdict);
+            eprintln!("  detail: {}", failure.detail);
+            eprintln!("  what to do: {}", failure.what_to_do);
+            eprintln!("Nothing was stored. Use --no-verify to store it anyway.");
+            Ok(false)
+        }
+    }
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<Secret> {
@@ -76,6 +109,9 @@ pub fn login(env: &Env, args: &LoginArgs) -> anyhow::Result<ExitCode> {
     let password = read_password(args.password_stdin)?;
     let mut file = args.file.load(env)?;
     let credential = credentials::credential(&args.username, password);
+    if !args.no_verify && !verify(env, &server, &credential, args)? {
+        return Ok(ExitCode::FAILURE);
+    }
     let report = credentials::login(&mut file, &server, &credential, args.store.clone(), &open_store)?;
     if let Some(warning) = &report.warning {
         eprintln!("warning: {warning}");

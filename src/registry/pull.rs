@@ -105,6 +105,25 @@ pub struct Puller {
     tokens: Mutex<HashMap<TokenKey, (String, Instant)>>,
 }
 
+/// A whole pull, or only the login check.
+enum Walk<'a> {
+    Pull { cancel: Option<&'a AtomicBool>, progress: Option<&'a (dyn Fn(BlobProgress) + Send + Sync)> },
+    Login,
+}
+
+fn login_success() -> Success {
+    Success {
+        digest: String::new(),
+        media_type: String::new(),
+        platforms: Vec::new(),
+        platform: String::new(),
+        manifest_digest: String::new(),
+        layers: 0,
+        total_size: 0,
+        full: false,
+    }
+}
+
 enum Auth {
     None,
     Basic(HeaderValue),
@@ -149,6 +168,21 @@ impl Puller {
         cancel: Option<&AtomicBool>,
         progress: Option<&(dyn Fn(BlobProgress) + Send + Sync)>,
     ) -> PullReport {
+        self.pull_with(image_input, credential, credential_source, options, Walk::Pull { cancel, progress }).await
+    }
+
+    async fn pull_with(
+        &self,
+        image_input: &str,
+        credential: Option<&Credential>,
+        credential_source: &str,
+        options: &PullOptions,
+        walk: Walk<'_>,
+    ) -> PullReport {
+        let (cancel, progress, login_only) = match walk {
+            Walk::Pull { cancel, progress } => (cancel, progress, false),
+            Walk::Login => (None, None, true),
+        };
         let image = match ImageRef::parse(image_input) {
             Ok(image) => image,
             Err(error) => {
@@ -212,11 +246,30 @@ impl Puller {
             cancel,
             progress,
         };
-        let outcome = match road.walk().await {
+        let walked = if login_only { road.check_login().await.map(|()| login_success()) } else { road.walk().await };
+        let outcome = match walked {
             Ok(success) => Outcome::Success(success),
             Err(failure) => Outcome::Failure(*failure),
         };
         PullReport::new(image_input, &reference, credential_source, road.records, outcome)
+    }
+}
+
+impl Puller {
+    /// Checks a login the way `docker login` does: `GET /v2/` with the credential (through the
+    /// token service when the registry uses one). `Ok` when the registry accepts it.
+    pub async fn verify_login(
+        &self,
+        registry_host: &str,
+        credential: &Credential,
+        options: &PullOptions,
+    ) -> Result<(), Box<Failure>> {
+        let probe = format!("{registry_host}/regcred-login-check");
+        let report = self.pull_with(&probe, Some(credential), "login check", options, Walk::Login).await;
+        match report.outcome {
+            Outcome::Failure(failure) => Err(Box::new(failure)),
+            Outcome::Success(_) => Ok(()),
+        }
     }
 }
 
@@ -391,6 +444,21 @@ impl Road<'_> {
         result.map_err(|(failure, record)| self.fail(failure.class, stage, record, None, &failure.cause))
     }
 
+    /// `docker login`'s check: the credential opens `/v2/` (via a token without scope).
+    async fn check_login(&mut self) -> Result<(), Box<Failure>> {
+        self.ping().await?;
+        let Some(challenges) = self.challenge.as_deref().map(parse_challenges) else { return Ok(()) };
+        self.authenticate(&challenges, "").await?;
+        if matches!(self.auth, Auth::Basic(_)) {
+            let url = self.url("v2/");
+            let response = self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await?;
+            if !response.status.is_success() {
+                return Err(self.status_failure(Stage::Ping, response.status, &response));
+            }
+        }
+        Ok(())
+    }
+
     async fn walk(&mut self) -> Result<Success, Box<Failure>> {
         self.ping().await?;
         let scope = format!("repository:{}:pull", self.image.path());
@@ -541,7 +609,10 @@ impl Road<'_> {
             );
             return Err(self.fail(FailureClass::Refused, Stage::Token, None, None, &cause));
         }
-        url.query_pairs_mut().append_pair("service", &service).append_pair("scope", scope);
+        url.query_pairs_mut().append_pair("service", &service);
+        if !scope.is_empty() {
+            url.query_pairs_mut().append_pair("scope", scope);
+        }
         if !user.is_empty() {
             url.query_pairs_mut().append_pair("account", &user);
         }

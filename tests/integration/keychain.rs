@@ -300,7 +300,7 @@ fn locked_and_absent_keychains_fail_fast_and_clearly() {
     let mut locked = Command::new(&script);
     locked
         .arg(crate::support::regcred_bin())
-        .args(["login", "locked.example.com", "-u", "u", "--password-stdin"])
+        .args(["login", "locked.example.com", "-u", "u", "--password-stdin", "--no-verify"])
         .env("REGCRED_KEYRING_LOCKED", "1")
         .env("HOME", home.path())
         .stdin(Stdio::piped())
@@ -316,7 +316,7 @@ fn locked_and_absent_keychains_fail_fast_and_clearly() {
     assert!(!home.docker_config().exists(), "nothing written, no plaintext fallback");
 
     let start = Instant::now();
-    let mut absent = home.regcred(&["login", "absent.example.com", "-u", "u", "--password-stdin"]);
+    let mut absent = home.regcred(&["login", "absent.example.com", "-u", "u", "--password-stdin", "--no-verify"]);
     let mut child = absent
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/regcred-bus")
         .stdin(Stdio::piped())
@@ -354,8 +354,12 @@ fn a_canary_password_appears_only_in_the_helpers_get_output() {
         assert!(output.status.success(), "{label}: {}", String::from_utf8_lossy(&output.stderr));
         outputs.push((label.to_owned(), output));
     };
-    run("login", &["login", &server, "-u", "canary-user", "--password-stdin"], Some(&canary));
-    run("login to file", &["login", &other, "-u", "canary-user", "--password-stdin", "--store", "file"], Some(&canary));
+    run("login", &["login", &server, "-u", "canary-user", "--password-stdin", "--no-verify"], Some(&canary));
+    run(
+        "login to file",
+        &["login", &other, "-u", "canary-user", "--password-stdin", "--store", "file", "--no-verify"],
+        Some(&canary),
+    );
     run("list", &["list"], None);
     run("list json", &["list", "--json"], None);
     run("sources", &["sources"], None);
