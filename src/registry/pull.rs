@@ -444,6 +444,55 @@ impl Road<'_> {
         result.map_err(|(failure, record)| self.fail(failure.class, stage, record, None, &failure.cause))
     }
 
+    /// Sends several independent requests at once (as runtimes do for blobs), records them in
+    /// order, and returns their results in order.
+    async fn requests_together(
+        &mut self,
+        batch: Vec<(Stage, Method, Url, Option<&'static str>, usize)>,
+    ) -> Vec<Result<Response, Box<Failure>>> {
+        if self.cancelled() {
+            return batch
+                .iter()
+                .map(|planned| Err(self.fail(FailureClass::Cancelled, planned.0, None, None, "cancelled")))
+                .collect();
+        }
+        let authorization = self.authorization().cloned();
+        let timeout = self.options.timeouts.request;
+        let futures = batch.into_iter().map(|(stage, method, url, accept, cap)| {
+            let (client, authorization) = (self.client.clone(), authorization.clone());
+            async move {
+                let mut headers = HeaderMap::new();
+                if let Some(accept) = accept {
+                    headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static(accept));
+                }
+                let mut records = Vec::new();
+                let result = client::send(
+                    &client,
+                    &mut records,
+                    stage,
+                    method,
+                    url,
+                    headers,
+                    authorization.as_ref(),
+                    None,
+                    cap,
+                    timeout,
+                )
+                .await;
+                (stage, records, result)
+            }
+        });
+        let finished = futures_util::future::join_all(futures).await;
+        let mut results = Vec::with_capacity(finished.len());
+        for (stage, records, result) in finished {
+            self.records.extend(records);
+            results.push(
+                result.map_err(|(failure, record)| self.fail(failure.class, stage, record, None, &failure.cause)),
+            );
+        }
+        results
+    }
+
     /// `docker login`'s check: the credential opens `/v2/` (via a token without scope).
     async fn check_login(&mut self) -> Result<(), Box<Failure>> {
         self.ping().await?;
@@ -502,8 +551,30 @@ impl Road<'_> {
         }
         blobs.extend(layers.iter().cloned());
         let total_size = blobs.iter().map(|(_, size)| size).sum();
-        for (blob_digest, size) in &blobs {
-            self.blob(blob_digest, *size).await?;
+        if self.options.full {
+            for (blob_digest, size) in &blobs {
+                let url = self.url(&format!("v2/{}/blobs/{blob_digest}", self.image.path()));
+                self.download(url, blob_digest, *size).await?;
+            }
+        } else {
+            let batch = blobs
+                .iter()
+                .map(|(blob_digest, _)| {
+                    (
+                        Stage::Blob,
+                        Method::HEAD,
+                        self.url(&format!("v2/{}/blobs/{blob_digest}", self.image.path())),
+                        None,
+                        0,
+                    )
+                })
+                .collect();
+            for result in self.requests_together(batch).await {
+                let response = result?;
+                if !response.status.is_success() {
+                    return Err(self.status_failure(Stage::Blob, response.status, &response));
+                }
+            }
         }
         Ok(Success {
             digest,
@@ -688,14 +759,27 @@ impl Road<'_> {
     async fn manifest(&mut self) -> Result<(String, String, Vec<u8>), Box<Failure>> {
         let path = format!("v2/{}/manifests/{}", self.image.path(), self.image.manifest_reference());
         let url = self.url(&path);
-        let head = self.request(Stage::Manifest, Method::HEAD, url.clone(), Some(ACCEPT), 0).await?;
+        // HEAD (what the runtime resolves with) and GET (the bytes) go out together.
+        let mut both = self
+            .requests_together(vec![
+                (Stage::Manifest, Method::HEAD, url.clone(), Some(ACCEPT), 0),
+                (Stage::Manifest, Method::GET, url, Some(ACCEPT), MANIFEST_CAP),
+            ])
+            .await
+            .into_iter();
+        let (Some(head), Some(get)) = (both.next(), both.next()) else {
+            return Err(self.fail(FailureClass::Protocol, Stage::Manifest, None, None, "no manifest response"));
+        };
+        let head = head?;
         if !head.status.is_success() {
-            // A HEAD carries no error envelope: ask again with GET to read the registry's words.
-            let response = self.request(Stage::Manifest, Method::GET, url, Some(ACCEPT), SMALL_CAP).await?;
-            let answer = if response.status.is_success() { &head } else { &response };
+            // A HEAD carries no error envelope: the GET's answer has the registry's words.
+            let answer = match &get {
+                Ok(response) if !response.status.is_success() => response,
+                _ => &head,
+            };
             return Err(self.status_failure(Stage::Manifest, answer.status, answer).await_fix(self).await);
         }
-        let response = self.request(Stage::Manifest, Method::GET, url, Some(ACCEPT), MANIFEST_CAP).await?;
+        let response = get?;
         if !response.status.is_success() {
             return Err(self.status_failure(Stage::Manifest, response.status, &response));
         }
@@ -772,18 +856,6 @@ impl Road<'_> {
         })?;
         let platform = platform_of(chosen).map(|p| p.to_string()).unwrap_or_default();
         Ok((platforms, platform, digest, manifest))
-    }
-
-    async fn blob(&mut self, digest: &str, size: u64) -> Result<(), Box<Failure>> {
-        let url = self.url(&format!("v2/{}/blobs/{digest}", self.image.path()));
-        if !self.options.full {
-            let response = self.request(Stage::Blob, Method::HEAD, url, None, 0).await?;
-            if !response.status.is_success() {
-                return Err(self.status_failure(Stage::Blob, response.status, &response));
-            }
-            return Ok(());
-        }
-        self.download(url, digest, size).await
     }
 
     async fn download(&mut self, url: Url, digest: &str, size: u64) -> Result<(), Box<Failure>> {
