@@ -6,6 +6,7 @@
 //! * [`auth_files`] — Docker `config.json`, legacy `.dockercfg`, Podman `auth.json`: model,
 //!   parse, edit, save without loss.
 //! * [`credentials`] — login, logout, migrate, adopt, orphans: files and stores kept consistent.
+//! * `gui` (feature `gui`) — the eframe window: panels, background jobs, persisted state.
 //! * [`image_ref`] — image reference grammar and Docker's normalization.
 //! * [`keychain`] — where secrets live outside the files: credential helpers, the OS keychain.
 //! * [`pull_secret`] — Kubernetes pull-secret YAML exactly as kubectl writes it.
@@ -19,6 +20,8 @@ pub mod atomic_file;
 pub mod auth_files;
 pub mod credentials;
 pub mod go_json;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod image_ref;
 pub mod keychain;
 pub mod pull_secret;

@@ -16,7 +16,7 @@ use crate::secret::Secret;
 /// What a helper prints when it has no credential for a server.
 pub const NOT_FOUND: &str = "credentials not found in native keychain";
 /// How long a helper may take (it may be waiting for the user to unlock a keychain).
-const HELPER_TIMEOUT: Duration = Duration::from_secs(60);
+const HELPER_TIMEOUT: Duration = Duration::from_mins(1);
 /// Largest answer read from a helper.
 const MAX_OUTPUT: u64 = 16 * 1024 * 1024;
 

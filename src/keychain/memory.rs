@@ -42,3 +42,26 @@ impl SecretStore for MemoryStore {
             .unwrap_or_default())
     }
 }
+
+/// A shared in-memory store, so tests can hand the same store to several openers.
+impl SecretStore for std::sync::Arc<MemoryStore> {
+    fn label(&self) -> String {
+        self.as_ref().label()
+    }
+
+    fn get(&self, server: &str) -> Result<Option<Credential>, KeychainError> {
+        self.as_ref().get(server)
+    }
+
+    fn store(&self, server: &str, credential: &Credential) -> Result<(), KeychainError> {
+        self.as_ref().store(server, credential)
+    }
+
+    fn erase(&self, server: &str) -> Result<(), KeychainError> {
+        self.as_ref().erase(server)
+    }
+
+    fn list(&self) -> Result<BTreeMap<String, String>, KeychainError> {
+        self.as_ref().list()
+    }
+}

@@ -20,6 +20,8 @@ mod crash_safety;
 mod files_bad_input;
 mod files_round_trip;
 mod files_save;
+#[cfg(feature = "gui")]
+mod gui;
 mod keychain;
 mod kubectl_oracle;
 mod proptests;

@@ -1,0 +1,141 @@
+//! The desktop window (eframe/egui). Only here is egui used; every file, keychain and network
+//! operation runs as a background job on the runtime `main` owns.
+
+use eframe::egui;
+mod app;
+mod editor_panel;
+mod jobs;
+mod pull_panel;
+mod sources_panel;
+mod state;
+mod yaml_panel;
+
+pub use app::{App, Command, Opener, StoreKind};
+pub use state::{State, YamlTab};
+
+/// The application id used for the window, desktop entry and storage.
+pub const APP_ID: &str = "io.github.regcred.Regcred";
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let shortcuts = ctx.input_mut(|input| {
+            let save = input.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S));
+            let pull = input.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::T));
+            let help = input.key_pressed(egui::Key::F1);
+            (save, pull, help)
+        });
+        if shortcuts.0 {
+            self.commands.push(Command::Save);
+        }
+        if shortcuts.1 {
+            self.commands.push(Command::TestPull);
+        }
+        if shortcuts.2 {
+            self.show_help = !self.show_help;
+        }
+        App::logic(self, ctx);
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::top("top-bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.strong("regcred");
+                ui.separator();
+                let keychain = match &self.keychain {
+                    None => "Keychain: checking…".to_owned(),
+                    Some(crate::keychain::KeychainState::Available) => "Keychain: available".to_owned(),
+                    Some(crate::keychain::KeychainState::Locked(_)) => "Keychain: locked".to_owned(),
+                    Some(crate::keychain::KeychainState::Absent(_)) => "Keychain: absent".to_owned(),
+                };
+                ui.label(keychain);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.button("Help").on_hover_text("F1").clicked() {
+                        self.show_help = !self.show_help;
+                    }
+                });
+            });
+        });
+        egui::Panel::left("sources").resizable(true).default_size(320.0).show(ui, |ui| self.sources_ui(ui));
+        egui::Panel::right("yaml").resizable(true).default_size(430.0).show(ui, |ui| self.yaml_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("centre").show(ui, |ui| {
+                self.editor_ui(ui);
+                ui.separator();
+                self.pull_ui(ui);
+            });
+        });
+        self.dialogs_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}
+
+impl App {
+    fn dialogs_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        if let Some(key) = self.confirm_remove.clone() {
+            egui::Window::new("Remove registry?")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+                .show(&ctx, |ui| {
+                    ui.label(format!(
+                        "Remove {key}: its entry in this file, and its secret wherever it lives (keychain or helper)."
+                    ));
+                    ui.horizontal(|ui| {
+                        if ui.button("Remove").clicked() {
+                            self.commands.push(Command::Remove(key.clone()));
+                        }
+                        if ui.button("Keep").clicked() {
+                            self.confirm_remove = None;
+                        }
+                    });
+                });
+        }
+        if self.show_help {
+            egui::Window::new("Keyboard shortcuts").collapsible(false).open(&mut self.show_help).show(&ctx, |ui| {
+                egui::Grid::new("shortcuts").show(ui, |ui| {
+                    for (keys, what) in [("Ctrl+S", "Save the entry"), ("Ctrl+T", "Test pull"), ("F1", "This help")] {
+                        ui.monospace(keys);
+                        ui.label(what);
+                        ui.end_row();
+                    }
+                });
+            });
+        }
+        egui::Area::new(egui::Id::unique("toasts")).anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -12.0]).show(
+            &ctx,
+            |ui| {
+                for toast in &self.toasts {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        let color = if toast.error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                        ui.colored_label(color, &toast.text);
+                    });
+                }
+            },
+        );
+    }
+}
+
+/// Opens the window; returns when it is closed.
+pub fn run(env: crate::auth_files::Env, runtime: tokio::runtime::Handle) -> Result<(), eframe::Error> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("regcred")
+            .with_app_id(APP_ID)
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([900.0, 560.0]),
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        "regcred",
+        options,
+        Box::new(move |cc| {
+            let state: State = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+            Ok(Box::new(App::new(&cc.egui_ctx, state, env, runtime, App::system_opener(), true)))
+        }),
+    )
+}

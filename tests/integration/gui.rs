@@ -1,0 +1,161 @@
+//! The window, driven through its accessibility tree (`egui_kittest`) on an in-memory store and
+//! temp files: add → save, edit → preview, export, broken entries, and a real test pull.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use regcred::auth_files::Env;
+use regcred::gui::{App, Opener, State};
+use regcred::keychain::{MemoryStore, SecretStore};
+use regcred::registry::Outcome;
+use serde_json::Value;
+
+use crate::support::registry::{self, Registry};
+use crate::support::{TempHome, component_available, fixture};
+
+struct Window {
+    harness: Harness<'static, App>,
+    store: Arc<MemoryStore>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn window(home: &TempHome) -> Window {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let store = Arc::new(MemoryStore::default());
+    let shared = store.clone();
+    let opener: Opener = Arc::new(move |_: &str| Ok(Box::new(shared.clone()) as Box<dyn SecretStore>));
+    let env = Env { home: Some(home.path().to_path_buf()), ..Env::default() };
+    let handle = runtime.handle().clone();
+    let harness = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| App::new(&cc.egui_ctx, State::default(), env, handle, opener, false));
+    let mut window = Window { harness, store, _runtime: runtime };
+    window.settle();
+    window
+}
+
+impl Window {
+    /// Runs frames until background jobs finish.
+    fn settle(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.harness.step();
+            if !self.harness.state().busy() {
+                self.harness.run_steps(3);
+                if !self.harness.state().busy() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "the window stayed busy");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Focuses the field labelled `label` and types `text` into it.
+    fn type_into(&mut self, label: &str, text: &str) {
+        self.harness.get_by_label(label).focus();
+        self.harness.run_steps(1);
+        self.harness.get_by_label(label).type_text(text);
+        self.harness.run_steps(2);
+    }
+
+    fn app(&self) -> &App {
+        self.harness.state()
+    }
+}
+
+#[test]
+fn add_a_registry_save_it_to_the_keychain_and_export_its_yaml() {
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &fixture("ecr-gcr.json"));
+    let mut window = window(&home);
+    assert!(window.app().title().starts_with("regcred — "), "{}", window.app().title());
+    window.harness.get_by_label("Add registry").click();
+    window.harness.run_steps(2);
+    window.type_into("Server", "registry.example.com:5000");
+    window.type_into("Username", "robot");
+    window.type_into("Password", "s3cret-from-gui");
+    window.harness.run_steps(2);
+    assert!(window.app().title().ends_with(" •"), "unsaved mark: {}", window.app().title());
+    let before = window.app().preview().unwrap().text;
+    window.harness.get_by_label("Save").click();
+    window.settle();
+    let config: Value = serde_json::from_slice(&std::fs::read(home.docker_config()).unwrap()).unwrap();
+    assert_eq!(config["auths"]["registry.example.com:5000"], serde_json::json!({}), "a stub in the file");
+    assert_eq!(config["credHelpers"]["registry.example.com:5000"], "regcred");
+    assert_eq!(config["auths"]["quay.io"]["email"], "ops@example.com", "other entries untouched");
+    let stored = window.store.get("registry.example.com:5000").unwrap().unwrap();
+    assert_eq!(stored.secret.expose(), "s3cret-from-gui");
+    assert!(!window.app().title().ends_with(" •"), "saved: {}", window.app().title());
+
+    window.type_into("Username", "-2");
+    window.harness.run_steps(2);
+    let after = window.app().preview().unwrap().text;
+    assert_ne!(before, after, "the preview follows the editor");
+
+    window.harness.get_by_label("Export YAML…").click();
+    window.settle();
+    let target = home.path().join("exported.yaml");
+    window.type_into("Export to", target.to_str().unwrap());
+    window.harness.run_steps(2);
+    window.harness.get_by_label("Write").click();
+    window.settle();
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert_eq!(written, window.app().preview().unwrap().text);
+    assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn broken_entries_are_flagged_and_left_alone_by_a_save() {
+    let home = TempHome::new();
+    let original = fixture("broken-entries.json");
+    home.write(&home.docker_config(), &original);
+    let mut window = window(&home);
+    assert!(window.harness.query_by_label_contains("urlsafe.example.com").is_some());
+    assert!(window.harness.query_all_by_label_contains("(!) problem").count() >= 10);
+    window.harness.get_by_label_contains("good.example.com").click();
+    window.settle();
+    window.type_into("Password", "-changed");
+    window.harness.get_by_label("Save").click();
+    window.settle();
+    let before: Value = serde_json::from_slice(&original).unwrap();
+    let after: Value = serde_json::from_slice(&std::fs::read(home.docker_config()).unwrap()).unwrap();
+    for (key, value) in before["auths"].as_object().unwrap() {
+        if key != "good.example.com" {
+            assert_eq!(after["auths"][key], *value, "{key:?} untouched");
+        }
+    }
+}
+
+#[test]
+fn test_pull_from_the_window_shows_success_and_the_kubelet_line() {
+    if !component_available("docker-registry and skopeo", registry::available()) {
+        return;
+    }
+    let registry = Registry::start(Some(("alice", "gui-pull-pw")));
+    registry.push_image("team/app", "v1");
+    let home = TempHome::new();
+    let auth = regcred::auth_files::encode_auth("alice", &regcred::secret::Secret::new("gui-pull-pw"));
+    home.write(&home.docker_config(), format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, registry.host).as_bytes());
+    let mut window = window(&home);
+    window.harness.get_by_label_contains(&registry.host).click();
+    window.settle();
+    window.type_into("Image", &format!("{}/team/app:v1", registry.host));
+    window.harness.get_by_label("Test pull").click();
+    window.settle();
+    let report = window.app().pull_result(&registry.host).expect("a result card");
+    assert!(matches!(report.outcome, Outcome::Success(_)), "{}", report.to_text());
+    assert!(window.harness.query_by_label_contains("Would pull").is_some());
+
+    window.type_into("Password", "-wrong");
+    window.harness.run_steps(2);
+    window.harness.get_by_label("Test pull").click();
+    window.settle();
+    let report = window.app().pull_result(&registry.host).unwrap();
+    let Outcome::Failure(failure) = &report.outcome else { panic!("{}", report.to_text()) };
+    assert!(failure.kubelet_event.contains("401 Unauthorized"));
+    assert!(window.harness.query_by_label_contains("What the kubelet will report").is_some());
+}
