@@ -27,9 +27,7 @@ impl App {
             ui.end_row();
             ui.label("");
             match crate::auth_files::parse_server(&draft.server) {
-                Ok(server) => {
-                    ui.weak(format!("Docker key: {}   Podman key: {}", server.docker_key(), server.podman_key()))
-                }
+                Ok(server) => ui.weak(format!("saved as {}", server.docker_key())),
                 Err(error) if !draft.server.is_empty() => {
                     ui.colored_label(ui.visuals().error_fg_color, error.to_string())
                 }
@@ -86,7 +84,7 @@ impl App {
             );
         }
         if let Some(kind) = resolution_hint {
-            ui.weak(format!("Saving writes a stub and a route in the {kind} and keeps the secret where chosen above."));
+            ui.add(egui::Label::new(egui::RichText::new(format!("Saving updates the {kind}: a stub and a route for the keychain or a helper, or the plaintext entry.")).weak()).wrap());
         }
         let (save_clicked, revert) = actions_ui(ui, draft, saving);
         save |= save_clicked;

@@ -56,6 +56,15 @@ impl eframe::App for App {
                 });
             });
         });
+        egui::Panel::bottom("notifications").show(ui, |ui| {
+            if self.toasts.is_empty() {
+                ui.weak("Ctrl+S save · Ctrl+T test pull · F1 help");
+            }
+            for toast in self.toasts.iter().rev().take(3) {
+                let color = if toast.error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                ui.colored_label(color, &toast.text);
+            }
+        });
         egui::Panel::left("sources").resizable(true).default_size(320.0).show(ui, |ui| self.sources_ui(ui));
         egui::Panel::right("yaml").resizable(true).default_size(430.0).show(ui, |ui| self.yaml_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
@@ -106,17 +115,6 @@ impl App {
                 });
             });
         }
-        egui::Area::new(egui::Id::unique("toasts")).anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -12.0]).show(
-            &ctx,
-            |ui| {
-                for toast in &self.toasts {
-                    egui::Frame::popup(ui.style()).show(ui, |ui| {
-                        let color = if toast.error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
-                        ui.colored_label(color, &toast.text);
-                    });
-                }
-            },
-        );
     }
 }
 
