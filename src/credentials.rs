@@ -180,8 +180,16 @@ pub fn login(
     choice: Option<StoreChoice>,
     open: &StoreOpener<'_>,
 ) -> Result<LoginReport, CredentialsError> {
+    with_rollback(file, |file| login_inner(file, server, credential, choice, open))
+}
+
+/// Runs an operation on `file`, putting the in-memory file back as it was when it fails.
+fn with_rollback<T>(
+    file: &mut AuthFile,
+    operation: impl FnOnce(&mut AuthFile) -> Result<T, CredentialsError>,
+) -> Result<T, CredentialsError> {
     let before = file.clone();
-    let result = login_inner(file, server, credential, choice, open);
+    let result = operation(file);
     if result.is_err() {
         *file = before;
     }
@@ -227,12 +235,7 @@ fn login_inner(
 /// Logs out: erases the secret wherever it lives, then removes the entry (and a route to
 /// regcred's keychain). Returns whether anything was there.
 pub fn logout(file: &mut AuthFile, server: &ServerKey, open: &StoreOpener<'_>) -> Result<bool, CredentialsError> {
-    let before = file.clone();
-    let result = logout_inner(file, server, open);
-    if result.is_err() {
-        *file = before;
-    }
-    result
+    with_rollback(file, |file| logout_inner(file, server, open))
 }
 
 fn logout_inner(file: &mut AuthFile, server: &ServerKey, open: &StoreOpener<'_>) -> Result<bool, CredentialsError> {

@@ -508,6 +508,13 @@ impl Road<'_> {
         Ok(())
     }
 
+    fn parse_manifest(&self, body: &[u8]) -> Result<serde_json::Value, Box<Failure>> {
+        serde_json::from_slice(body).map_err(|e| {
+            let cause = format!("the manifest is not JSON: {e}");
+            self.fail(FailureClass::Protocol, Stage::Manifest, self.records.last().cloned(), None, &cause)
+        })
+    }
+
     async fn walk(&mut self) -> Result<Success, Box<Failure>> {
         self.ping().await?;
         let scope = format!("repository:{}:pull", self.image.path());
@@ -515,15 +522,7 @@ impl Road<'_> {
             self.authenticate(&challenge, &scope).await?;
         }
         let (digest, media_type, body) = self.manifest().await?;
-        let manifest: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-            self.fail(
-                FailureClass::Protocol,
-                Stage::Manifest,
-                self.records.last().cloned(),
-                None,
-                &format!("the manifest is not JSON: {e}"),
-            )
-        })?;
+        let manifest: serde_json::Value = self.parse_manifest(&body)?;
         let is_index =
             media_type.contains("index") || media_type.contains("manifest.list") || manifest.get("manifests").is_some();
         let (platforms, platform, manifest_digest, manifest) = if is_index {
@@ -845,15 +844,7 @@ impl Road<'_> {
                 &cause,
             ));
         }
-        let manifest = serde_json::from_slice(&response.body).map_err(|e| {
-            self.fail(
-                FailureClass::Protocol,
-                Stage::Manifest,
-                self.records.last().cloned(),
-                None,
-                &format!("the manifest is not JSON: {e}"),
-            )
-        })?;
+        let manifest = self.parse_manifest(&response.body)?;
         let platform = platform_of(chosen).map(|p| p.to_string()).unwrap_or_default();
         Ok((platforms, platform, digest, manifest))
     }

@@ -146,13 +146,16 @@ fn write_blob(layout: &Path, bytes: &[u8]) -> String {
     format!("sha256:{digest}")
 }
 
+/// Runs `openssl ARGS` in `dir`, failing the test on an error.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+    assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
 /// Makes a CA and a server certificate for 127.0.0.1/localhost/registry.test signed by it, and
 /// puts the CA in `DIR/certs.d/HOST/ca.crt`. Returns the certificate and key paths.
 pub fn make_tls(dir: &Path, host: &str) -> (PathBuf, PathBuf) {
-    let run = |args: &[&str]| {
-        let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
-        assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    };
+    let run = |args: &[&str]| openssl(dir, args);
     run(&[
         "req",
         "-x509",

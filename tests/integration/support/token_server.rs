@@ -50,10 +50,7 @@ impl TokenServer {
     /// Starts a token server for `service` with `users`.
     pub fn start(service: &str, users: Users) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let run = |args: &[&str]| {
-            let output = Command::new("openssl").args(args).current_dir(dir.path()).output().expect("openssl");
-            assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        };
+        let run = |args: &[&str]| super::registry::openssl(dir.path(), args);
         run(&[
             "req",
             "-x509",
