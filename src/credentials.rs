@@ -180,7 +180,20 @@ pub fn login(
     choice: Option<StoreChoice>,
     open: &StoreOpener<'_>,
 ) -> Result<LoginReport, CredentialsError> {
-    with_rollback(file, |file| login_inner(file, server, credential, choice, open))
+    login_with_policy(file, server, credential, choice, open, ConflictPolicy::Refuse)
+}
+
+/// [`login`], settling a conflict with another program's write by `policy` (the window's
+/// "keep mine" / "keep theirs" choice) instead of refusing.
+pub fn login_with_policy(
+    file: &mut AuthFile,
+    server: &ServerKey,
+    credential: &Credential,
+    choice: Option<StoreChoice>,
+    open: &StoreOpener<'_>,
+    policy: ConflictPolicy,
+) -> Result<LoginReport, CredentialsError> {
+    with_rollback(file, |file| login_inner(file, server, credential, choice, open, policy))
 }
 
 /// Runs an operation on `file`, putting the in-memory file back as it was when it fails.
@@ -202,6 +215,7 @@ fn login_inner(
     credential: &Credential,
     choice: Option<StoreChoice>,
     open: &StoreOpener<'_>,
+    policy: ConflictPolicy,
 ) -> Result<LoginReport, CredentialsError> {
     let choice = choice
         .or_else(|| {
@@ -220,13 +234,13 @@ fn login_inner(
         let warning = file.creds_store().filter(|_| file.kind() == FileKind::DockerConfig).map(|store| {
             format!("credsStore is {store:?}: Docker will ask docker-credential-{store}, not this plaintext entry")
         });
-        let save = file.save(ConflictPolicy::Refuse)?;
+        let save = file.save(policy)?;
         return Ok(LoginReport { home: secret_home(file, &key), key, save, warning });
     };
     let undo = store_verified(open(helper)?, &helper_key, credential)?;
     file.clear_credentials(&key)?;
     route(file, server, helper);
-    match file.save(ConflictPolicy::Refuse) {
+    match file.save(policy) {
         Ok(save) => Ok(LoginReport { home: secret_home(file, &key), key, save, warning: None }),
         Err(error) => Err(undo.run(error.into())),
     }

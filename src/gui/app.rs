@@ -43,6 +43,8 @@ pub enum Command {
     TestPull,
     /// Stop the running test pull.
     CancelPull,
+    /// Save again, settling a conflict with another program's write.
+    SaveWith(crate::auth_files::ConflictPolicy),
     /// Export the YAML preview (to a path, or through the save dialog).
     Export(Option<PathBuf>),
     /// Read the files again.
@@ -119,7 +121,8 @@ pub struct App {
     pub(super) draft: Option<Draft>,
     pub(super) commands: Vec<Command>,
     pub(super) load_job: Slot<Sources>,
-    pub(super) save_job: Slot<Result<(String, String), String>>,
+    pub(super) save_job: Slot<Result<(String, String), SaveFailure>>,
+    pub(super) conflict: Option<String>,
     pub(super) secret_job: Slot<(String, Result<Option<Credential>, String>)>,
     pub(super) pull_job: Slot<PullReport>,
     pub(super) export_job: Slot<Result<Option<PathBuf>, String>>,
@@ -175,6 +178,7 @@ impl App {
             reveal_yaml: false,
             export_path: None,
             confirm_remove: None,
+            conflict: None,
             show_help: false,
             select_after_load: None,
             repaint: ctx.clone(),
@@ -283,7 +287,8 @@ impl App {
                     self.select_after_load = Some(key);
                     self.start_load();
                 }
-                Err(error) => self.toast(error, true),
+                Err(SaveFailure::Conflict(message)) => self.conflict = Some(message),
+                Err(SaveFailure::Other(error)) => self.toast(error, true),
             }
         }
         if let Some((key, result)) = self.secret_job.poll()
@@ -355,7 +360,11 @@ impl App {
             }
             Command::AskRemove(key) => self.confirm_remove = Some(key),
             Command::Remove(key) => self.remove(key),
-            Command::Save => self.save(),
+            Command::Save => self.save(crate::auth_files::ConflictPolicy::Refuse),
+            Command::SaveWith(policy) => {
+                self.conflict = None;
+                self.save(policy);
+            }
             Command::Revert => {
                 if let Some(draft) = self.draft.as_mut() {
                     let (server, username, password, email, store) = &draft.loaded;
@@ -408,7 +417,7 @@ impl App {
         }
     }
 
-    fn save(&mut self) {
+    fn save(&mut self, policy: crate::auth_files::ConflictPolicy) {
         let (Some(draft), Some(file)) = (self.draft.as_ref(), self.file()) else { return };
         let mut file = file.clone();
         let server = match parse_server(&draft.server) {
@@ -424,15 +433,17 @@ impl App {
         let (old_key, email) = (draft.key.clone(), draft.email.clone());
         let opener = self.opener.clone();
         let started = self.save_job.start(&self.runtime, self.repaint.clone(), move || {
+            let other = |e: crate::auth_files::AuthFileError| SaveFailure::Other(e.to_string());
             if let Some(old) = old_key.filter(|old| ServerChange::renamed(old, &server)) {
-                file.rename_entry(&old, &server).map_err(|e| e.to_string())?;
+                file.rename_entry(&old, &server).map_err(other)?;
             }
-            let report = credentials::login(&mut file, &server, &credential, Some(choice), &*opener)
-                .map_err(|e| format!("{e}"))?;
+            let report =
+                credentials::login_with_policy(&mut file, &server, &credential, Some(choice), &*opener, policy)
+                    .map_err(SaveFailure::from)?;
             let current = file.entry(&report.key).and_then(|e| e.email).unwrap_or_default();
             if current != email {
-                file.set_email(&report.key, Some(&email)).map_err(|e| e.to_string())?;
-                file.save(crate::auth_files::ConflictPolicy::Refuse).map_err(|e| e.to_string())?;
+                file.set_email(&report.key, Some(&email)).map_err(other)?;
+                file.save(policy).map_err(other)?;
             }
             Ok((
                 report.key.clone(),
@@ -452,10 +463,10 @@ impl App {
         self.draft = None;
         self.save_job.start(&self.runtime, self.repaint.clone(), move || {
             if let Ok(server) = parse_server(&key) {
-                credentials::logout(&mut file, &server, &*opener).map_err(|e| format!("{e}"))?;
+                credentials::logout(&mut file, &server, &*opener).map_err(SaveFailure::from)?;
             } else {
-                file.remove_entry(&key).map_err(|e| e.to_string())?;
-                file.save(crate::auth_files::ConflictPolicy::Refuse).map_err(|e| e.to_string())?;
+                file.remove_entry(&key).map_err(|e| SaveFailure::Other(e.to_string()))?;
+                file.save(crate::auth_files::ConflictPolicy::Refuse).map_err(|e| SaveFailure::Other(e.to_string()))?;
             }
             Ok((String::new(), format!("Removed {key} and its secret")))
         });
@@ -531,6 +542,25 @@ impl App {
     /// The production opener: regcred's keychain and the helpers on `PATH`.
     pub fn system_opener() -> Opener {
         Arc::new(|helper: &str| crate::keychain::open_store(helper))
+    }
+}
+
+/// Why a save did not happen.
+pub enum SaveFailure {
+    /// Another program changed the same entry: the user chooses how to settle it.
+    Conflict(String),
+    /// Anything else, shown as a notification.
+    Other(String),
+}
+
+impl From<credentials::CredentialsError> for SaveFailure {
+    fn from(error: credentials::CredentialsError) -> Self {
+        match &error {
+            credentials::CredentialsError::File(crate::auth_files::AuthFileError::Conflict { .. }) => {
+                Self::Conflict(error.to_string())
+            }
+            _ => Self::Other(error.to_string()),
+        }
     }
 }
 

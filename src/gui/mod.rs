@@ -104,6 +104,28 @@ impl App {
                     });
                 });
         }
+        if let Some(message) = self.conflict.clone() {
+            egui::Window::new("The file changed on disk")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+                .show(&ctx, |ui| {
+                    ui.add(egui::Label::new(message).wrap());
+                    ui.label("Your edits are kept until you choose. Changes to other entries are merged either way.");
+                    ui.horizontal(|ui| {
+                        if ui.button("Keep mine").clicked() {
+                            self.commands.push(Command::SaveWith(crate::auth_files::ConflictPolicy::KeepOurs));
+                        }
+                        if ui.button("Keep theirs").clicked() {
+                            self.commands.push(Command::SaveWith(crate::auth_files::ConflictPolicy::KeepTheirs));
+                        }
+                        if ui.button("Reload").clicked() {
+                            self.conflict = None;
+                            self.commands.push(Command::Reload);
+                        }
+                    });
+                });
+        }
         if self.show_help {
             egui::Window::new("Keyboard shortcuts").collapsible(false).open(&mut self.show_help).show(&ctx, |ui| {
                 egui::Grid::new("shortcuts").show(ui, |ui| {

@@ -159,3 +159,29 @@ fn test_pull_from_the_window_shows_success_and_the_kubelet_line() {
     assert!(failure.kubelet_event.contains("401 Unauthorized"));
     assert!(window.harness.query_by_label_contains("What the kubelet will report").is_some());
 }
+
+#[test]
+fn a_conflicting_write_by_another_program_asks_before_anything_is_lost() {
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &fixture("ecr-gcr.json"));
+    let mut window = window(&home);
+    window.harness.get_by_label_contains("quay.io").click();
+    window.settle();
+    window.type_into("Password", "-mine");
+    let mut theirs: Value = serde_json::from_slice(&fixture("ecr-gcr.json")).unwrap();
+    theirs["auths"]["quay.io"]["auth"] =
+        regcred::auth_files::encode_auth("other", &regcred::secret::Secret::new("theirs")).into();
+    theirs["auths"]["ghcr.io"] = serde_json::json!({"auth": "dTpw"});
+    std::fs::write(home.docker_config(), serde_json::to_vec(&theirs).unwrap()).unwrap();
+    window.harness.get_by_label("Save").click();
+    window.settle();
+    assert!(window.harness.query_by_label_contains("The file changed on disk").is_some(), "the conflict dialog");
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(home.docker_config()).unwrap()).unwrap();
+    assert_eq!(on_disk, theirs, "nothing written before the user chooses");
+    window.harness.get_by_label("Keep mine").click();
+    window.settle();
+    let saved: Value = serde_json::from_slice(&std::fs::read(home.docker_config()).unwrap()).unwrap();
+    let expected = regcred::auth_files::encode_auth("robot+ci", &regcred::secret::Secret::new("tok-mine"));
+    assert_eq!(saved["auths"]["quay.io"]["auth"], expected, "mine kept knowingly");
+    assert_eq!(saved["auths"]["ghcr.io"]["auth"], "dTpw", "their other change merged");
+}
