@@ -22,7 +22,8 @@ impl eframe::App for App {
             let save = input.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S));
             let pull = input.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::T));
             let help = input.key_pressed(egui::Key::F1);
-            (save, pull, help)
+            let quit = input.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Q));
+            (save, pull, help, quit)
         });
         if shortcuts.0 {
             self.commands.push(Command::Save);
@@ -32,6 +33,9 @@ impl eframe::App for App {
         }
         if shortcuts.2 {
             self.show_help = !self.show_help;
+        }
+        if shortcuts.3 {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         App::logic(self, ctx);
         ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
@@ -129,7 +133,9 @@ impl App {
         if self.show_help {
             egui::Window::new("Keyboard shortcuts").collapsible(false).open(&mut self.show_help).show(&ctx, |ui| {
                 egui::Grid::new("shortcuts").show(ui, |ui| {
-                    for (keys, what) in [("Ctrl+S", "Save the entry"), ("Ctrl+T", "Test pull"), ("F1", "This help")] {
+                    for (keys, what) in
+                        [("Ctrl+S", "Save the entry"), ("Ctrl+T", "Test pull"), ("Ctrl+Q", "Quit"), ("F1", "This help")]
+                    {
                         ui.monospace(keys);
                         ui.label(what);
                         ui.end_row();
