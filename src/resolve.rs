@@ -169,6 +169,15 @@ impl SecretHome {
 /// Where the secret for `entry_key` of `file` lives.
 pub fn secret_home(file: &AuthFile, entry_key: &str) -> SecretHome {
     let has_secret = file.entry(entry_key).is_some_and(|entry| !entry.is_stub());
+    home_for(file, entry_key, has_secret)
+}
+
+/// [`secret_home`] for an entry already decoded (no lookup: for long lists).
+pub fn secret_home_of(file: &AuthFile, entry: &crate::auth_files::Entry) -> SecretHome {
+    home_for(file, &entry.key, !entry.is_stub())
+}
+
+fn home_for(file: &AuthFile, entry_key: &str, has_secret: bool) -> SecretHome {
     let registry = ServerKey::parse(entry_key).ok();
     let helper_key = |k: &str| {
         k == entry_key || registry.as_ref().is_some_and(|r| ServerKey::parse(k).is_ok_and(|h| h.same_target(r)))

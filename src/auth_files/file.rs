@@ -149,26 +149,48 @@ impl AuthFile {
     pub fn entries(&self) -> Vec<Entry> {
         let mut entries: Vec<Entry> =
             self.entry_map().map(|map| map.iter().map(|(k, v)| Entry::from_json(k, v)).collect()).unwrap_or_default();
-        let servers: Vec<Option<ServerKey>> = entries.iter().map(|e| e.server.clone()).collect();
+        // Two passes over a map of (registry, scope) → the first two keys seen: linear in entries.
+        let mut seen: std::collections::HashMap<(String, String), (usize, Option<usize>)> =
+            std::collections::HashMap::new();
+        for (index, entry) in entries.iter().enumerate() {
+            if let Some(server) = &entry.server {
+                let slot =
+                    seen.entry((server.registry().to_owned(), server.scope().to_owned())).or_insert((index, None));
+                if slot.0 != index && slot.1.is_none() {
+                    slot.1 = Some(index);
+                }
+            }
+        }
+        let keys: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
         for (index, entry) in entries.iter_mut().enumerate() {
-            let Some(server) = &servers[index] else { continue };
-            let first_other = servers.iter().enumerate().find(|(other_index, other)| {
-                *other_index != index && other.as_ref().is_some_and(|o| o.same_target(server))
-            });
-            if let Some((other_index, _)) = first_other {
-                let other_key = self.entry_map().and_then(|m| m.keys().nth(other_index)).cloned().unwrap_or_default();
-                entry.problems.push(EntryProblem::Duplicate(other_key));
+            let Some(server) = &entry.server else { continue };
+            let Some((first, second)) = seen.get(&(server.registry().to_owned(), server.scope().to_owned())) else {
+                continue;
+            };
+            let other = if *first == index { *second } else { Some(*first) };
+            if let Some(other) = other {
+                entry.problems.push(EntryProblem::Duplicate(keys[other].clone()));
             }
         }
         entries
     }
 
-    /// The entry stored under exactly `key`.
+    /// How many entries the file has (without decoding them).
+    pub fn entry_count(&self) -> usize {
+        self.entry_map().map_or(0, Map::len)
+    }
+
+    /// The entry stored under exactly `key` (with a duplicate-spelling problem when another key
+    /// names the same registry).
     pub fn entry(&self, key: &str) -> Option<Entry> {
-        let value = self.entry_map()?.get(key)?;
-        let mut entry = Entry::from_json(key, value);
-        if let Some(duplicate) = self.entries().into_iter().find(|e| e.key == key) {
-            entry.problems = duplicate.problems;
+        let map = self.entry_map()?;
+        let mut entry = Entry::from_json(key, map.get(key)?);
+        if let Some(server) = entry.server.clone() {
+            let other =
+                map.keys().find(|other| *other != key && ServerKey::parse(other).is_ok_and(|o| o.same_target(&server)));
+            if let Some(other) = other {
+                entry.problems.push(EntryProblem::Duplicate(other.clone()));
+            }
         }
         Some(entry)
     }

@@ -140,6 +140,23 @@ pub struct App {
     pub(super) show_help: bool,
     pub(super) select_after_load: Option<String>,
     pub(super) repaint: egui::Context,
+    /// Bumped whenever the files are (re)loaded; the list cache keys on it.
+    pub(super) files_generation: u64,
+    /// The registry rows of the shown file, filtered: rebuilt only when file or filter change.
+    pub(super) list: Vec<ListRow>,
+    pub(super) list_for: Option<(usize, u64, String)>,
+}
+
+/// One row of the registry list, computed once per file load and filter.
+pub struct ListRow {
+    /// The entry's key.
+    pub key: String,
+    /// Its user name.
+    pub username: Option<String>,
+    /// Where its secret lives, in words.
+    pub home: String,
+    /// Its problems, in words.
+    pub problems: Vec<String>,
 }
 
 impl App {
@@ -182,6 +199,9 @@ impl App {
             show_help: false,
             select_after_load: None,
             repaint: ctx.clone(),
+            files_generation: 0,
+            list: Vec::new(),
+            list_for: None,
         };
         app.keychain_job.start(&app.runtime, ctx.clone(), KeyringStore::state);
         app
@@ -233,6 +253,28 @@ impl App {
         self.toasts.iter().map(|t| t.text.clone()).collect()
     }
 
+    /// Rebuilds the list rows when the file, its content or the filter changed.
+    pub(super) fn refresh_list(&mut self) {
+        let wanted = (self.file_index, self.files_generation, self.state.filter.clone());
+        if self.list_for.as_ref() == Some(&wanted) {
+            return;
+        }
+        self.list = match self.file() {
+            Some(file) => self
+                .visible_entries()
+                .into_iter()
+                .map(|entry| ListRow {
+                    home: crate::resolve::secret_home_of(file, &entry).label().replace('\u{26a0}', "(!)"),
+                    problems: entry.problems.iter().map(ToString::to_string).collect(),
+                    username: entry.username,
+                    key: entry.key,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        self.list_for = Some(wanted);
+    }
+
     /// The title: `regcred — PATH •` (the dot when there are unsaved changes).
     pub fn title(&self) -> String {
         let path = self.files.get(self.file_index).map(|f| f.path.display().to_string());
@@ -265,6 +307,7 @@ impl App {
         }
         if let Some(sources) = self.load_job.poll() {
             self.files = sources.files;
+            self.files_generation += 1;
             for source in &self.files {
                 if let crate::auth_files::SourceStatus::Failed(error) = &source.status {
                     let text = format!("{error:#}");

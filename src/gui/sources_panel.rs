@@ -1,6 +1,5 @@
 //! The left panel: the files found, and the registries of the shown file (virtualized rows).
 
-use crate::resolve::secret_home;
 use eframe::egui;
 
 use super::app::{App, Command};
@@ -17,7 +16,7 @@ impl App {
             .enumerate()
             .map(|(i, f)| {
                 let status = match &f.status {
-                    crate::auth_files::SourceStatus::Loaded(file) => format!("{} entries", file.entries().len()),
+                    crate::auth_files::SourceStatus::Loaded(file) => format!("{} entries", file.entry_count()),
                     crate::auth_files::SourceStatus::Missing => "not present".to_owned(),
                     crate::auth_files::SourceStatus::Failed(_) => "(!) unusable".to_owned(),
                 };
@@ -55,50 +54,47 @@ impl App {
                 self.commands.push(Command::Reload);
             }
         });
-        let entries = self.visible_entries();
-        let Some(file) = self.file() else {
+        if self.file().is_none() {
             ui.label("This file does not exist yet; adding a registry creates it (mode 0600).");
             return;
-        };
-        let homes: Vec<String> =
-            entries.iter().map(|e| secret_home(file, &e.key).label().replace('\u{26a0}', "(!)")).collect();
-        if entries.is_empty() {
+        }
+        self.refresh_list();
+        if self.list.is_empty() {
             ui.label("No registries here yet.");
         }
         let selected = self.draft.as_ref().and_then(|d| d.key.clone());
         let mut clicked = None;
+        let (list, results) = (&self.list, &self.results);
         egui::ScrollArea::vertical().id_salt("registries").auto_shrink(false).show_rows(
             ui,
             ROW_HEIGHT,
-            entries.len(),
+            list.len(),
             |ui, rows| {
                 for index in rows {
-                    let entry = &entries[index];
-                    let badge = match self.results.get(&entry.key) {
+                    let row = &list[index];
+                    let badge = match results.get(&row.key) {
                         Some(report) if report.succeeded() => "  [pull OK]",
                         Some(_) => "  [pull failed]",
                         None => "",
                     };
-                    let warning = if entry.problems.is_empty() { "" } else { "  (!) problem" };
+                    let warning = if row.problems.is_empty() { "" } else { "  (!) problem" };
                     let text = format!(
                         "{}{badge}{warning}\n{} · {}",
-                        if entry.key.is_empty() { "(empty key)" } else { entry.key.as_str() },
-                        entry.username.as_deref().unwrap_or("-"),
-                        homes[index]
+                        if row.key.is_empty() { "(empty key)" } else { row.key.as_str() },
+                        row.username.as_deref().unwrap_or("-"),
+                        row.home
                     );
-                    let row = egui::Button::selectable(selected.as_deref() == Some(entry.key.as_str()), text)
+                    let button = egui::Button::selectable(selected.as_deref() == Some(row.key.as_str()), text)
                         .min_size(egui::vec2(0.0, ROW_HEIGHT - 4.0));
                     let response =
-                        ui.with_layout(egui::Layout::top_down_justified(egui::Align::LEFT), |ui| ui.add(row)).inner;
-                    let response = if entry.problems.is_empty() {
+                        ui.with_layout(egui::Layout::top_down_justified(egui::Align::LEFT), |ui| ui.add(button)).inner;
+                    let response = if row.problems.is_empty() {
                         response
                     } else {
-                        response.on_hover_text(
-                            entry.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
-                        )
+                        response.on_hover_text(row.problems.join("\n"))
                     };
                     if response.clicked() {
-                        clicked = Some(entry.key.clone());
+                        clicked = Some(row.key.clone());
                     }
                 }
             },

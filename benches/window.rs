@@ -1,0 +1,107 @@
+//! `cargo bench --bench window`: the window's CPU cost per frame, measured in process with
+//! `egui_kittest` (no GPU): with 10,000 registries, and during a test pull against a registry that
+//! answers one byte at a time. Prints figures; targets: ≤ 2 ms per frame, longest frame ≤ 16 ms.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::cast_precision_loss,
+    reason = "a benchmark stops at the first failure"
+)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use regcred::auth_files::Env;
+use regcred::gui::{App, Opener, State};
+use regcred::keychain::{MemoryStore, SecretStore};
+
+fn window(home: &std::path::Path, runtime: &tokio::runtime::Runtime) -> Harness<'static, App> {
+    let store = Arc::new(MemoryStore::default());
+    let opener: Opener = Arc::new(move |_: &str| Ok(Box::new(store.clone()) as Box<dyn SecretStore>));
+    let env = Env { home: Some(home.to_path_buf()), ..Env::default() };
+    let handle = runtime.handle().clone();
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| App::new(&cc.egui_ctx, State::default(), env, handle, opener, false));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while harness.state().busy() || harness.state().visible_entries().is_empty() {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(Instant::now() < deadline, "the window did not load");
+    }
+    harness
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".docker")).unwrap();
+    let mut auths = serde_json::Map::new();
+    for i in 0..10_000 {
+        auths.insert(format!("registry-{i:05}.example.com:5000"), serde_json::json!({"auth": "cm9ib3Q6czNjcmV0"}));
+    }
+    auths.insert("127.0.0.1:9".to_owned(), serde_json::json!({"auth": "cm9ib3Q6czNjcmV0"}));
+    let config = serde_json::json!({ "auths": auths });
+    std::fs::write(home.path().join(".docker/config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
+    let mut harness = window(home.path(), &runtime);
+    harness.run_steps(5);
+    let frames = 100;
+    let started = Instant::now();
+    harness.run_steps(frames);
+    let per_frame = started.elapsed().as_secs_f64() * 1e3 / frames as f64;
+    println!(
+        "10,000 registries: {per_frame:.2} ms of CPU per frame (target ≤ 2 ms): {}",
+        if per_frame <= 2.0 { "met" } else { "NOT met" }
+    );
+
+    // A registry that accepts the connection and then drips: the pull stays in flight.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("stalled-registry".into())
+        .spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::Builder::new()
+                    .name("stalled-conn".into())
+                    .spawn(move || {
+                        let mut stream = stream;
+                        let _ = std::io::Write::write_all(
+                            &mut stream,
+                            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n",
+                        );
+                        loop {
+                            std::thread::sleep(Duration::from_millis(500));
+                            if std::io::Write::write_all(&mut stream, b" ").is_err() {
+                                break;
+                            }
+                        }
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    "registry-00001.".clone_into(&mut harness.state_mut().state.filter);
+    harness.run_steps(3);
+    harness.get_by_label_contains("registry-00001.example.com").click();
+    harness.run_steps(3);
+    harness.state_mut().state.images.insert("registry-00001.example.com:5000".to_owned(), format!("{addr}/team/app:1"));
+    harness.run_steps(2);
+    harness.get_by_label("Test pull").click();
+    let mut longest = Duration::ZERO;
+    let watch = Instant::now();
+    while watch.elapsed() < Duration::from_secs(3) {
+        let frame = Instant::now();
+        harness.step();
+        longest = longest.max(frame.elapsed());
+        std::thread::sleep(Duration::from_millis(16));
+    }
+    let still_running = harness.state().busy();
+    println!(
+        "during a test pull against a stalled registry (still running: {still_running}): longest frame {:.2} ms (target ≤ 16 ms): {}",
+        longest.as_secs_f64() * 1e3,
+        if longest <= Duration::from_millis(16) { "met" } else { "NOT met" }
+    );
+}
