@@ -241,6 +241,12 @@ impl App {
             || self.secret_job.busy()
             || self.pull_job.busy()
             || self.export_job.busy()
+            || self.keychain_job.busy()
+    }
+
+    /// Shows `state` as the keychain's state (tests and screenshots fix it; the window probes it).
+    pub fn set_keychain_state(&mut self, state: KeychainState) {
+        self.keychain = Some(state);
     }
 
     /// The last test-pull result of a registry.

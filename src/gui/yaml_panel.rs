@@ -125,15 +125,14 @@ impl App {
             match self.state.yaml_tab {
                 YamlTab::Pod => {
                     let label = ui.label("Pull policy");
-                    egui::ComboBox::from_id_salt("pull-policy").selected_text(self.state.pull_policy.clone()).show_ui(
-                        ui,
-                        |ui| {
+                    let combo = egui::ComboBox::from_id_salt("pull-policy")
+                        .selected_text(self.state.pull_policy.clone())
+                        .show_ui(ui, |ui| {
                             for policy in ["Always", "IfNotPresent", "Never"] {
                                 ui.selectable_value(&mut self.state.pull_policy, policy.to_owned(), policy);
                             }
-                        },
-                    );
-                    let _ = label;
+                        });
+                    combo.response.labelled_by(label.id);
                     ui.end_row();
                 }
                 YamlTab::ServiceAccount => {

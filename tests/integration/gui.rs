@@ -5,6 +5,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use regcred::auth_files::Env;
@@ -23,15 +24,25 @@ struct Window {
 }
 
 fn window(home: &TempHome) -> Window {
+    window_with(home, false)
+}
+
+fn window_with(home: &TempHome, render: bool) -> Window {
+    window_at(home.path(), render)
+}
+
+fn window_at(home: &std::path::Path, render: bool) -> Window {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let store = Arc::new(MemoryStore::default());
     let shared = store.clone();
     let opener: Opener = Arc::new(move |_: &str| Ok(Box::new(shared.clone()) as Box<dyn SecretStore>));
-    let env = Env { home: Some(home.path().to_path_buf()), ..Env::default() };
+    let env = Env { home: Some(home.to_path_buf()), ..Env::default() };
     let handle = runtime.handle().clone();
-    let harness = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| App::new(&cc.egui_ctx, State::default(), env, handle, opener, false));
+    let mut builder = Harness::builder().with_size([1280.0, 800.0]);
+    if render {
+        builder = builder.wgpu();
+    }
+    let harness = builder.build_eframe(move |cc| App::new(&cc.egui_ctx, State::default(), env, handle, opener, false));
     let mut window = Window { harness, store, _runtime: runtime };
     window.settle();
     window
@@ -184,4 +195,45 @@ fn a_conflicting_write_by_another_program_asks_before_anything_is_lost() {
     let expected = regcred::auth_files::encode_auth("robot+ci", &regcred::secret::Secret::new("tok-mine"));
     assert_eq!(saved["auths"]["quay.io"]["auth"], expected, "mine kept knowingly");
     assert_eq!(saved["auths"]["ghcr.io"]["auth"], "dTpw", "their other change merged");
+}
+
+/// The main screens, rendered with wgpu on Mesa's software Vulkan and compared with the images
+/// under `tests/snapshots` (`UPDATE_SNAPSHOTS=1` rewrites them after a deliberate change).
+#[test]
+fn snapshots_of_the_main_screens() {
+    let lavapipe = std::path::Path::new("/usr/share/vulkan/icd.d").read_dir().is_ok_and(|mut d| d.next().is_some());
+    if !component_available("a Vulkan driver (mesa-vulkan-drivers) for snapshot rendering", lavapipe) {
+        return;
+    }
+    // Fixed paths and a fixed keychain state: the images must not depend on the machine.
+    let root = std::path::Path::new("/tmp/regcred-snapshots");
+    let _ = std::fs::remove_dir_all(root);
+    std::fs::create_dir_all(root.join("empty")).unwrap();
+    let mut empty = window_at(&root.join("empty"), true);
+    empty.harness.state_mut().set_keychain_state(regcred::keychain::KeychainState::Available);
+    empty.harness.run_steps(2);
+    empty.harness.snapshot("window_empty");
+    let mut results = empty.harness.take_snapshot_results();
+
+    let home = root.join("home");
+    std::fs::create_dir_all(home.join(".docker")).unwrap();
+    std::fs::write(home.join(".docker/config.json"), fixture("broken-entries.json")).unwrap();
+    let mut window = window_at(&home, true);
+    window.harness.state_mut().set_keychain_state(regcred::keychain::KeychainState::Available);
+    window.harness.get_by_label_contains("good.example.com").click();
+    window.settle();
+    window.harness.snapshot("window_list_and_secret");
+    window.harness.get_by_label("Pod").click();
+    window.type_into("Image", "nonexistent.invalid/team/app:1.0");
+    window.harness.run_steps(2);
+    window.harness.snapshot("window_yaml_pod");
+    window.harness.get_by_label("Secret (dockerconfigjson)").click();
+    window.harness.get_by_label("Test pull").click();
+    window.settle();
+    window.harness.snapshot("window_failure_card");
+    window.harness.ctx.set_theme(egui::Theme::Light);
+    window.harness.run_steps(3);
+    window.harness.snapshot("window_failure_card_light");
+    results.extend(window.harness.take_snapshot_results());
+    results.unwrap();
 }
