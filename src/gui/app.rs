@@ -31,6 +31,12 @@ pub enum Command {
     Select(String),
     /// Start a new entry.
     NewEntry,
+    /// Start a new entry with the selected one's user name, secret and email.
+    Duplicate,
+    /// Ask to move every plaintext secret of the file into the keychain.
+    AskMigrate,
+    /// Move them (after confirmation).
+    Migrate,
     /// Ask to remove an entry.
     AskRemove(String),
     /// Remove it (after confirmation).
@@ -137,6 +143,7 @@ pub struct App {
     pub(super) reveal_yaml: bool,
     pub(super) export_path: Option<String>,
     pub(super) confirm_remove: Option<String>,
+    pub(super) confirm_migrate: Option<Vec<String>>,
     pub(super) show_help: bool,
     pub(super) select_after_load: Option<String>,
     pub(super) repaint: egui::Context,
@@ -195,6 +202,7 @@ impl App {
             reveal_yaml: false,
             export_path: None,
             confirm_remove: None,
+            confirm_migrate: None,
             conflict: None,
             show_help: false,
             select_after_load: None,
@@ -407,6 +415,33 @@ impl App {
                     secret_error: None,
                 });
             }
+            Command::Duplicate => {
+                if let Some(draft) = self.draft.as_mut() {
+                    draft.key = None;
+                    draft.server.clear();
+                    draft.loaded.0.clear();
+                }
+            }
+            Command::AskMigrate => {
+                let plaintext: Vec<String> = self
+                    .file()
+                    .map(|file| {
+                        file.entries()
+                            .into_iter()
+                            .filter(|e| {
+                                crate::resolve::secret_home_of(file, e) == crate::resolve::SecretHome::Plaintext
+                            })
+                            .map(|e| e.key)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if plaintext.is_empty() {
+                    self.toast("No plaintext secrets in this file", false);
+                } else {
+                    self.confirm_migrate = Some(plaintext);
+                }
+            }
+            Command::Migrate => self.migrate(),
             Command::AskRemove(key) => self.confirm_remove = Some(key),
             Command::Remove(key) => self.remove(key),
             Command::Save => self.save(crate::auth_files::ConflictPolicy::Refuse),
@@ -502,6 +537,22 @@ impl App {
         if !started {
             self.toast("A save is already running", false);
         }
+    }
+
+    fn migrate(&mut self) {
+        self.confirm_migrate = None;
+        let Some(file) = self.file() else { return };
+        let mut file = file.clone();
+        let opener = self.opener.clone();
+        self.draft = None;
+        self.save_job.start(&self.runtime, self.repaint.clone(), move || {
+            let report =
+                credentials::migrate(&mut file, &[], &StoreChoice::Keychain, &*opener).map_err(SaveFailure::from)?;
+            Ok((
+                String::new(),
+                format!("Moved {} secrets to {}: {}", report.moved.len(), report.store, report.moved.join(", ")),
+            ))
+        });
     }
 
     fn remove(&mut self, key: String) {

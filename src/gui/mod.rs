@@ -108,6 +108,23 @@ impl App {
                     });
                 });
         }
+        if let Some(keys) = self.confirm_migrate.clone() {
+            egui::Window::new("Move secrets to the keychain?").collapsible(false).resizable(false).anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0]).show(&ctx, |ui| {
+                ui.label(format!("These {} entries hold their secret in plaintext in the file:", keys.len()));
+                for key in &keys {
+                    ui.monospace(key);
+                }
+                ui.add(egui::Label::new("Each secret is stored in the OS keychain and read back; then its entry becomes an empty stub and the registry is routed to docker-credential-regcred (credHelpers). If any step fails, the file and the keychain stay as they are.").wrap());
+                ui.horizontal(|ui| {
+                    if ui.button("Move them").clicked() {
+                        self.commands.push(Command::Migrate);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.confirm_migrate = None;
+                    }
+                });
+            });
+        }
         if let Some(message) = self.conflict.clone() {
             egui::Window::new("The file changed on disk")
                 .collapsible(false)

@@ -6,6 +6,24 @@ use eframe::egui;
 use super::app::{App, Command};
 
 impl App {
+    /// "This image would use: …" for the image typed for `key`, as Docker decides in this file.
+    fn resolution_hint(&self, key: &str) -> Option<String> {
+        let image = crate::image_ref::ImageRef::parse(self.state.images.get(key)?.trim()).ok()?;
+        let file = self.file()?;
+        let answer = crate::resolve::resolve_in(file, &image);
+        let source = match &answer.source {
+            crate::resolve::CredentialSource::CredHelper { helper, .. } => {
+                format!("credHelpers, docker-credential-{helper}")
+            }
+            crate::resolve::CredentialSource::CredsStore { helper } => {
+                format!("credsStore, docker-credential-{helper}")
+            }
+            crate::resolve::CredentialSource::Auths { key, .. } => format!("the auths entry {key}"),
+            crate::resolve::CredentialSource::Nothing => "no credential (anonymous)".to_owned(),
+        };
+        Some(format!("In this file, this image would use: {source}"))
+    }
+
     /// The test-pull section under the editor.
     pub fn pull_ui(&mut self, ui: &mut egui::Ui) {
         let Some(key) = self.draft.as_ref().map(|d| d.key.clone().unwrap_or_else(|| d.server.clone())) else { return };
@@ -19,6 +37,9 @@ impl App {
             )
             .labelled_by(label.id);
         });
+        if let Some(hint) = self.resolution_hint(&key) {
+            ui.weak(hint);
+        }
         ui.horizontal(|ui| {
             ui.radio_value(&mut self.state.full_pull, false, "Quick");
             ui.radio_value(&mut self.state.full_pull, true, "Full (download every blob)");
@@ -89,7 +110,7 @@ impl App {
                 for request in &report.requests {
                     let status = request.status.map_or_else(|| "–".to_owned(), |s| s.to_string());
                     ui.monospace(format!(
-                        "{:<8} {} {} → {status} ({:.0} ms)",
+                        "{:<8} {} {} -> {status} ({:.0} ms)",
                         request.stage.name(),
                         request.method,
                         request.url,

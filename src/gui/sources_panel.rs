@@ -46,14 +46,20 @@ impl App {
             }
             let selected = self.draft.as_ref().and_then(|d| d.key.clone());
             if ui.add_enabled(selected.is_some(), egui::Button::new("Remove…")).clicked()
-                && let Some(key) = selected
+                && let Some(key) = selected.clone()
             {
                 self.commands.push(Command::AskRemove(key));
+            }
+            if ui.add_enabled(selected.is_some(), egui::Button::new("Duplicate")).clicked() {
+                self.commands.push(Command::Duplicate);
             }
             if ui.button("Reload").clicked() {
                 self.commands.push(Command::Reload);
             }
         });
+        if ui.button("Move plaintext secrets to the keychain…").clicked() {
+            self.commands.push(Command::AskMigrate);
+        }
         if self.file().is_none() {
             ui.label("This file does not exist yet; adding a registry creates it (mode 0600).");
             return;

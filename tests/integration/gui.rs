@@ -237,3 +237,33 @@ fn snapshots_of_the_main_screens() {
     results.extend(window.harness.take_snapshot_results());
     results.unwrap();
 }
+
+#[test]
+fn plaintext_secrets_move_to_the_keychain_after_a_confirmation_that_says_what_changes() {
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &fixture("ecr-gcr.json"));
+    let mut window = window(&home);
+    window.harness.get_by_label("Move plaintext secrets to the keychain…").click();
+    window.settle();
+    assert!(window.harness.query_by_label_contains("Each secret is stored in the OS keychain and read back").is_some());
+    assert_eq!(
+        std::fs::read(home.docker_config()).unwrap(),
+        fixture("ecr-gcr.json"),
+        "nothing before the confirmation"
+    );
+    window.harness.get_by_label("Move them").click();
+    window.settle();
+    let config: Value = serde_json::from_slice(&std::fs::read(home.docker_config()).unwrap()).unwrap();
+    assert_eq!(config["auths"]["quay.io"], serde_json::json!({"email": "ops@example.com"}));
+    assert_eq!(config["credHelpers"]["quay.io"], "regcred");
+    assert_eq!(window.store.get("quay.io").unwrap().unwrap().username, "robot+ci");
+    window.harness.get_by_label_contains("· keychain").click();
+    window.settle();
+    window.type_into("Image", "quay.io/team/app");
+    assert!(
+        window
+            .harness
+            .query_by_label_contains("this image would use: credHelpers, docker-credential-regcred")
+            .is_some()
+    );
+}
