@@ -37,6 +37,10 @@ pub enum Command {
     AskMigrate,
     /// Move them (after confirmation).
     Migrate,
+    /// Look for orphans (stubs without a secret, keychain items without an entry).
+    FindOrphans,
+    /// Apply an orphan's fix.
+    FixOrphan(crate::credentials::Orphan),
     /// Ask to remove an entry.
     AskRemove(String),
     /// Remove it (after confirmation).
@@ -129,6 +133,8 @@ pub struct App {
     pub(super) load_job: Slot<Sources>,
     pub(super) save_job: Slot<Result<(String, String), SaveFailure>>,
     pub(super) conflict: Option<String>,
+    pub(super) orphans_job: Slot<Result<Vec<crate::credentials::Orphan>, String>>,
+    pub(super) orphans: Option<Vec<crate::credentials::Orphan>>,
     pub(super) secret_job: Slot<(String, Result<Option<Credential>, String>)>,
     pub(super) pull_job: Slot<PullReport>,
     pub(super) export_job: Slot<Result<Option<PathBuf>, String>>,
@@ -204,6 +210,8 @@ impl App {
             confirm_remove: None,
             confirm_migrate: None,
             conflict: None,
+            orphans_job: Slot::default(),
+            orphans: None,
             show_help: false,
             select_after_load: None,
             repaint: ctx.clone(),
@@ -250,6 +258,7 @@ impl App {
             || self.pull_job.busy()
             || self.export_job.busy()
             || self.keychain_job.busy()
+            || self.orphans_job.busy()
     }
 
     /// Shows `state` as the keychain's state (tests and screenshots fix it; the window probes it).
@@ -375,6 +384,12 @@ impl App {
                 self.results.insert(key, report);
             }
         }
+        if let Some(result) = self.orphans_job.poll() {
+            match result {
+                Ok(found) => self.orphans = Some(found),
+                Err(error) => self.toast(error, true),
+            }
+        }
         if let Some(result) = self.export_job.poll() {
             match result {
                 Ok(Some(path)) => self.toast(format!("Exported (mode 0600): {}", path.display()), false),
@@ -442,6 +457,15 @@ impl App {
                 }
             }
             Command::Migrate => self.migrate(),
+            Command::FindOrphans => {
+                let (env, opener) = (self.env.clone(), self.opener.clone());
+                self.orphans_job.start(&self.runtime, self.repaint.clone(), move || {
+                    let sources = Sources::discover(&env);
+                    let keychain = KeyringStore::open().ok();
+                    credentials::orphans(&sources, &*opener, keychain.as_ref()).map_err(|e| e.to_string())
+                });
+            }
+            Command::FixOrphan(orphan) => self.fix_orphan(orphan),
             Command::AskRemove(key) => self.confirm_remove = Some(key),
             Command::Remove(key) => self.remove(key),
             Command::Save => self.save(crate::auth_files::ConflictPolicy::Refuse),
@@ -537,6 +561,30 @@ impl App {
         if !started {
             self.toast("A save is already running", false);
         }
+    }
+
+    fn fix_orphan(&mut self, orphan: crate::credentials::Orphan) {
+        let Some(file) = self.file() else { return };
+        let mut file = file.clone();
+        self.orphans = None;
+        self.draft = None;
+        self.save_job.start(&self.runtime, self.repaint.clone(), move || {
+            let other = |e: crate::auth_files::AuthFileError| SaveFailure::Other(e.to_string());
+            match orphan {
+                crate::credentials::Orphan::Stub { key, kind, path, .. } => {
+                    // The stub may sit in another file than the one shown.
+                    let mut owner = AuthFile::load(path, kind).map_err(other)?;
+                    owner.remove_entry(&key).map_err(other)?;
+                    owner.save(crate::auth_files::ConflictPolicy::Refuse).map_err(other)?;
+                    Ok((String::new(), format!("Removed the empty entry {key}")))
+                }
+                crate::credentials::Orphan::KeychainItem { server, .. } => {
+                    let key = parse_server(&server).map_err(other)?;
+                    credentials::adopt(&mut file, &key).map_err(SaveFailure::from)?;
+                    Ok((server.clone(), format!("{server} now uses its keychain item")))
+                }
+            }
+        });
     }
 
     fn migrate(&mut self) {

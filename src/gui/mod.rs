@@ -87,6 +87,44 @@ impl eframe::App for App {
 }
 
 impl App {
+    fn orphans_ui(&mut self, ctx: &egui::Context) {
+        if let Some(orphans) = self.orphans.clone() {
+            let mut open = true;
+            egui::Window::new("Orphans").collapsible(false).open(&mut open).show(ctx, |ui| {
+                if orphans.is_empty() {
+                    ui.label("None: every entry has its secret and every keychain item has an entry.");
+                }
+                for orphan in orphans {
+                    let (text, fix) = match &orphan {
+                        crate::credentials::Orphan::Stub { key, helper, .. } => (
+                            format!(
+                                "{key}: {}",
+                                helper.as_ref().map_or_else(
+                                    || "no secret and no helper".to_owned(),
+                                    |h| format!("docker-credential-{h} has no secret for it")
+                                )
+                            ),
+                            "Remove the empty entry",
+                        ),
+                        crate::credentials::Orphan::KeychainItem { server, username } => (
+                            format!("{server} (user {username}): a keychain item no file uses"),
+                            "Add an entry that uses it",
+                        ),
+                    };
+                    ui.horizontal(|ui| {
+                        ui.label(text);
+                        if ui.button(fix).clicked() {
+                            self.commands.push(Command::FixOrphan(orphan.clone()));
+                        }
+                    });
+                }
+            });
+            if !open {
+                self.orphans = None;
+            }
+        }
+    }
+
     fn dialogs_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         if let Some(key) = self.confirm_remove.clone() {
@@ -125,6 +163,7 @@ impl App {
                 });
             });
         }
+        self.orphans_ui(&ctx);
         if let Some(message) = self.conflict.clone() {
             egui::Window::new("The file changed on disk")
                 .collapsible(false)

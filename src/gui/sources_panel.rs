@@ -33,6 +33,11 @@ impl App {
             }
         }
         ui.separator();
+        self.registries_ui(ui);
+    }
+
+    /// The filter, the actions and the virtualized list of registries.
+    fn registries_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
             ui.add(
@@ -57,9 +62,14 @@ impl App {
                 self.commands.push(Command::Reload);
             }
         });
-        if ui.button("Move plaintext secrets to the keychain…").clicked() {
-            self.commands.push(Command::AskMigrate);
-        }
+        ui.horizontal(|ui| {
+            if ui.button("Move plaintext secrets to the keychain…").clicked() {
+                self.commands.push(Command::AskMigrate);
+            }
+            if ui.button("Orphans…").clicked() {
+                self.commands.push(Command::FindOrphans);
+            }
+        });
         if self.file().is_none() {
             ui.label("This file does not exist yet; adding a registry creates it (mode 0600).");
             return;

@@ -49,19 +49,16 @@ fn window_at(home: &std::path::Path, render: bool) -> Window {
 }
 
 impl Window {
-    /// Runs frames until background jobs finish.
+    /// Runs frames until background jobs have finished and the window has drawn what they
+    /// brought (commands apply a frame late, and a new window needs a sizing frame).
     fn settle(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
+        let mut idle_frames = 0;
+        while idle_frames < 5 {
             self.harness.step();
-            if !self.harness.state().busy() {
-                self.harness.run_steps(3);
-                if !self.harness.state().busy() {
-                    return;
-                }
-            }
+            idle_frames = if self.harness.state().busy() { 0 } else { idle_frames + 1 };
             assert!(Instant::now() < deadline, "the window stayed busy");
-            std::thread::sleep(Duration::from_millis(10));
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -266,4 +263,27 @@ fn plaintext_secrets_move_to_the_keychain_after_a_confirmation_that_says_what_ch
             .query_by_label_contains("this image would use: credHelpers, docker-credential-regcred")
             .is_some()
     );
+}
+
+#[test]
+fn orphans_are_listed_with_a_one_step_fix() {
+    let home = TempHome::new();
+    home.write(
+        &home.docker_config(),
+        br#"{"auths":{"ghost.example.com":{},"quay.io":{"auth":"dTpw"}},"credHelpers":{"ghost.example.com":"regcred"}}"#,
+    );
+    let mut window = window(&home);
+    window.harness.get_by_label("Orphans…").click();
+    window.settle();
+    assert!(
+        window
+            .harness
+            .query_by_label_contains("ghost.example.com: docker-credential-regcred has no secret for it")
+            .is_some()
+    );
+    window.harness.get_by_label("Remove the empty entry").click();
+    window.settle();
+    let config: Value = serde_json::from_slice(&std::fs::read(home.docker_config()).unwrap()).unwrap();
+    assert!(config["auths"].get("ghost.example.com").is_none(), "{config}");
+    assert_eq!(config["auths"]["quay.io"]["auth"], "dTpw");
 }
