@@ -417,31 +417,11 @@ impl Road<'_> {
         stage: Stage,
         method: Method,
         url: Url,
-        accept: Option<&str>,
+        accept: Option<&'static str>,
         cap: usize,
     ) -> Result<Response, Box<Failure>> {
-        if self.cancelled() {
-            return Err(self.fail(FailureClass::Cancelled, stage, None, None, "cancelled"));
-        }
-        let mut headers = HeaderMap::new();
-        if let Some(accept) = accept.and_then(|a| HeaderValue::from_str(a).ok()) {
-            headers.insert(reqwest::header::ACCEPT, accept);
-        }
-        let authorization = self.authorization().cloned();
-        let result = client::send(
-            &self.client,
-            &mut self.records,
-            stage,
-            method,
-            url,
-            headers,
-            authorization.as_ref(),
-            None,
-            cap,
-            self.options.timeouts.request,
-        )
-        .await;
-        result.map_err(|(failure, record)| self.fail(failure.class, stage, record, None, &failure.cause))
+        let mut results = self.requests_together(vec![(stage, method, url, accept, cap)]).await;
+        results.pop().unwrap_or_else(|| Err(self.fail(FailureClass::Protocol, stage, None, None, "no response")))
     }
 
     /// Sends several independent requests at once (as runtimes do for blobs), records them in
