@@ -81,7 +81,7 @@ pub fn resolve_in(file: &AuthFile, image: &ImageRef) -> Resolution {
 /// Docker CLI: `credHelpers[key]` > `credsStore` > `auths[key]` > `auths` by hostname.
 fn resolve_docker(file: &AuthFile, image: &ImageRef) -> Resolution {
     let lookup_key = image.docker_auth_key().to_owned();
-    let keys: Vec<String> = file.entries().into_iter().map(|e| e.key).collect();
+    let keys = file.keys();
     let source = if let Some((key, helper)) = file.cred_helpers().into_iter().find(|(k, _)| *k == lookup_key) {
         CredentialSource::CredHelper { helper: helper.to_owned(), key: key.to_owned() }
     } else if let Some(helper) = file.creds_store() {
@@ -102,7 +102,7 @@ fn resolve_docker(file: &AuthFile, image: &ImageRef) -> Resolution {
 fn resolve_podman(file: &AuthFile, image: &ImageRef) -> Resolution {
     let scopes = image.podman_scopes();
     let lookup_key = scopes.first().cloned().unwrap_or_default();
-    let keys: Vec<String> = file.entries().into_iter().map(|e| e.key).collect();
+    let keys = file.keys();
     let helper = file.cred_helpers().into_iter().find(|(k, _)| *k == image.domain());
     let scope_hit = scopes.iter().find(|scope| keys.contains(scope));
     let normalized = keys

@@ -175,6 +175,11 @@ impl AuthFile {
         entries
     }
 
+    /// The entries' keys in file order (without decoding the entries).
+    pub fn keys(&self) -> Vec<String> {
+        self.entry_map().map(|map| map.keys().cloned().collect()).unwrap_or_default()
+    }
+
     /// How many entries the file has (without decoding them).
     pub fn entry_count(&self) -> usize {
         self.entry_map().map_or(0, Map::len)

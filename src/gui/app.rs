@@ -133,6 +133,8 @@ pub struct App {
     pub(super) load_job: Slot<Sources>,
     pub(super) save_job: Slot<Result<(String, String), SaveFailure>>,
     pub(super) conflict: Option<String>,
+    /// The title last sent to the window system (sent again only when it changes).
+    pub(super) shown_title: Option<String>,
     pub(super) orphans_job: Slot<Result<Vec<crate::credentials::Orphan>, String>>,
     pub(super) orphans: Option<Vec<crate::credentials::Orphan>>,
     pub(super) secret_job: Slot<(String, Result<Option<Credential>, String>)>,
@@ -210,6 +212,7 @@ impl App {
             confirm_remove: None,
             confirm_migrate: None,
             conflict: None,
+            shown_title: None,
             orphans_job: Slot::default(),
             orphans: None,
             show_help: false,

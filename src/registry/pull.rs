@@ -488,6 +488,19 @@ impl Road<'_> {
         Ok(())
     }
 
+    /// The manifest's digest, checked against the one expected (a pinned reference, the
+    /// registry's `Docker-Content-Digest`, or the index entry).
+    fn verify_manifest(&self, body: &[u8], expected: Option<&str>) -> Result<String, Box<Failure>> {
+        let actual = sha256_digest(body);
+        match expected.filter(|e| e.starts_with("sha256:") && *e != actual) {
+            Some(expected) => {
+                let cause = format!("unexpected commit digest {actual}, expected {expected}");
+                Err(self.fail(FailureClass::BlobCorrupted, Stage::Manifest, self.records.last().cloned(), None, &cause))
+            }
+            None => Ok(actual),
+        }
+    }
+
     fn parse_manifest(&self, body: &[u8]) -> Result<serde_json::Value, Box<Failure>> {
         serde_json::from_slice(body).map_err(|e| {
             let cause = format!("the manifest is not JSON: {e}");
@@ -762,19 +775,9 @@ impl Road<'_> {
         if !response.status.is_success() {
             return Err(self.status_failure(Stage::Manifest, response.status, &response));
         }
-        let actual = sha256_digest(&response.body);
         let announced = response.headers.get("docker-content-digest").and_then(|d| d.to_str().ok()).map(str::to_owned);
         let expected = self.image.digest().map(str::to_owned).or(announced);
-        if let Some(expected) = expected.filter(|e| e.starts_with("sha256:") && *e != actual) {
-            let cause = format!("unexpected commit digest {actual}, expected {expected}");
-            return Err(self.fail(
-                FailureClass::BlobCorrupted,
-                Stage::Manifest,
-                self.records.last().cloned(),
-                None,
-                &cause,
-            ));
-        }
+        let actual = self.verify_manifest(&response.body, expected.as_deref())?;
         let media_type = response
             .headers
             .get(reqwest::header::CONTENT_TYPE)
@@ -814,16 +817,7 @@ impl Road<'_> {
         if !response.status.is_success() {
             return Err(self.status_failure(Stage::Manifest, response.status, &response));
         }
-        if sha256_digest(&response.body) != digest {
-            let cause = format!("unexpected commit digest {}, expected {digest}", sha256_digest(&response.body));
-            return Err(self.fail(
-                FailureClass::BlobCorrupted,
-                Stage::Manifest,
-                self.records.last().cloned(),
-                None,
-                &cause,
-            ));
-        }
+        self.verify_manifest(&response.body, Some(&digest))?;
         let manifest = self.parse_manifest(&response.body)?;
         let platform = platform_of(chosen).map(|p| p.to_string()).unwrap_or_default();
         Ok((platforms, platform, digest, manifest))
