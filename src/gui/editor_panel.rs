@@ -39,8 +39,12 @@ impl App {
             ui.end_row();
             let label = ui.label("Password");
             ui.horizontal(|ui| {
-                ui.add(egui::TextEdit::singleline(&mut *draft.password).password(!self.reveal_password))
-                    .labelled_by(label.id);
+                ui.add(
+                    egui::TextEdit::singleline(&mut *draft.password)
+                        .password(!self.reveal_password)
+                        .desired_width(220.0),
+                )
+                .labelled_by(label.id);
                 ui.checkbox(&mut self.reveal_password, "Reveal");
                 if ui.button("Copy").clicked() {
                     ui.ctx().copy_text(draft.password.to_string());

@@ -62,14 +62,12 @@ impl App {
                 self.commands.push(Command::Reload);
             }
         });
-        ui.horizontal(|ui| {
-            if ui.button("Move plaintext secrets to the keychain…").clicked() {
-                self.commands.push(Command::AskMigrate);
-            }
-            if ui.button("Orphans…").clicked() {
-                self.commands.push(Command::FindOrphans);
-            }
-        });
+        if ui.button("Move plaintext secrets to the keychain…").clicked() {
+            self.commands.push(Command::AskMigrate);
+        }
+        if ui.button("Orphans…").clicked() {
+            self.commands.push(Command::FindOrphans);
+        }
         if self.file().is_none() {
             ui.label("This file does not exist yet; adding a registry creates it (mode 0600).");
             return;
