@@ -285,7 +285,12 @@ pub fn fetch_credential(sources: &Sources, server: &ServerKey) -> Result<FoundCr
             }
             (SecretHome::Plaintext, Some(entry)) => match (entry.username.clone(), entry.password.clone()) {
                 (Some(username), Some(password)) => (username, password),
-                _ => return Err(FetchError::NoSecret { key }),
+                // An identity token (`docker login` to an OAuth2 registry) travels as Docker's
+                // credential helpers hand it over: user `<token>`, the token as the secret.
+                _ => match entry.identity_token.clone() {
+                    Some(token) => (crate::registry::IDENTITY_TOKEN_USER.to_owned(), token),
+                    None => return Err(FetchError::NoSecret { key }),
+                },
             },
             _ => return Err(FetchError::NoSecret { key }),
         };
@@ -382,6 +387,20 @@ mod tests {
             resolve_in(&with_store, &legacy_key).source,
             CredentialSource::CredsStore { helper: "desktop".into() }
         );
+    }
+
+    #[test]
+    fn an_identity_token_is_handed_over_as_docker_helpers_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, r#"{"auths":{"reg.example.com":{"auth":"","identitytoken":"refresh-me"}}}"#).unwrap();
+        let sources = crate::auth_files::Sources {
+            files: vec![crate::auth_files::SourceFile::load(FileKind::DockerConfig, &path)],
+        };
+        let server = crate::auth_files::ServerKey::parse("reg.example.com").unwrap();
+        let found = super::fetch_credential(&sources, &server).unwrap();
+        assert_eq!(found.username, crate::registry::IDENTITY_TOKEN_USER);
+        assert_eq!(found.password.expose(), "refresh-me");
     }
 
     #[test]

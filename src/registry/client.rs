@@ -161,7 +161,8 @@ pub fn display_url(url: &Url) -> String {
 }
 
 /// One request, following redirects by hand: an `Authorization` header goes only to the
-/// request's own origin and never to a redirect target elsewhere; HTTPS→HTTP is refused.
+/// request's own origin and never to a redirect target elsewhere; a body (a login form) is never
+/// taken to another origin; HTTPS→HTTP is refused.
 #[expect(clippy::too_many_arguments, reason = "one call site per stage; a struct would only rename them")]
 pub async fn send(
     client: &reqwest::Client,
@@ -221,6 +222,14 @@ pub async fn send(
             if current.scheme() == "https" && next.scheme() != "https" {
                 let cause =
                     format!("the registry redirected from HTTPS to {}, which regcred refuses", display_url(&next));
+                return Err((HttpFailure { class: FailureClass::Refused, cause }, Some(record)));
+            }
+            if body.is_some() && !same_origin(&origin, &next) {
+                // A request body here is a login form: it stays with the origin it was meant for.
+                let cause = format!(
+                    "the token service redirected the login to {}; regcred does not send credentials there",
+                    display_url(&next)
+                );
                 return Err((HttpFailure { class: FailureClass::Refused, cause }, Some(record)));
             }
             current = next;

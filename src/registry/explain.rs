@@ -102,7 +102,7 @@ pub fn explain(class: FailureClass, cx: &Context<'_>) -> Explanation {
         ),
         FailureClass::WrongCredentialsToken => (
             "the registry's token service refused the user name or password".to_owned(),
-            format!("failed to fetch oauth token: unexpected status from GET request to {}: {}", cx.realm, cx.status_line),
+            format!("failed to fetch oauth token: unexpected status from {} request to {}: {}", cx.method, cx.realm, cx.status_line),
             "Fix the user name or password (or token) of this registry's entry.".to_owned(),
         ),
         FailureClass::NoCredentials => {

@@ -16,5 +16,5 @@ mod pull;
 pub mod report;
 
 pub use client::{Timeouts, default_ca_dirs};
-pub use pull::{BlobProgress, Platform, PullOptions, Puller, credential_failure, is_loopback};
+pub use pull::{BlobProgress, IDENTITY_TOKEN_USER, Platform, PullOptions, Puller, credential_failure, is_loopback};
 pub use report::{Failure, FailureClass, Outcome, PullReport, RequestRecord, Stage, Success};

@@ -336,6 +336,40 @@ fn digest_text(hash: &[u8]) -> String {
 }
 
 /// The `Authorization: Basic …` value for a credential, marked sensitive.
+/// The user name a credential helper answers for an identity (refresh) token, as Docker's
+/// protocol has it; the secret is then the token.
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
+/// The OAuth2 form for the token endpoint: `grant_type=refresh_token` for an identity token,
+/// else `grant_type=password`. It carries the secret, so it is wiped when dropped.
+fn oauth_form(credential: &Credential, service: &str, scope: &str) -> zeroize::Zeroizing<String> {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    if credential.username == IDENTITY_TOKEN_USER {
+        form.append_pair("grant_type", "refresh_token").append_pair("refresh_token", credential.secret.expose());
+    } else {
+        form.append_pair("grant_type", "password")
+            .append_pair("username", &credential.username)
+            .append_pair("password", credential.secret.expose());
+    }
+    form.append_pair("service", service).append_pair("client_id", "regcred");
+    if !scope.is_empty() {
+        form.append_pair("scope", scope);
+    }
+    zeroize::Zeroizing::new(form.finish())
+}
+
+/// The realm URL with the query Distribution's GET token endpoint takes.
+fn token_get_url(mut url: Url, service: &str, scope: &str, account: &str) -> Url {
+    url.query_pairs_mut().append_pair("service", service);
+    if !scope.is_empty() {
+        url.query_pairs_mut().append_pair("scope", scope);
+    }
+    if !account.is_empty() {
+        url.query_pairs_mut().append_pair("account", account);
+    }
+    url
+}
+
 fn basic_authorization(credential: &Credential) -> Option<HeaderValue> {
     let plain = zeroize::Zeroizing::new(format!("{}:{}", credential.username, credential.secret.expose()));
     let encoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(plain.as_bytes()));
@@ -646,7 +680,7 @@ impl Road<'_> {
     async fn fetch_token(&mut self, bearer: &Challenge, scope: &str) -> Result<(), Box<Failure>> {
         let realm = bearer.param("realm").unwrap_or_default().to_owned();
         let service = bearer.param("service").unwrap_or_default().to_owned();
-        let Ok(mut url) = Url::parse(&realm) else {
+        let Ok(url) = Url::parse(&realm) else {
             return Err(self.fail(
                 FailureClass::Protocol,
                 Stage::Token,
@@ -672,30 +706,24 @@ impl Road<'_> {
             );
             return Err(self.fail(FailureClass::Refused, Stage::Token, None, None, &cause));
         }
-        url.query_pairs_mut().append_pair("service", &service);
-        if !scope.is_empty() {
-            url.query_pairs_mut().append_pair("scope", scope);
-        }
-        if !user.is_empty() {
-            url.query_pairs_mut().append_pair("account", &user);
-        }
         let realm_host = url.host_str().unwrap_or_default().to_owned();
-        let authorization = self.credential.and_then(basic_authorization);
-        let result = client::send(
-            &self.client,
-            &mut self.records,
-            Stage::Token,
-            Method::GET,
-            url,
-            HeaderMap::new(),
-            authorization.as_ref(),
-            None,
-            SMALL_CAP,
-            self.options.timeouts.request,
-        )
-        .await;
-        let response =
-            result.map_err(|(failure, record)| self.fail(failure.class, Stage::Token, record, None, &failure.cause))?;
+        let response = match self.credential {
+            // As containerd does: OAuth2 POST first (an identity token can only go that way), then
+            // for a password the GET with Basic auth where the realm does not take the POST.
+            Some(credential) => {
+                let identity = credential.username == IDENTITY_TOKEN_USER;
+                let form = oauth_form(credential, &service, scope);
+                let post = self.token_request(Method::POST, url.clone(), None, Some(form)).await?;
+                if identity || !matches!(post.status.as_u16(), 400 | 401 | 404 | 405) {
+                    post
+                } else {
+                    let authorization = basic_authorization(credential);
+                    let get = token_get_url(url, &service, scope, &user);
+                    self.token_request(Method::GET, get, authorization.as_ref(), None).await?
+                }
+            }
+            None => self.token_request(Method::GET, token_get_url(url, &service, scope, ""), None, None).await?,
+        };
         match response.status {
             StatusCode::OK => {}
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -737,6 +765,31 @@ impl Road<'_> {
             tokens.insert(key, (token.clone(), Instant::now() + Duration::from_secs(lifetime - 5)));
         }
         self.use_token(&token)
+    }
+
+    async fn token_request(
+        &mut self,
+        method: Method,
+        url: Url,
+        authorization: Option<&HeaderValue>,
+        form: Option<zeroize::Zeroizing<String>>,
+    ) -> Result<Response, Box<Failure>> {
+        let body = form.map(|form| (form.as_bytes().to_vec(), "application/x-www-form-urlencoded"));
+        let timeout = self.options.timeouts.request;
+        let result = client::send(
+            &self.client,
+            &mut self.records,
+            Stage::Token,
+            method,
+            url,
+            HeaderMap::new(),
+            authorization,
+            body,
+            SMALL_CAP,
+            timeout,
+        )
+        .await;
+        result.map_err(|(failure, record)| self.fail(failure.class, Stage::Token, record, None, &failure.cause))
     }
 
     fn use_token(&mut self, token: &str) -> Result<(), Box<Failure>> {

@@ -267,6 +267,29 @@ fn credentials_never_follow_a_redirect_elsewhere() {
 }
 
 #[test]
+fn a_token_login_form_is_never_carried_to_another_host() {
+    let elsewhere = TinyServer::start(|_, _| response("200 OK", &[], br#"{"token":"stolen"}"#));
+    let target = elsewhere.addr;
+    let realm = TinyServer::start(move |_, _| {
+        response("307 Temporary Redirect", &[("Location", &format!("http://{target}/token"))], b"")
+    });
+    let realm_url = format!("http://{}/token", realm.addr);
+    let registry = TinyServer::start(move |head, _| {
+        if head.starts_with("GET /v2/ ") {
+            let challenge = format!("Bearer realm=\"{realm_url}\",service=\"x\"");
+            return response("401 Unauthorized", &[("WWW-Authenticate", &challenge)], b"");
+        }
+        response("404 Not Found", &[], b"")
+    });
+    let report = pull_with(&format!("{}/x:1", registry.addr), Some(&alice(PASSWORD)), &short());
+    let failure = failure(&report);
+    assert_eq!((failure.class, failure.stage), (FailureClass::Refused, Stage::Token), "{}", report.to_text());
+    assert!(failure.detail.contains("does not send credentials there"), "{}", failure.detail);
+    assert!(realm.requests().iter().any(|h| h.contains(PASSWORD)), "the form went to the realm itself");
+    assert!(elsewhere.requests().is_empty(), "nothing reached the other host: {:?}", elsewhere.requests());
+}
+
+#[test]
 fn hostile_bodies_end_within_their_limits() {
     let server = TinyServer::start(|head, _| {
         if head.starts_with("GET /v2/ ") {

@@ -129,24 +129,40 @@ fn token_auth_success_cache_and_failures() {
     let image = format!("{}/team/app:v1", pusher.host);
     let puller = Puller::default();
     let alice = user("alice", PASSWORD);
+    let seen = tokens.token_methods().len();
     let first = pull_on(&puller, &image, Some(&alice), &PullOptions::default());
     assert!(first.succeeded(), "{}", first.to_text());
     assert_eq!(first.requests_per_stage.get("token"), Some(&1));
+    assert_eq!(tokens.token_methods()[seen..], ["POST"], "OAuth2 grant_type=password, as containerd asks");
     let before = tokens.token_requests();
     let second = pull_on(&puller, &image, Some(&alice), &PullOptions::default());
     assert!(second.succeeded());
     assert_eq!(tokens.token_requests(), before, "the second pull reuses the cached token");
     assert_eq!(second.requests_per_stage.get("token"), None);
 
+    let seen = tokens.token_methods().len();
     let wrong = pull_on(&Puller::default(), &image, Some(&user("alice", "wrong")), &PullOptions::default());
     assert_eq!(class_and_stage(&wrong), (FailureClass::WrongCredentialsToken, Stage::Token), "{}", wrong.to_text());
+    assert_eq!(tokens.token_methods()[seen..], ["POST", "GET"], "a 401 to the POST falls back to GET");
     assert!(kubelet(&wrong).contains("failed to fetch oauth token: unexpected status from GET request to"));
+
+    // An identity token (`identitytoken` in config.json; user `<token>` from a helper) goes as
+    // grant_type=refresh_token, and only by POST. Here alice's identity token is her password.
+    let seen = tokens.token_methods().len();
+    let identity = pull_on(&Puller::default(), &image, Some(&user("<token>", PASSWORD)), &PullOptions::default());
+    assert!(identity.succeeded(), "{}", identity.to_text());
+    assert_eq!(tokens.token_methods()[seen..], ["POST"]);
+    let seen = tokens.token_methods().len();
+    let stale = pull_on(&Puller::default(), &image, Some(&user("<token>", "expired")), &PullOptions::default());
+    assert_eq!(class_and_stage(&stale), (FailureClass::WrongCredentialsToken, Stage::Token), "{}", stale.to_text());
+    assert_eq!(tokens.token_methods()[seen..], ["POST"], "no GET fallback for a refresh token");
+    assert!(kubelet(&stale).contains("unexpected status from POST request to"), "{}", kubelet(&stale));
     let denied = pull_on(&Puller::default(), &image, Some(&user("nopull", PASSWORD)), &PullOptions::default());
     assert_eq!(class_and_stage(&denied).0, FailureClass::Denied, "{}", denied.to_text());
     assert!(kubelet(&denied).contains("pull access denied"));
     let anonymous = pull_on(&Puller::default(), &image, None, &PullOptions::default());
     assert_eq!(class_and_stage(&anonymous).0, FailureClass::NoCredentials, "{}", anonymous.to_text());
-    for report in [&first, &second, &wrong, &denied, &anonymous] {
+    for report in [&first, &second, &wrong, &identity, &stale, &denied, &anonymous] {
         assert!(!serde_json::to_string(report).unwrap().contains(PASSWORD));
     }
     let peer = std::process::Command::new("skopeo")
@@ -155,6 +171,28 @@ fn token_auth_success_cache_and_failures() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&peer.stderr).contains("unable to retrieve auth token"), "the peer agrees");
+}
+
+#[test]
+fn a_token_service_without_the_oauth_post_gets_the_get() {
+    if !available() {
+        return;
+    }
+    let users =
+        HashMap::from([("alice".to_owned(), (PASSWORD.to_owned(), vec!["pull".to_owned(), "push".to_owned()]))]);
+    let tokens = TokenServer::start_with("registry.test", users, false);
+    let registry = Registry::start_with(&Setup {
+        basic: None,
+        tls: false,
+        token: Some((tokens.realm(), "registry.test".to_owned(), tokens.bundle.clone())),
+    });
+    push_with_token(&registry, "alice", PASSWORD);
+    let seen = tokens.token_methods().len();
+    let image = format!("{}/team/app:v1", registry.host);
+    let report = pull_on(&Puller::default(), &image, Some(&user("alice", PASSWORD)), &PullOptions::default());
+    assert!(report.succeeded(), "{}", report.to_text());
+    assert_eq!(tokens.token_methods()[seen..], ["POST", "GET"], "405 to the POST, then the GET");
+    assert_eq!(report.requests_per_stage.get("token"), Some(&2));
 }
 
 fn push_with_token(registry: &Registry, user: &str, password: &str) {

@@ -87,6 +87,18 @@ fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<String>>, addr: 
             Ok(_) => head.push_str(&line),
         }
     }
+    // A request body (a token POST's form) follows the head after a blank line.
+    let length = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+        .unwrap_or(0_usize);
+    if length > 0 {
+        let mut body = vec![0; length.min(1 << 20)];
+        if std::io::Read::read_exact(&mut reader, &mut body).is_ok() {
+            head.push_str("\r\n");
+            head.push_str(&String::from_utf8_lossy(&body));
+        }
+    }
     if let Ok(mut seen) = seen.lock() {
         seen.push(head.clone());
     }

@@ -1,6 +1,8 @@
 //! A token server for Distribution's token auth, as TESTING.md describes it: `GET /token` with
 //! optional Basic auth answers an RS256 JWT whose header carries `x5c` (a certificate that
-//! chains to the registry's `rootcertbundle`), signed here with openssl.
+//! chains to the registry's `rootcertbundle`), signed here with openssl. It also takes the OAuth2
+//! `POST /token` (`grant_type=password`, or `refresh_token` with a user's identity token), unless
+//! started GET-only like registries that answer the POST with 404/405.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -47,8 +49,13 @@ fn percent_decode(text: &str) -> String {
 }
 
 impl TokenServer {
-    /// Starts a token server for `service` with `users`.
+    /// Starts a token server for `service` with `users`, taking GET and the OAuth2 POST.
     pub fn start(service: &str, users: Users) -> Self {
+        Self::start_with(service, users, true)
+    }
+
+    /// Starts a token server that answers only GET (`oauth_post` false): a POST gets 405.
+    pub fn start_with(service: &str, users: Users, oauth_post: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let run = |args: &[&str]| super::registry::openssl(dir.path(), args);
         run(&[
@@ -71,7 +78,7 @@ impl TokenServer {
         let x5c = STANDARD.encode(der);
         let key = dir.path().join("token.key");
         let service = service.to_owned();
-        let server = TinyServer::start(move |head, _| answer(head, &service, &users, &x5c, &key));
+        let server = TinyServer::start(move |head, _| answer(head, &service, &users, &x5c, &key, oauth_post));
         Self { server, bundle: dir.path().join("token.crt"), _dir: dir }
     }
 
@@ -84,35 +91,71 @@ impl TokenServer {
     pub fn token_requests(&self) -> usize {
         self.server.requests().iter().filter(|h| h.contains("/token")).count()
     }
+
+    /// The methods of the token requests, in order.
+    pub fn token_methods(&self) -> Vec<String> {
+        let requests = self.server.requests();
+        requests
+            .iter()
+            .filter(|h| h.contains("/token"))
+            .filter_map(|h| h.split(' ').next().map(str::to_owned))
+            .collect()
+    }
 }
 
-fn answer(head: &str, service: &str, users: &Users, x5c: &str, key: &Path) -> Reply {
+/// The parameters of a query string or form body.
+fn form(text: &str) -> HashMap<String, String> {
+    text.split('&').filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_owned(), percent_decode(v))).collect()
+}
+
+/// The subject and granted actions for a user name and password (or identity token, which is the
+/// user's password here), or the 401 to answer.
+fn authenticate(users: &Users, user: &str, password: &str) -> Result<(String, Vec<String>), Reply> {
+    match users.get(user) {
+        Some((expected, actions)) if expected == password => Ok((user.to_owned(), actions.clone())),
+        _ => {
+            let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"invalid username/password","detail":null}]}"#;
+            Err(response("401 Unauthorized", &[("Content-Type", "application/json")], body))
+        }
+    }
+}
+
+fn answer(head: &str, service: &str, users: &Users, x5c: &str, key: &Path, oauth_post: bool) -> Reply {
     let request_line = head.lines().next().unwrap_or_default();
-    if !request_line.starts_with("GET ") {
+    let post = request_line.starts_with("POST ");
+    if !(request_line.starts_with("GET ") || post && oauth_post) {
         return response("405 Method Not Allowed", &[], b"");
     }
     let target = request_line.split(' ').nth(1).unwrap_or_default();
-    let query: HashMap<String, String> = target
-        .split_once('?')
-        .map(|(_, q)| {
-            q.split('&').filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_owned(), percent_decode(v))).collect()
-        })
-        .unwrap_or_default();
+    let query = if post {
+        form(head.split_once("\r\n\r\n").map_or("", |(_, body)| body))
+    } else {
+        target.split_once('?').map(|(_, q)| form(q)).unwrap_or_default()
+    };
     let basic = head
         .lines()
         .find_map(|l| l.strip_prefix("authorization: Basic ").or_else(|| l.strip_prefix("Authorization: Basic ")))
         .and_then(|b| STANDARD.decode(b.trim()).ok())
         .and_then(|b| String::from_utf8(b).ok());
-    let (subject, granted) = match basic.as_deref().and_then(|b| b.split_once(':')) {
-        Some((user, password)) => match users.get(user) {
-            Some((expected, actions)) if expected == password => (user.to_owned(), actions.clone()),
-            _ => {
-                let body =
-                    br#"{"errors":[{"code":"UNAUTHORIZED","message":"invalid username/password","detail":null}]}"#;
-                return response("401 Unauthorized", &[("Content-Type", "application/json")], body);
-            }
-        },
-        None => (String::new(), Vec::new()),
+    let field = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
+    let login = if post {
+        match field("grant_type") {
+            "password" => authenticate(users, field("username"), field("password")),
+            "refresh_token" => users.iter().find(|(_, (password, _))| password == field("refresh_token")).map_or_else(
+                || authenticate(users, "", "-"),
+                |(user, (password, _))| authenticate(users, user, password),
+            ),
+            _ => return response("400 Bad Request", &[], br#"{"error":"unsupported_grant_type"}"#),
+        }
+    } else {
+        match basic.as_deref().and_then(|b| b.split_once(':')) {
+            Some((user, password)) => authenticate(users, user, password),
+            None => Ok((String::new(), Vec::new())),
+        }
+    };
+    let (subject, granted) = match login {
+        Ok(granted) => granted,
+        Err(reply) => return reply,
     };
     let scope = query.get("scope").cloned().unwrap_or_default();
     let mut parts = scope.splitn(3, ':');
