@@ -18,6 +18,8 @@ pub struct Env {
     pub xdg_runtime_dir: Option<PathBuf>,
     /// `$XDG_CONFIG_HOME`.
     pub xdg_config_home: Option<PathBuf>,
+    /// A legacy `.dockercfg` opened by path (no variable names one; default `~/.dockercfg`).
+    pub dockercfg: Option<PathBuf>,
 }
 
 impl Env {
@@ -30,7 +32,28 @@ impl Env {
             registry_auth_file: var("REGISTRY_AUTH_FILE"),
             xdg_runtime_dir: var("XDG_RUNTIME_DIR"),
             xdg_config_home: var("XDG_CONFIG_HOME"),
+            dockercfg: None,
         }
+    }
+
+    /// This environment with `file` taking the place of the file of its kind, as a file manager's
+    /// "Open with regcred" asks: a file named `config.json` is Docker's (its directory becomes
+    /// `$DOCKER_CONFIG`), one named `.dockercfg` or `dockercfg` the legacy file, any other the
+    /// Podman-style `auth.json` (as `$REGISTRY_AUTH_FILE`). Returns the kind chosen.
+    pub fn with_file(mut self, file: &Path) -> (Self, FileKind) {
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let kind = match name {
+            "config.json" => FileKind::DockerConfig,
+            ".dockercfg" | "dockercfg" => FileKind::LegacyDockercfg,
+            _ => FileKind::ContainersAuth,
+        };
+        match kind {
+            FileKind::DockerConfig => self.docker_config = file.parent().map(Path::to_path_buf),
+            FileKind::LegacyDockercfg => self.dockercfg = Some(file),
+            FileKind::ContainersAuth => self.registry_auth_file = Some(file),
+        }
+        (self, kind)
     }
 
     /// Docker's `config.json`: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
@@ -44,7 +67,7 @@ impl Env {
 
     /// The legacy `~/.dockercfg`.
     pub fn dockercfg_path(&self) -> Option<PathBuf> {
-        self.home.as_ref().map(|home| home.join(".dockercfg"))
+        self.dockercfg.clone().or_else(|| self.home.as_ref().map(|home| home.join(".dockercfg")))
     }
 
     /// Podman's `auth.json`: `$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`,
@@ -126,5 +149,36 @@ impl Sources {
     /// The file of `kind`, if its path could be determined.
     pub fn get(&self, kind: FileKind) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.kind == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opened_file_takes_the_place_of_its_kind() {
+        let base = Env { home: Some(PathBuf::from("/home/u")), ..Env::default() };
+
+        let (env, kind) = base.clone().with_file(Path::new("/etc/ci/config.json"));
+        assert_eq!(kind, FileKind::DockerConfig);
+        assert_eq!(env.docker_config_path(), Some(PathBuf::from("/etc/ci/config.json")));
+        assert_eq!(env.dockercfg_path(), Some(PathBuf::from("/home/u/.dockercfg")), "the others stay");
+
+        let (env, kind) = base.clone().with_file(Path::new("/srv/.dockercfg"));
+        assert_eq!(kind, FileKind::LegacyDockercfg);
+        assert_eq!(env.dockercfg_path(), Some(PathBuf::from("/srv/.dockercfg")));
+        assert_eq!(env.docker_config_path(), Some(PathBuf::from("/home/u/.docker/config.json")));
+
+        let (env, kind) = base.with_file(Path::new("/run/user/1000/containers/auth.json"));
+        assert_eq!(kind, FileKind::ContainersAuth);
+        assert_eq!(env.containers_auth_path(), Some(PathBuf::from("/run/user/1000/containers/auth.json")));
+    }
+
+    #[test]
+    fn a_relative_path_is_made_absolute() {
+        let (env, _) = Env::default().with_file(Path::new("config.json"));
+        let dir = env.docker_config.unwrap_or_default();
+        assert!(dir.is_absolute(), "{}", dir.display());
     }
 }

@@ -7,6 +7,7 @@ mod resolve;
 mod test_pull;
 mod yaml;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -15,11 +16,15 @@ use regcred::auth_files::{Env, Sources};
 
 /// Container-registry credentials for Kubernetes.
 #[derive(Debug, Parser)]
-#[command(name = "regcred", version, about, long_about = None)]
+#[command(name = "regcred", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// What to do; with none, the desktop window opens.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Without a subcommand: a credential file for the window to show (`config.json`, `.dockercfg`
+    /// or an `auth.json`), as a file manager's "Open with" passes it.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// The subcommands.

@@ -152,6 +152,8 @@ pub struct App {
     pub(super) export_path: Option<String>,
     pub(super) confirm_remove: Option<String>,
     pub(super) confirm_migrate: Option<Vec<String>>,
+    /// The orphan whose fix waits for the user's confirmation.
+    pub(super) confirm_orphan: Option<crate::credentials::Orphan>,
     pub(super) show_help: bool,
     pub(super) select_after_load: Option<String>,
     pub(super) repaint: egui::Context,
@@ -211,6 +213,7 @@ impl App {
             export_path: None,
             confirm_remove: None,
             confirm_migrate: None,
+            confirm_orphan: None,
             conflict: None,
             shown_title: None,
             orphans_job: Slot::default(),
@@ -577,8 +580,7 @@ impl App {
                 crate::credentials::Orphan::Stub { key, kind, path, .. } => {
                     // The stub may sit in another file than the one shown.
                     let mut owner = AuthFile::load(path, kind).map_err(other)?;
-                    owner.remove_entry(&key).map_err(other)?;
-                    owner.save(crate::auth_files::ConflictPolicy::Refuse).map_err(other)?;
+                    credentials::remove_stub(&mut owner, &key).map_err(SaveFailure::from)?;
                     Ok((String::new(), format!("Removed the empty entry {key}")))
                 }
                 crate::credentials::Orphan::KeychainItem { server, .. } => {

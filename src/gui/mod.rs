@@ -118,7 +118,7 @@ impl App {
                     ui.horizontal(|ui| {
                         ui.label(text);
                         if ui.button(fix).clicked() {
-                            self.commands.push(Command::FixOrphan(orphan.clone()));
+                            self.confirm_orphan = Some(orphan.clone());
                         }
                     });
                 }
@@ -126,6 +126,26 @@ impl App {
             if !open {
                 self.orphans = None;
             }
+        }
+        if let Some(orphan) = self.confirm_orphan.clone() {
+            let shown = self.file().map(|f| f.path().display().to_string()).unwrap_or_default();
+            let (title, change, action) = orphan_change(&orphan, &shown);
+            egui::Window::new(title)
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+                .show(ctx, |ui| {
+                    ui.add(egui::Label::new(change).wrap());
+                    ui.horizontal(|ui| {
+                        if ui.button(action).clicked() {
+                            self.confirm_orphan = None;
+                            self.commands.push(Command::FixOrphan(orphan.clone()));
+                        }
+                        if ui.button("Cancel").clicked() {
+                            self.confirm_orphan = None;
+                        }
+                    });
+                });
         }
     }
 
@@ -206,21 +226,63 @@ impl App {
     }
 }
 
-/// Opens the window; returns when it is closed.
-pub fn run(env: crate::auth_files::Env, runtime: tokio::runtime::Handle) -> Result<(), eframe::Error> {
+/// What fixing `orphan` will change, said before it happens: the dialog's title, the change,
+/// and the confirming button's label. `shown` is the path of the file on screen.
+fn orphan_change(orphan: &crate::credentials::Orphan, shown: &str) -> (&'static str, String, &'static str) {
+    match orphan {
+        crate::credentials::Orphan::Stub { key, path, .. } => (
+            "Remove the empty entry?",
+            format!(
+                "Removes the entry {key} from {} (and its credHelpers route, if it leads to \
+                 docker-credential-regcred). Nothing else in the file changes, and no keychain item or helper \
+                 is touched. Log in again to restore it.",
+                path.display()
+            ),
+            "Remove the entry",
+        ),
+        crate::credentials::Orphan::KeychainItem { server, username } => (
+            "Use this keychain item?",
+            format!(
+                "Adds the entry {server} to {shown}: an empty stub in auths, and credHelpers routing {server} \
+                 to docker-credential-regcred, so Docker, Podman and skopeo use the keychain item (user \
+                 {username}). The keychain item itself does not change."
+            ),
+            "Add the entry",
+        ),
+    }
+}
+
+/// The window's icon (the 256 px rendering of `assets/icon/regcred.svg`, made by `scripts/icons`).
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon/png/256x256.png");
+
+/// The decoded window icon; an empty icon (the platform's default) if the PNG cannot be read.
+pub fn app_icon() -> egui::IconData {
+    eframe::icon_data::from_png_bytes(ICON_PNG).unwrap_or_default()
+}
+
+/// Opens the window, showing `file` first when given; returns when the window is closed.
+pub fn run(
+    env: crate::auth_files::Env,
+    file: Option<std::path::PathBuf>,
+    runtime: tokio::runtime::Handle,
+) -> Result<(), eframe::Error> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("regcred")
             .with_app_id(APP_ID)
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([900.0, 560.0]),
+            .with_min_inner_size([900.0, 560.0])
+            .with_icon(app_icon()),
         ..eframe::NativeOptions::default()
     };
     eframe::run_native(
         "regcred",
         options,
         Box::new(move |cc| {
-            let state: State = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+            let mut state: State = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+            if file.is_some() {
+                state.last_file = file;
+            }
             Ok(Box::new(App::new(&cc.egui_ctx, state, env, runtime, App::system_opener(), true)))
         }),
     )

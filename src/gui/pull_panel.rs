@@ -78,14 +78,17 @@ impl App {
                             .strong()
                             .color(egui::Color32::from_rgb(40, 160, 70)),
                     );
-                    ui.label(format!("digest {}", success.digest));
+                    // The short form fits the card; the full digest is on hover and in the report.
+                    let short = success.digest.get(..19).map_or_else(|| success.digest.clone(), |s| format!("{s}…"));
+                    ui.label(format!("digest {short}")).on_hover_text(&success.digest);
                     if !success.platforms.is_empty() {
                         ui.label(format!("platforms {}", success.platforms.join(", ")));
                     }
                     ui.label(format!(
-                        "{} · {} layers · {}",
+                        "{} · {} layer{} · {}",
                         success.platform,
                         success.layers,
+                        if success.layers == 1 { "" } else { "s" },
                         crate::registry::report::human_size(success.total_size)
                     ));
                 }

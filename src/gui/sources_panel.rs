@@ -16,7 +16,10 @@ impl App {
             .enumerate()
             .map(|(i, f)| {
                 let status = match &f.status {
-                    crate::auth_files::SourceStatus::Loaded(file) => format!("{} entries", file.entry_count()),
+                    crate::auth_files::SourceStatus::Loaded(file) => match file.entry_count() {
+                        1 => "1 entry".to_owned(),
+                        count => format!("{count} entries"),
+                    },
                     crate::auth_files::SourceStatus::Missing => "not present".to_owned(),
                     crate::auth_files::SourceStatus::Failed(_) => "(!) unusable".to_owned(),
                 };

@@ -30,6 +30,15 @@ fn sources_lists_every_file_with_counts() {
 }
 
 #[test]
+fn a_mistyped_command_is_an_error_not_a_window() {
+    let home = TempHome::new();
+    let output = home.run(&["lsit"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("'lsit' is neither a command nor a file"), "{stderr}");
+}
+
+#[test]
 fn docker_config_env_and_registry_auth_file_are_honoured() {
     let home = TempHome::new();
     let docker_dir = home.path().join("elsewhere");

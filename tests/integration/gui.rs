@@ -235,6 +235,39 @@ fn snapshots_of_the_main_screens() {
     results.unwrap();
 }
 
+/// The success card, from a real pull against the basic-auth registry on a fixed port (the host
+/// is on screen), compared like the images above.
+#[test]
+fn snapshot_of_a_successful_test_pull() {
+    let lavapipe = std::path::Path::new("/usr/share/vulkan/icd.d").read_dir().is_ok_and(|mut d| d.next().is_some());
+    if !component_available("a Vulkan driver (mesa-vulkan-drivers) for snapshot rendering", lavapipe)
+        || !component_available("docker-registry and skopeo", registry::available())
+    {
+        return;
+    }
+    let registry = Registry::start_with(&registry::Setup {
+        basic: Some(("alice", "snapshot-pw")),
+        port: Some(24_999),
+        ..registry::Setup::default()
+    });
+    registry.push_image("team/app", "v1");
+    let home = std::path::Path::new("/tmp/regcred-snapshots/pull");
+    let _ = std::fs::remove_dir_all(home);
+    std::fs::create_dir_all(home.join(".docker")).unwrap();
+    let auth = regcred::auth_files::encode_auth("alice", &regcred::secret::Secret::new("snapshot-pw"));
+    let config = format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, registry.host);
+    std::fs::write(home.join(".docker/config.json"), config).unwrap();
+    let mut window = window_at(home, true);
+    window.harness.state_mut().set_keychain_state(regcred::keychain::KeychainState::Available);
+    window.harness.get_by_label_contains(&registry.host).click();
+    window.settle();
+    window.type_into("Image", &format!("{}/team/app:v1", registry.host));
+    window.harness.get_by_label("Test pull").click();
+    window.settle();
+    assert!(window.harness.query_by_label_contains("Would pull").is_some());
+    window.harness.snapshot("window_success_card");
+}
+
 #[test]
 fn plaintext_secrets_move_to_the_keychain_after_a_confirmation_that_says_what_changes() {
     let home = TempHome::new();
@@ -266,7 +299,7 @@ fn plaintext_secrets_move_to_the_keychain_after_a_confirmation_that_says_what_ch
 }
 
 #[test]
-fn orphans_are_listed_with_a_one_step_fix() {
+fn orphans_are_listed_with_a_fix_that_asks_first() {
     let home = TempHome::new();
     home.write(
         &home.docker_config(),
@@ -281,9 +314,18 @@ fn orphans_are_listed_with_a_one_step_fix() {
             .query_by_label_contains("ghost.example.com: docker-credential-regcred has no secret for it")
             .is_some()
     );
+    let before = std::fs::read(home.docker_config()).unwrap();
     window.harness.get_by_label("Remove the empty entry").click();
+    window.settle();
+    assert!(
+        window.harness.query_by_label_contains("Removes the entry ghost.example.com from").is_some(),
+        "the confirmation says what will change"
+    );
+    assert_eq!(std::fs::read(home.docker_config()).unwrap(), before, "nothing before the confirmation");
+    window.harness.get_by_label("Remove the entry").click();
     window.settle();
     let config: Value = serde_json::from_slice(&std::fs::read(home.docker_config()).unwrap()).unwrap();
     assert!(config["auths"].get("ghost.example.com").is_none(), "{config}");
+    assert!(config.get("credHelpers").is_none_or(|h| h.get("ghost.example.com").is_none()), "{config}");
     assert_eq!(config["auths"]["quay.io"]["auth"], "dTpw");
 }

@@ -24,6 +24,7 @@ mod files_save;
 mod gui;
 mod keychain;
 mod kubectl_oracle;
+mod packaging;
 mod proptests;
 mod pull_secret;
 mod test_pull;

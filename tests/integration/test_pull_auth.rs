@@ -123,6 +123,7 @@ fn token_auth_success_cache_and_failures() {
         basic: None,
         tls: false,
         token: Some((tokens.realm(), "registry.test".to_owned(), tokens.bundle.clone())),
+        ..Setup::default()
     });
     let pusher = &registry;
     push_with_token(pusher, "alice", PASSWORD);
@@ -185,6 +186,7 @@ fn a_token_service_without_the_oauth_post_gets_the_get() {
         basic: None,
         tls: false,
         token: Some((tokens.realm(), "registry.test".to_owned(), tokens.bundle.clone())),
+        ..Setup::default()
     });
     push_with_token(&registry, "alice", PASSWORD);
     let seen = tokens.token_methods().len();
@@ -219,6 +221,7 @@ fn basic_credentials_never_go_to_a_plain_http_realm_of_an_https_registry() {
         basic: None,
         tls: true,
         token: Some((tokens.realm(), "registry.test".to_owned(), tokens.bundle.clone())),
+        ..Setup::default()
     });
     let (name, resolve) = test_host(&registry);
     let options = PullOptions { ca_dirs: vec![registry.ca_dir()], resolve, ..PullOptions::default() };

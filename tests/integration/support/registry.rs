@@ -42,6 +42,9 @@ pub struct Setup<'a> {
     pub tls: bool,
     /// Token auth: the realm URL, service and the PEM certificate bundle that signs tokens.
     pub token: Option<(String, String, PathBuf)>,
+    /// A fixed port (below the ephemeral range), for snapshot images that show the host;
+    /// otherwise a free one.
+    pub port: Option<u16>,
 }
 
 impl Registry {
@@ -59,7 +62,7 @@ impl Registry {
     pub fn start_with(setup: &Setup<'_>) -> Self {
         let credentials = setup.basic;
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
+        let port = setup.port.unwrap_or_else(free_port);
         let host = format!("127.0.0.1:{port}");
         let mut config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
