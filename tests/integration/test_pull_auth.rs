@@ -116,7 +116,7 @@ fn token_auth_success_cache_and_failures() {
     }
     let users: HashMap<String, (String, Vec<String>)> = HashMap::from([
         ("alice".to_owned(), (PASSWORD.to_owned(), vec!["pull".to_owned(), "push".to_owned()])),
-        ("nopull".to_owned(), (PASSWORD.to_owned(), Vec::new())),
+        ("nopull".to_owned(), ("nopull-pw".to_owned(), Vec::new())),
     ]);
     let tokens = TokenServer::start("registry.test", users);
     let registry = Registry::start_with(&Setup {
@@ -148,7 +148,8 @@ fn token_auth_success_cache_and_failures() {
     assert!(kubelet(&wrong).contains("failed to fetch oauth token: unexpected status from GET request to"));
 
     // An identity token (`identitytoken` in config.json; user `<token>` from a helper) goes as
-    // grant_type=refresh_token, and only by POST. Here alice's identity token is her password.
+    // grant_type=refresh_token, and only by POST. Here alice's identity token is her password
+    // (the token server takes a refresh token that is some user's password, so they differ).
     let seen = tokens.token_methods().len();
     let identity = pull_on(&Puller::default(), &image, Some(&user("<token>", PASSWORD)), &PullOptions::default());
     assert!(identity.succeeded(), "{}", identity.to_text());
@@ -158,7 +159,7 @@ fn token_auth_success_cache_and_failures() {
     assert_eq!(class_and_stage(&stale), (FailureClass::WrongCredentialsToken, Stage::Token), "{}", stale.to_text());
     assert_eq!(tokens.token_methods()[seen..], ["POST"], "no GET fallback for a refresh token");
     assert!(kubelet(&stale).contains("unexpected status from POST request to"), "{}", kubelet(&stale));
-    let denied = pull_on(&Puller::default(), &image, Some(&user("nopull", PASSWORD)), &PullOptions::default());
+    let denied = pull_on(&Puller::default(), &image, Some(&user("nopull", "nopull-pw")), &PullOptions::default());
     assert_eq!(class_and_stage(&denied).0, FailureClass::Denied, "{}", denied.to_text());
     assert!(kubelet(&denied).contains("pull access denied"));
     let anonymous = pull_on(&Puller::default(), &image, None, &PullOptions::default());
