@@ -614,18 +614,46 @@ impl Road<'_> {
         })
     }
 
-    /// `GET /v2/`, HTTPS first; plain HTTP only for loopback or insecure registries.
+    /// `GET /v2/`, HTTPS first; plain HTTP only for loopback or insecure registries. (Carries no
+    /// credentials, so on loopback both schemes are asked at once and HTTPS wins when it answers.)
     async fn ping(&mut self) -> Result<(), Box<Failure>> {
         let url = self.url("v2/");
-        let response = match self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await {
-            Err(failure)
-                if failure.class == FailureClass::HttpToHttps && (self.options.insecure || is_loopback(&self.host)) =>
-            {
-                self.base = Url::parse(&format!("http://{}/", self.host)).unwrap_or_else(|_| self.base.clone());
-                let url = self.url("v2/");
-                self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await?
+        let http_base = Url::parse(&format!("http://{}/", self.host)).ok();
+        let plain_allowed = self.options.insecure || is_loopback(&self.host);
+        let (https, early_http) = match (&http_base, url.scheme() == "https" && is_loopback(&self.host)) {
+            (Some(base), true) => {
+                let http_url = base.join("v2/").unwrap_or_else(|_| url.clone());
+                let mut both = self
+                    .requests_together(vec![
+                        (Stage::Ping, Method::GET, url, None, SMALL_CAP),
+                        (Stage::Ping, Method::GET, http_url, None, SMALL_CAP),
+                    ])
+                    .await
+                    .into_iter();
+                match (both.next(), both.next()) {
+                    (Some(https), http) => (https, http),
+                    _ => return Err(self.fail(FailureClass::Protocol, Stage::Ping, None, None, "no ping response")),
+                }
             }
-            other => other?,
+            _ => (self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await, None),
+        };
+        let response = match https {
+            Err(failure) if failure.class == FailureClass::HttpToHttps && plain_allowed => {
+                self.base = http_base.unwrap_or_else(|| self.base.clone());
+                if let Some(answer) = early_http {
+                    answer?
+                } else {
+                    let url = self.url("v2/");
+                    self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await?
+                }
+            }
+            other => {
+                if early_http.is_some() {
+                    // HTTPS answered: the plain-HTTP twin was never needed; keep the log as if unasked.
+                    self.records.retain(|r| !(r.stage == Stage::Ping && r.url.starts_with("http://")));
+                }
+                other?
+            }
         };
         match response.status {
             StatusCode::OK => Ok(()),
