@@ -57,11 +57,12 @@ impl ImageRef {
     ///
     /// ```
     /// use regcred::image_ref::ImageRef;
-    /// let image = ImageRef::parse("nginx").unwrap();
+    /// let image = ImageRef::parse("nginx")?;
     /// assert_eq!(image.to_string(), "docker.io/library/nginx:latest");
     /// assert_eq!(image.docker_auth_key(), "https://index.docker.io/v1/");
-    /// let error = ImageRef::parse("Example.com/Team/App").unwrap_err();
-    /// assert_eq!(error.to_string(), "invalid reference format: repository name must be lowercase");
+    /// let error = ImageRef::parse("Example.com/Team/App").err().map(|e| e.to_string());
+    /// assert_eq!(error.as_deref(), Some("invalid reference format: repository name must be lowercase"));
+    /// # Ok::<(), regcred::image_ref::ImageRefError>(())
     /// ```
     pub fn parse(input: &str) -> Result<Self, ImageRefError> {
         if input.is_empty() {
