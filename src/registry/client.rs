@@ -160,11 +160,23 @@ pub fn display_url(url: &Url) -> String {
     shown.to_string()
 }
 
+/// A request's final answer, its body not yet read.
+pub struct Opened {
+    /// The response (status and headers in; body to read).
+    pub response: reqwest::Response,
+    /// Its record, status set; the caller fills in bytes and time and pushes it.
+    pub record: RequestRecord,
+    /// When the final request went out.
+    pub started: Instant,
+}
+
 /// One request, following redirects by hand: an `Authorization` header goes only to the
 /// request's own origin and never to a redirect target elsewhere; a body (a login form) is never
-/// taken to another origin; HTTPS→HTTP is refused.
+/// taken to another origin; HTTPS→HTTP is refused; at most [`MAX_REDIRECTS`]. Each response's
+/// headers must arrive within `timeout`. Redirects are recorded in `records`; the final response
+/// is returned with its body unread (see [`send`] for a capped read).
 #[expect(clippy::too_many_arguments, reason = "one call site per stage; a struct would only rename them")]
-pub async fn send(
+pub async fn open(
     client: &reqwest::Client,
     records: &mut Vec<RequestRecord>,
     stage: Stage,
@@ -173,14 +185,13 @@ pub async fn send(
     headers: HeaderMap,
     authorization: Option<&HeaderValue>,
     body: Option<(Vec<u8>, &'static str)>,
-    cap: usize,
     timeout: Duration,
-) -> Result<Response, (HttpFailure, Option<RequestRecord>)> {
+) -> Result<Opened, (HttpFailure, Option<RequestRecord>)> {
     let origin = url.clone();
     let mut current = url;
     for _ in 0..=MAX_REDIRECTS {
         let started = Instant::now();
-        let mut request = client.request(method.clone(), current.clone()).headers(headers.clone()).timeout(timeout);
+        let mut request = client.request(method.clone(), current.clone()).headers(headers.clone());
         let authorized = authorization.is_some() && same_origin(&origin, &current);
         if let (true, Some(value)) = (authorized, authorization) {
             request = request.header(reqwest::header::AUTHORIZATION, value.clone());
@@ -197,71 +208,106 @@ pub async fn send(
             bytes: 0,
             authorized,
         };
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(error) => {
-                record.millis = started.elapsed().as_secs_f64() * 1e3;
-                records.push(record.clone());
-                return Err((classify_transport(&error), Some(record)));
+        let failed = |record: &mut RequestRecord, records: &mut Vec<RequestRecord>, failure: HttpFailure| {
+            record.millis = started.elapsed().as_secs_f64() * 1e3;
+            records.push(record.clone());
+            Err((failure, Some(record.clone())))
+        };
+        let response = match tokio::time::timeout(timeout, request.send()).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => return failed(&mut record, records, classify_transport(&error)),
+            Err(_) => {
+                let failure = HttpFailure { class: FailureClass::Timeout, cause: "no response in time".to_owned() };
+                return failed(&mut record, records, failure);
             }
         };
         let status = response.status();
         record.status = Some(status.as_u16());
-        let headers_in = response.headers().clone();
-        if status.is_redirection()
-            && let Some(location) = headers_in.get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok())
-        {
-            record.millis = started.elapsed().as_secs_f64() * 1e3;
-            records.push(record.clone());
-            let Ok(next) = current.join(location) else {
-                return Err((
-                    HttpFailure { class: FailureClass::Protocol, cause: format!("bad redirect location {location:?}") },
-                    Some(record),
-                ));
-            };
-            if current.scheme() == "https" && next.scheme() != "https" {
-                let cause =
-                    format!("the registry redirected from HTTPS to {}, which regcred refuses", display_url(&next));
-                return Err((HttpFailure { class: FailureClass::Refused, cause }, Some(record)));
-            }
-            if body.is_some() && !same_origin(&origin, &next) {
-                // A request body here is a login form: it stays with the origin it was meant for.
-                let cause = format!(
-                    "the token service redirected the login to {}; regcred does not send credentials there",
-                    display_url(&next)
-                );
-                return Err((HttpFailure { class: FailureClass::Refused, cause }, Some(record)));
-            }
-            current = next;
-            continue;
+        if !status.is_redirection() {
+            return Ok(Opened { response, record, started });
         }
-        let mut body_bytes = Vec::new();
-        if method != Method::HEAD {
-            let mut stream = response.bytes_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = match chunk {
-                    Ok(chunk) => chunk,
-                    Err(error) => {
-                        record.millis = started.elapsed().as_secs_f64() * 1e3;
-                        records.push(record.clone());
-                        return Err((classify_transport(&error), Some(record)));
-                    }
-                };
-                if body_bytes.len() + chunk.len() > cap {
-                    record.millis = started.elapsed().as_secs_f64() * 1e3;
-                    record.bytes = (body_bytes.len() + chunk.len()) as u64;
-                    records.push(record.clone());
-                    let cause = format!("the response body is larger than regcred's limit of {cap} bytes");
-                    return Err((HttpFailure { class: FailureClass::Protocol, cause }, Some(record)));
-                }
-                body_bytes.extend_from_slice(&chunk);
-            }
+        let location = response.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok());
+        let Some(next) = location.and_then(|l| current.join(l).ok()) else {
+            let cause = format!("a redirect without a usable location ({location:?})");
+            return failed(&mut record, records, HttpFailure { class: FailureClass::Protocol, cause });
+        };
+        if current.scheme() == "https" && next.scheme() != "https" {
+            let cause = format!("the registry redirected from HTTPS to {}, which regcred refuses", display_url(&next));
+            return failed(&mut record, records, HttpFailure { class: FailureClass::Refused, cause });
         }
-        record.bytes = body_bytes.len() as u64;
+        if body.is_some() && !same_origin(&origin, &next) {
+            // A request body here is a login form: it stays with the origin it was meant for.
+            let cause = format!(
+                "the token service redirected the login to {}; regcred does not send credentials there",
+                display_url(&next)
+            );
+            return failed(&mut record, records, HttpFailure { class: FailureClass::Refused, cause });
+        }
         record.millis = started.elapsed().as_secs_f64() * 1e3;
         records.push(record);
-        return Ok(Response { status, headers: headers_in, body: body_bytes, url: current });
+        current = next;
     }
     let cause = format!("more than {MAX_REDIRECTS} redirects");
     Err((HttpFailure { class: FailureClass::Protocol, cause }, records.last().cloned()))
+}
+
+/// [`open`], then the body read within the same `timeout` and at most `cap` bytes (none for HEAD).
+#[expect(clippy::too_many_arguments, reason = "one call site per stage; a struct would only rename them")]
+pub async fn send(
+    client: &reqwest::Client,
+    records: &mut Vec<RequestRecord>,
+    stage: Stage,
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    authorization: Option<&HeaderValue>,
+    body: Option<(Vec<u8>, &'static str)>,
+    cap: usize,
+    timeout: Duration,
+) -> Result<Response, (HttpFailure, Option<RequestRecord>)> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let head = method == Method::HEAD;
+    let Opened { response, mut record, started } =
+        open(client, records, stage, method, url, headers, authorization, body, timeout).await?;
+    let (status, headers_in, url) = (response.status(), response.headers().clone(), response.url().clone());
+    let read = if head { Ok(Vec::new()) } else { read_capped(response, cap, deadline).await };
+    let body_bytes = match read {
+        Ok(bytes) => bytes,
+        Err((failure, bytes)) => {
+            record.millis = started.elapsed().as_secs_f64() * 1e3;
+            record.bytes = bytes as u64;
+            records.push(record.clone());
+            return Err((failure, Some(record)));
+        }
+    };
+    record.bytes = body_bytes.len() as u64;
+    record.millis = started.elapsed().as_secs_f64() * 1e3;
+    records.push(record);
+    Ok(Response { status, headers: headers_in, body: body_bytes, url })
+}
+
+/// Reads a body of at most `cap` bytes by `deadline`; on failure, also how many bytes came.
+pub async fn read_capped(
+    response: reqwest::Response,
+    cap: usize,
+    deadline: tokio::time::Instant,
+) -> Result<Vec<u8>, (HttpFailure, usize)> {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    loop {
+        let chunk = match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(None) => return Ok(body),
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(Some(Err(error))) => return Err((classify_transport(&error), body.len())),
+            Err(_) => {
+                let cause = "the response body did not arrive in time".to_owned();
+                return Err((HttpFailure { class: FailureClass::Timeout, cause }, body.len()));
+            }
+        };
+        if body.len() + chunk.len() > cap {
+            let cause = format!("the response body is larger than regcred's limit of {cap} bytes");
+            return Err((HttpFailure { class: FailureClass::Protocol, cause }, body.len() + chunk.len()));
+        }
+        body.extend_from_slice(&chunk);
+    }
 }

@@ -905,83 +905,32 @@ impl Road<'_> {
     }
 
     async fn download(&mut self, url: Url, digest: &str, size: u64) -> Result<(), Box<Failure>> {
-        let started = Instant::now();
-        let origin = url.clone();
-        let mut current = url;
-        for _ in 0..5 {
-            let mut request = self.client.get(current.clone());
-            let authorized = client::same_origin(&origin, &current);
-            if let (true, Some(value)) = (authorized, self.authorization()) {
-                request = request.header(reqwest::header::AUTHORIZATION, value.clone());
-            }
-            let mut record = RequestRecord {
-                stage: Stage::Blob,
-                method: "GET".into(),
-                url: client::display_url(&current),
-                status: None,
-                millis: 0.0,
-                bytes: 0,
-                authorized,
-            };
-            let response = match tokio::time::timeout(self.options.timeouts.request, request.send()).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(error)) => {
-                    self.records.push(record.clone());
-                    let failure = client::classify_transport(&error);
-                    return Err(self.fail(failure.class, Stage::Blob, Some(record), None, &failure.cause));
-                }
-                Err(_) => {
-                    self.records.push(record.clone());
-                    return Err(self.fail(
-                        FailureClass::Timeout,
-                        Stage::Blob,
-                        Some(record),
-                        None,
-                        "no response in time",
-                    ));
-                }
-            };
-            record.status = Some(response.status().as_u16());
-            if response.status().is_redirection() {
-                self.records.push(record.clone());
-                let next = response
-                    .headers()
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .and_then(|l| current.join(l).ok());
-                let Some(next) = next else {
-                    return Err(self.fail(
-                        FailureClass::Protocol,
-                        Stage::Blob,
-                        Some(record),
-                        None,
-                        "a redirect without a usable location",
-                    ));
-                };
-                if current.scheme() == "https" && next.scheme() != "https" {
-                    return Err(self.fail(
-                        FailureClass::Refused,
-                        Stage::Blob,
-                        Some(record),
-                        None,
-                        "a redirect from HTTPS to plain HTTP",
-                    ));
-                }
-                current = next;
-                continue;
-            }
-            if !response.status().is_success() {
-                let status = response.status();
-                let headers = response.headers().clone();
-                let body =
-                    response.bytes().await.map(|b| b.iter().take(SMALL_CAP).copied().collect()).unwrap_or_default();
-                self.records.push(record);
-                let response = Response { status, headers, body, url: current };
-                return Err(self.status_failure(Stage::Blob, status, &response));
-            }
-            return self.stream_blob(response, record, digest, size, started).await;
+        let authorization = self.authorization().cloned();
+        let opened = client::open(
+            &self.client,
+            &mut self.records,
+            Stage::Blob,
+            Method::GET,
+            url,
+            HeaderMap::new(),
+            authorization.as_ref(),
+            None,
+            self.options.timeouts.request,
+        )
+        .await;
+        let client::Opened { response, mut record, started } =
+            opened.map_err(|(failure, record)| self.fail(failure.class, Stage::Blob, record, None, &failure.cause))?;
+        if !response.status().is_success() {
+            // The registry's error envelope, capped; the blob itself is streamed below.
+            let (status, headers, url) = (response.status(), response.headers().clone(), response.url().clone());
+            let deadline = tokio::time::Instant::now() + self.options.timeouts.request;
+            // A missing or oversized envelope still leaves the status to report.
+            let body = client::read_capped(response, SMALL_CAP, deadline).await.unwrap_or_default();
+            record.millis = started.elapsed().as_secs_f64() * 1e3;
+            self.records.push(record);
+            return Err(self.status_failure(Stage::Blob, status, &Response { status, headers, body, url }));
         }
-        Err(self.fail(FailureClass::Protocol, Stage::Blob, self.records.last().cloned(), None, "too many redirects"))
+        self.stream_blob(response, record, digest, size, started).await
     }
 
     async fn stream_blob(
