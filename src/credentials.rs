@@ -355,14 +355,16 @@ pub fn migrate(
 /// Removes an entry that has no secret behind it (an orphaned stub), with its route to regcred's
 /// helper if it has one; routes to other helpers are theirs and stay.
 pub fn remove_stub(file: &mut AuthFile, key: &str) -> Result<SaveReport, CredentialsError> {
-    file.remove_entry(key)?;
-    if let Ok(server) = ServerKey::parse(key) {
-        let helper_key = file.helper_key(&server);
-        if file.cred_helpers().contains(&(helper_key.as_str(), REGCRED_HELPER)) {
-            file.set_cred_helper(&helper_key, None);
+    with_rollback(file, |file| {
+        file.remove_entry(key)?;
+        if let Ok(server) = ServerKey::parse(key) {
+            let helper_key = file.helper_key(&server);
+            if file.cred_helpers().contains(&(helper_key.as_str(), REGCRED_HELPER)) {
+                file.set_cred_helper(&helper_key, None);
+            }
         }
-    }
-    Ok(file.save(ConflictPolicy::Refuse)?)
+        Ok(file.save(ConflictPolicy::Refuse)?)
+    })
 }
 
 /// Adds a stub and a route to regcred's keychain for a keychain item no file refers to.
