@@ -236,7 +236,8 @@ fn snapshots_of_the_main_screens() {
 }
 
 /// The success card, from a real pull against the basic-auth registry on a fixed port (the host
-/// is on screen), compared like the images above.
+/// is on screen), compared like the images above. Its own fixed home: the test above clears
+/// `/tmp/regcred-snapshots` while this one may run.
 #[test]
 fn snapshot_of_a_successful_test_pull() {
     let lavapipe = std::path::Path::new("/usr/share/vulkan/icd.d").read_dir().is_ok_and(|mut d| d.next().is_some());
@@ -251,7 +252,7 @@ fn snapshot_of_a_successful_test_pull() {
         ..registry::Setup::default()
     });
     registry.push_image("team/app", "v1");
-    let home = std::path::Path::new("/tmp/regcred-snapshots/pull");
+    let home = std::path::Path::new("/tmp/regcred-snapshot-pull");
     let _ = std::fs::remove_dir_all(home);
     std::fs::create_dir_all(home.join(".docker")).unwrap();
     let auth = regcred::auth_files::encode_auth("alice", &regcred::secret::Secret::new("snapshot-pw"));
