@@ -55,11 +55,7 @@ fn open_window(file: Option<PathBuf>) -> ExitCode {
     let (env, file) = match file {
         Some(file) => {
             let (env, kind) = env.with_file(&file);
-            let path = match kind {
-                regcred::auth_files::FileKind::DockerConfig => env.docker_config_path(),
-                regcred::auth_files::FileKind::LegacyDockercfg => env.dockercfg_path(),
-                regcred::auth_files::FileKind::ContainersAuth => env.containers_auth_path(),
-            };
+            let path = env.path_of(kind);
             (env, path)
         }
         None => (env, None),

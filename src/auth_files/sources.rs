@@ -65,6 +65,15 @@ impl Env {
         }
     }
 
+    /// The path of the file of `kind`, if it can be determined.
+    pub fn path_of(&self, kind: FileKind) -> Option<PathBuf> {
+        match kind {
+            FileKind::DockerConfig => self.docker_config_path(),
+            FileKind::LegacyDockercfg => self.dockercfg_path(),
+            FileKind::ContainersAuth => self.containers_auth_path(),
+        }
+    }
+
     /// The legacy `~/.dockercfg`.
     pub fn dockercfg_path(&self) -> Option<PathBuf> {
         self.dockercfg.clone().or_else(|| self.home.as_ref().map(|home| home.join(".dockercfg")))
@@ -137,12 +146,8 @@ pub struct Sources {
 impl Sources {
     /// Finds and loads every file `env` points to. One broken file does not stop the others.
     pub fn discover(env: &Env) -> Self {
-        let candidates = [
-            (FileKind::DockerConfig, env.docker_config_path()),
-            (FileKind::LegacyDockercfg, env.dockercfg_path()),
-            (FileKind::ContainersAuth, env.containers_auth_path()),
-        ];
-        let files = candidates.into_iter().filter_map(|(kind, path)| Some(SourceFile::load(kind, &path?))).collect();
+        let kinds = [FileKind::DockerConfig, FileKind::LegacyDockercfg, FileKind::ContainersAuth];
+        let files = kinds.into_iter().filter_map(|kind| Some(SourceFile::load(kind, &env.path_of(kind)?))).collect();
         Self { files }
     }
 
