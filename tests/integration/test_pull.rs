@@ -267,6 +267,37 @@ fn credentials_never_follow_a_redirect_elsewhere() {
 }
 
 #[test]
+fn an_https_registry_is_never_followed_to_plain_http() {
+    if !component_available("openssl", registry::which("openssl").is_some()) {
+        return;
+    }
+    let elsewhere = TinyServer::start(|_, _| response("200 OK", &[], b"{}"));
+    let target = elsewhere.addr;
+    let certificates = tempfile::tempdir().unwrap();
+    let registry = TinyServer::start_tls(certificates.path(), move |head, _| {
+        if head.starts_with("GET /v2/ ") {
+            return response("401 Unauthorized", &[("WWW-Authenticate", "Basic realm=\"x\"")], b"");
+        }
+        response("301 Moved Permanently", &[("Location", &format!("http://{target}/v2/x/manifests/1"))], b"")
+    });
+    let options = PullOptions { ca_dirs: vec![certificates.path().join("certs.d")], ..short() };
+    let report = pull_with(&format!("{}/x:1", registry.addr), Some(&alice(PASSWORD)), &options);
+    let failure = failure(&report);
+    assert_eq!((failure.class, failure.stage), (FailureClass::Refused, Stage::Manifest), "{}", report.to_text());
+    assert!(failure.detail.contains("from HTTPS to http://"), "{}", failure.detail);
+    assert!(
+        registry
+            .requests()
+            .iter()
+            .any(|h| h.contains("/manifests/1") && h.to_ascii_lowercase().contains("authorization: basic")),
+        "the registry itself was asked over TLS: {:?}",
+        registry.requests()
+    );
+    assert!(elsewhere.requests().is_empty(), "nothing went out in clear text: {:?}", elsewhere.requests());
+    assert!(!report.to_text().contains(PASSWORD));
+}
+
+#[test]
 fn a_token_login_form_is_never_carried_to_another_host() {
     let elsewhere = TinyServer::start(|_, _| response("200 OK", &[], br#"{"token":"stolen"}"#));
     let target = elsewhere.addr;

@@ -1,10 +1,15 @@
 //! A tiny scripted HTTP/1.1 server on loopback, for hostile and odd registry behaviour: each
-//! connection's request head is recorded and answered by the test's handler.
+//! connection's request head is recorded and answered by the test's handler. It also speaks TLS
+//! (rustls, with a certificate from a private CA) for HTTPS-only rules.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// How to answer one request.
 pub enum Reply {
@@ -42,6 +47,33 @@ impl TinyServer {
     /// Starts a server whose `handler` gets the request head and its own address.
     pub fn start(handler: impl Fn(&str, SocketAddr) -> Reply + Send + Sync + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Self::serve_on(listener, None, handler)
+    }
+
+    /// Like [`TinyServer::start`], over TLS: the certificate comes from a fresh private CA that
+    /// `DIR/certs.d/127.0.0.1:PORT/ca.crt` trusts (see [`super::registry::make_tls`]).
+    pub fn start_tls(dir: &Path, handler: impl Fn(&str, SocketAddr) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (cert, key) = super::registry::make_tls(dir, &addr.to_string());
+        let chain =
+            CertificateDer::pem_file_iter(&cert).expect("read cert").collect::<Result<Vec<_>, _>>().expect("cert");
+        let key = PrivateKeyDer::from_pem_file(&key).expect("key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("server config");
+        Self::serve_on(listener, Some(Arc::new(config)), handler)
+    }
+
+    fn serve_on(
+        listener: TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        handler: impl Fn(&str, SocketAddr) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let addr = listener.local_addr().expect("addr");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
@@ -50,10 +82,24 @@ impl TinyServer {
             .name(format!("tiny-http-{}", addr.port()))
             .spawn(move || {
                 for stream in listener.incoming().flatten() {
-                    let (handler, seen) = (handler.clone(), seen_by_server.clone());
-                    let _ = std::thread::Builder::new()
-                        .name("tiny-http-conn".into())
-                        .spawn(move || serve(stream, &*handler, &seen, addr));
+                    let (handler, seen, tls) = (handler.clone(), seen_by_server.clone(), tls.clone());
+                    let _ = std::thread::Builder::new().name("tiny-http-conn".into()).spawn(move || {
+                        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                        match tls {
+                            Some(config) => {
+                                let Ok(connection) = rustls::ServerConnection::new(config) else { return };
+                                serve(rustls::StreamOwned::new(connection, stream), &*handler, &seen, addr);
+                            }
+                            None if speaks_tls(&stream) => {
+                                // What Go's server answers a ClientHello on a plain-HTTP port.
+                                let mut stream = stream;
+                                let _ = stream.write_all(
+                                    b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
+                                );
+                            }
+                            None => serve(stream, &*handler, &seen, addr),
+                        }
+                    });
                 }
             })
             .expect("server thread");
@@ -66,18 +112,14 @@ impl TinyServer {
     }
 }
 
-fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<String>>, addr: SocketAddr) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    // A TLS ClientHello on this plain-HTTP port gets what Go's server answers: a 400 in clear text.
+/// Whether the client opens with a TLS handshake (a `ClientHello`).
+fn speaks_tls(stream: &TcpStream) -> bool {
     let mut first = [0_u8; 1];
-    if stream.peek(&mut first).is_ok_and(|n| n == 1) && first[0] == 0x16 {
-        let mut stream = stream;
-        let _ = stream.write_all(
-            b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
-        );
-        return;
-    }
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    stream.peek(&mut first).is_ok_and(|n| n == 1) && first[0] == 0x16
+}
+
+fn serve(stream: impl Read + Write, handler: &Handler, seen: &Mutex<Vec<String>>, addr: SocketAddr) {
+    let mut reader = BufReader::new(stream);
     let mut head = String::new();
     loop {
         let mut line = String::new();
@@ -94,7 +136,7 @@ fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<String>>, addr: 
         .unwrap_or(0_usize);
     if length > 0 {
         let mut body = vec![0; length.min(1 << 20)];
-        if std::io::Read::read_exact(&mut reader, &mut body).is_ok() {
+        if reader.read_exact(&mut body).is_ok() {
             head.push_str("\r\n");
             head.push_str(&String::from_utf8_lossy(&body));
         }
@@ -102,10 +144,10 @@ fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<String>>, addr: 
     if let Ok(mut seen) = seen.lock() {
         seen.push(head.clone());
     }
-    let mut stream = stream;
+    let stream = reader.get_mut();
     match handler(&head, addr) {
         Reply::Bytes(bytes) => {
-            let _ = stream.write_all(&bytes);
+            let _ = stream.write_all(&bytes).and_then(|()| stream.flush());
         }
         Reply::Drip(head, interval) => {
             if stream.write_all(head.as_bytes()).is_err() {
