@@ -97,12 +97,34 @@ fn compare_quick(label: &str, host: &str) {
         theirs.as_secs_f64() * 1e3,
         if ratio <= 0.4 { "met" } else { "NOT met" }
     );
-    let report = regcred(&home, &["test-pull", &image, "--json"]).output().expect("json");
-    let json: serde_json::Value = serde_json::from_slice(&report.stdout).expect("report");
+    let reports: Vec<serde_json::Value> = (0..RUNS)
+        .map(|_| {
+            let report = regcred(&home, &["test-pull", &image, "--json"]).output().expect("json");
+            serde_json::from_slice(&report.stdout).expect("report")
+        })
+        .collect();
     println!(
         "  requests per stage: {} (protocol minimum: ping 1, token 1 if token auth, manifest 1, blob HEAD 2)",
-        json["requests_per_stage"]
+        reports[0]["requests_per_stage"]
     );
+    let waiting = median(reports.iter().map(registry_wait).collect());
+    println!(
+        "  of which waiting for the registry's answers (the slowest request of each stage): {:.1} ms",
+        waiting.as_secs_f64() * 1e3
+    );
+}
+
+/// The time a pull spent waiting for answers: per stage, its slowest request (a stage's requests
+/// go out together), summed over the stages, which depend on each other.
+fn registry_wait(report: &serde_json::Value) -> Duration {
+    let mut slowest: HashMap<String, f64> = HashMap::new();
+    for request in report["requests"].as_array().expect("requests") {
+        let stage = request["stage"].as_str().expect("stage").to_owned();
+        let millis = request["millis"].as_f64().expect("millis");
+        let entry = slowest.entry(stage).or_default();
+        *entry = entry.max(millis);
+    }
+    Duration::from_secs_f64(slowest.values().sum::<f64>() / 1e3)
 }
 
 fn main() {

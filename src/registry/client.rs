@@ -2,6 +2,7 @@
 //! carry credentials to another origin, body caps, timeouts, and a record of every request.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
@@ -67,18 +68,80 @@ pub fn default_ca_dirs(home: Option<&Path>) -> Vec<PathBuf> {
     dirs
 }
 
-/// Builds the client for one registry: system roots plus every `*.crt` in `DIR/HOST/`.
-pub fn build_client(
-    host: &str,
-    ca_dirs: &[PathBuf],
+/// The HTTP clients of one pull: plain HTTP at once, HTTPS once the system's trust roots are in
+/// (loaded once per process on a thread of their own; see [`system_roots`]). Every request picks
+/// its client by its URL's scheme, redirects included.
+#[derive(Debug)]
+pub struct Clients {
+    plain: reqwest::Client,
+    tls: tokio::sync::OnceCell<reqwest::Client>,
+    host: String,
+    ca_dirs: Vec<PathBuf>,
     timeouts: Timeouts,
-    resolve: &[(String, std::net::SocketAddr)],
-) -> Result<reqwest::Client, HttpFailure> {
+    resolve: Vec<(String, std::net::SocketAddr)>,
+}
+
+impl Clients {
+    /// The clients for the registry `host`: per-registry CAs come from `DIR/HOST/*.crt` under each
+    /// of `ca_dirs`; `resolve` pins host names to addresses (like curl's `--resolve`).
+    pub fn new(
+        host: &str,
+        ca_dirs: &[PathBuf],
+        timeouts: Timeouts,
+        resolve: &[(String, std::net::SocketAddr)],
+    ) -> Result<Self, HttpFailure> {
+        let plain = builder(timeouts, resolve)
+            .build()
+            .map_err(|e| HttpFailure { class: FailureClass::Protocol, cause: error_chain(&e) })?;
+        Ok(Self {
+            plain,
+            tls: tokio::sync::OnceCell::new(),
+            host: host.to_owned(),
+            ca_dirs: ca_dirs.to_vec(),
+            timeouts,
+            resolve: resolve.to_vec(),
+        })
+    }
+
+    /// The client for `url`: the TLS one (built on first use) for `https`, else the plain one.
+    pub async fn for_url(&self, url: &Url) -> Result<&reqwest::Client, HttpFailure> {
+        if url.scheme() != "https" {
+            return Ok(&self.plain);
+        }
+        self.tls
+            .get_or_try_init(|| async {
+                let roots = system_roots().await;
+                let mut builder = builder(self.timeouts, &self.resolve);
+                for certificate in roots.iter() {
+                    builder = builder.add_root_certificate(certificate.clone());
+                }
+                for certificate in registry_cas(&self.host, &self.ca_dirs)? {
+                    builder = builder.add_root_certificate(certificate);
+                }
+                builder.build().map_err(|e| HttpFailure { class: FailureClass::TlsFailure, cause: error_chain(&e) })
+            })
+            .await
+    }
+}
+
+/// Settings both clients share; no built-in roots (the TLS client adds the system's and the
+/// registry's own).
+fn builder(timeouts: Timeouts, resolve: &[(String, std::net::SocketAddr)]) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(timeouts.connect)
         .user_agent(concat!("regcred/", env!("CARGO_PKG_VERSION")))
-        .use_rustls_tls();
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false);
+    for (name, addr) in resolve {
+        builder = builder.resolve(name, *addr);
+    }
+    builder
+}
+
+/// Every `*.crt` in `DIR/HOST/` under each of `ca_dirs`, as Docker and Podman lay them out.
+fn registry_cas(host: &str, ca_dirs: &[PathBuf]) -> Result<Vec<reqwest::Certificate>, HttpFailure> {
+    let mut certificates = Vec::new();
     for dir in ca_dirs {
         let Ok(listing) = std::fs::read_dir(dir.join(host)) else { continue };
         for file in listing.flatten() {
@@ -88,18 +151,38 @@ pub fn build_client(
                     class: FailureClass::TlsFailure,
                     cause: format!("cannot read the CA {}: {e}", path.display()),
                 })?;
-                let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| HttpFailure {
+                certificates.push(reqwest::Certificate::from_pem(&pem).map_err(|e| HttpFailure {
                     class: FailureClass::TlsFailure,
                     cause: format!("{} is not a PEM certificate: {e}", path.display()),
-                })?;
-                builder = builder.add_root_certificate(certificate);
+                })?);
             }
         }
     }
-    for (name, addr) in resolve {
-        builder = builder.resolve(name, *addr);
+    Ok(certificates)
+}
+
+/// The system's trust roots (the OS store, or `SSL_CERT_FILE`/`SSL_CERT_DIR`), loaded once per
+/// process. Reading and parsing them takes milliseconds, so it runs on a thread of its own: a
+/// request that does not need them (plain HTTP) goes out meanwhile, and a process that ends
+/// first does not wait for it. A root rustls cannot use is left out, as reqwest does.
+async fn system_roots() -> Arc<Vec<reqwest::Certificate>> {
+    static ROOTS: tokio::sync::OnceCell<Arc<Vec<reqwest::Certificate>>> = tokio::sync::OnceCell::const_new();
+    fn load() -> Arc<Vec<reqwest::Certificate>> {
+        let loaded = rustls_native_certs::load_native_certs();
+        let usable = loaded.certs.into_iter().filter(|der| rustls::RootCertStore::empty().add(der.clone()).is_ok());
+        Arc::new(usable.filter_map(|der| reqwest::Certificate::from_der(der.as_ref()).ok()).collect())
     }
-    builder.build().map_err(|e| HttpFailure { class: FailureClass::TlsFailure, cause: error_chain(&e) })
+    ROOTS
+        .get_or_init(|| async {
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            let thread = std::thread::Builder::new().name("regcred-trust-roots".into());
+            match thread.spawn(move || sender.send(load())) {
+                Ok(_) => receiver.await.unwrap_or_else(|_| load()),
+                Err(_) => load(),
+            }
+        })
+        .await
+        .clone()
 }
 
 /// The whole cause chain of an error, as one line.
@@ -177,7 +260,7 @@ pub struct Opened {
 /// is returned with its body unread (see [`send`] for a capped read).
 #[expect(clippy::too_many_arguments, reason = "one call site per stage; a struct would only rename them")]
 pub async fn open(
-    client: &reqwest::Client,
+    clients: &Clients,
     records: &mut Vec<RequestRecord>,
     stage: Stage,
     method: Method,
@@ -191,14 +274,7 @@ pub async fn open(
     let mut current = url;
     for _ in 0..=MAX_REDIRECTS {
         let started = Instant::now();
-        let mut request = client.request(method.clone(), current.clone()).headers(headers.clone());
         let authorized = authorization.is_some() && same_origin(&origin, &current);
-        if let (true, Some(value)) = (authorized, authorization) {
-            request = request.header(reqwest::header::AUTHORIZATION, value.clone());
-        }
-        if let Some((bytes, content_type)) = &body {
-            request = request.header(reqwest::header::CONTENT_TYPE, *content_type).body(bytes.clone());
-        }
         let mut record = RequestRecord {
             stage,
             method: method.to_string(),
@@ -213,6 +289,17 @@ pub async fn open(
             records.push(record.clone());
             Err((failure, Some(record.clone())))
         };
+        let client = match clients.for_url(&current).await {
+            Ok(client) => client,
+            Err(failure) => return failed(&mut record, records, failure),
+        };
+        let mut request = client.request(method.clone(), current.clone()).headers(headers.clone());
+        if let (true, Some(value)) = (authorized, authorization) {
+            request = request.header(reqwest::header::AUTHORIZATION, value.clone());
+        }
+        if let Some((bytes, content_type)) = &body {
+            request = request.header(reqwest::header::CONTENT_TYPE, *content_type).body(bytes.clone());
+        }
         let response = match tokio::time::timeout(timeout, request.send()).await {
             Ok(Ok(response)) => response,
             Ok(Err(error)) => return failed(&mut record, records, classify_transport(&error)),
@@ -254,7 +341,7 @@ pub async fn open(
 /// [`open`], then the body read within the same `timeout` and at most `cap` bytes (none for HEAD).
 #[expect(clippy::too_many_arguments, reason = "one call site per stage; a struct would only rename them")]
 pub async fn send(
-    client: &reqwest::Client,
+    clients: &Clients,
     records: &mut Vec<RequestRecord>,
     stage: Stage,
     method: Method,
@@ -268,7 +355,7 @@ pub async fn send(
     let deadline = tokio::time::Instant::now() + timeout;
     let head = method == Method::HEAD;
     let Opened { response, mut record, started } =
-        open(client, records, stage, method, url, headers, authorization, body, timeout).await?;
+        open(clients, records, stage, method, url, headers, authorization, body, timeout).await?;
     let (status, headers_in, url) = (response.status(), response.headers().clone(), response.url().clone());
     let read = if head { Ok(Vec::new()) } else { read_capped(response, cap, deadline).await };
     let body_bytes = match read {

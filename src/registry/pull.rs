@@ -21,6 +21,9 @@ use super::report::{Failure, FailureClass, Outcome, PullReport, RegistryError, R
 use crate::image_ref::ImageRef;
 use crate::keychain::Credential;
 
+/// How long a loopback registry's plain-HTTP ping has to answer before HTTPS is asked as well.
+const PLAIN_PING_HEAD_START: Duration = Duration::from_millis(250);
+
 const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// An OS/architecture(/variant) pair.
@@ -124,6 +127,25 @@ fn login_success() -> Success {
     }
 }
 
+/// A prepared request's outcome: its records (redirects included) and its response or failure.
+struct Answer {
+    stage: Stage,
+    records: Vec<RequestRecord>,
+    result: Result<Response, (client::HttpFailure, Option<RequestRecord>)>,
+}
+
+impl Answer {
+    /// Whether a server answered in plain HTTP with anything but the 400 a TLS port gives clear
+    /// text: then that port speaks plain HTTP and cannot speak TLS.
+    fn is_plain_http(&self) -> bool {
+        self.result.as_ref().is_ok_and(|response| response.status != StatusCode::BAD_REQUEST)
+    }
+
+    fn is_http_to_https(&self) -> bool {
+        self.result.as_ref().is_err_and(|(failure, _)| failure.class == FailureClass::HttpToHttps)
+    }
+}
+
 enum Auth {
     None,
     Basic(HeaderValue),
@@ -136,7 +158,7 @@ struct Road<'a> {
     image: ImageRef,
     credential: Option<&'a Credential>,
     options: &'a PullOptions,
-    client: reqwest::Client,
+    clients: std::sync::Arc<client::Clients>,
     base: Url,
     host: String,
     records: Vec<RequestRecord>,
@@ -205,8 +227,8 @@ impl Puller {
         };
         let reference = image.to_string();
         let host = if image.is_docker_hub() { "registry-1.docker.io".to_owned() } else { image.domain().to_owned() };
-        let client = match client::build_client(&host, &options.ca_dirs, options.timeouts, &options.resolve) {
-            Ok(client) => client,
+        let clients = match client::Clients::new(&host, &options.ca_dirs, options.timeouts, &options.resolve) {
+            Ok(clients) => std::sync::Arc::new(clients),
             Err(failure) => {
                 let failure =
                     simple_failure(image_input, &reference, &host, failure.class, Stage::Connect, &failure.cause);
@@ -236,7 +258,7 @@ impl Puller {
             image,
             credential,
             options,
-            client,
+            clients,
             base,
             host,
             records: Vec::new(),
@@ -470,41 +492,52 @@ impl Road<'_> {
                 .map(|planned| Err(self.fail(FailureClass::Cancelled, planned.0, None, None, "cancelled")))
                 .collect();
         }
-        let authorization = self.authorization().cloned();
-        let timeout = self.options.timeouts.request;
-        let futures = batch.into_iter().map(|(stage, method, url, accept, cap)| {
-            let (client, authorization) = (self.client.clone(), authorization.clone());
-            async move {
-                let mut headers = HeaderMap::new();
-                if let Some(accept) = accept {
-                    headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static(accept));
-                }
-                let mut records = Vec::new();
-                let result = client::send(
-                    &client,
-                    &mut records,
-                    stage,
-                    method,
-                    url,
-                    headers,
-                    authorization.as_ref(),
-                    None,
-                    cap,
-                    timeout,
-                )
-                .await;
-                (stage, records, result)
-            }
-        });
+        let futures =
+            batch.into_iter().map(|(stage, method, url, accept, cap)| self.prepare(stage, method, url, accept, cap));
         let finished = futures_util::future::join_all(futures).await;
-        let mut results = Vec::with_capacity(finished.len());
-        for (stage, records, result) in finished {
-            self.records.extend(records);
-            results.push(
-                result.map_err(|(failure, record)| self.fail(failure.class, stage, record, None, &failure.cause)),
-            );
+        finished.into_iter().map(|answer| self.absorb(answer)).collect()
+    }
+
+    /// One request with the road's authorization, as a future that does not hold the road: its
+    /// records and result go back through [`Road::absorb`] (or are dropped, unasked).
+    fn prepare(
+        &self,
+        stage: Stage,
+        method: Method,
+        url: Url,
+        accept: Option<&'static str>,
+        cap: usize,
+    ) -> impl std::future::Future<Output = Answer> + use<> {
+        let (clients, authorization) = (self.clients.clone(), self.authorization().cloned());
+        let timeout = self.options.timeouts.request;
+        async move {
+            let mut headers = HeaderMap::new();
+            if let Some(accept) = accept {
+                headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static(accept));
+            }
+            let mut records = Vec::new();
+            let result = client::send(
+                &clients,
+                &mut records,
+                stage,
+                method,
+                url,
+                headers,
+                authorization.as_ref(),
+                None,
+                cap,
+                timeout,
+            )
+            .await;
+            Answer { stage, records, result }
         }
-        results
+    }
+
+    /// Records a prepared request's answer and turns a failure into the report's words.
+    fn absorb(&mut self, answer: Answer) -> Result<Response, Box<Failure>> {
+        let Answer { stage, records, result } = answer;
+        self.records.extend(records);
+        result.map_err(|(failure, record)| self.fail(failure.class, stage, record, None, &failure.cause))
     }
 
     /// `docker login`'s check: the credential opens `/v2/` (via a token without scope).
@@ -614,45 +647,23 @@ impl Road<'_> {
         })
     }
 
-    /// `GET /v2/`, HTTPS first; plain HTTP only for loopback or insecure registries. (Carries no
-    /// credentials, so on loopback both schemes are asked at once and HTTPS wins when it answers.)
+    /// `GET /v2/` over HTTPS; plain HTTP only for insecure registries after HTTPS met a plain-HTTP
+    /// server, and for loopback registries (see [`Road::ping_loopback`]).
     async fn ping(&mut self) -> Result<(), Box<Failure>> {
         let url = self.url("v2/");
         let http_base = Url::parse(&format!("http://{}/", self.host)).ok();
         let plain_allowed = self.options.insecure || is_loopback(&self.host);
-        let (https, early_http) = match (&http_base, url.scheme() == "https" && is_loopback(&self.host)) {
-            (Some(base), true) => {
-                let http_url = base.join("v2/").unwrap_or_else(|_| url.clone());
-                let mut both = self
-                    .requests_together(vec![
-                        (Stage::Ping, Method::GET, url, None, SMALL_CAP),
-                        (Stage::Ping, Method::GET, http_url, None, SMALL_CAP),
-                    ])
-                    .await
-                    .into_iter();
-                match (both.next(), both.next()) {
-                    (Some(https), http) => (https, http),
-                    _ => return Err(self.fail(FailureClass::Protocol, Stage::Ping, None, None, "no ping response")),
-                }
-            }
-            _ => (self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await, None),
-        };
-        let response = match https {
-            Err(failure) if failure.class == FailureClass::HttpToHttps && plain_allowed => {
-                self.base = http_base.unwrap_or_else(|| self.base.clone());
-                if let Some(answer) = early_http {
-                    answer?
-                } else {
+        let loopback_base = http_base.clone().filter(|_| url.scheme() == "https" && is_loopback(&self.host));
+        let response = if let Some(base) = loopback_base {
+            self.ping_loopback(url, base).await?
+        } else {
+            match self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await {
+                Err(failure) if failure.class == FailureClass::HttpToHttps && plain_allowed => {
+                    self.base = http_base.unwrap_or_else(|| self.base.clone());
                     let url = self.url("v2/");
                     self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await?
                 }
-            }
-            other => {
-                if early_http.is_some() {
-                    // HTTPS answered: the plain-HTTP twin was never needed; keep the log as if unasked.
-                    self.records.retain(|r| !(r.stage == Stage::Ping && r.url.starts_with("http://")));
-                }
-                other?
+                other => other?,
             }
         };
         match response.status {
@@ -668,6 +679,40 @@ impl Road<'_> {
             }
             status => Err(self.status_failure(Stage::Ping, status, &response)),
         }
+    }
+
+    /// A loopback registry's ping, which carries no credentials. Plain HTTP goes first: a port
+    /// that answers it (with anything but the 400 a TLS port gives clear text) cannot speak TLS,
+    /// so HTTPS, and the system's trust roots it needs, are skipped. Otherwise HTTPS decides, as
+    /// for any registry; it also starts by itself if the plain answer is slow to come (a TLS port
+    /// that keeps silent). Only the requests that decided are recorded.
+    async fn ping_loopback(&mut self, tls_url: Url, http_base: Url) -> Result<Response, Box<Failure>> {
+        if self.cancelled() {
+            return Err(self.fail(FailureClass::Cancelled, Stage::Ping, None, None, "cancelled"));
+        }
+        let http_url = http_base.join("v2/").unwrap_or_else(|_| http_base.clone());
+        let http = Box::pin(self.prepare(Stage::Ping, Method::GET, http_url, None, SMALL_CAP));
+        let https = self.prepare(Stage::Ping, Method::GET, tls_url.clone(), None, SMALL_CAP);
+        let late_https = Box::pin(async move {
+            tokio::time::sleep(PLAIN_PING_HEAD_START).await;
+            https.await
+        });
+        let (https, http) = match futures_util::future::select(late_https, http).await {
+            futures_util::future::Either::Right((http, _)) if http.is_plain_http() => {
+                self.base = http_base;
+                return self.absorb(http);
+            }
+            futures_util::future::Either::Right((http, _)) => {
+                (self.prepare(Stage::Ping, Method::GET, tls_url, None, SMALL_CAP).await, http)
+            }
+            futures_util::future::Either::Left((https, _)) if !https.is_http_to_https() => return self.absorb(https),
+            futures_util::future::Either::Left((https, http)) => (https, http.await),
+        };
+        if !https.is_http_to_https() {
+            return self.absorb(https);
+        }
+        self.base = http_base;
+        self.absorb(http)
     }
 
     fn may_send_credentials_to(&self, url: &Url) -> bool {
@@ -805,7 +850,7 @@ impl Road<'_> {
         let body = form.map(|form| (form.as_bytes().to_vec(), "application/x-www-form-urlencoded"));
         let timeout = self.options.timeouts.request;
         let result = client::send(
-            &self.client,
+            &self.clients,
             &mut self.records,
             Stage::Token,
             method,
@@ -907,7 +952,7 @@ impl Road<'_> {
     async fn download(&mut self, url: Url, digest: &str, size: u64) -> Result<(), Box<Failure>> {
         let authorization = self.authorization().cloned();
         let opened = client::open(
-            &self.client,
+            &self.clients,
             &mut self.records,
             Stage::Blob,
             Method::GET,

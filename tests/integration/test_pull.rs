@@ -69,6 +69,9 @@ fn a_private_image_pulls_in_quick_and_full_mode() {
         assert_eq!(success.full, full);
         assert_eq!(report.requests_per_stage.get("blob"), Some(&2), "config + 1 layer");
         assert_eq!(report.requests_per_stage.get("manifest"), Some(&2), "HEAD + GET");
+        // On loopback a plain-HTTP answer settles the scheme: no HTTPS attempt is waited for.
+        let pings: Vec<_> = report.requests.iter().filter(|r| r.stage == Stage::Ping).collect();
+        assert!(matches!(pings.as_slice(), [ping] if ping.url.starts_with("http://")), "{pings:?}");
         assert!(!serde_json::to_string(&report).unwrap().contains(PASSWORD));
     }
     assert_eq!(skopeo(&image, Some(&alice(PASSWORD))), Ok(()), "the peer agrees");
@@ -285,6 +288,9 @@ fn an_https_registry_is_never_followed_to_plain_http() {
     let failure = failure(&report);
     assert_eq!((failure.class, failure.stage), (FailureClass::Refused, Stage::Manifest), "{}", report.to_text());
     assert!(failure.detail.contains("from HTTPS to http://"), "{}", failure.detail);
+    // This TLS port keeps silent to plain HTTP: the loopback ping turned to HTTPS by itself.
+    let pings: Vec<_> = report.requests.iter().filter(|r| r.stage == Stage::Ping).collect();
+    assert!(matches!(pings.as_slice(), [ping] if ping.url.starts_with("https://")), "{pings:?}");
     assert!(
         registry
             .requests()

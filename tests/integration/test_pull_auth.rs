@@ -8,9 +8,9 @@ use regcred::keychain::Credential;
 use regcred::registry::{FailureClass, Outcome, PullOptions, PullReport, Puller, Stage};
 use regcred::secret::Secret;
 
-use crate::support::component_available;
 use crate::support::registry::{self, Registry, Setup};
 use crate::support::token_server::TokenServer;
+use crate::support::{TempHome, component_available};
 
 const PASSWORD: &str = "auth-canary-91c2";
 
@@ -63,6 +63,7 @@ fn tls_with_a_private_ca() {
     let ok = pull_on(&Puller::default(), &image, Some(&alice), &trusted);
     assert!(ok.succeeded(), "{}", ok.to_text());
     assert!(ok.requests.iter().all(|r| r.url.starts_with("https://")), "TLS all the way");
+    assert_eq!(ok.requests_per_stage.get("ping"), Some(&1), "the plain-HTTP twin of the ping is not kept");
 
     let untrusted = pull_on(&Puller::default(), &image, Some(&alice), &PullOptions::default());
     assert_eq!(
@@ -86,6 +87,20 @@ fn tls_with_a_private_ca() {
     let by_name = PullOptions { ca_dirs: vec![registry.ca_dir()], resolve, ..PullOptions::default() };
     let ok = pull_on(&Puller::default(), &format!("{name}/team/app:v1"), Some(&alice), &by_name);
     assert!(ok.succeeded(), "{}", ok.to_text());
+
+    // A CA in the system's trust store (here: the store OpenSSL's SSL_CERT_FILE names) is trusted
+    // without a certs.d entry, as Docker and the kubelet's runtime trust it.
+    let home = TempHome::new();
+    let auth = regcred::auth_files::encode_auth("alice", &Secret::new(PASSWORD));
+    home.write(&home.docker_config(), format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, registry.host).as_bytes());
+    let ca = registry.dir.path().join("ca.crt");
+    let mut system_store = home.regcred(&["test-pull", &image]);
+    let output = system_store.env("SSL_CERT_FILE", &ca).env("SSL_CERT_DIR", "").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    let empty_store = home.regcred(&["test-pull", &image]).env("SSL_CERT_FILE", "/dev/null").output().unwrap();
+    let text = String::from_utf8_lossy(&empty_store.stdout);
+    assert_eq!(empty_store.status.code(), Some(1), "{text}");
+    assert!(text.contains("certificate signed by unknown authority"), "{text}");
 }
 
 #[test]

@@ -51,7 +51,8 @@ impl TinyServer {
     }
 
     /// Like [`TinyServer::start`], over TLS: the certificate comes from a fresh private CA that
-    /// `DIR/certs.d/127.0.0.1:PORT/ca.crt` trusts (see [`super::registry::make_tls`]).
+    /// `DIR/certs.d/127.0.0.1:PORT/ca.crt` trusts (see [`super::registry::make_tls`]). Plain HTTP
+    /// gets no answer at all (the connection stays open until the client leaves).
     pub fn start_tls(dir: &Path, handler: impl Fn(&str, SocketAddr) -> Reply + Send + Sync + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -86,6 +87,10 @@ impl TinyServer {
                     let _ = std::thread::Builder::new().name("tiny-http-conn".into()).spawn(move || {
                         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
                         match tls {
+                            Some(_) if !speaks_tls(&stream) => {
+                                // Some TLS ports keep silent to clear text until the client leaves.
+                                let _ = std::io::copy(&mut &stream, &mut std::io::sink());
+                            }
                             Some(config) => {
                                 let Ok(connection) = rustls::ServerConnection::new(config) else { return };
                                 serve(rustls::StreamOwned::new(connection, stream), &*handler, &seen, addr);
