@@ -24,6 +24,9 @@ use crate::keychain::Credential;
 /// How long a loopback registry's plain-HTTP ping has to answer before HTTPS is asked as well.
 const PLAIN_PING_HEAD_START: Duration = Duration::from_millis(250);
 
+/// Blobs downloaded at once in a full pull, as Docker's default `max-concurrent-downloads`.
+const PARALLEL_DOWNLOADS: usize = 3;
+
 const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// An OS/architecture(/variant) pair.
@@ -128,10 +131,16 @@ fn login_success() -> Success {
 }
 
 /// A prepared request's outcome: its records (redirects included) and its response or failure.
-struct Answer {
+struct Answer<T = Response> {
     stage: Stage,
     records: Vec<RequestRecord>,
-    result: Result<Response, (client::HttpFailure, Option<RequestRecord>)>,
+    result: Result<T, (client::HttpFailure, Option<RequestRecord>)>,
+}
+
+/// A downloaded blob: verified, or the registry's refusal to report.
+enum Fetched {
+    Verified,
+    Refused(Box<Response>),
 }
 
 impl Answer {
@@ -534,7 +543,7 @@ impl Road<'_> {
     }
 
     /// Records a prepared request's answer and turns a failure into the report's words.
-    fn absorb(&mut self, answer: Answer) -> Result<Response, Box<Failure>> {
+    fn absorb<T>(&mut self, answer: Answer<T>) -> Result<T, Box<Failure>> {
         let Answer { stage, records, result } = answer;
         self.records.extend(records);
         result.map_err(|(failure, record)| self.fail(failure.class, stage, record, None, &failure.cause))
@@ -611,9 +620,18 @@ impl Road<'_> {
         blobs.extend(layers.iter().cloned());
         let total_size = blobs.iter().map(|(_, size)| size).sum();
         if self.options.full {
-            for (blob_digest, size) in &blobs {
-                let url = self.url(&format!("v2/{}/blobs/{blob_digest}", self.image.path()));
-                self.download(url, blob_digest, *size).await?;
+            let fetches: Vec<_> = blobs
+                .iter()
+                .map(|(blob_digest, size)| {
+                    let url = self.url(&format!("v2/{}/blobs/{blob_digest}", self.image.path()));
+                    self.fetch_blob(url, blob_digest.clone(), *size)
+                })
+                .collect();
+            let mut downloads = futures_util::stream::iter(fetches).buffered(PARALLEL_DOWNLOADS);
+            while let Some(answer) = downloads.next().await {
+                if let Fetched::Refused(response) = self.absorb(answer)? {
+                    return Err(self.status_failure(Stage::Blob, response.status, &response));
+                }
             }
         } else {
             let batch = blobs
@@ -949,97 +967,6 @@ impl Road<'_> {
         Ok((platforms, platform, digest, manifest))
     }
 
-    async fn download(&mut self, url: Url, digest: &str, size: u64) -> Result<(), Box<Failure>> {
-        let authorization = self.authorization().cloned();
-        let opened = client::open(
-            &self.clients,
-            &mut self.records,
-            Stage::Blob,
-            Method::GET,
-            url,
-            HeaderMap::new(),
-            authorization.as_ref(),
-            None,
-            self.options.timeouts.request,
-        )
-        .await;
-        let client::Opened { response, mut record, started } =
-            opened.map_err(|(failure, record)| self.fail(failure.class, Stage::Blob, record, None, &failure.cause))?;
-        if !response.status().is_success() {
-            // The registry's error envelope, capped; the blob itself is streamed below.
-            let (status, headers, url) = (response.status(), response.headers().clone(), response.url().clone());
-            let deadline = tokio::time::Instant::now() + self.options.timeouts.request;
-            // A missing or oversized envelope still leaves the status to report.
-            let body = client::read_capped(response, SMALL_CAP, deadline).await.unwrap_or_default();
-            record.millis = started.elapsed().as_secs_f64() * 1e3;
-            self.records.push(record);
-            return Err(self.status_failure(Stage::Blob, status, &Response { status, headers, body, url }));
-        }
-        self.stream_blob(response, record, digest, size, started).await
-    }
-
-    async fn stream_blob(
-        &mut self,
-        response: reqwest::Response,
-        mut record: RequestRecord,
-        digest: &str,
-        size: u64,
-        started: Instant,
-    ) -> Result<(), Box<Failure>> {
-        let mut hasher = Sha256::new();
-        let mut done = 0_u64;
-        let mut stream = response.bytes_stream();
-        loop {
-            if self.cancelled() {
-                record.bytes = done;
-                self.records.push(record.clone());
-                return Err(self.fail(FailureClass::Cancelled, Stage::Blob, Some(record), None, "cancelled"));
-            }
-            let next = tokio::time::timeout(self.options.timeouts.idle, stream.next()).await;
-            let chunk = match next {
-                Ok(Some(Ok(chunk))) => chunk,
-                Ok(None) => break,
-                Ok(Some(Err(error))) => {
-                    record.bytes = done;
-                    self.records.push(record.clone());
-                    let failure = client::classify_transport(&error);
-                    return Err(self.fail(failure.class, Stage::Blob, Some(record), None, &failure.cause));
-                }
-                Err(_) => {
-                    record.bytes = done;
-                    self.records.push(record.clone());
-                    return Err(self.fail(
-                        FailureClass::Timeout,
-                        Stage::Blob,
-                        Some(record),
-                        None,
-                        "the blob stopped arriving",
-                    ));
-                }
-            };
-            done += chunk.len() as u64;
-            if done > size {
-                record.bytes = done;
-                self.records.push(record.clone());
-                let cause = format!("more bytes than the {size} the manifest announces for {digest}");
-                return Err(self.fail(FailureClass::BlobCorrupted, Stage::Blob, Some(record), None, &cause));
-            }
-            hasher.update(&chunk);
-            if let Some(progress) = self.progress {
-                progress(BlobProgress { digest: digest.to_owned(), done, total: size });
-            }
-        }
-        record.bytes = done;
-        record.millis = started.elapsed().as_secs_f64() * 1e3;
-        self.records.push(record.clone());
-        let actual = digest_text(&hasher.finalize());
-        if done != size || actual != digest {
-            let cause = format!("unexpected commit digest {actual}, expected {digest} ({done} of {size} bytes)");
-            return Err(self.fail(FailureClass::BlobCorrupted, Stage::Blob, Some(record), None, &cause));
-        }
-        Ok(())
-    }
-
     fn status_failure(&self, stage: Stage, status: StatusCode, response: &Response) -> Box<Failure> {
         let errors = registry_errors(&response.body);
         let code = errors.first().map(|e| e.code.as_str()).unwrap_or_default();
@@ -1069,6 +996,100 @@ impl Road<'_> {
             failure.challenge = Some(challenge.to_owned());
         }
         failure
+    }
+}
+
+impl<'a> Road<'a> {
+    /// One blob downloaded and verified as it streams (size and SHA-256; nothing kept), as a
+    /// future that does not hold the road, so that several run at once as a runtime's do.
+    fn fetch_blob(
+        &self,
+        url: Url,
+        digest: String,
+        size: u64,
+    ) -> impl std::future::Future<Output = Answer<Fetched>> + use<'a> {
+        let (clients, authorization) = (self.clients.clone(), self.authorization().cloned());
+        let (timeouts, cancel, progress) = (self.options.timeouts, self.cancel, self.progress);
+        async move {
+            let mut records = Vec::new();
+            let opened = client::open(
+                &clients,
+                &mut records,
+                Stage::Blob,
+                Method::GET,
+                url,
+                HeaderMap::new(),
+                authorization.as_ref(),
+                None,
+                timeouts.request,
+            )
+            .await;
+            let client::Opened { response, mut record, started } = match opened {
+                Ok(opened) => opened,
+                Err(failure) => return Answer { stage: Stage::Blob, records, result: Err(failure) },
+            };
+            let fail = |class, cause: &str, mut record: RequestRecord, records: &mut Vec<RequestRecord>, bytes| {
+                record.bytes = bytes;
+                record.millis = started.elapsed().as_secs_f64() * 1e3;
+                records.push(record.clone());
+                Err((client::HttpFailure { class, cause: cause.to_owned() }, Some(record)))
+            };
+            let result = if response.status().is_success() {
+                let mut hasher = Sha256::new();
+                let mut done = 0_u64;
+                let mut stream = response.bytes_stream();
+                loop {
+                    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                        break fail(FailureClass::Cancelled, "cancelled", record, &mut records, done);
+                    }
+                    let chunk = match tokio::time::timeout(timeouts.idle, stream.next()).await {
+                        Ok(Some(Ok(chunk))) => chunk,
+                        Ok(None) => {
+                            record.bytes = done;
+                            record.millis = started.elapsed().as_secs_f64() * 1e3;
+                            records.push(record.clone());
+                            let actual = digest_text(&hasher.finalize());
+                            if done != size || actual != digest {
+                                let cause = format!(
+                                    "unexpected commit digest {actual}, expected {digest} ({done} of {size} bytes)"
+                                );
+                                break Err((
+                                    client::HttpFailure { class: FailureClass::BlobCorrupted, cause },
+                                    Some(record),
+                                ));
+                            }
+                            break Ok(Fetched::Verified);
+                        }
+                        Ok(Some(Err(error))) => {
+                            let failure = client::classify_transport(&error);
+                            break fail(failure.class, &failure.cause, record, &mut records, done);
+                        }
+                        Err(_) => {
+                            break fail(FailureClass::Timeout, "the blob stopped arriving", record, &mut records, done);
+                        }
+                    };
+                    done += chunk.len() as u64;
+                    if done > size {
+                        let cause = format!("more bytes than the {size} the manifest announces for {digest}");
+                        break fail(FailureClass::BlobCorrupted, &cause, record, &mut records, done);
+                    }
+                    hasher.update(&chunk);
+                    if let Some(progress) = progress {
+                        progress(BlobProgress { digest: digest.clone(), done, total: size });
+                    }
+                }
+            } else {
+                // The registry's error envelope, capped; a missing or oversized one still leaves
+                // the status to report.
+                let (status, headers, url) = (response.status(), response.headers().clone(), response.url().clone());
+                let deadline = tokio::time::Instant::now() + timeouts.request;
+                let body = client::read_capped(response, SMALL_CAP, deadline).await.unwrap_or_default();
+                record.millis = started.elapsed().as_secs_f64() * 1e3;
+                records.push(record);
+                Ok(Fetched::Refused(Box::new(Response { status, headers, body, url })))
+            };
+            Answer { stage: Stage::Blob, records, result }
+        }
     }
 }
 

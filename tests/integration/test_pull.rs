@@ -326,6 +326,54 @@ fn a_token_login_form_is_never_carried_to_another_host() {
     assert!(elsewhere.requests().is_empty(), "nothing reached the other host: {:?}", elsewhere.requests());
 }
 
+/// `sha256:HEX` of `bytes`.
+fn digest_of(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().fold("sha256:".to_owned(), |mut text, byte| {
+        use std::fmt::Write as _;
+        let _ = write!(text, "{byte:02x}");
+        text
+    })
+}
+
+#[test]
+fn a_full_pull_downloads_its_blobs_at_once() {
+    // Each blob is held back until both have been asked for: one at a time, the pull would fail.
+    let (config, layer) = (br#"{"architecture":"amd64","os":"linux"}"#.to_vec(), vec![7_u8; 300_000]);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest_of(&config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest_of(&layer), "size": layer.len()}],
+    })
+    .to_string();
+    let manifest_digest = digest_of(manifest.as_bytes());
+    let asked = std::sync::Arc::new((std::sync::Mutex::new(0_usize), std::sync::Condvar::new()));
+    let server = TinyServer::start(move |head, _| {
+        let media = ("Content-Type", "application/vnd.oci.image.manifest.v1+json");
+        let digest = ("Docker-Content-Digest", manifest_digest.as_str());
+        if head.starts_with("GET /v2/ ") {
+            return response("200 OK", &[], b"{}");
+        }
+        if head.contains("/manifests/") {
+            let body = if head.starts_with("HEAD ") { &b""[..] } else { manifest.as_bytes() };
+            return response("200 OK", &[media, digest], body);
+        }
+        let (count, arrived) = &*asked;
+        let mut count = count.lock().unwrap();
+        *count += 1;
+        arrived.notify_all();
+        let (count, _) = arrived.wait_timeout_while(count, Duration::from_secs(5), |n| *n < 2).unwrap();
+        if *count < 2 {
+            return response("503 Service Unavailable", &[], b"");
+        }
+        response("200 OK", &[], if head.contains(&digest_of(&config)) { &config } else { &layer })
+    });
+    let report = pull_with(&format!("{}/x:1", server.addr), None, &PullOptions { full: true, ..short() });
+    assert!(report.succeeded(), "{}", report.to_text());
+    assert_eq!(report.requests_per_stage.get("blob"), Some(&2));
+}
+
 #[test]
 fn hostile_bodies_end_within_their_limits() {
     let server = TinyServer::start(|head, _| {
