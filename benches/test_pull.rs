@@ -202,6 +202,23 @@ fn main() {
     println!(
         "full pull of 200 MB: regcred {ours_speed:.0} MB/s, skopeo copy dir: {theirs_speed:.0} MB/s, SHA-256 here {sha_speed:.0} MB/s"
     );
+    // The registry's own limit: the layer fetched by curl, nothing verified or kept.
+    let report = regcred(&home, &["test-pull", "--full", "--json", &image]).output().expect("json");
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).expect("report");
+    let layer = json["requests"].as_array().expect("requests").iter().max_by_key(|r| r["bytes"].as_u64());
+    if let (Some(layer), Some(_)) = (layer, registry::which("curl")) {
+        let url = layer["url"].as_str().expect("url").to_owned();
+        let user = format!("alice:{PASSWORD}");
+        let curl = time(
+            || {
+                let mut command = Command::new("curl");
+                command.args(["-sf", "-o", "/dev/null", "-u", &user, &url]);
+                command
+            },
+            3,
+        );
+        println!("  the registry alone (curl, the layer, nothing verified): {:.0} MB/s", mb / curl.as_secs_f64());
+    }
     println!(
         "  ratio vs skopeo {:.1}× (target ≥ 6×: {}), vs SHA-256 limit {:.2} (target ≥ 0.70: {})",
         ours_speed / theirs_speed,
