@@ -162,9 +162,10 @@ fn registry_cas(host: &str, ca_dirs: &[PathBuf]) -> Result<Vec<reqwest::Certific
 }
 
 /// The system's trust roots (the OS store, or `SSL_CERT_FILE`/`SSL_CERT_DIR`), loaded once per
-/// process. Reading and parsing them takes milliseconds, so it runs on a thread of its own: a
-/// request that does not need them (plain HTTP) goes out meanwhile, and a process that ends
-/// first does not wait for it. A root rustls cannot use is left out, as reqwest does.
+/// process, when HTTPS first needs them. Reading and parsing them is milliseconds of blocking
+/// I/O, so it runs on a thread of its own rather than on the async runtime (other requests go on
+/// meanwhile, and a process that ends first does not wait for it). A root rustls cannot use is
+/// left out, as reqwest does.
 async fn system_roots() -> Arc<Vec<reqwest::Certificate>> {
     static ROOTS: tokio::sync::OnceCell<Arc<Vec<reqwest::Certificate>>> = tokio::sync::OnceCell::const_new();
     fn load() -> Arc<Vec<reqwest::Certificate>> {
