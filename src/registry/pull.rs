@@ -670,13 +670,12 @@ impl Road<'_> {
     async fn ping(&mut self) -> Result<(), Box<Failure>> {
         let url = self.url("v2/");
         let http_base = Url::parse(&format!("http://{}/", self.host)).ok();
-        let plain_allowed = self.options.insecure || is_loopback(&self.host);
         let loopback_base = http_base.clone().filter(|_| url.scheme() == "https" && is_loopback(&self.host));
         let response = if let Some(base) = loopback_base {
             self.ping_loopback(url, base).await?
         } else {
             match self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await {
-                Err(failure) if failure.class == FailureClass::HttpToHttps && plain_allowed => {
+                Err(failure) if failure.class == FailureClass::HttpToHttps && self.options.insecure => {
                     self.base = http_base.unwrap_or_else(|| self.base.clone());
                     let url = self.url("v2/");
                     self.request(Stage::Ping, Method::GET, url, None, SMALL_CAP).await?
@@ -1028,56 +1027,12 @@ impl<'a> Road<'a> {
                 Ok(opened) => opened,
                 Err(failure) => return Answer { stage: Stage::Blob, records, result: Err(failure) },
             };
-            let fail = |class, cause: &str, mut record: RequestRecord, records: &mut Vec<RequestRecord>, bytes| {
+            let result = if response.status().is_success() {
+                let (bytes, verified) = verify_blob(response, &digest, size, timeouts.idle, cancel, progress).await;
                 record.bytes = bytes;
                 record.millis = started.elapsed().as_secs_f64() * 1e3;
                 records.push(record.clone());
-                Err((client::HttpFailure { class, cause: cause.to_owned() }, Some(record)))
-            };
-            let result = if response.status().is_success() {
-                let mut hasher = Sha256::new();
-                let mut done = 0_u64;
-                let mut stream = response.bytes_stream();
-                loop {
-                    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                        break fail(FailureClass::Cancelled, "cancelled", record, &mut records, done);
-                    }
-                    let chunk = match tokio::time::timeout(timeouts.idle, stream.next()).await {
-                        Ok(Some(Ok(chunk))) => chunk,
-                        Ok(None) => {
-                            record.bytes = done;
-                            record.millis = started.elapsed().as_secs_f64() * 1e3;
-                            records.push(record.clone());
-                            let actual = digest_text(&hasher.finalize());
-                            if done != size || actual != digest {
-                                let cause = format!(
-                                    "unexpected commit digest {actual}, expected {digest} ({done} of {size} bytes)"
-                                );
-                                break Err((
-                                    client::HttpFailure { class: FailureClass::BlobCorrupted, cause },
-                                    Some(record),
-                                ));
-                            }
-                            break Ok(Fetched::Verified);
-                        }
-                        Ok(Some(Err(error))) => {
-                            let failure = client::classify_transport(&error);
-                            break fail(failure.class, &failure.cause, record, &mut records, done);
-                        }
-                        Err(_) => {
-                            break fail(FailureClass::Timeout, "the blob stopped arriving", record, &mut records, done);
-                        }
-                    };
-                    done += chunk.len() as u64;
-                    if done > size {
-                        let cause = format!("more bytes than the {size} the manifest announces for {digest}");
-                        break fail(FailureClass::BlobCorrupted, &cause, record, &mut records, done);
-                    }
-                    hasher.update(&chunk);
-                    if let Some(progress) = progress {
-                        progress(BlobProgress { digest: digest.clone(), done, total: size });
-                    }
-                }
+                verified.map(|()| Fetched::Verified).map_err(|failure| (failure, Some(record)))
             } else {
                 // The registry's error envelope, capped; a missing or oversized one still leaves
                 // the status to report.
@@ -1091,6 +1046,48 @@ impl<'a> Road<'a> {
             Answer { stage: Stage::Blob, records, result }
         }
     }
+}
+
+/// Streams a blob's body through SHA-256 and the size its descriptor gives, nothing kept: the
+/// bytes received, and whether they are the blob (or why the stream stopped).
+async fn verify_blob(
+    response: reqwest::Response,
+    digest: &str,
+    size: u64,
+    idle: Duration,
+    cancel: Option<&AtomicBool>,
+    progress: Option<&(dyn Fn(BlobProgress) + Send + Sync)>,
+) -> (u64, Result<(), client::HttpFailure>) {
+    let failure = |class, cause: String| Err(client::HttpFailure { class, cause });
+    let mut hasher = Sha256::new();
+    let mut done = 0_u64;
+    let mut stream = response.bytes_stream();
+    loop {
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return (done, failure(FailureClass::Cancelled, "cancelled".to_owned()));
+        }
+        let chunk = match tokio::time::timeout(idle, stream.next()).await {
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(None) => break,
+            Ok(Some(Err(error))) => return (done, Err(client::classify_transport(&error))),
+            Err(_) => return (done, failure(FailureClass::Timeout, "the blob stopped arriving".to_owned())),
+        };
+        done += chunk.len() as u64;
+        if done > size {
+            let cause = format!("more bytes than the {size} the manifest announces for {digest}");
+            return (done, failure(FailureClass::BlobCorrupted, cause));
+        }
+        hasher.update(&chunk);
+        if let Some(progress) = progress {
+            progress(BlobProgress { digest: digest.to_owned(), done, total: size });
+        }
+    }
+    let actual = digest_text(&hasher.finalize());
+    if done != size || actual != digest {
+        let cause = format!("unexpected commit digest {actual}, expected {digest} ({done} of {size} bytes)");
+        return (done, failure(FailureClass::BlobCorrupted, cause));
+    }
+    (done, Ok(()))
 }
 
 /// A HEAD has no body to tell a missing repository from a missing tag; ask for the tag list.

@@ -328,12 +328,7 @@ fn a_token_login_form_is_never_carried_to_another_host() {
 
 /// `sha256:HEX` of `bytes`.
 fn digest_of(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes).iter().fold("sha256:".to_owned(), |mut text, byte| {
-        use std::fmt::Write as _;
-        let _ = write!(text, "{byte:02x}");
-        text
-    })
+    format!("sha256:{}", registry::sha256_hex(bytes))
 }
 
 #[test]
