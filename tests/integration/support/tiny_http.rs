@@ -84,27 +84,9 @@ impl TinyServer {
             .spawn(move || {
                 for stream in listener.incoming().flatten() {
                     let (handler, seen, tls) = (handler.clone(), seen_by_server.clone(), tls.clone());
-                    let _ = std::thread::Builder::new().name("tiny-http-conn".into()).spawn(move || {
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                        match tls {
-                            Some(_) if !speaks_tls(&stream) => {
-                                // Some TLS ports keep silent to clear text until the client leaves.
-                                let _ = std::io::copy(&mut &stream, &mut std::io::sink());
-                            }
-                            Some(config) => {
-                                let Ok(connection) = rustls::ServerConnection::new(config) else { return };
-                                serve(rustls::StreamOwned::new(connection, stream), &*handler, &seen, addr);
-                            }
-                            None if speaks_tls(&stream) => {
-                                // What Go's server answers a ClientHello on a plain-HTTP port.
-                                let mut stream = stream;
-                                let _ = stream.write_all(
-                                    b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
-                                );
-                            }
-                            None => serve(stream, &*handler, &seen, addr),
-                        }
-                    });
+                    let _ = std::thread::Builder::new()
+                        .name("tiny-http-conn".into())
+                        .spawn(move || connection(stream, tls, &*handler, &seen, addr));
                 }
             })
             .expect("server thread");
@@ -114,6 +96,36 @@ impl TinyServer {
     /// The request heads so far.
     pub fn requests(&self) -> Vec<String> {
         self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+/// One connection: TLS or plain, and what each kind of server says to the other kind of client.
+fn connection(
+    stream: TcpStream,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handler: &Handler,
+    seen: &Mutex<Vec<String>>,
+    addr: SocketAddr,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    match tls {
+        Some(_) if !speaks_tls(&stream) => {
+            // Some TLS ports keep silent to clear text until the client leaves.
+            let _ = std::io::copy(&mut &stream, &mut std::io::sink());
+        }
+        Some(config) => {
+            if let Ok(connection) = rustls::ServerConnection::new(config) {
+                serve(rustls::StreamOwned::new(connection, stream), handler, seen, addr);
+            }
+        }
+        None if speaks_tls(&stream) => {
+            // What Go's server answers a ClientHello on a plain-HTTP port.
+            let mut stream = stream;
+            let _ = stream.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
+            );
+        }
+        None => serve(stream, handler, seen, addr),
     }
 }
 
