@@ -55,6 +55,7 @@ impl eframe::App for App {
                     Some(crate::keychain::KeychainState::Available) => "Keychain: available".to_owned(),
                     Some(crate::keychain::KeychainState::Locked(_)) => "Keychain: locked".to_owned(),
                     Some(crate::keychain::KeychainState::Absent(_)) => "Keychain: absent".to_owned(),
+                    Some(crate::keychain::KeychainState::NotAnswering(_)) => "Keychain: not answering".to_owned(),
                 };
                 ui.label(keychain);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

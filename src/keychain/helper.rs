@@ -112,7 +112,7 @@ impl HelperStore {
     }
 
     fn failure(&self, action: &'static str, output: &[u8]) -> KeychainError {
-        let message = String::from_utf8_lossy(output).trim().chars().take(300).collect::<String>();
+        let message = crate::untrusted::inert(String::from_utf8_lossy(output).trim(), 300);
         let message =
             if message.is_empty() { "it exited with an error and printed nothing".to_owned() } else { message };
         KeychainError::HelperFailed { name: self.name.clone(), action, message }

@@ -8,6 +8,7 @@
 //!   Docker, Podman and skopeo.
 //! * [`MemoryStore`] keeps secrets in memory, for unit tests only.
 
+mod deadline;
 mod helper;
 mod helper_server;
 mod memory;
@@ -15,6 +16,7 @@ mod os_store;
 
 use std::collections::BTreeMap;
 
+pub use deadline::deadline as keychain_deadline;
 pub use helper::{HelperStore, NOT_FOUND, find_helper};
 pub use helper_server::{HelperReply, serve};
 pub use memory::MemoryStore;
@@ -94,6 +96,18 @@ pub enum KeychainError {
     Unavailable {
         /// The keychain's own words.
         message: String,
+    },
+    /// The OS keychain did not answer in time (its daemon stopped or hung, a bus that never
+    /// answers, an unlock prompt nobody answered). Nothing was stored anywhere else instead.
+    #[error(
+        "the OS keychain did not answer within {seconds} s{}; regcred stopped waiting and stored nothing anywhere else (set REGCRED_KEYCHAIN_TIMEOUT=SECONDS to wait longer, e.g. for an unlock prompt)",
+        if *earlier { " (an earlier request to it is still unanswered)" } else { " (is its daemon stopped or hung?)" }
+    )]
+    Timeout {
+        /// The deadline.
+        seconds: u64,
+        /// Whether this call was refused at once because an earlier one is still hanging.
+        earlier: bool,
     },
     /// Starting or talking to the helper failed.
     #[error("cannot run docker-credential-{name}: {source}")]

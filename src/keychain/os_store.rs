@@ -12,11 +12,17 @@ use std::sync::Arc;
 use keyring_core::{CredentialStore, Entry};
 use zeroize::Zeroizing;
 
-use super::{Credential, KeychainError, SecretStore};
+use super::{Credential, KeychainError, SecretStore, deadline};
 use crate::secret::Secret;
 
-/// The OS keychain.
+/// The OS keychain. Every call runs within a deadline ([`super::deadline`]).
 pub struct KeyringStore {
+    raw: RawKeychain,
+}
+
+/// The keychain calls themselves, without deadlines (cheap to clone onto a worker thread).
+#[derive(Clone)]
+struct RawKeychain {
     store: Arc<CredentialStore>,
 }
 
@@ -35,6 +41,8 @@ pub enum KeychainState {
     Locked(String),
     /// Not reachable (no Secret Service, no session bus, unsupported platform).
     Absent(String),
+    /// Reachable but not answering within the deadline (a stopped or hung daemon).
+    NotAnswering(String),
 }
 
 fn keyring_error(error: &keyring_core::Error) -> KeychainError {
@@ -77,10 +85,11 @@ const DOCKER_SCHEMA: bool = cfg!(all(unix, not(any(target_os = "macos", target_o
 const SERVICE_PREFIX: &str = "regcred:";
 
 impl KeyringStore {
-    /// Connects to the OS keychain. Fails fast (no hang) when it is absent.
+    /// Connects to the OS keychain. Fails fast (no hang) when it is absent, and within the
+    /// deadline when it does not answer.
     pub fn open() -> Result<Self, KeychainError> {
-        let store = platform_store().map_err(|e| keyring_error(&e))?;
-        Ok(Self { store })
+        let store = deadline::run(|| platform_store().map_err(|e| keyring_error(&e)))?;
+        Ok(Self { raw: RawKeychain { store } })
     }
 
     /// Whether the keychain is usable now: a listing succeeds only when it is unlocked.
@@ -88,10 +97,47 @@ impl KeyringStore {
         match Self::open().and_then(|store| store.list()) {
             Ok(_) => KeychainState::Available,
             Err(KeychainError::Locked { message }) => KeychainState::Locked(message),
+            Err(timeout @ KeychainError::Timeout { .. }) => KeychainState::NotAnswering(timeout.to_string()),
             Err(other) => KeychainState::Absent(other.to_string()),
         }
     }
 
+    /// Runs one call on the raw keychain within the deadline.
+    fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&RawKeychain) -> Result<T, KeychainError> + Send + 'static,
+    ) -> Result<T, KeychainError> {
+        let raw = self.raw.clone();
+        deadline::run(move || work(&raw))
+    }
+}
+
+impl SecretStore for KeyringStore {
+    fn label(&self) -> String {
+        "the OS keychain".to_owned()
+    }
+
+    fn get(&self, server: &str) -> Result<Option<Credential>, KeychainError> {
+        let server = server.to_owned();
+        self.call(move |raw| raw.get(&server))
+    }
+
+    fn store(&self, server: &str, credential: &Credential) -> Result<(), KeychainError> {
+        let (server, credential) = (server.to_owned(), credential.clone());
+        self.call(move |raw| raw.store(&server, &credential))
+    }
+
+    fn erase(&self, server: &str) -> Result<(), KeychainError> {
+        let server = server.to_owned();
+        self.call(move |raw| raw.erase(&server))
+    }
+
+    fn list(&self) -> Result<BTreeMap<String, String>, KeychainError> {
+        self.call(RawKeychain::list)
+    }
+}
+
+impl RawKeychain {
     fn docker_items(&self, server: Option<&str>) -> Result<Vec<Entry>, KeychainError> {
         let mut spec = HashMap::from([("docker_cli", "1")]);
         if let Some(server) = server {
@@ -122,12 +168,6 @@ impl KeyringStore {
             return Err(keyring_error(&error));
         }
         Ok(())
-    }
-}
-
-impl SecretStore for KeyringStore {
-    fn label(&self) -> String {
-        "the OS keychain".to_owned()
     }
 
     fn get(&self, server: &str) -> Result<Option<Credential>, KeychainError> {
