@@ -46,8 +46,16 @@ pub fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
-/// Reads a file, or `None` when it does not exist.
+/// Reads a file, or `None` when it does not exist. Anything but a regular file (a FIFO, a socket,
+/// a device, a directory) is refused before it is opened: opening a FIFO would wait forever for a
+/// writer.
 pub fn read_if_exists(path: &Path, limit: usize) -> io::Result<Option<Vec<u8>>> {
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Err(not_a_regular_file(&meta)),
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    }
     let file = match File::open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -57,6 +65,42 @@ pub fn read_if_exists(path: &Path, limit: usize) -> io::Result<Option<Vec<u8>>> 
     // Read one byte past the limit so an oversized file is detected without reading it all.
     io::Read::read_to_end(&mut io::Read::take(file, limit as u64 + 1), &mut bytes)?;
     Ok(Some(bytes))
+}
+
+/// Reads a small file that must exist (a CA certificate, a client key), refusing anything but a
+/// regular file and anything larger than `limit`.
+pub fn read_regular(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+    let bytes = read_if_exists(path, limit)?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+    if bytes.len() > limit {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("larger than {limit} bytes")));
+    }
+    Ok(bytes)
+}
+
+/// The error for a path that is not a regular file, naming what it is.
+fn not_a_regular_file(meta: &fs::Metadata) -> io::Error {
+    let kind = if meta.is_dir() { "a directory" } else { special_file_kind(meta) };
+    io::Error::new(io::ErrorKind::InvalidInput, format!("it is {kind}, not a regular file"))
+}
+
+#[cfg(unix)]
+fn special_file_kind(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    let file_type = meta.file_type();
+    if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_meta: &fs::Metadata) -> &'static str {
+    "a special file"
 }
 
 /// Creates `dir` and its missing parents with mode 0700.
@@ -88,6 +132,22 @@ pub fn lock_dir(target: &Path) -> io::Result<DirLock> {
 
 /// Replaces `target` (already symlink-resolved) with `bytes`, atomically and durably.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<WriteNotes> {
+    prepare(target, bytes)?.commit()
+}
+
+/// A replacement written, given the old file's mode and owner and flushed to disk, waiting only
+/// for the rename over its target. Dropping it removes the temp file and changes nothing.
+#[derive(Debug)]
+pub struct Prepared {
+    temp: tempfile::NamedTempFile,
+    target: PathBuf,
+    notes: WriteNotes,
+}
+
+/// Does every slow part of a write (temp file, content, metadata, `fsync`) so that what is left
+/// — [`Prepared::commit`] — is a rename: the moment another program's write could be overtaken
+/// shrinks to the time between a last look at the file and that rename.
+pub fn prepare(target: &Path, bytes: &[u8]) -> io::Result<Prepared> {
     let dir = parent_dir(target);
     create_private_dirs(dir)?;
     let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
@@ -102,9 +162,45 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<WriteNotes> {
     temp.write_all(bytes)?;
     let notes = copy_metadata(temp.as_file(), old_meta.as_ref())?;
     temp.as_file().sync_all()?;
-    temp.persist(target).map_err(|e| e.error)?;
-    sync_dir(dir)?;
-    Ok(notes)
+    Ok(Prepared { temp, target: target.to_path_buf(), notes })
+}
+
+impl Prepared {
+    /// Renames the prepared file over its target and flushes the directory.
+    pub fn commit(self) -> io::Result<WriteNotes> {
+        self.temp.persist(&self.target).map_err(|e| e.error)?;
+        sync_dir(parent_dir(&self.target))?;
+        Ok(self.notes)
+    }
+}
+
+/// What tells one version of a file from another without reading it: device, inode, size,
+/// modification and change times. Any writer — one that renames a new file into place as Docker
+/// does, or one that rewrites in place — changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity(Vec<i128>);
+
+/// The identity of the file at `path` now, or `None` when there is none.
+pub fn identity(path: &Path) -> io::Result<Option<Identity>> {
+    match fs::metadata(path) {
+        Ok(meta) => Ok(Some(identity_of(&meta))),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(unix)]
+fn identity_of(meta: &fs::Metadata) -> Identity {
+    use std::os::unix::fs::MetadataExt as _;
+    let parts = [meta.dev(), meta.ino(), meta.size()].map(i128::from);
+    let times = [meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()].map(i128::from);
+    Identity(parts.into_iter().chain(times).collect())
+}
+
+#[cfg(not(unix))]
+fn identity_of(meta: &fs::Metadata) -> Identity {
+    let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    Identity(vec![i128::from(meta.len()), modified.map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(0))])
 }
 
 /// The prefix of temp files for `file_name`; leftovers from a crash are recognised by it.

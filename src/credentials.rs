@@ -5,9 +5,11 @@
 
 use std::str::FromStr;
 
-use crate::auth_files::{AuthFile, AuthFileError, ConflictPolicy, FileKind, SaveReport, ServerKey, Sources};
+use crate::auth_files::{
+    AuthFile, AuthFileError, ConflictPolicy, FileKind, SaveReport, ServerKey, Sources, backup_path,
+};
 use crate::keychain::{Credential, KeychainError, KeyringStore, REGCRED_HELPER, SecretStore};
-use crate::resolve::{SecretHome, secret_home};
+use crate::resolve::{SecretHome, SecretHomes, secret_home};
 use crate::secret::Secret;
 
 /// Where `login` and `migrate` put a secret.
@@ -238,25 +240,47 @@ fn login_inner(
         return Ok(LoginReport { home: secret_home(file, &key), key, save, warning });
     };
     let undo = store_verified(open(helper)?, &helper_key, credential)?;
+    let traces = file.secret_traces(&key);
     file.clear_credentials(&key)?;
     route(file, server, helper);
     match file.save(policy) {
-        Ok(save) => Ok(LoginReport { home: secret_home(file, &key), key, save, warning: None }),
+        Ok(mut save) => {
+            forget_secret_in_backup(file, &traces, &mut save);
+            Ok(LoginReport { home: secret_home(file, &key), key, save, warning: None })
+        }
         Err(error) => Err(undo.run(error.into())),
     }
 }
 
+/// What `logout` did.
+#[derive(Debug)]
+pub struct LogoutReport {
+    /// Whether there was anything to remove.
+    pub found: bool,
+    /// The file save.
+    pub save: SaveReport,
+}
+
 /// Logs out: erases the secret wherever it lives, then removes the entry (and a route to
-/// regcred's keychain). Returns whether anything was there.
-pub fn logout(file: &mut AuthFile, server: &ServerKey, open: &StoreOpener<'_>) -> Result<bool, CredentialsError> {
+/// regcred's keychain).
+pub fn logout(
+    file: &mut AuthFile,
+    server: &ServerKey,
+    open: &StoreOpener<'_>,
+) -> Result<LogoutReport, CredentialsError> {
     with_rollback(file, |file| logout_inner(file, server, open))
 }
 
-fn logout_inner(file: &mut AuthFile, server: &ServerKey, open: &StoreOpener<'_>) -> Result<bool, CredentialsError> {
+fn logout_inner(
+    file: &mut AuthFile,
+    server: &ServerKey,
+    open: &StoreOpener<'_>,
+) -> Result<LogoutReport, CredentialsError> {
     let helper_key = file.helper_key(server);
     let helper = routed_helper(file, server);
     let key = file.find_key(server);
     let mut found = key.is_some();
+    let traces = key.as_deref().map(|key| file.secret_traces(key)).unwrap_or_default();
     if let Some(helper) = &helper {
         let store = open(helper)?;
         found |= store.get(&helper_key)?.is_some();
@@ -268,16 +292,30 @@ fn logout_inner(file: &mut AuthFile, server: &ServerKey, open: &StoreOpener<'_>)
     if helper.as_deref() == Some(REGCRED_HELPER) {
         file.set_cred_helper(&helper_key, None);
     }
-    let save = file.save(ConflictPolicy::Refuse)?;
-    discard_backup(&save);
-    Ok(found)
+    let mut save = file.save(ConflictPolicy::Refuse)?;
+    forget_secret_in_backup(file, &traces, &mut save);
+    Ok(LogoutReport { found, save })
 }
 
-/// Removes the backup a save just made: after a logout or a migration it would keep on disk the
-/// very secret the user asked to take off it.
-fn discard_backup(save: &SaveReport) {
-    if let Some(backup) = &save.backup {
-        let _ = std::fs::remove_file(backup);
+/// Removes the file's backup when it still holds one of `traces` (a secret the operation just took
+/// off the file: logout, a login or migration into a store), and says so in `save`. A backup that
+/// holds none of them stays.
+fn forget_secret_in_backup(file: &AuthFile, traces: &[zeroize::Zeroizing<String>], save: &mut SaveReport) {
+    if traces.is_empty() {
+        return;
+    }
+    let Ok(target) = crate::atomic_file::resolve_symlinks(file.path()) else { return };
+    let backup = backup_path(&target);
+    let Ok(Some(bytes)) = crate::atomic_file::read_if_exists(&backup, crate::auth_files::MAX_FILE_BYTES) else {
+        return;
+    };
+    let bytes = zeroize::Zeroizing::new(bytes);
+    let text = String::from_utf8_lossy(&bytes);
+    if traces.iter().any(|trace| text.contains(trace.as_str())) && std::fs::remove_file(&backup).is_ok() {
+        if save.backup.as_ref() == Some(&backup) {
+            save.backup = None;
+        }
+        save.backup_removed = Some(backup);
     }
 }
 
@@ -303,12 +341,13 @@ pub fn migrate(
 ) -> Result<MigrateReport, CredentialsError> {
     let helper = to.helper().unwrap_or(REGCRED_HELPER);
     let mut chosen = Vec::new();
+    let homes = SecretHomes::new(file);
     for entry in file.entries() {
         let Some(server) = entry.server.clone() else { continue };
         if !selection.is_empty() && !selection.iter().any(|s| s.same_target(&server)) {
             continue;
         }
-        if secret_home(file, &entry.key) != SecretHome::Plaintext {
+        if homes.of(&entry) != SecretHome::Plaintext {
             continue;
         }
         let (Some(username), Some(secret)) = (entry.username.clone(), entry.password.clone()) else { continue };
@@ -332,6 +371,7 @@ pub fn migrate(
         }
     }
     let label = undos.first().map(|u| u.store.label()).unwrap_or_default();
+    let traces: Vec<_> = chosen.iter().flat_map(|(key, ..)| file.secret_traces(key)).collect();
     for (key, server, _) in &chosen {
         if let Err(error) = file.clear_credentials(key) {
             *file = before;
@@ -341,8 +381,7 @@ pub fn migrate(
     }
     match file.save(ConflictPolicy::Refuse) {
         Ok(mut save) => {
-            discard_backup(&save);
-            save.backup = None;
+            forget_secret_in_backup(file, &traces, &mut save);
             Ok(MigrateReport { moved: chosen.into_iter().map(|(key, ..)| key).collect(), store: label, save })
         }
         Err(error) => {
@@ -420,14 +459,15 @@ pub fn orphans(
     keychain: Option<&KeyringStore>,
 ) -> Result<Vec<Orphan>, CredentialsError> {
     let mut found = Vec::new();
-    let mut referenced: Vec<ServerKey> = Vec::new();
+    let mut referenced: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     for source in &sources.files {
         let Some(file) = source.file() else { continue };
+        let homes = SecretHomes::new(file);
         for entry in file.entries() {
             if let Some(server) = &entry.server {
-                referenced.push(server.clone());
+                referenced.insert((server.registry().to_owned(), server.scope().to_owned()));
             }
-            let orphaned_helper = match secret_home(file, &entry.key) {
+            let orphaned_helper = match homes.of(&entry) {
                 SecretHome::Helper { helper, .. } => {
                     let Some(server) = &entry.server else { continue };
                     match open(&helper)?.get(&file.helper_key(server))? {
@@ -448,7 +488,8 @@ pub fn orphans(
     }
     if let Some(keychain) = keychain {
         for (server, username) in keychain.list()? {
-            let known = ServerKey::parse(&server).is_ok_and(|key| referenced.iter().any(|r| r.same_target(&key)));
+            let known = ServerKey::parse(&server)
+                .is_ok_and(|key| referenced.contains(&(key.registry().to_owned(), key.scope().to_owned())));
             if !known {
                 found.push(Orphan::KeychainItem { server, username });
             }

@@ -2,6 +2,8 @@
 //! entry — decided exactly as the Docker CLI (and, for `auth.json`, containers/image) decides,
 //! so regcred can say *where* a credential comes from, not only what it is.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::auth_files::{AuthFile, FileKind, ServerKey, Sources};
@@ -168,8 +170,48 @@ impl SecretHome {
 
 /// Where the secret for `entry_key` of `file` lives.
 pub fn secret_home(file: &AuthFile, entry_key: &str) -> SecretHome {
-    let has_secret = file.entry(entry_key).is_some_and(|entry| !entry.is_stub());
+    let has_secret = file.entry_alone(entry_key).is_some_and(|entry| !entry.is_stub());
     home_for(file, entry_key, has_secret)
+}
+
+/// The secret homes of every entry of one file: `credHelpers` is indexed once, so a list of all
+/// entries costs time linear in the file (20,000 entries in milliseconds), not quadratic.
+pub struct SecretHomes<'a> {
+    file: &'a AuthFile,
+    /// `credHelpers` by exact key: (position in the file, helper).
+    by_key: HashMap<&'a str, (usize, &'a str)>,
+    /// `credHelpers` by registry and scope, first in file order.
+    by_target: HashMap<(String, String), (usize, &'a str)>,
+}
+
+impl<'a> SecretHomes<'a> {
+    /// Indexes `file`'s routes.
+    pub fn new(file: &'a AuthFile) -> Self {
+        let mut by_key = HashMap::new();
+        let mut by_target = HashMap::new();
+        for (position, (key, helper)) in file.cred_helpers().into_iter().enumerate() {
+            by_key.entry(key).or_insert((position, helper));
+            if let Ok(server) = ServerKey::parse(key) {
+                by_target.entry(target(&server)).or_insert((position, helper));
+            }
+        }
+        Self { file, by_key, by_target }
+    }
+
+    /// Where the secret of `entry` lives (as [`secret_home_of`]).
+    pub fn of(&self, entry: &crate::auth_files::Entry) -> SecretHome {
+        let exact = self.by_key.get(entry.key.as_str()).copied();
+        let same = ServerKey::parse(&entry.key).ok().and_then(|server| self.by_target.get(&target(&server)).copied());
+        let route = match (exact, same) {
+            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        home_from(self.file, route.map(|(_, helper)| helper), !entry.is_stub())
+    }
+}
+
+fn target(server: &ServerKey) -> (String, String) {
+    (server.registry().to_owned(), server.scope().to_owned())
 }
 
 /// [`secret_home`] for an entry already decoded (no lookup: for long lists).
@@ -183,12 +225,17 @@ fn home_for(file: &AuthFile, entry_key: &str, has_secret: bool) -> SecretHome {
         k == entry_key || registry.as_ref().is_some_and(|r| ServerKey::parse(k).is_ok_and(|h| h.same_target(r)))
     };
     let per_registry = file.cred_helpers().into_iter().find(|(k, _)| helper_key(k));
+    home_from(file, per_registry.map(|(_, helper)| helper), has_secret)
+}
+
+/// The home, given the entry's `credHelpers` route (if any).
+fn home_from(file: &AuthFile, per_registry: Option<&str>, has_secret: bool) -> SecretHome {
     let store = match file.kind() {
         FileKind::DockerConfig => file.creds_store(),
         FileKind::LegacyDockercfg | FileKind::ContainersAuth => None,
     };
     match (per_registry, store) {
-        (Some((_, helper)), _) => {
+        (Some(helper), _) => {
             SecretHome::Helper { helper: helper.to_owned(), per_registry: true, plaintext_ignored: has_secret }
         }
         (None, Some(helper)) => {

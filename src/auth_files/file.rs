@@ -1,5 +1,6 @@
 //! [`AuthFile`]: one credential file as loaded, edited in memory, and saved without loss.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -65,8 +66,14 @@ pub struct SaveReport {
     pub settled_conflicts: Vec<String>,
     /// Where the previous content was backed up, on the first overwrite.
     pub backup: Option<PathBuf>,
+    /// A backup removed because it still held a secret the operation took off the file (the user
+    /// is told; see `credentials`).
+    pub backup_removed: Option<PathBuf>,
     /// Mode changes and creation.
     pub notes: WriteNotes,
+    /// How often another program wrote the file while this save was being prepared (each time
+    /// the merge was done again with its version).
+    pub retries: u32,
 }
 
 /// The file as it was on disk when loaded or last saved.
@@ -85,6 +92,10 @@ pub struct AuthFile {
     snapshot: Snapshot,
     document: Map<String, Value>,
     backup_written: bool,
+    /// Units (`auths › key`, `credHelpers › registry`) edited since the last save, even when the
+    /// edit left them as they were: a merge with another program's write never silently keeps
+    /// its version of a unit the user explicitly set.
+    touched: BTreeSet<String>,
 }
 
 impl AuthFile {
@@ -101,14 +112,14 @@ impl AuthFile {
             None => Map::new(),
         };
         let snapshot = Snapshot { hash: bytes.as_deref().map(hash), bytes, document: document.clone() };
-        Ok(Self { path, kind, snapshot, document, backup_written: false })
+        Ok(Self { path, kind, snapshot, document, backup_written: false, touched: BTreeSet::new() })
     }
 
     /// Parses bytes as `kind` without a file behind them (for previews and tests).
     pub fn from_bytes(kind: FileKind, bytes: &[u8]) -> Result<Self, JsonShapeError> {
         let document = parse_document(kind, bytes)?;
         let snapshot = Snapshot { bytes: Some(bytes.to_vec()), hash: Some(hash(bytes)), document: document.clone() };
-        Ok(Self { path: PathBuf::new(), kind, snapshot, document, backup_written: false })
+        Ok(Self { path: PathBuf::new(), kind, snapshot, document, backup_written: false, touched: BTreeSet::new() })
     }
 
     /// The path as given (a symlink is followed only when reading and writing).
@@ -200,6 +211,29 @@ impl AuthFile {
         Some(entry)
     }
 
+    /// The entry stored under exactly `key`, decoded, without looking for other spellings of the
+    /// same registry (constant time: for loops over many entries).
+    pub fn entry_alone(&self, key: &str) -> Option<Entry> {
+        Some(Entry::from_json(key, self.entry_map()?.get(key)?))
+    }
+
+    /// Every credential value of the entry under `key` as it can appear in a file (raw and
+    /// JSON-escaped): `auth`, `password`, `identitytoken`, `registrytoken`. Used to tell whether a
+    /// backup still holds a secret that is being taken off the file.
+    pub fn secret_traces(&self, key: &str) -> Vec<zeroize::Zeroizing<String>> {
+        let Some(Value::Object(fields)) = self.entry_map().and_then(|map| map.get(key)) else { return Vec::new() };
+        let mut traces = Vec::new();
+        for field in ["auth", "password", "identitytoken", "registrytoken"] {
+            let Some(Value::String(text)) = fields.get(field) else { continue };
+            let quoted = zeroize::Zeroizing::new(crate::go_json::to_vec_compact(text));
+            let escaped = String::from_utf8_lossy(&quoted).trim_matches('"').to_owned();
+            traces.push(zeroize::Zeroizing::new(text.clone()));
+            traces.push(zeroize::Zeroizing::new(escaped));
+        }
+        traces.retain(|trace| trace.len() >= 4);
+        traces
+    }
+
     /// The key of the entry for the same registry and scope as `server`, under any spelling.
     pub fn find_key(&self, server: &ServerKey) -> Option<String> {
         self.entry_map()?.keys().find(|key| ServerKey::parse(key).is_ok_and(|k| k.same_target(server))).cloned()
@@ -221,6 +255,7 @@ impl AuthFile {
     /// Routes `registry` to `docker-credential-<helper>` in `credHelpers`, or (with `None`)
     /// removes its route. Other keys of `credHelpers` keep their order.
     pub fn set_cred_helper(&mut self, registry: &str, helper: Option<&str>) {
+        self.touched.insert(format!("credHelpers › {registry}"));
         let helpers = self.document.entry("credHelpers").or_insert_with(|| Value::Object(Map::new()));
         if !helpers.is_object() {
             *helpers = Value::Object(Map::new());
@@ -262,6 +297,7 @@ impl AuthFile {
         }
         let key = self.kind.key_for(server);
         self.entry_map_mut()?.insert(key.clone(), Value::Object(Map::new()));
+        self.touch_entry(&key);
         Ok(key)
     }
 
@@ -321,13 +357,18 @@ impl AuthFile {
             .map(|(k, v)| if k == key { (new_key.clone(), v) } else { (k, v) })
             .collect();
         *map = renamed;
+        self.touch_entry(key);
+        self.touch_entry(&new_key);
         Ok(new_key)
     }
 
     /// Removes the entry under exactly `key`, keeping the order of the others.
     pub fn remove_entry(&mut self, key: &str) -> Result<(), AuthFileError> {
         match self.entry_map_mut()?.shift_remove(key) {
-            Some(_) => Ok(()),
+            Some(_) => {
+                self.touch_entry(key);
+                Ok(())
+            }
             None => Err(AuthFileError::NoEntry { key: key.to_owned() }),
         }
     }
@@ -337,59 +378,117 @@ impl AuthFile {
         let fresh = Self::load(self.path.clone(), self.kind)?;
         self.snapshot = fresh.snapshot;
         self.document = fresh.document;
+        self.touched.clear();
         Ok(())
     }
 
     /// Saves the edits atomically. If another program changed the file since it was loaded,
     /// its changes are merged in entry by entry; entries both sides changed are settled by
     /// `policy` (by default nothing is written and the conflict is reported).
+    ///
+    /// Writers that take no lock (Docker, Podman) are overtaken as rarely as possible: everything
+    /// slow (merge, backup, temp file, `fsync`) happens first, then the file's identity and content
+    /// are compared with what was merged, and only when they are unchanged is the new file renamed
+    /// into place; otherwise the merge is done again with what the other program wrote.
     pub fn save(&mut self, policy: ConflictPolicy) -> Result<SaveReport, AuthFileError> {
+        self.save_racing(policy, &mut || {})
+    }
+
+    /// [`AuthFile::save`] with `between` run after the new file is prepared and before the last
+    /// look at the file — where another program's write would be overtaken (for tests).
+    #[doc(hidden)]
+    pub fn save_racing(
+        &mut self,
+        policy: ConflictPolicy,
+        between: &mut dyn FnMut(),
+    ) -> Result<SaveReport, AuthFileError> {
         let write_error = |source| AuthFileError::Write { kind: self.kind, source, path: self.path.clone() };
         let target = atomic_file::resolve_symlinks(&self.path).map_err(write_error)?;
         let _lock = atomic_file::lock_dir(&target).map_err(write_error)?;
-        let on_disk = read_file(&target, self.kind)?;
-        let on_disk_hash = on_disk.as_deref().map(hash);
-        let mut report = SaveReport::default();
-        let document = if on_disk_hash == self.snapshot.hash {
-            if !self.is_dirty() {
-                return Ok(report);
-            }
-            self.document.clone()
-        } else {
-            let theirs = match &on_disk {
-                Some(bytes) => parse_document(self.kind, bytes).map_err(|reason| AuthFileError::Malformed {
-                    kind: self.kind,
-                    reason,
-                    path: self.path.clone(),
-                })?,
-                None => Map::new(),
+        for retries in 0..SAVE_ATTEMPTS {
+            let identity = atomic_file::identity(&target).map_err(write_error)?;
+            let on_disk = read_file(&target, self.kind)?;
+            let Some((document, mut report)) = self.document_to_write(on_disk.as_deref(), policy)? else {
+                self.touched.clear();
+                return Ok(SaveReport::default());
             };
-            let merged = merge(&self.snapshot.document, &self.document, &theirs, self.kind.entry_maps(), policy);
-            if !merged.conflicts.is_empty() && policy == ConflictPolicy::Refuse {
-                return Err(AuthFileError::Conflict {
-                    kind: self.kind,
-                    entries: merged.conflicts,
-                    path: self.path.clone(),
-                });
+            report.retries = retries;
+            let bytes = self.serialize_over(&document, on_disk.as_deref());
+            if bytes.len() > MAX_FILE_BYTES {
+                let reason = JsonShapeError::TooLarge(bytes.len());
+                return Err(AuthFileError::WouldBeTooLarge { kind: self.kind, reason, path: self.path.clone() });
             }
-            report.merged_from_disk = true;
-            report.settled_conflicts = merged.conflicts;
-            merged.document
-        };
-        let bytes = serialize(&document, self.snapshot.bytes.as_deref());
-        if on_disk.as_deref() != Some(bytes.as_slice()) {
-            if let Some(old) = on_disk.as_deref().filter(|_| !self.backup_written) {
-                let backup = backup_path(&target);
-                atomic_file::write_atomic(&backup, old).map_err(write_error)?;
-                self.backup_written = true;
-                report.backup = Some(backup);
+            if on_disk.as_deref() != Some(bytes.as_slice()) {
+                if let Some(old) = on_disk.as_deref().filter(|_| !self.backup_written) {
+                    let backup = backup_path(&target);
+                    atomic_file::write_atomic(&backup, old).map_err(write_error)?;
+                    report.backup = Some(backup);
+                }
+                let prepared = atomic_file::prepare(&target, &bytes).map_err(write_error)?;
+                between();
+                let still = atomic_file::identity(&target).map_err(write_error)? == identity
+                    && read_file(&target, self.kind)?.as_deref().map(hash) == on_disk.as_deref().map(hash);
+                if !still {
+                    continue;
+                }
+                report.notes = prepared.commit().map_err(write_error)?;
+                report.written = true;
+                self.backup_written |= report.backup.is_some();
             }
-            report.notes = atomic_file::write_atomic(&target, &bytes).map_err(write_error)?;
-            report.written = true;
+            self.snapshot = Snapshot { hash: Some(hash(&bytes)), bytes: Some(bytes), document: document.clone() };
+            self.document = document;
+            self.touched.clear();
+            return Ok(report);
         }
-        self.snapshot = Snapshot { hash: Some(hash(&bytes)), bytes: Some(bytes), document: document.clone() };
-        self.document = document;
-        Ok(report)
+        Err(AuthFileError::KeptChanging { kind: self.kind, attempts: SAVE_ATTEMPTS, path: self.path.clone() })
+    }
+
+    /// What a save writes given the file as it is on disk now: this document (the file is as
+    /// loaded), or the merge of the edits into another program's version. `None` when there is
+    /// nothing to write.
+    fn document_to_write(
+        &self,
+        on_disk: Option<&[u8]>,
+        policy: ConflictPolicy,
+    ) -> Result<Option<ToWrite>, AuthFileError> {
+        let mut report = SaveReport::default();
+        if on_disk.map(hash) == self.snapshot.hash {
+            return Ok(self.is_dirty().then(|| (self.document.clone(), report)));
+        }
+        let theirs = match on_disk {
+            Some(bytes) => parse_document(self.kind, bytes).map_err(|reason| AuthFileError::Malformed {
+                kind: self.kind,
+                reason,
+                path: self.path.clone(),
+            })?,
+            None => Map::new(),
+        };
+        let merged =
+            merge(&self.snapshot.document, &self.document, &theirs, self.kind.entry_maps(), &self.touched, policy);
+        if !merged.conflicts.is_empty() && policy == ConflictPolicy::Refuse {
+            return Err(AuthFileError::Conflict {
+                kind: self.kind,
+                entries: merged.conflicts,
+                path: self.path.clone(),
+            });
+        }
+        report.merged_from_disk = true;
+        report.settled_conflicts = merged.conflicts;
+        Ok(Some((merged.document, report)))
+    }
+
+    /// The bytes for `document`, written over the file's current bytes.
+    fn serialize_over(&self, document: &Map<String, Value>, on_disk: Option<&[u8]>) -> Vec<u8> {
+        serialize(document, on_disk.or(self.snapshot.bytes.as_deref()))
+    }
+
+    /// Marks an entry as explicitly edited (see `touched`).
+    fn touch_entry(&mut self, key: &str) {
+        let unit = match self.kind {
+            FileKind::LegacyDockercfg => key.to_owned(),
+            FileKind::DockerConfig | FileKind::ContainersAuth => format!("auths › {key}"),
+        };
+        self.touched.insert(unit);
     }
 
     fn entry_map(&self) -> Option<&Map<String, Value>> {
@@ -418,6 +517,7 @@ impl AuthFile {
     /// of that entry replaces what could not be used anyway).
     fn entry_fields_mut(&mut self, key: &str) -> Result<&mut Map<String, Value>, AuthFileError> {
         let no_entry = || AuthFileError::NoEntry { key: key.to_owned() };
+        self.touch_entry(key);
         let value = self.entry_map_mut()?.get_mut(key).ok_or_else(no_entry)?;
         if !value.is_object() {
             *value = Value::Object(Map::new());
@@ -489,6 +589,12 @@ fn serialize(document: &Map<String, Value>, original: Option<&[u8]>) -> Vec<u8> 
 fn hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
+
+/// A document to write and what the save has found out so far.
+type ToWrite = (Map<String, Value>, SaveReport);
+
+/// How often a save merges again because another program wrote the file meanwhile.
+const SAVE_ATTEMPTS: u32 = 20;
 
 /// Where the previous content goes before the first overwrite: `config.json.regcred-backup`.
 pub fn backup_path(target: &Path) -> PathBuf {

@@ -5,6 +5,8 @@
 //! registries (`auths`, `credHelpers`), where each registry is one unit. A unit changed on both
 //! sides in different ways is a conflict.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value};
 
 /// How to settle a unit that both sides changed differently.
@@ -30,25 +32,36 @@ pub struct Merged {
 
 /// Merges `ours` and `theirs`, both descended from `base`. `nested` names the top-level keys
 /// whose members are merged one by one (an empty name means the top level holds the entries).
+/// `touched` names units this side explicitly set (`auths › key`): they count as changed even
+/// when set to the value they had, so the other side's change to them is a conflict, not a
+/// silent win.
 pub fn merge(
     base: &Map<String, Value>,
     ours: &Map<String, Value>,
     theirs: &Map<String, Value>,
     nested: &[&str],
+    touched: &BTreeSet<String>,
     policy: ConflictPolicy,
 ) -> Merged {
     let mut conflicts = Vec::new();
-    let document = merge_map(base, ours, theirs, nested, "", policy, &mut conflicts);
+    let sides = Sides { nested, touched, policy };
+    let document = merge_map(base, ours, theirs, "", &sides, &mut conflicts);
     Merged { document, conflicts }
+}
+
+/// What stays the same through the recursion of a merge.
+struct Sides<'a> {
+    nested: &'a [&'a str],
+    touched: &'a BTreeSet<String>,
+    policy: ConflictPolicy,
 }
 
 fn merge_map(
     base: &Map<String, Value>,
     ours: &Map<String, Value>,
     theirs: &Map<String, Value>,
-    nested: &[&str],
     prefix: &str,
-    policy: ConflictPolicy,
+    sides: &Sides<'_>,
     conflicts: &mut Vec<String>,
 ) -> Map<String, Value> {
     let empty = Map::new();
@@ -57,25 +70,28 @@ fn merge_map(
     let our_new_keys = ours.keys().filter(|k| !theirs.contains_key(*k));
     for key in their_keys.chain(our_new_keys) {
         let (b, o, t) = (base.get(key), ours.get(key), theirs.get(key));
-        if nested.contains(&key.as_str())
+        if prefix.is_empty()
+            && sides.nested.contains(&key.as_str())
             && let (Some(bm), Some(om), Some(tm)) = (as_map(b, &empty), as_map(o, &empty), as_map(t, &empty))
         {
             let inner_prefix = format!("{key} › ");
-            let inner = merge_map(bm, om, tm, &[], &inner_prefix, policy, conflicts);
+            let inner = merge_map(bm, om, tm, &inner_prefix, sides, conflicts);
             if !inner.is_empty() || (o.is_some() && t.is_some()) {
                 merged.insert(key.clone(), Value::Object(inner));
             }
             continue;
         }
+        let unit = format!("{prefix}{key}");
+        let ours_changed = o != b || sides.touched.contains(&unit);
         let chosen = if o == t {
             o
-        } else if o == b {
+        } else if !ours_changed {
             t
         } else if t == b {
             o
         } else {
-            conflicts.push(format!("{prefix}{key}"));
-            if policy == ConflictPolicy::KeepOurs { o } else { t }
+            conflicts.push(unit);
+            if sides.policy == ConflictPolicy::KeepOurs { o } else { t }
         };
         if let Some(value) = chosen {
             merged.insert(key.clone(), value.clone());
@@ -95,6 +111,8 @@ fn as_map<'a>(value: Option<&'a Value>, empty: &'a Map<String, Value>) -> Option
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use serde_json::{Map, Value, json};
 
     use super::{ConflictPolicy, merge};
@@ -111,7 +129,7 @@ mod tests {
         let base = obj(json!({"auths": {"a": {"auth": "1"}, "b": {"auth": "1"}, "gone": {}}, "x": 1}));
         let ours = obj(json!({"auths": {"a": {"auth": "2"}, "b": {"auth": "1"}, "gone": {}, "new": {}}, "x": 1}));
         let theirs = obj(json!({"auths": {"a": {"auth": "1"}, "b": {"auth": "3"}}, "x": 1, "proxies": {}}));
-        let merged = merge(&base, &ours, &theirs, &["auths"], ConflictPolicy::Refuse);
+        let merged = merge(&base, &ours, &theirs, &["auths"], &BTreeSet::new(), ConflictPolicy::Refuse);
         assert!(merged.conflicts.is_empty());
         assert_eq!(
             Value::Object(merged.document),
@@ -127,12 +145,23 @@ mod tests {
         for (policy, expected) in
             [(ConflictPolicy::Refuse, "3"), (ConflictPolicy::KeepTheirs, "3"), (ConflictPolicy::KeepOurs, "2")]
         {
-            let merged = merge(&base, &ours, &theirs, &["auths"], policy);
+            let merged = merge(&base, &ours, &theirs, &["auths"], &BTreeSet::new(), policy);
             assert_eq!(merged.conflicts, ["auths › a"]);
             assert_eq!(merged.document["auths"]["a"]["auth"], expected);
         }
         let removed = obj(json!({"auths": {}}));
-        let merged = merge(&base, &removed, &theirs, &["auths"], ConflictPolicy::Refuse);
+        let merged = merge(&base, &removed, &theirs, &["auths"], &BTreeSet::new(), ConflictPolicy::Refuse);
         assert_eq!(merged.conflicts, ["auths › a"]);
+    }
+
+    #[test]
+    fn a_unit_set_to_its_old_value_still_conflicts_with_their_change() {
+        let base = obj(json!({"auths": {"a": {"auth": "1"}}}));
+        let theirs = obj(json!({"auths": {"a": {"auth": "3"}}}));
+        let touched = BTreeSet::from(["auths › a".to_owned()]);
+        let merged = merge(&base, &base, &theirs, &["auths"], &touched, ConflictPolicy::Refuse);
+        assert_eq!(merged.conflicts, ["auths › a"]);
+        let untouched = merge(&base, &base, &theirs, &["auths"], &BTreeSet::new(), ConflictPolicy::Refuse);
+        assert!(untouched.conflicts.is_empty());
     }
 }

@@ -58,9 +58,9 @@ pub enum AuthFileError {
         /// The file.
         path: PathBuf,
     },
-    /// Another program changed the same entries; nothing was written, the edits are kept.
+    /// Another program changed the same entries; nothing was written.
     #[error(
-        "another program changed the same entries of the {kind} since it was loaded ({}); nothing was written, your edits are kept: {}",
+        "another program changed the same entries of the {kind} since it was loaded ({}); nothing was written: {}",
         entries.join(", "),
         path.display()
     )]
@@ -69,6 +69,29 @@ pub enum AuthFileError {
         kind: FileKind,
         /// The conflicting units (`auths › registry`).
         entries: Vec<String>,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The edited file would be larger than regcred reads back; nothing was written.
+    #[error("cannot save the {kind}: {reason}; the file on disk is unchanged: {}", path.display())]
+    WouldBeTooLarge {
+        /// Format of the file.
+        kind: FileKind,
+        /// The size problem.
+        reason: JsonShapeError,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Another program rewrote the file again and again while regcred was saving.
+    #[error(
+        "cannot save the {kind}: another program rewrote it {attempts} times while regcred was saving; nothing was written, try again: {}",
+        path.display()
+    )]
+    KeptChanging {
+        /// Format of the file.
+        kind: FileKind,
+        /// How many times regcred merged again.
+        attempts: u32,
         /// The file.
         path: PathBuf,
     },

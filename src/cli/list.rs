@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use regcred::auth_files::{AuthFile, FileKind, SourceStatus, Sources};
+use regcred::auth_files::{AuthFile, FileKind, ServerKey, SourceStatus, Sources};
 use regcred::keychain::{KeyringStore, REGCRED_HELPER, SecretStore as _};
-use regcred::resolve::{SecretHome, secret_home};
+use regcred::resolve::{SecretHome, SecretHomes};
 
 use super::print_json;
 
@@ -40,16 +40,26 @@ fn fill_keychain_usernames(rows: &mut [EntryRow]) {
     if !rows.iter().any(|row| in_keychain(row) && row.username.is_none()) {
         return;
     }
-    let Ok(listing) = KeyringStore::open().and_then(|store| store.list()) else { return };
+    let listing = match KeyringStore::open().and_then(|store| store.list()) {
+        Ok(listing) => listing,
+        Err(error) => {
+            eprintln!("warning: the keychain's user names are not shown: {error}");
+            return;
+        }
+    };
+    // Indexed once by exact key and by registry, so the lookup stays linear in the rows.
+    let mut by_target = std::collections::HashMap::new();
+    for (server, user) in &listing {
+        if let Ok(key) = ServerKey::parse(server) {
+            by_target.entry((key.registry().to_owned(), key.scope().to_owned())).or_insert(user);
+        }
+    }
     for row in rows.iter_mut().filter(|row| in_keychain(row) && row.username.is_none()) {
-        let server = row.registry.as_deref().and_then(|r| regcred::auth_files::ServerKey::parse(r).ok());
-        let found = listing.iter().find(|(item, _)| {
-            *item == &row.key
-                || server
-                    .as_ref()
-                    .is_some_and(|s| regcred::auth_files::ServerKey::parse(item).is_ok_and(|i| i.same_target(s)))
-        });
-        row.username = found.map(|(_, user)| user.clone());
+        let by_registry = || {
+            let key = ServerKey::parse(row.registry.as_deref()?).ok()?;
+            by_target.get(&(key.registry().to_owned(), key.scope().to_owned())).copied()
+        };
+        row.username = listing.get(&row.key).or_else(by_registry).cloned();
     }
 }
 
@@ -105,11 +115,12 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
     super::warn_unusable(sources);
     for source in &sources.files {
         let Some(file) = source.file() else { continue };
+        let homes = SecretHomes::new(file);
         for entry in file.entries() {
             rows.push(EntryRow {
                 kind: source.kind,
                 file: source.path.clone(),
-                secret: secret_home(file, &entry.key),
+                secret: homes.of(&entry),
                 registry: entry.server.as_ref().map(regcred::auth_files::ServerKey::podman_key),
                 username: entry.username,
                 problems: entry.problems.iter().map(ToString::to_string).collect(),

@@ -71,9 +71,9 @@ fn verify(
     args: &LoginArgs,
 ) -> anyhow::Result<bool> {
     let host = if server.is_docker_hub() { "registry-1.docker.io".to_owned() } else { server.registry().to_owned() };
-    let mut options =
-        regcred::registry::PullOptions { insecure: args.insecure, ca_dirs: args.ca_dir.clone(), ..Default::default() };
-    options.ca_dirs.extend(regcred::registry::default_ca_dirs(env.home.as_deref()));
+    let mut options = regcred::registry::PullOptions::for_user(env.home.as_deref());
+    options.ca_dirs.splice(0..0, args.ca_dir.iter().cloned());
+    options.insecure = args.insecure;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match runtime.block_on(regcred::registry::Puller::default().verify_login(&host, credential, &options)) {
         Ok(()) => Ok(true),
@@ -125,11 +125,13 @@ pub fn login(env: &Env, args: &LoginArgs) -> anyhow::Result<ExitCode> {
 pub fn logout(env: &Env, server: &str, file_args: &FileArgs) -> anyhow::Result<ExitCode> {
     let server = parse_server(server)?;
     let mut file = file_args.load(env)?;
-    if credentials::logout(&mut file, &server, &open_store)? {
+    let report = credentials::logout(&mut file, &server, &open_store)?;
+    if report.found {
         println!("Removed the login for {server} from {}", file.path().display());
     } else {
         println!("Not logged in to {server}");
     }
+    super::print_save_notes(&report.save);
     Ok(ExitCode::SUCCESS)
 }
 

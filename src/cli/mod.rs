@@ -111,6 +111,12 @@ fn print_save_notes(save: &regcred::auth_files::SaveReport) {
     if let Some(backup) = &save.backup {
         eprintln!("note: the previous content is kept in {}", backup.display());
     }
+    if let Some(removed) = &save.backup_removed {
+        eprintln!(
+            "note: removed the backup {}: it still held the secret just taken off the file (so the file's earlier content is no longer kept)",
+            removed.display()
+        );
+    }
     if save.merged_from_disk {
         eprintln!("note: another program had changed the file; its changes were kept");
     }
