@@ -34,9 +34,15 @@ pub enum ImageRefError {
     /// The tag does not match `[\w][\w.-]{0,127}`.
     #[error("invalid reference format: invalid tag format")]
     Tag,
-    /// The digest is not `algorithm:hex`, or a sha256 digest is not 64 hex digits.
-    #[error("invalid reference format: invalid digest format")]
-    Digest,
+    /// The digest's hex is not lowercase (go-digest's `ErrDigestInvalidFormat`).
+    #[error("invalid checksum digest format")]
+    DigestFormat,
+    /// The digest has the wrong number of hex digits for its algorithm (`ErrDigestInvalidLength`).
+    #[error("invalid checksum digest length")]
+    DigestLength,
+    /// The digest's algorithm is not sha256, sha384 or sha512 (`ErrDigestUnsupported`).
+    #[error("unsupported digest algorithm")]
+    DigestUnsupported,
     /// Anything else the grammar refuses.
     #[error("invalid reference format")]
     Format,
@@ -274,18 +280,34 @@ fn validate_tag(tag: &str) -> Result<(), ImageRefError> {
     if valid { Ok(()) } else { Err(ImageRefError::Tag) }
 }
 
+/// A digest as Docker checks it: first the reference grammar (`algorithm:` and 32 or more hex
+/// digits, else "invalid reference format"), then go-digest's `Digest.Validate` (an available
+/// algorithm, the length its hash gives, lowercase hex), with go-digest's own words.
 fn validate_digest(digest: &str) -> Result<(), ImageRefError> {
     let Some((algorithm, hex)) = digest.split_once(':') else {
-        return Err(ImageRefError::Digest);
+        return Err(ImageRefError::Format);
     };
     let algorithm_ok = !algorithm.is_empty()
         && algorithm.split(['+', '.', '-', '_']).all(|part| {
             part.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
                 && part.bytes().all(|b| b.is_ascii_alphanumeric())
         });
-    let hex_ok = hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
-    let length_ok = algorithm != "sha256" || hex.len() == 64;
-    if algorithm_ok && hex_ok && length_ok { Ok(()) } else { Err(ImageRefError::Digest) }
+    if !algorithm_ok || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ImageRefError::Format);
+    }
+    let expected_len = match algorithm {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => return Err(ImageRefError::DigestUnsupported),
+    };
+    if hex.len() != expected_len {
+        return Err(ImageRefError::DigestLength);
+    }
+    if hex.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(ImageRefError::DigestFormat);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -320,14 +342,21 @@ mod tests {
     #[test]
     fn refuses_with_dockers_words() {
         let long_path = format!("example.com/{}", "a".repeat(256));
+        let upper_digest = format!("nginx@sha256:{}", "AB".repeat(32));
         let cases = [
             ("", ImageRefError::Empty),
             ("Nginx", ImageRefError::Uppercase),
             ("docker.io/Library/nginx", ImageRefError::Uppercase),
             ("nginx:", ImageRefError::Tag),
             ("nginx:-bad", ImageRefError::Tag),
-            ("nginx@sha256:abc", ImageRefError::Digest),
-            ("nginx@sha256:01234567890123456789012345678901234567890123456789012345678901234", ImageRefError::Digest),
+            ("nginx@sha256:abc", ImageRefError::Format),
+            (
+                "nginx@sha256:01234567890123456789012345678901234567890123456789012345678901234",
+                ImageRefError::DigestLength,
+            ),
+            (upper_digest.as_str(), ImageRefError::DigestFormat),
+            ("nginx@md5:0123456789abcdef0123456789abcdef", ImageRefError::DigestUnsupported),
+            ("nginx@sha512:0123456789abcdef0123456789abcdef", ImageRefError::DigestLength),
             ("a_-b", ImageRefError::Format),
             ("-a", ImageRefError::Format),
             ("a//b", ImageRefError::Format),

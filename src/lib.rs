@@ -13,6 +13,7 @@
 //! * [`registry`] — test pulls: the registry protocol as a node walks it, and the failure report.
 //! * [`resolve`] — which source answers for an image, as Docker and Podman decide.
 //! * [`secret`] — the redacting, zeroizing [`secret::Secret`] type.
+//! * [`untrusted`] — text from registries and helpers made inert (no escapes, no echoed secrets).
 //! * [`atomic_file`] — crash-safe file replacement.
 //! * [`go_json`] — JSON exactly as Go programs (Docker, Podman, kubectl) write it.
 
@@ -28,3 +29,4 @@ pub mod pull_secret;
 pub mod registry;
 pub mod resolve;
 pub mod secret;
+pub mod untrusted;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use regcred::auth_files::{Env, ServerKey, Sources};
 use regcred::image_ref::ImageRef;
 use regcred::keychain::Credential;
-use regcred::registry::{Platform, PullOptions, PullReport, Puller, default_ca_dirs};
+use regcred::registry::{Platform, PullOptions, PullReport, Puller};
 use regcred::resolve::{FetchError, fetch_credential};
 
 /// `regcred test-pull` arguments.
@@ -38,15 +38,11 @@ pub struct TestPullArgs {
 pub fn test_pull(env: &Env, args: &TestPullArgs) -> anyhow::Result<ExitCode> {
     let sources = Sources::discover(env);
     super::warn_unusable(&sources);
-    let mut options = PullOptions {
-        full: args.full,
-        platform: args.platform.clone(),
-        insecure: args.insecure,
-        ca_dirs: args.ca_dir.clone(),
-        ..PullOptions::default()
-    };
-    options.ca_dirs.extend(std::env::var_os("REGCRED_CA_DIR").map(PathBuf::from));
-    options.ca_dirs.extend(default_ca_dirs(env.home.as_deref()));
+    let mut options = PullOptions::for_user(env.home.as_deref());
+    options.ca_dirs.splice(0..0, args.ca_dir.iter().cloned());
+    options.full = args.full;
+    options.platform = args.platform.clone();
+    options.insecure = args.insecure;
     let (credential, source) = credential_for(&sources, args);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report = match credential {

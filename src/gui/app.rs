@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::auth_files::{AuthFile, Entry, Env, SourceFile, Sources, parse_server};
 use crate::credentials::{self, StoreChoice};
 use crate::keychain::{Credential, KeychainError, KeychainState, KeyringStore, SecretStore};
-use crate::registry::{BlobProgress, PullOptions, PullReport, Puller, default_ca_dirs};
+use crate::registry::{BlobProgress, PullOptions, PullReport, Puller};
 use crate::resolve::{SecretHome, secret_home};
 use crate::secret::Secret;
 use zeroize::Zeroizing;
@@ -639,11 +639,11 @@ impl App {
             StoreKind::Helper(name) => format!("helper {name}"),
             StoreKind::File => "plaintext".to_owned(),
         };
-        let mut options = PullOptions { full: self.state.full_pull, ..PullOptions::default() };
+        let mut options = PullOptions::for_user(self.env.home.as_deref());
+        options.full = self.state.full_pull;
         if let Ok(platform) = self.state.platform.parse() {
             options.platform = platform;
         }
-        options.ca_dirs = default_ca_dirs(self.env.home.as_deref());
         self.pull_cancel.store(false, Ordering::Relaxed);
         if let Ok(mut progress) = self.pull_progress.lock() {
             progress.clear();

@@ -9,7 +9,10 @@ use futures_util::StreamExt as _;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 
+use rustls::pki_types::CertificateDer;
+
 use super::report::{FailureClass, RequestRecord, Stage};
+use super::trust;
 
 /// Largest manifest body read.
 pub const MANIFEST_CAP: usize = 4 * 1024 * 1024;
@@ -76,16 +79,28 @@ pub struct Clients {
     plain: reqwest::Client,
     tls: tokio::sync::OnceCell<reqwest::Client>,
     host: String,
+    /// Whether the user named the registry host insecure (plain HTTP, credentials included).
+    insecure: bool,
     ca_dirs: Vec<PathBuf>,
     timeouts: Timeouts,
     resolve: Vec<(String, std::net::SocketAddr)>,
+    client_certificate: ClientCertificateNote,
+}
+
+/// Whether a server asked for a client certificate, and whether one was there to present.
+#[derive(Debug, Default)]
+struct ClientCertificateNote {
+    asked: Arc<std::sync::atomic::AtomicBool>,
+    presented: std::sync::atomic::AtomicBool,
 }
 
 impl Clients {
-    /// The clients for the registry `host`: per-registry CAs come from `DIR/HOST/*.crt` under each
-    /// of `ca_dirs`; `resolve` pins host names to addresses (like curl's `--resolve`).
+    /// The clients for the registry `host` (`insecure`: the user allows plain HTTP for it): per-registry
+    /// CAs come from `DIR/HOST/*.crt` under each of `ca_dirs`; `resolve` pins host names to
+    /// addresses (like curl's `--resolve`).
     pub fn new(
         host: &str,
+        insecure: bool,
         ca_dirs: &[PathBuf],
         timeouts: Timeouts,
         resolve: &[(String, std::net::SocketAddr)],
@@ -97,10 +112,48 @@ impl Clients {
             plain,
             tls: tokio::sync::OnceCell::new(),
             host: host.to_owned(),
+            insecure,
             ca_dirs: ca_dirs.to_vec(),
             timeouts,
             resolve: resolve.to_vec(),
+            client_certificate: ClientCertificateNote::default(),
         })
+    }
+
+    /// Whether a credential (an `Authorization` header, a login form) may travel to `url`. Decided
+    /// per request, whoever asked for it: over HTTPS; over plain HTTP only to this machine
+    /// (loopback) or to the registry host the user named insecure — never to another host in
+    /// clear text, whatever the registry's challenge or redirect says.
+    pub fn may_carry_credentials(&self, url: &Url) -> bool {
+        match url.scheme() {
+            "https" => true,
+            "http" => {
+                let authority = url_authority(url);
+                super::pull::is_loopback(&authority) || (self.insecure && authority == self.host)
+            }
+            _ => false,
+        }
+    }
+
+    /// Sorts a transport error into the catalogue, knowing what this pull's TLS handshakes saw: a
+    /// connection that failed after the server asked for a client certificate is explained as
+    /// that, whatever the server's way of hanging up.
+    pub fn classify(&self, error: &reqwest::Error) -> HttpFailure {
+        let mut failure = classify_transport(error);
+        let asked = self.client_certificate.asked.load(std::sync::atomic::Ordering::Relaxed);
+        if asked && matches!(failure.class, FailureClass::Protocol | FailureClass::TlsFailure) {
+            let presented = self.client_certificate.presented.load(std::sync::atomic::Ordering::Relaxed);
+            failure.class = FailureClass::TlsClientCertificate;
+            failure.cause = if presented {
+                format!("the registry asked for a client certificate and refused the one presented: {}", failure.cause)
+            } else {
+                format!(
+                    "the registry asked for a client certificate and none is configured (certs.d/{}/client.cert and client.key): {}",
+                    self.host, failure.cause
+                )
+            };
+        }
+        failure
     }
 
     /// The client for `url`: the TLS one (built on first use) for `https`, else the plain one.
@@ -110,55 +163,45 @@ impl Clients {
         }
         self.tls
             .get_or_try_init(|| async {
-                let roots = system_roots().await;
-                let mut builder = builder(self.timeouts, &self.resolve);
-                for certificate in roots.iter() {
-                    builder = builder.add_root_certificate(certificate.clone());
-                }
-                for certificate in registry_cas(&self.host, &self.ca_dirs)? {
-                    builder = builder.add_root_certificate(certificate);
-                }
-                builder.build().map_err(|e| HttpFailure { class: FailureClass::TlsFailure, cause: error_chain(&e) })
+                let tls_failure = |cause: String| HttpFailure { class: FailureClass::TlsFailure, cause };
+                let registry =
+                    trust::registry_trust(&self.host, &self.ca_dirs).map_err(|e| tls_failure(e.to_string()))?;
+                let mut roots = system_roots().await.as_ref().clone();
+                roots.extend(registry.cas);
+                let has_identity = registry.identity.is_some();
+                let asked = self.client_certificate.asked.clone();
+                let config =
+                    trust::client_config(&roots, registry.identity, asked).map_err(|e| tls_failure(e.to_string()))?;
+                self.client_certificate.presented.store(has_identity, std::sync::atomic::Ordering::Relaxed);
+                builder(self.timeouts, &self.resolve)
+                    .use_preconfigured_tls(config)
+                    .build()
+                    .map_err(|e| tls_failure(error_chain(&e)))
             })
             .await
     }
 }
 
-/// Settings both clients share; no built-in roots (the TLS client adds the system's and the
-/// registry's own).
+/// `host[:port]` of a URL, as image references spell a registry.
+pub fn url_authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Settings both clients share (the TLS client brings its own rustls configuration: see
+/// [`trust`]).
 fn builder(timeouts: Timeouts, resolve: &[(String, std::net::SocketAddr)]) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(timeouts.connect)
-        .user_agent(concat!("regcred/", env!("CARGO_PKG_VERSION")))
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false);
+        .user_agent(concat!("regcred/", env!("CARGO_PKG_VERSION")));
     for (name, addr) in resolve {
         builder = builder.resolve(name, *addr);
     }
     builder
-}
-
-/// Every `*.crt` in `DIR/HOST/` under each of `ca_dirs`, as Docker and Podman lay them out.
-fn registry_cas(host: &str, ca_dirs: &[PathBuf]) -> Result<Vec<reqwest::Certificate>, HttpFailure> {
-    let mut certificates = Vec::new();
-    for dir in ca_dirs {
-        let Ok(listing) = std::fs::read_dir(dir.join(host)) else { continue };
-        for file in listing.flatten() {
-            let path = file.path();
-            if path.extension().is_some_and(|e| e == "crt") {
-                let pem = std::fs::read(&path).map_err(|e| HttpFailure {
-                    class: FailureClass::TlsFailure,
-                    cause: format!("cannot read the CA {}: {e}", path.display()),
-                })?;
-                certificates.push(reqwest::Certificate::from_pem(&pem).map_err(|e| HttpFailure {
-                    class: FailureClass::TlsFailure,
-                    cause: format!("{} is not a PEM certificate: {e}", path.display()),
-                })?);
-            }
-        }
-    }
-    Ok(certificates)
 }
 
 /// The system's trust roots (the OS store, or `SSL_CERT_FILE`/`SSL_CERT_DIR`), loaded once per
@@ -166,12 +209,13 @@ fn registry_cas(host: &str, ca_dirs: &[PathBuf]) -> Result<Vec<reqwest::Certific
 /// I/O, so it runs on a thread of its own rather than on the async runtime (other requests go on
 /// meanwhile, and a process that ends first does not wait for it). A root rustls cannot use is
 /// left out, as reqwest does.
-async fn system_roots() -> Arc<Vec<reqwest::Certificate>> {
-    static ROOTS: tokio::sync::OnceCell<Arc<Vec<reqwest::Certificate>>> = tokio::sync::OnceCell::const_new();
-    fn load() -> Arc<Vec<reqwest::Certificate>> {
+async fn system_roots() -> Arc<Vec<CertificateDer<'static>>> {
+    static ROOTS: tokio::sync::OnceCell<Arc<Vec<CertificateDer<'static>>>> = tokio::sync::OnceCell::const_new();
+    fn load() -> Arc<Vec<CertificateDer<'static>>> {
         let loaded = rustls_native_certs::load_native_certs();
-        let usable = loaded.certs.into_iter().filter(|der| rustls::RootCertStore::empty().add(der.clone()).is_ok());
-        Arc::new(usable.filter_map(|der| reqwest::Certificate::from_der(der.as_ref()).ok()).collect())
+        Arc::new(
+            loaded.certs.into_iter().filter(|der| rustls::RootCertStore::empty().add(der.clone()).is_ok()).collect(),
+        )
     }
     ROOTS
         .get_or_init(|| async {
@@ -213,8 +257,16 @@ pub fn classify_transport(error: &reqwest::Error) -> HttpFailure {
         FailureClass::DnsFailure
     } else if lower.contains("connection refused") {
         FailureClass::ConnectionRefused
-    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") || lower.contains("causedasendentity")
+    {
+        // A self-signed (CA) certificate that is not in the trust pool: Go says "unknown authority".
         FailureClass::TlsUnknownAuthority
+    } else if lower.contains("certificaterequired")
+        || lower.contains("certificate required")
+        || lower.contains("received fatal alert: badcertificate")
+        || (lower.contains("received fatal alert: handshakefailure") && lower.contains("client"))
+    {
+        FailureClass::TlsClientCertificate
     } else if lower.contains("invalidcontenttype")
         || lower.contains("corrupt message")
         || lower.contains("http response to https")
@@ -275,6 +327,15 @@ pub async fn open(
     let mut current = url;
     for _ in 0..=MAX_REDIRECTS {
         let started = Instant::now();
+        let carries_credentials = (authorization.is_some() && same_origin(&origin, &current)) || body.is_some();
+        if carries_credentials && !clients.may_carry_credentials(&current) {
+            // Decided before any connection: nothing is sent, not even without the credential.
+            let cause = format!(
+                "{} is plain HTTP on another machine and not marked insecure: regcred does not send credentials there",
+                display_url(&current)
+            );
+            return Err((HttpFailure { class: FailureClass::Refused, cause }, None));
+        }
         let authorized = authorization.is_some() && same_origin(&origin, &current);
         let mut record = RequestRecord {
             stage,
@@ -303,7 +364,7 @@ pub async fn open(
         }
         let response = match tokio::time::timeout(timeout, request.send()).await {
             Ok(Ok(response)) => response,
-            Ok(Err(error)) => return failed(&mut record, records, classify_transport(&error)),
+            Ok(Err(error)) => return failed(&mut record, records, clients.classify(&error)),
             Err(_) => {
                 let failure = HttpFailure { class: FailureClass::Timeout, cause: "no response in time".to_owned() };
                 return failed(&mut record, records, failure);

@@ -90,6 +90,14 @@ pub fn explain(class: FailureClass, cx: &Context<'_>) -> Explanation {
             format!("failed to do request: Head \"{}\": tls: {}", cx.url, cx.cause),
             "Check the registry's certificate (host name, expiry, chain).".to_owned(),
         ),
+        FailureClass::TlsClientCertificate => (
+            format!("{} requires a client certificate (mutual TLS), and none it accepts was presented", cx.host),
+            format!("failed to do request: Head \"{}\": remote error: tls: certificate required", cx.url),
+            format!(
+                "Give the nodes the client certificate: /etc/containerd/certs.d/{0}/ (client = [\"client.cert\", \"client.key\"] in hosts.toml) or /etc/docker/certs.d/{0}/client.cert and client.key; here, put them in ~/.docker/certs.d/{0}/ or the --ca-dir directory.",
+                cx.host
+            ),
+        ),
         FailureClass::HttpToHttps => (
             format!("{} speaks plain HTTP, not HTTPS", cx.host),
             format!("failed to do request: Head \"{}\": http: server gave HTTP response to HTTPS client", cx.url),

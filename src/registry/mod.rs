@@ -14,6 +14,7 @@ pub mod client;
 pub mod explain;
 mod pull;
 pub mod report;
+pub mod trust;
 
 pub use client::{Timeouts, default_ca_dirs};
 pub use pull::{BlobProgress, IDENTITY_TOKEN_USER, Platform, PullOptions, Puller, credential_failure, is_loopback};

@@ -20,6 +20,7 @@ use super::explain::{Context, explain};
 use super::report::{Failure, FailureClass, Outcome, PullReport, RegistryError, RequestRecord, Stage, Success};
 use crate::image_ref::ImageRef;
 use crate::keychain::Credential;
+use crate::untrusted::Redactor;
 
 /// How long a loopback registry's plain-HTTP ping has to answer before HTTPS is asked as well.
 const PLAIN_PING_HEAD_START: Duration = Duration::from_millis(250);
@@ -90,6 +91,18 @@ pub struct PullOptions {
     pub timeouts: Timeouts,
     /// Host names to resolve to fixed addresses (like curl's `--resolve`).
     pub resolve: Vec<(String, std::net::SocketAddr)>,
+}
+
+impl PullOptions {
+    /// The options every face starts from for this user: the CA directories of `$REGCRED_CA_DIR`,
+    /// then `~/.docker/certs.d`, `/etc/docker/certs.d` and `/etc/containers/certs.d` (a
+    /// `--ca-dir` given on the command line goes before them).
+    pub fn for_user(home: Option<&std::path::Path>) -> Self {
+        let mut ca_dirs: Vec<std::path::PathBuf> =
+            std::env::var_os("REGCRED_CA_DIR").filter(|dir| !dir.is_empty()).map(Into::into).into_iter().collect();
+        ca_dirs.extend(super::client::default_ca_dirs(home));
+        Self { ca_dirs, ..Self::default() }
+    }
 }
 
 /// Progress of one blob in a full pull.
@@ -176,6 +189,8 @@ struct Road<'a> {
     realm: String,
     cancel: Option<&'a AtomicBool>,
     progress: Option<&'a (dyn Fn(BlobProgress) + Send + Sync)>,
+    /// Every credential this pull sent (password, tokens), to cut out of what servers say back.
+    redactor: Redactor,
 }
 
 /// Whether `host` (`name[:port]`) is on this machine.
@@ -214,6 +229,12 @@ impl Puller {
             Walk::Pull { cancel, progress } => (cancel, progress, false),
             Walk::Login => (None, None, true),
         };
+        let stopped = |reference: &str, failure: Failure| {
+            let mut report =
+                PullReport::new(image_input, reference, credential_source, Vec::new(), Outcome::Failure(failure));
+            report.make_inert(&redactor_for(credential));
+            report
+        };
         let image = match ImageRef::parse(image_input) {
             Ok(image) => image,
             Err(error) => {
@@ -225,31 +246,20 @@ impl Puller {
                     Stage::Reference,
                     &error.to_string(),
                 );
-                return PullReport::new(
-                    image_input,
-                    image_input,
-                    credential_source,
-                    Vec::new(),
-                    Outcome::Failure(failure),
-                );
+                return stopped(image_input, failure);
             }
         };
         let reference = image.to_string();
         let host = if image.is_docker_hub() { "registry-1.docker.io".to_owned() } else { image.domain().to_owned() };
-        let clients = match client::Clients::new(&host, &options.ca_dirs, options.timeouts, &options.resolve) {
-            Ok(clients) => std::sync::Arc::new(clients),
-            Err(failure) => {
-                let failure =
-                    simple_failure(image_input, &reference, &host, failure.class, Stage::Connect, &failure.cause);
-                return PullReport::new(
-                    image_input,
-                    &reference,
-                    credential_source,
-                    Vec::new(),
-                    Outcome::Failure(failure),
-                );
-            }
-        };
+        let clients =
+            match client::Clients::new(&host, options.insecure, &options.ca_dirs, options.timeouts, &options.resolve) {
+                Ok(clients) => std::sync::Arc::new(clients),
+                Err(failure) => {
+                    let failure =
+                        simple_failure(image_input, &reference, &host, failure.class, Stage::Connect, &failure.cause);
+                    return stopped(&reference, failure);
+                }
+            };
         let Ok(base) = Url::parse(&format!("https://{host}/")) else {
             let failure = simple_failure(
                 image_input,
@@ -259,7 +269,7 @@ impl Puller {
                 Stage::Reference,
                 "the registry host is not a valid URL host",
             );
-            return PullReport::new(image_input, &reference, credential_source, Vec::new(), Outcome::Failure(failure));
+            return stopped(&reference, failure);
         };
         let mut road = Road {
             puller: self,
@@ -276,14 +286,26 @@ impl Puller {
             realm: String::new(),
             cancel,
             progress,
+            redactor: redactor_for(credential),
         };
         let walked = if login_only { road.check_login().await.map(|()| login_success()) } else { road.walk().await };
         let outcome = match walked {
             Ok(success) => Outcome::Success(success),
             Err(failure) => Outcome::Failure(*failure),
         };
-        PullReport::new(image_input, &reference, credential_source, road.records, outcome)
+        let mut report = PullReport::new(image_input, &reference, credential_source, road.records, outcome);
+        report.make_inert(&road.redactor);
+        report
     }
+}
+
+/// A redactor that knows `credential` in every form it is sent in.
+fn redactor_for(credential: Option<&Credential>) -> Redactor {
+    let mut redactor = Redactor::new();
+    if let Some(credential) = credential {
+        redactor.add_login(&credential.username, credential.secret.expose());
+    }
+    redactor
 }
 
 impl Puller {
@@ -732,10 +754,6 @@ impl Road<'_> {
         self.absorb(http)
     }
 
-    fn may_send_credentials_to(&self, url: &Url) -> bool {
-        url.scheme() == "https" || self.options.insecure || is_loopback(&self.host)
-    }
-
     async fn authenticate(&mut self, challenges: &[Challenge], scope: &str) -> Result<(), Box<Failure>> {
         if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
             return self.fetch_token(bearer, scope).await;
@@ -744,7 +762,7 @@ impl Road<'_> {
             && let Some(credential) = self.credential
         {
             let base = self.base.clone();
-            if !self.may_send_credentials_to(&base) {
+            if !self.clients.may_carry_credentials(&base) {
                 return Err(self.fail(
                     FailureClass::Refused,
                     Stage::Ping,
@@ -789,9 +807,14 @@ impl Road<'_> {
         if let Some(token) = cached {
             return self.use_token(&token);
         }
-        if self.credential.is_some() && !(url.scheme() == "https" || self.options.insecure || is_loopback(&self.host)) {
+        // Per request: plain HTTP only to this machine or the host named insecure; and an HTTPS
+        // registry elsewhere never hands its credentials to a plain-HTTP token service.
+        let downgrade = self.base.scheme() == "https" && url.scheme() != "https" && !is_loopback(&self.host);
+        if self.credential.is_some()
+            && (!self.clients.may_carry_credentials(&url) || (downgrade && !self.options.insecure))
+        {
             let cause = format!(
-                "the token service {} is plain HTTP: the password is not sent there",
+                "the token service {} speaks plain HTTP: regcred sends a password in clear text only to this machine, or to the registry itself when it is marked insecure",
                 client::display_url(&url)
             );
             return Err(self.fail(FailureClass::Refused, Stage::Token, None, None, &cause));
@@ -883,6 +906,7 @@ impl Road<'_> {
     }
 
     fn use_token(&mut self, token: &str) -> Result<(), Box<Failure>> {
+        self.redactor.add_secret(token);
         let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
             self.fail(FailureClass::Protocol, Stage::Token, None, None, "the token cannot be sent in a header")
         })?;

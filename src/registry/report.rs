@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::untrusted::Redactor;
+
 /// Where on the road a request or a failure happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -93,6 +95,8 @@ pub enum FailureClass {
     TlsUnknownAuthority,
     /// Another TLS failure (name mismatch, expired …).
     TlsFailure,
+    /// The registry requires a client certificate (mutual TLS) and got none, or refused it.
+    TlsClientCertificate,
     /// A plain-HTTP registry spoken to over HTTPS.
     HttpToHttps,
     /// Basic auth: the registry refused the user name or password.
@@ -150,6 +154,24 @@ pub struct Failure {
     pub kubelet_reason: &'static str,
     /// 3. What to do.
     pub what_to_do: String,
+}
+
+impl Failure {
+    /// [`PullReport::make_inert`] for a failure on its own (a login check's).
+    pub fn make_inert(&mut self, redactor: &Redactor) {
+        if let Some(request) = &mut self.request {
+            request.url = redactor.clean(&request.url);
+        }
+        for error in &mut self.errors {
+            error.code = redactor.clean(&error.code);
+            error.message = redactor.clean(&error.message);
+            error.detail = error.detail.as_deref().map(|detail| redactor.clean(detail));
+        }
+        self.challenge = self.challenge.as_deref().map(|challenge| redactor.clean(challenge));
+        for text in [&mut self.detail, &mut self.verdict, &mut self.kubelet_event, &mut self.what_to_do] {
+            *text = redactor.clean(text);
+        }
+    }
 }
 
 /// A successful test pull.
@@ -226,6 +248,31 @@ impl PullReport {
             requests_per_stage,
             millis_per_stage,
             outcome,
+        }
+    }
+
+    /// Makes every piece of text that came from the other side inert: no control characters or
+    /// escape sequences, capped lengths, and none of the credentials `redactor` knows (a server
+    /// that echoes the `Authorization` header or a login form back must not put it on screen).
+    pub fn make_inert(&mut self, redactor: &Redactor) {
+        for text in [&mut self.image, &mut self.reference, &mut self.credential_source] {
+            *text = redactor.clean(text);
+        }
+        for record in &mut self.requests {
+            record.url = redactor.clean(&record.url);
+        }
+        match &mut self.outcome {
+            Outcome::Success(success) => {
+                for text in
+                    [&mut success.digest, &mut success.media_type, &mut success.platform, &mut success.manifest_digest]
+                {
+                    *text = redactor.clean(text);
+                }
+                for platform in &mut success.platforms {
+                    *platform = redactor.clean(platform);
+                }
+            }
+            Outcome::Failure(failure) => failure.make_inert(redactor),
         }
     }
 

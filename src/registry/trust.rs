@@ -1,0 +1,246 @@
+//! Whom a test pull trusts, as Go programs (Docker, containerd, skopeo) trust: the system's roots,
+//! the registry's own CAs from certs.d-style directories, a certificate that is itself in that
+//! pool (the self-signed certificate of Docker's "deploy a registry" guide, which OpenSSL 3 marks
+//! `CA:TRUE`), and the client certificate a registry may require (`client.cert` + `client.key`).
+//!
+//! Verification otherwise stays strict: chains, validity dates and host names are checked by
+//! `rustls`' `WebPKI` verifier; only its refusal of a CA certificate as the server's own is lifted,
+//! and only for a certificate that is byte for byte in the trust pool, with its host name checked.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rustls::DigitallySignedStruct;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
+
+use crate::atomic_file::read_regular;
+
+/// Largest certificate or key file read.
+const PEM_CAP: usize = 1024 * 1024;
+
+/// Why the trust configuration could not be built (a certs.d file that cannot be used).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TrustError {
+    /// A file could not be read.
+    #[error("cannot read {}: {message}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// A `.crt` with no certificate in it.
+    #[error("{} holds no PEM certificate", path.display())]
+    NoCertificate {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A client certificate without its key (Docker's rule: `NAME.cert` needs `NAME.key`).
+    #[error("the client certificate {} has no key next to it ({} is missing)", cert.display(), key.display())]
+    MissingKey {
+        /// The certificate.
+        cert: PathBuf,
+        /// The key that should be there.
+        key: PathBuf,
+    },
+    /// A key file rustls cannot use.
+    #[error("{} is not a PEM private key (PKCS#8, PKCS#1 or SEC1)", path.display())]
+    BadKey {
+        /// The file.
+        path: PathBuf,
+    },
+    /// rustls refused the configuration (for example a key that does not match its certificate).
+    #[error("the TLS configuration cannot be used: {0}")]
+    Config(String),
+}
+
+/// What a registry's certs.d directories hold: its CAs and, optionally, a client identity.
+#[derive(Default)]
+pub struct RegistryTrust {
+    /// Every `*.crt` certificate.
+    pub cas: Vec<CertificateDer<'static>>,
+    /// The first `NAME.cert` / `NAME.key` pair, in name order.
+    pub identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    /// Where the identity came from, for the report.
+    pub identity_path: Option<PathBuf>,
+}
+
+/// Reads `DIR/HOST/` under each of `ca_dirs`, as Docker lays it out: `*.crt` are CAs, `*.cert`
+/// are client certificates whose keys are the `*.key` of the same name.
+pub fn registry_trust(host: &str, ca_dirs: &[PathBuf]) -> Result<RegistryTrust, TrustError> {
+    let mut trust = RegistryTrust::default();
+    for dir in ca_dirs {
+        let Ok(listing) = std::fs::read_dir(dir.join(host)) else { continue };
+        let mut paths: Vec<PathBuf> = listing.flatten().map(|item| item.path()).collect();
+        paths.sort();
+        for path in paths {
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("crt") => trust.cas.extend(certificates(&path)?),
+                Some("cert") if trust.identity.is_none() => {
+                    let key = path.with_extension("key");
+                    if !key.exists() {
+                        return Err(TrustError::MissingKey { cert: path, key });
+                    }
+                    trust.identity = Some((certificates(&path)?, private_key(&key)?));
+                    trust.identity_path = Some(path);
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(trust)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, TrustError> {
+    read_regular(path, PEM_CAP).map_err(|e| TrustError::Read { path: path.to_path_buf(), message: e.to_string() })
+}
+
+fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
+    let pem = read(path)?;
+    let found: Vec<_> = CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok).collect();
+    if found.is_empty() {
+        return Err(TrustError::NoCertificate { path: path.to_path_buf() });
+    }
+    Ok(found)
+}
+
+fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TrustError> {
+    let pem = zeroize::Zeroizing::new(read(path)?);
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|_| TrustError::BadKey { path: path.to_path_buf() })
+}
+
+/// The rustls configuration of a pull's HTTPS client: `roots` (system and registry CAs), the
+/// pool-member rule, and the client identity when there is one. `asked` is set when a server
+/// asks for a client certificate, so that a refused handshake can be explained.
+pub fn client_config(
+    roots: &[CertificateDer<'static>],
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    asked: Arc<AtomicBool>,
+) -> Result<rustls::ClientConfig, TrustError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut store = rustls::RootCertStore::empty();
+    let mut pool = HashSet::new();
+    for root in roots {
+        if store.add(root.clone()).is_ok() {
+            pool.insert(root.as_ref().to_vec());
+        }
+    }
+    let config_error = |e: &dyn std::fmt::Display| TrustError::Config(e.to_string());
+    // With no roots at all (an empty system store and no CA for the registry) nothing verifies.
+    let webpki = if store.is_empty() {
+        None
+    } else {
+        Some(
+            WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
+                .build()
+                .map_err(|e| config_error(&e))?,
+        )
+    };
+    let key = match identity {
+        Some((chain, key)) => {
+            let signing = provider.key_provider.load_private_key(key).map_err(|e| config_error(&e))?;
+            Some(Arc::new(CertifiedKey::new(chain, signing)))
+        }
+        None => None,
+    };
+    let verifier = Arc::new(PoolVerifier { webpki, pool, algorithms: provider.signature_verification_algorithms });
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| config_error(&e))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_cert_resolver(Arc::new(ClientIdentity { key, asked }));
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The client certificate (if any), and a note that a server asked for one.
+#[derive(Debug)]
+struct ClientIdentity {
+    key: Option<Arc<CertifiedKey>>,
+    asked: Arc<AtomicBool>,
+}
+
+impl ResolvesClientCert for ClientIdentity {
+    fn resolve(&self, _root_hints: &[&[u8]], _schemes: &[rustls::SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.key.clone()
+    }
+
+    /// Always true, so that rustls processes a server's request for a certificate (and this
+    /// resolver hears of it) even when there is none to give.
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// `rustls`' `WebPKI` verifier, plus Go's rule that a certificate in the trust pool is trusted as the
+/// server's certificate even when it is marked as a CA.
+#[derive(Debug)]
+struct PoolVerifier {
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    /// The DER of every certificate in the pool.
+    pool: HashSet<Vec<u8>>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl PoolVerifier {
+    /// Whether `WebPKI` refused only because the server's own certificate is a CA. `WebPKI` checks a
+    /// certificate's validity dates before its basic constraints, so at that point the dates are
+    /// known to be good.
+    fn refused_as_ca(error: &rustls::Error) -> bool {
+        let rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)) = error else { return false };
+        other.0.downcast_ref::<webpki::Error>() == Some(&webpki::Error::CaUsedAsEndEntity)
+    }
+}
+
+impl ServerCertVerifier for PoolVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(webpki) = &self.webpki else {
+            return Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer));
+        };
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(error) if Self::refused_as_ca(&error) && self.pool.contains(end_entity.as_ref()) => {
+                let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+                rustls::client::verify_server_name(&parsed, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}

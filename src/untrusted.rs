@@ -1,0 +1,150 @@
+//! Text that comes from the other side — a registry's error messages and challenges, redirect
+//! targets, a token service's answers, a credential helper's error line — made inert before it is
+//! shown anywhere (terminal, `--json`, the window, Copy report).
+//!
+//! * [`inert`] neutralizes control characters, terminal escape sequences and bidirectional
+//!   overrides (each shown as a visible `\x1b`-style escape), folds line breaks and tabs into
+//!   spaces, and caps the length.
+//! * [`Redactor`] removes every form of a credential regcred sent (the password, `user:password`
+//!   and its base64, the form-encoded password, tokens) from text a server echoes back.
+
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+/// The longest piece of untrusted text shown, in characters.
+pub const TEXT_CAP: usize = 1_000;
+
+/// What a redacted credential is replaced with.
+pub const REDACTED: &str = "<redacted>";
+
+/// `text` with control characters, escape sequences and bidirectional overrides made visible and
+/// harmless, line breaks and tabs as spaces, and at most `cap` characters (then `…`).
+pub fn inert(text: &str, cap: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(cap + 8));
+    for (count, ch) in text.chars().enumerate() {
+        if count == cap {
+            out.push('…');
+            break;
+        }
+        match ch {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if is_hazard(c) => out.push_str(&escaped(c)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Characters that can change what a terminal or a text view shows beyond themselves.
+fn is_hazard(ch: char) -> bool {
+    ch.is_control() || matches!(ch, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escaped(ch: char) -> String {
+    let code = u32::from(ch);
+    if code < 0x100 { format!("\\x{code:02x}") } else { format!("\\u{{{code:04x}}}") }
+}
+
+/// The credentials one operation sent, to be cut out of anything the other side says back.
+#[derive(Default)]
+pub struct Redactor {
+    needles: Vec<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secrets)", self.needles.len())
+    }
+}
+
+/// Shorter secrets are not searched for: they would match ordinary words.
+const MIN_SECRET_CHARS: usize = 4;
+
+impl Redactor {
+    /// A redactor for nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a secret (a password or a token) in every form it travels in: as is, form-encoded.
+    pub fn add_secret(&mut self, secret: &str) {
+        self.push(secret);
+        let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        self.push(&encoded);
+    }
+
+    /// Adds a user name and password, and the `user:password` pair as Basic auth sends it.
+    pub fn add_login(&mut self, username: &str, password: &str) {
+        self.add_secret(password);
+        let pair = Zeroizing::new(format!("{username}:{password}"));
+        self.push(&pair);
+        let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+        self.push(&encoded);
+        self.push(encoded.trim_end_matches('='));
+    }
+
+    fn push(&mut self, needle: &str) {
+        if needle.chars().count() >= MIN_SECRET_CHARS && !self.needles.iter().any(|n| n.as_str() == needle) {
+            self.needles.push(Zeroizing::new(needle.to_owned()));
+            // Longest first, so a secret inside a longer encoded form does not leave a remnant.
+            self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        }
+    }
+
+    /// `text` with every known credential replaced by [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for needle in &self.needles {
+            if out.contains(needle.as_str()) {
+                out = out.replace(needle.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// [`Redactor::redact`], then [`inert`] with [`TEXT_CAP`]: the one way untrusted text enters a
+    /// report.
+    pub fn clean(&self, text: &str) -> String {
+        inert(&self.redact(text), TEXT_CAP)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{REDACTED, Redactor, inert};
+
+    #[test]
+    fn escape_sequences_and_controls_become_visible_text() {
+        let hostile = "denied\u{1b}[2J\u{1b}]0;pwned\u{7}\r\n\u{2714} would pull\u{202e}gnp.exe\u{9b}31m";
+        let shown = inert(hostile, 1000);
+        assert_eq!(shown, "denied\\x1b[2J\\x1b]0;pwned\\x07  \u{2714} would pull\\u{202e}gnp.exe\\x9b31m");
+        assert!(!shown.chars().any(char::is_control));
+    }
+
+    #[test]
+    fn long_text_is_capped() {
+        let shown = inert(&"a".repeat(5000), 10);
+        assert_eq!(shown, format!("{}…", "a".repeat(10)));
+    }
+
+    #[test]
+    fn every_form_of_a_sent_credential_is_redacted() {
+        let mut redactor = Redactor::new();
+        redactor.add_login("user", "s3cret+canary/x");
+        redactor.add_secret("eyJ.token.sig");
+        let echoed = "got Basic dXNlcjpzM2NyZXQrY2FuYXJ5L3g= and password=s3cret%2Bcanary%2Fx and s3cret+canary/x \
+                      and user:s3cret+canary/x and Bearer eyJ.token.sig";
+        let shown = redactor.clean(echoed);
+        for leaked in ["s3cret", "dXNlcjpzM2NyZXQrY2FuYXJ5L3g", "eyJ.token.sig"] {
+            assert!(!shown.contains(leaked), "{shown}");
+        }
+        assert_eq!(shown.matches(REDACTED).count(), 5, "{shown}");
+    }
+
+    #[test]
+    fn short_secrets_are_not_searched_for() {
+        let mut redactor = Redactor::new();
+        redactor.add_secret("a");
+        assert_eq!(redactor.redact("a registry"), "a registry");
+    }
+}
