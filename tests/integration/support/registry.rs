@@ -45,6 +45,12 @@ pub struct Setup<'a> {
     /// A fixed port (below the ephemeral range), for snapshot images that show the host;
     /// otherwise a free one.
     pub port: Option<u16>,
+    /// Serve TLS with one self-signed certificate made exactly as Docker's "deploy a registry"
+    /// guide makes it (OpenSSL 3 marks it `CA:TRUE`); `certs.d/HOST/ca.crt` is that certificate.
+    pub self_signed: bool,
+    /// With `tls`: require a client certificate signed by the test CA (`http.tls.clientcas`);
+    /// [`Registry::client_identity`] holds one.
+    pub client_certificates: bool,
 }
 
 impl Registry {
@@ -68,9 +74,14 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.path().join("storage").display()
         );
-        if setup.tls {
-            let (cert, key) = make_tls(dir.path(), &host);
+        if setup.tls || setup.self_signed {
+            let (cert, key) =
+                if setup.self_signed { make_self_signed(dir.path(), &host) } else { make_tls(dir.path(), &host) };
             config.push_str(&format!("  tls:\n    certificate: {}\n    key: {}\n", cert.display(), key.display()));
+            if setup.client_certificates {
+                make_client_identity(dir.path());
+                config.push_str(&format!("    clientcas:\n      - {}\n", dir.path().join("ca.crt").display()));
+            }
         }
         if let Some((user, password)) = credentials {
             let htpasswd = Command::new("htpasswd").args(["-Bbn", user, password]).output().expect("htpasswd");
@@ -118,6 +129,10 @@ impl Registry {
         command.args(["copy", "--quiet", "--dest-tls-verify=false"]);
         if all {
             command.arg("--all");
+        }
+        let client = self.dir.path().join("client");
+        if client.exists() {
+            command.arg(format!("--dest-cert-dir={}", client.display()));
         }
         if let Some((user, password)) = &self.credentials {
             command.arg(format!("--dest-creds={user}:{password}"));
@@ -211,6 +226,85 @@ pub fn make_tls(dir: &Path, host: &str) -> (PathBuf, PathBuf) {
         std::fs::copy(dir.join("ca.crt"), trust.join("ca.crt")).expect("copy ca");
     }
     (dir.join("server.crt"), dir.join("server.key"))
+}
+
+/// The self-signed certificate of Docker's "deploy a registry server" guide, made with its exact
+/// recipe, and trusted through `DIR/certs.d/HOST/ca.crt` (the certificate itself).
+pub fn make_self_signed(dir: &Path, host: &str) -> (PathBuf, PathBuf) {
+    let san = "subjectAltName=IP:127.0.0.1";
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:4096",
+            "-nodes",
+            "-keyout",
+            "domain.key",
+            "-out",
+            "domain.crt",
+            "-subj",
+            &format!("/CN={host}"),
+            "-addext",
+            san,
+        ],
+    );
+    let trust = dir.join("certs.d").join(host);
+    std::fs::create_dir_all(&trust).expect("certs.d");
+    std::fs::copy(dir.join("domain.crt"), trust.join("ca.crt")).expect("copy certificate");
+    (dir.join("domain.crt"), dir.join("domain.key"))
+}
+
+/// A client certificate and key signed by the test CA (`DIR/ca.crt`), as `DIR/client/client.cert`
+/// and `client.key` — the names Docker's certs.d convention uses.
+fn make_client_identity(dir: &Path) {
+    let client = dir.join("client");
+    std::fs::create_dir_all(&client).expect("client dir");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "client/client.key",
+            "-out",
+            "client.csr",
+            "-subj",
+            "/CN=regcred test client",
+        ],
+    );
+    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").expect("client ext");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "client.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "client/client.cert",
+            "-days",
+            "2",
+            "-extfile",
+            "client.ext",
+        ],
+    );
+}
+
+impl Registry {
+    /// The client certificate and key a registry started with `client_certificates` accepts.
+    pub fn client_identity(&self) -> (PathBuf, PathBuf) {
+        let client = self.dir.path().join("client");
+        (client.join("client.cert"), client.join("client.key"))
+    }
 }
 
 /// Writes an OCI image layout holding one linux/amd64 image with one layer containing `content`.
