@@ -13,6 +13,8 @@ pub const DOCKER_HUB_DOMAIN: &str = "docker.io";
 pub const DOCKER_HUB_AUTH_KEY: &str = "https://index.docker.io/v1/";
 /// The longest repository path the grammar accepts.
 pub const PATH_MAX_LEN: usize = 255;
+/// Where Docker Hub's registry API answers (`docker.io` is only its name).
+pub const DOCKER_HUB_ENDPOINT: &str = "registry-1.docker.io";
 /// The longest tag the grammar accepts.
 pub const TAG_MAX_LEN: usize = 128;
 
@@ -121,6 +123,11 @@ impl ImageRef {
     /// The digest, if any.
     pub fn digest(&self) -> Option<&str> {
         self.digest.as_deref()
+    }
+
+    /// The host requests go to: `registry-1.docker.io` for Docker Hub, else the domain.
+    pub fn registry_host(&self) -> &str {
+        if self.is_docker_hub() { DOCKER_HUB_ENDPOINT } else { &self.domain }
     }
 
     /// What to ask the registry's manifest endpoint for: the digest if there is one, else the tag.

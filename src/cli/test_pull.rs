@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use regcred::auth_files::{Env, ServerKey, Sources};
 use regcred::image_ref::ImageRef;
 use regcred::keychain::Credential;
-use regcred::registry::{Platform, PullOptions, PullReport, Puller};
+use regcred::registry::{Platform, PullOptions, PullReport, Puller, Runtime};
 use regcred::resolve::{FetchError, fetch_credential};
 
 /// `regcred test-pull` arguments.
@@ -29,6 +29,10 @@ pub struct TestPullArgs {
     /// A certs.d-style directory (DIR/HOST[:PORT]/ca.crt), searched before the usual ones.
     #[arg(long, value_name = "DIR")]
     pub ca_dir: Vec<PathBuf>,
+    /// Whose words the failure report uses for the kubelet's event: containerd (2.x, the
+    /// default), containerd-1.7, cri-o, or docker (Docker Engine through cri-dockerd).
+    #[arg(long, default_value = "containerd", value_name = "RUNTIME")]
+    pub runtime: Runtime,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -43,6 +47,7 @@ pub fn test_pull(env: &Env, args: &TestPullArgs) -> anyhow::Result<ExitCode> {
     options.full = args.full;
     options.platform = args.platform.clone();
     options.insecure = args.insecure;
+    options.runtime = args.runtime;
     let (credential, source) = credential_for(&sources, args);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report = match credential {
@@ -73,7 +78,7 @@ fn credential_for(sources: &Sources, args: &TestPullArgs) -> (Result<Option<Cred
         }
         Err(FetchError::NotFound(_)) => (Ok(None), "no credential: anonymous".to_owned()),
         Err(error) => {
-            let report = regcred::registry::credential_failure(&args.image, &error.to_string());
+            let report = regcred::registry::credential_failure(&args.image, &error.to_string(), args.runtime);
             (Err(Box::new(report)), "unavailable".to_owned())
         }
     }

@@ -1,21 +1,39 @@
 //! Test pulls: the distribution protocol walked the way a node's runtime walks it, with every
 //! stage, request, status and registry error recorded for the report.
 //!
-//! * [`Puller`] runs pulls (quick: manifests and blob checks; full: every blob downloaded and
-//!   verified) and caches bearer tokens.
-//! * [`PullReport`] is the one typed result; failures carry the verdict, the kubelet's words and
-//!   what to do ([`explain`]).
-//! * Security: credentials only over HTTPS (or to loopback / registries marked insecure), never
-//!   on a redirect to another origin, never to a plain-HTTP token realm of an HTTPS registry;
-//!   bodies capped; every stage timed out; cancellable.
+//! The layers, bottom up (each imports only those below it):
+//!
+//! * [`node`], [`report`], [`facts`], [`challenge`] — the data: the node stood in for (platform,
+//!   runtime), the report, the facts of a failure, parsed challenges.
+//! * [`authorizer`] — the rule for where a credential may go, challenges, token requests as
+//!   containerd makes them, the token cache. No I/O.
+//! * [`trust`] — TLS as Go trusts: system roots, certs.d CAs, pool members, client certificates.
+//! * [`transport`] — one request at a time ([`transport::RequestSpec`]): redirects, caps, timeouts,
+//!   records.
+//! * [`session`] — one pull's requests with the authorizer's credential, token fetching, one retry
+//!   through the authorizer on a 401, and the [`session::Stop`] a failure is recorded as.
+//! * [`stages`] — ping, login check, manifest, platform, blobs.
+//! * [`explain`], [`runtime_words`], [`failure`] — the report of a failure as a pure function of
+//!   what was recorded, in the chosen runtime's words.
+//! * [`Puller`] — the pull on top.
 
+pub mod authorizer;
 pub mod challenge;
-pub mod client;
 pub mod explain;
+pub mod facts;
+pub mod failure;
+pub mod node;
 mod pull;
 pub mod report;
+pub mod runtime_words;
+pub mod session;
+pub mod stages;
+pub mod transport;
 pub mod trust;
 
-pub use client::{Timeouts, default_ca_dirs};
-pub use pull::{BlobProgress, IDENTITY_TOKEN_USER, Platform, PullOptions, Puller, credential_failure, is_loopback};
-pub use report::{Failure, FailureClass, Outcome, PullReport, RequestRecord, Stage, Success};
+pub use authorizer::{IDENTITY_TOKEN_USER, is_loopback};
+pub use node::{Platform, Runtime};
+pub use pull::{PullOptions, Puller, credential_failure};
+pub use report::{Failure, FailureClass, Outcome, PullReport, RateLimit, RequestRecord, Stage, Success};
+pub use stages::BlobProgress;
+pub use transport::{Timeouts, default_ca_dirs};

@@ -113,6 +113,9 @@ pub enum FailureClass {
     TagUnknown,
     /// The index has no manifest for the node's platform.
     PlatformMissing,
+    /// A single-platform image built for another platform than the node's: it pulls, then fails to
+    /// start.
+    PlatformMismatch,
     /// 429.
     RateLimited,
     /// A blob is gone.
@@ -154,6 +157,8 @@ pub struct Failure {
     pub kubelet_reason: &'static str,
     /// 3. What to do.
     pub what_to_do: String,
+    /// Whose words the kubelet line is in.
+    pub runtime: super::node::Runtime,
 }
 
 impl Failure {
@@ -195,6 +200,74 @@ pub struct Success {
     pub full: bool,
 }
 
+impl Success {
+    /// The success of a login check (`GET /v2/` opened): no image behind it.
+    pub fn login() -> Self {
+        Self {
+            digest: String::new(),
+            media_type: String::new(),
+            platforms: Vec::new(),
+            platform: String::new(),
+            manifest_digest: String::new(),
+            layers: 0,
+            total_size: 0,
+            full: false,
+        }
+    }
+}
+
+/// A registry's rate-limit headers (`ratelimit-limit: 100;w=21600`, `ratelimit-remaining`,
+/// `docker-ratelimit-source`), as Docker Hub sends them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    /// Pulls allowed per window.
+    pub limit: u64,
+    /// Pulls left in this window.
+    pub remaining: Option<u64>,
+    /// The window, in seconds.
+    pub window_seconds: Option<u64>,
+    /// Whom the limit counts (an address or an account id).
+    pub source: Option<String>,
+}
+
+impl RateLimit {
+    /// The limit in `headers`, when there is one.
+    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Option<Self> {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        let parse = |value: &str| -> (Option<u64>, Option<u64>) {
+            let mut parts = value.split(';');
+            let count = parts.next().and_then(|n| n.trim().parse().ok());
+            let window = parts.find_map(|p| p.trim().strip_prefix("w=").and_then(|w| w.parse().ok()));
+            (count, window)
+        };
+        let (limit, window) = parse(text("ratelimit-limit")?);
+        let (remaining, remaining_window) = text("ratelimit-remaining").map(parse).unwrap_or_default();
+        Some(Self {
+            limit: limit?,
+            remaining,
+            window_seconds: window.or(remaining_window),
+            source: text("docker-ratelimit-source").map(|s| crate::untrusted::inert(s, 100)),
+        })
+    }
+
+    /// `41 of 100 pulls left in this window (6 h)`.
+    pub fn describe(&self) -> String {
+        let window = self.window_seconds.map(|w| format!(" ({})", human_duration(w))).unwrap_or_default();
+        match self.remaining {
+            Some(remaining) => format!("{remaining} of {} pulls left in this window{window}", self.limit),
+            None => format!("at most {} pulls per window{window}", self.limit),
+        }
+    }
+}
+
+fn human_duration(seconds: u64) -> String {
+    match seconds {
+        0..120 => format!("{seconds} s"),
+        120..7200 => format!("{} min", seconds / 60),
+        _ => format!("{} h", seconds / 3600),
+    }
+}
+
 /// The outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
@@ -220,6 +293,8 @@ pub struct PullReport {
     pub requests_per_stage: BTreeMap<String, usize>,
     /// Milliseconds per stage.
     pub millis_per_stage: BTreeMap<String, f64>,
+    /// The registry's rate limit, when it said.
+    pub rate_limit: Option<RateLimit>,
     /// Success or failure.
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -247,6 +322,7 @@ impl PullReport {
             requests,
             requests_per_stage,
             millis_per_stage,
+            rate_limit: None,
             outcome,
         }
     }
@@ -320,11 +396,14 @@ impl PullReport {
                     let _ = writeln!(out, "  challenge   {challenge}");
                 }
                 let _ = writeln!(out, "  detail      {}", failure.detail);
-                let _ = writeln!(
-                    out,
-                    "  kubelet     {} ({}, then ImagePullBackOff)",
-                    failure.kubelet_event, failure.kubelet_reason
-                );
+                let event = failure.kubelet_event.replace('\n', "\n              ");
+                let _ = match failure.kubelet_reason {
+                    "InvalidImageName" | "CrashLoopBackOff" => {
+                        writeln!(out, "  kubelet     {event} ({})", failure.kubelet_reason)
+                    }
+                    reason => writeln!(out, "  kubelet     {event} ({reason}, then ImagePullBackOff)"),
+                };
+                let _ = writeln!(out, "  runtime     {}", failure.runtime.label());
                 let _ = writeln!(out, "  what to do  {}", failure.what_to_do);
             }
         }
@@ -335,6 +414,10 @@ impl PullReport {
                 format!("{stage} {count} ({:.0} ms)", self.millis_per_stage.get(stage).copied().unwrap_or(0.0))
             })
             .collect();
+        if let Some(limit) = &self.rate_limit {
+            let source = limit.source.as_deref().map(|s| format!(", counted for {s}")).unwrap_or_default();
+            let _ = writeln!(out, "  rate limit  {}{source}", limit.describe());
+        }
         let _ = writeln!(out, "  requests    {}", stages.join(", "));
         out
     }

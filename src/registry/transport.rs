@@ -1,5 +1,9 @@
-//! HTTP for the registry road: TLS roots (system plus certs.d CAs), manual redirects that never
-//! carry credentials to another origin, body caps, timeouts, and a record of every request.
+//! The transport under a pull's session: HTTP and HTTPS clients with their trust (system roots,
+//! certs.d CAs and client certificates, see [`super::trust`]), one request at a time described by
+//! a [`RequestSpec`], manual redirects that never carry a credential to another origin or to a
+//! host where the [`CredentialPolicy`] forbids it, body caps, timeouts, and a record of every
+//! request. It knows nothing of challenges or tokens: that is the authorizer's, and retrying
+//! through it is the session's.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -7,10 +11,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use reqwest::header::{HeaderMap, HeaderValue};
+
 use reqwest::{Method, StatusCode, Url};
 
 use rustls::pki_types::CertificateDer;
 
+use super::authorizer::{CredentialPolicy, display_url, same_origin};
 use super::report::{FailureClass, RequestRecord, Stage};
 use super::trust;
 
@@ -78,9 +84,7 @@ pub fn default_ca_dirs(home: Option<&Path>) -> Vec<PathBuf> {
 pub struct Clients {
     plain: reqwest::Client,
     tls: tokio::sync::OnceCell<reqwest::Client>,
-    host: String,
-    /// Whether the user named the registry host insecure (plain HTTP, credentials included).
-    insecure: bool,
+    policy: CredentialPolicy,
     ca_dirs: Vec<PathBuf>,
     timeouts: Timeouts,
     resolve: Vec<(String, std::net::SocketAddr)>,
@@ -95,12 +99,11 @@ struct ClientCertificateNote {
 }
 
 impl Clients {
-    /// The clients for the registry `host` (`insecure`: the user allows plain HTTP for it): per-registry
-    /// CAs come from `DIR/HOST/*.crt` under each of `ca_dirs`; `resolve` pins host names to
-    /// addresses (like curl's `--resolve`).
+    /// The clients for the registry of `policy`: per-registry CAs and client certificates come
+    /// from `DIR/HOST/` under each of `ca_dirs`; `resolve` pins host names to addresses (like
+    /// curl's `--resolve`).
     pub fn new(
-        host: &str,
-        insecure: bool,
+        policy: CredentialPolicy,
         ca_dirs: &[PathBuf],
         timeouts: Timeouts,
         resolve: &[(String, std::net::SocketAddr)],
@@ -111,8 +114,7 @@ impl Clients {
         Ok(Self {
             plain,
             tls: tokio::sync::OnceCell::new(),
-            host: host.to_owned(),
-            insecure,
+            policy,
             ca_dirs: ca_dirs.to_vec(),
             timeouts,
             resolve: resolve.to_vec(),
@@ -120,19 +122,9 @@ impl Clients {
         })
     }
 
-    /// Whether a credential (an `Authorization` header, a login form) may travel to `url`. Decided
-    /// per request, whoever asked for it: over HTTPS; over plain HTTP only to this machine
-    /// (loopback) or to the registry host the user named insecure — never to another host in
-    /// clear text, whatever the registry's challenge or redirect says.
-    pub fn may_carry_credentials(&self, url: &Url) -> bool {
-        match url.scheme() {
-            "https" => true,
-            "http" => {
-                let authority = url_authority(url);
-                super::pull::is_loopback(&authority) || (self.insecure && authority == self.host)
-            }
-            _ => false,
-        }
+    /// The rule for where credentials may go.
+    pub fn policy(&self) -> &CredentialPolicy {
+        &self.policy
     }
 
     /// Sorts a transport error into the catalogue, knowing what this pull's TLS handshakes saw: a
@@ -149,7 +141,7 @@ impl Clients {
             } else {
                 format!(
                     "the registry asked for a client certificate and none is configured (certs.d/{}/client.cert and client.key): {}",
-                    self.host, failure.cause
+                    self.policy.registry_host, failure.cause
                 )
             };
         }
@@ -164,8 +156,8 @@ impl Clients {
         self.tls
             .get_or_try_init(|| async {
                 let tls_failure = |cause: String| HttpFailure { class: FailureClass::TlsFailure, cause };
-                let registry =
-                    trust::registry_trust(&self.host, &self.ca_dirs).map_err(|e| tls_failure(e.to_string()))?;
+                let registry = trust::registry_trust(&self.policy.registry_host, &self.ca_dirs)
+                    .map_err(|e| tls_failure(e.to_string()))?;
                 let mut roots = system_roots().await.as_ref().clone();
                 roots.extend(registry.cas);
                 let has_identity = registry.identity.is_some();
@@ -179,15 +171,6 @@ impl Clients {
                     .map_err(|e| tls_failure(error_chain(&e)))
             })
             .await
-    }
-}
-
-/// `host[:port]` of a URL, as image references spell a registry.
-pub fn url_authority(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
     }
 }
 
@@ -280,20 +263,33 @@ pub fn classify_transport(error: &reqwest::Error) -> HttpFailure {
     HttpFailure { class, cause }
 }
 
-/// Whether two URLs share scheme, host and port (credentials may follow only then).
-pub fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+/// One request to make: what, where, with which credential, how much of the body to read and
+/// how long to wait.
+#[derive(Clone)]
+pub struct RequestSpec {
+    /// The stage it belongs to (for the record).
+    pub stage: Stage,
+    /// The method.
+    pub method: Method,
+    /// The URL.
+    pub url: Url,
+    /// The `Accept` header, if any.
+    pub accept: Option<&'static str>,
+    /// The `Authorization` value, sent only to the request's own origin.
+    pub authorization: Option<HeaderValue>,
+    /// A body and its content type (a login form: it never follows a redirect elsewhere).
+    pub body: Option<(zeroize::Zeroizing<Vec<u8>>, &'static str)>,
+    /// The most body bytes [`send`] reads (none for `HEAD`).
+    pub cap: usize,
+    /// How long the answer (headers and a capped body) may take.
+    pub timeout: Duration,
 }
 
-/// The URL for the record: no user info, no query (token requests carry account names there).
-pub fn display_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    if shown.query().is_some_and(|q| q.contains("password")) {
-        shown.set_query(Some("…"));
+impl RequestSpec {
+    /// A request of `stage` with no credential, no body, and the cap and timeout to fill in.
+    pub fn new(stage: Stage, method: Method, url: Url, cap: usize, timeout: Duration) -> Self {
+        Self { stage, method, url, accept: None, authorization: None, body: None, cap, timeout }
     }
-    shown.to_string()
 }
 
 /// A request's final answer, its body not yet read.
@@ -306,29 +302,22 @@ pub struct Opened {
     pub started: Instant,
 }
 
+/// A failed request: what went wrong, and its record when it got that far.
+pub type Failed = (HttpFailure, Option<RequestRecord>);
+
 /// One request, following redirects by hand: an `Authorization` header goes only to the
 /// request's own origin and never to a redirect target elsewhere; a body (a login form) is never
-/// taken to another origin; HTTPS→HTTP is refused; at most [`MAX_REDIRECTS`]. Each response's
-/// headers must arrive within `timeout`. Redirects are recorded in `records`; the final response
-/// is returned with its body unread (see [`send`] for a capped read).
-#[expect(clippy::too_many_arguments, reason = "one call site per stage; a struct would only rename them")]
-pub async fn open(
-    clients: &Clients,
-    records: &mut Vec<RequestRecord>,
-    stage: Stage,
-    method: Method,
-    url: Url,
-    headers: HeaderMap,
-    authorization: Option<&HeaderValue>,
-    body: Option<(Vec<u8>, &'static str)>,
-    timeout: Duration,
-) -> Result<Opened, (HttpFailure, Option<RequestRecord>)> {
-    let origin = url.clone();
-    let mut current = url;
+/// taken to another origin; a credential never goes where the policy forbids (refused before
+/// connecting); HTTPS→HTTP is refused; at most [`MAX_REDIRECTS`]. Each response's headers must
+/// arrive within the spec's timeout. Redirects are recorded in `records`; the final response is
+/// returned with its body unread (see [`send`] for a capped read).
+pub async fn open(clients: &Clients, records: &mut Vec<RequestRecord>, spec: &RequestSpec) -> Result<Opened, Failed> {
+    let origin = spec.url.clone();
+    let mut current = spec.url.clone();
     for _ in 0..=MAX_REDIRECTS {
         let started = Instant::now();
-        let carries_credentials = (authorization.is_some() && same_origin(&origin, &current)) || body.is_some();
-        if carries_credentials && !clients.may_carry_credentials(&current) {
+        let authorized = spec.authorization.is_some() && same_origin(&origin, &current);
+        if (authorized || spec.body.is_some()) && !clients.policy().may_carry(&current) {
             // Decided before any connection: nothing is sent, not even without the credential.
             let cause = format!(
                 "{} is plain HTTP on another machine and not marked insecure: regcred does not send credentials there",
@@ -336,10 +325,9 @@ pub async fn open(
             );
             return Err((HttpFailure { class: FailureClass::Refused, cause }, None));
         }
-        let authorized = authorization.is_some() && same_origin(&origin, &current);
         let mut record = RequestRecord {
-            stage,
-            method: method.to_string(),
+            stage: spec.stage,
+            method: spec.method.to_string(),
             url: display_url(&current),
             status: None,
             millis: 0.0,
@@ -351,88 +339,104 @@ pub async fn open(
             records.push(record.clone());
             Err((failure, Some(record.clone())))
         };
-        let client = match clients.for_url(&current).await {
-            Ok(client) => client,
+        let response = match one_request(clients, spec, &current, authorized).await {
+            Ok(response) => response,
             Err(failure) => return failed(&mut record, records, failure),
-        };
-        let mut request = client.request(method.clone(), current.clone()).headers(headers.clone());
-        if let (true, Some(value)) = (authorized, authorization) {
-            request = request.header(reqwest::header::AUTHORIZATION, value.clone());
-        }
-        if let Some((bytes, content_type)) = &body {
-            request = request.header(reqwest::header::CONTENT_TYPE, *content_type).body(bytes.clone());
-        }
-        let response = match tokio::time::timeout(timeout, request.send()).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => return failed(&mut record, records, clients.classify(&error)),
-            Err(_) => {
-                let failure = HttpFailure { class: FailureClass::Timeout, cause: "no response in time".to_owned() };
-                return failed(&mut record, records, failure);
-            }
         };
         let status = response.status();
         record.status = Some(status.as_u16());
         if !status.is_redirection() {
             return Ok(Opened { response, record, started });
         }
-        let location = response.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok());
-        let Some(next) = location.and_then(|l| current.join(l).ok()) else {
-            let cause = format!("a redirect without a usable location ({location:?})");
-            return failed(&mut record, records, HttpFailure { class: FailureClass::Protocol, cause });
-        };
-        if current.scheme() == "https" && next.scheme() != "https" {
-            let cause = format!("the registry redirected from HTTPS to {}, which regcred refuses", display_url(&next));
-            return failed(&mut record, records, HttpFailure { class: FailureClass::Refused, cause });
+        match redirect_target(spec, &origin, &current, &response) {
+            Ok(next) => {
+                record.millis = started.elapsed().as_secs_f64() * 1e3;
+                records.push(record);
+                current = next;
+            }
+            Err(failure) => return failed(&mut record, records, failure),
         }
-        if body.is_some() && !same_origin(&origin, &next) {
-            // A request body here is a login form: it stays with the origin it was meant for.
-            let cause = format!(
-                "the token service redirected the login to {}; regcred does not send credentials there",
-                display_url(&next)
-            );
-            return failed(&mut record, records, HttpFailure { class: FailureClass::Refused, cause });
-        }
-        record.millis = started.elapsed().as_secs_f64() * 1e3;
-        records.push(record);
-        current = next;
     }
     let cause = format!("more than {MAX_REDIRECTS} redirects");
     Err((HttpFailure { class: FailureClass::Protocol, cause }, records.last().cloned()))
 }
 
-/// [`open`], then the body read within the same `timeout` and at most `cap` bytes (none for HEAD).
-#[expect(clippy::too_many_arguments, reason = "one call site per stage; a struct would only rename them")]
-pub async fn send(
+/// Sends `spec` to `url` once (no redirects), within its timeout.
+async fn one_request(
     clients: &Clients,
-    records: &mut Vec<RequestRecord>,
-    stage: Stage,
-    method: Method,
-    url: Url,
-    headers: HeaderMap,
-    authorization: Option<&HeaderValue>,
-    body: Option<(Vec<u8>, &'static str)>,
-    cap: usize,
-    timeout: Duration,
-) -> Result<Response, (HttpFailure, Option<RequestRecord>)> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    let head = method == Method::HEAD;
-    let Opened { response, mut record, started } =
-        open(clients, records, stage, method, url, headers, authorization, body, timeout).await?;
-    let (status, headers_in, url) = (response.status(), response.headers().clone(), response.url().clone());
-    let read = if head { Ok(Vec::new()) } else { read_capped(response, cap, deadline).await };
-    let body_bytes = match read {
-        Ok(bytes) => bytes,
+    spec: &RequestSpec,
+    url: &Url,
+    authorized: bool,
+) -> Result<reqwest::Response, HttpFailure> {
+    let client = clients.for_url(url).await?;
+    let mut request = client.request(spec.method.clone(), url.clone());
+    if let Some(accept) = spec.accept {
+        request = request.header(reqwest::header::ACCEPT, HeaderValue::from_static(accept));
+    }
+    if let (true, Some(value)) = (authorized, &spec.authorization) {
+        request = request.header(reqwest::header::AUTHORIZATION, value.clone());
+    }
+    if let Some((bytes, content_type)) = &spec.body {
+        request = request.header(reqwest::header::CONTENT_TYPE, *content_type).body(bytes.to_vec());
+    }
+    match tokio::time::timeout(spec.timeout, request.send()).await {
+        Ok(Ok(response)) => Ok(response),
+        Ok(Err(error)) => Err(clients.classify(&error)),
+        Err(_) => Err(HttpFailure {
+            class: FailureClass::Timeout,
+            cause: "net/http: timeout awaiting response headers (no answer in time)".to_owned(),
+        }),
+    }
+}
+
+/// Where a redirect may be followed to, or why not.
+fn redirect_target(
+    spec: &RequestSpec,
+    origin: &Url,
+    current: &Url,
+    response: &reqwest::Response,
+) -> Result<Url, HttpFailure> {
+    let location = response.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok());
+    let Some(next) = location.and_then(|l| current.join(l).ok()) else {
+        let cause = format!("a redirect without a usable location ({location:?})");
+        return Err(HttpFailure { class: FailureClass::Protocol, cause });
+    };
+    if current.scheme() == "https" && next.scheme() != "https" {
+        let cause = format!("the registry redirected from HTTPS to {}, which regcred refuses", display_url(&next));
+        return Err(HttpFailure { class: FailureClass::Refused, cause });
+    }
+    if spec.body.is_some() && !same_origin(origin, &next) {
+        // A request body here is a login form: it stays with the origin it was meant for.
+        let cause = format!(
+            "the token service redirected the login to {}; regcred does not send credentials there",
+            display_url(&next)
+        );
+        return Err(HttpFailure { class: FailureClass::Refused, cause });
+    }
+    Ok(next)
+}
+
+/// [`open`], then the body read within the same timeout and at most the spec's cap (none for
+/// `HEAD`).
+pub async fn send(clients: &Clients, records: &mut Vec<RequestRecord>, spec: &RequestSpec) -> Result<Response, Failed> {
+    let deadline = tokio::time::Instant::now() + spec.timeout;
+    let Opened { response, mut record, started } = open(clients, records, spec).await?;
+    let (status, headers, url) = (response.status(), response.headers().clone(), response.url().clone());
+    let read =
+        if spec.method == Method::HEAD { Ok(Vec::new()) } else { read_capped(response, spec.cap, deadline).await };
+    record.millis = started.elapsed().as_secs_f64() * 1e3;
+    match read {
+        Ok(body) => {
+            record.bytes = body.len() as u64;
+            records.push(record);
+            Ok(Response { status, headers, body, url })
+        }
         Err((failure, bytes)) => {
-            record.millis = started.elapsed().as_secs_f64() * 1e3;
             record.bytes = bytes as u64;
             records.push(record.clone());
-            return Err((failure, Some(record)));
+            Err((failure, Some(record)))
         }
-    };
-    record.bytes = body_bytes.len() as u64;
-    record.millis = started.elapsed().as_secs_f64() * 1e3;
-    records.push(record);
-    Ok(Response { status, headers: headers_in, body: body_bytes, url })
+    }
 }
 
 /// Reads a body of at most `cap` bytes by `deadline`; on failure, also how many bytes came.

@@ -1,0 +1,117 @@
+//! The node a test pull stands in for: its platform (`linux/amd64` by default) and its container
+//! runtime, whose words the failure report uses.
+
+/// An OS/architecture(/variant) triple.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    /// `linux`.
+    pub os: String,
+    /// `amd64`, `arm64` …
+    pub architecture: String,
+    /// `v7`, `v8` …
+    pub variant: Option<String>,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Self { os: "linux".to_owned(), architecture: "amd64".to_owned(), variant: None }
+    }
+}
+
+impl Platform {
+    /// Whether an image for `offered` runs on this platform (a variant matters only when asked).
+    pub fn accepts(&self, offered: &Self) -> bool {
+        offered.os == self.os
+            && offered.architecture == self.architecture
+            && (self.variant.is_none() || offered.variant == self.variant)
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(variant) = &self.variant {
+            write!(f, "/{variant}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let valid = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        match parts.as_slice() {
+            [os, arch] if valid(os) && valid(arch) => {
+                Ok(Self { os: (*os).to_owned(), architecture: (*arch).to_owned(), variant: None })
+            }
+            [os, arch, variant] if valid(os) && valid(arch) && valid(variant) => Ok(Self {
+                os: (*os).to_owned(),
+                architecture: (*arch).to_owned(),
+                variant: Some((*variant).to_owned()),
+            }),
+            _ => Err(format!("{text:?} is not OS/ARCH[/VARIANT], e.g. linux/arm64")),
+        }
+    }
+}
+
+/// The container runtime whose words the report uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Runtime {
+    /// containerd 2.x (v2.3.4), pulling through the transfer service (the CRI default since 2.1).
+    #[default]
+    Containerd,
+    /// containerd 1.7 (v1.7.34).
+    #[serde(rename = "containerd-1.7")]
+    Containerd17,
+    /// CRI-O (v1.36.3, with containers/image v5.38.0).
+    #[serde(rename = "cri-o")]
+    CriO,
+    /// Docker Engine (28.5.2) through cri-dockerd (0.3.25): minikube's default.
+    Docker,
+}
+
+impl Runtime {
+    /// Every runtime, default first.
+    pub const ALL: [Self; 4] = [Self::Containerd, Self::Containerd17, Self::CriO, Self::Docker];
+
+    /// The name on the command line (`--runtime`).
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            Self::Containerd => "containerd",
+            Self::Containerd17 => "containerd-1.7",
+            Self::CriO => "cri-o",
+            Self::Docker => "docker",
+        }
+    }
+
+    /// The name with the release its words come from.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Containerd => "containerd 2.x",
+            Self::Containerd17 => "containerd 1.7",
+            Self::CriO => "CRI-O",
+            Self::Docker => "Docker (cri-dockerd)",
+        }
+    }
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.cli_name())
+    }
+}
+
+impl std::str::FromStr for Runtime {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.cli_name() == text)
+            .ok_or_else(|| format!("unknown runtime {text:?}: use containerd, containerd-1.7, cri-o or docker"))
+    }
+}

@@ -1,0 +1,394 @@
+//! What each container runtime says when a pull fails, byte for byte as it reaches the Pod's
+//! event: containerd 2.x (the default), containerd 1.7, CRI-O, and Docker Engine through
+//! cri-dockerd. Every string is derived from that project's source at a named release tag; the
+//! table with each string's file and function is `docs/runtime-messages.md`.
+//!
+//! The runtime's text becomes the kubelet's event `Failed to pull image "IMAGE": TEXT`; a gRPC
+//! code other than `Unknown` keeps its `rpc error: code = … desc = ` prefix (the kubelet strips
+//! only `Unknown`, since Kubernetes 1.28: `k8s.io/cri-client` `remote_image.go`).
+
+use super::facts::Facts;
+use super::node::Runtime;
+use super::report::FailureClass;
+
+/// The gRPC status code a runtime's error reaches the kubelet with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// Stripped by the kubelet: the bare text is shown.
+    Unknown,
+    /// `rpc error: code = NotFound desc = …`.
+    NotFound,
+    /// `rpc error: code = DeadlineExceeded desc = …`.
+    DeadlineExceeded,
+    /// `rpc error: code = FailedPrecondition desc = …`.
+    FailedPrecondition,
+}
+
+/// A runtime's words for one failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeMessage {
+    /// The runtime's error text.
+    pub text: String,
+    /// Its gRPC code.
+    pub code: Code,
+    /// The container's waiting reason (`ErrImagePull`, or CRI-O's `RegistryUnavailable`).
+    pub reason: &'static str,
+}
+
+impl RuntimeMessage {
+    fn new(text: String, code: Code) -> Self {
+        Self { text, code, reason: "ErrImagePull" }
+    }
+
+    /// The event `kubectl describe pod` shows.
+    pub fn event(&self, image: &str) -> String {
+        let prefix = match self.code {
+            Code::Unknown => "",
+            Code::NotFound => "rpc error: code = NotFound desc = ",
+            Code::DeadlineExceeded => "rpc error: code = DeadlineExceeded desc = ",
+            Code::FailedPrecondition => "rpc error: code = FailedPrecondition desc = ",
+        };
+        format!("Failed to pull image \"{image}\": {prefix}{}", self.text)
+    }
+}
+
+/// The runtime's words for a failure of `class` (not an invalid reference: that one is the
+/// kubelet's own).
+pub fn message(runtime: Runtime, class: FailureClass, facts: &Facts<'_>) -> RuntimeMessage {
+    match runtime {
+        Runtime::Containerd => containerd(class, facts, "failed to resolve image"),
+        Runtime::Containerd17 => {
+            containerd(class, facts, &format!("failed to resolve reference \"{}\"", facts.reference))
+        }
+        Runtime::CriO => cri_o(class, facts),
+        Runtime::Docker => docker(class, facts),
+    }
+}
+
+/// containerd (`core/remotes/docker` resolver, authorizer and fetcher; the CRI's
+/// `failed to pull and unpack image %q: %w`). `resolve` is the resolve-stage wrapper: 2.x's
+/// transfer service says `failed to resolve image`, 1.7 `failed to resolve reference %q`.
+fn containerd(class: FailureClass, f: &Facts<'_>, resolve: &str) -> RuntimeMessage {
+    let pull = format!("failed to pull and unpack image \"{}\"", f.reference);
+    let resolved = |inner: &str| format!("{pull}: {resolve}: {inner}");
+    let v17 = resolve.starts_with("failed to resolve reference");
+    let head = format!("unexpected status from HEAD request to {}: {}", f.manifest_url, f.status_line());
+    let denied = "pull access denied, repository does not exist or may require authorization";
+    let unknown = |text: String| RuntimeMessage::new(text, Code::Unknown);
+    match class {
+        FailureClass::DnsFailure
+        | FailureClass::ConnectionRefused
+        | FailureClass::TlsUnknownAuthority
+        | FailureClass::TlsFailure
+        | FailureClass::TlsClientCertificate
+        | FailureClass::HttpToHttps => {
+            unknown(resolved(&format!("failed to do request: Head \"{}\": {}", f.manifest_url, f.go_error)))
+        }
+        FailureClass::Timeout => RuntimeMessage::new(
+            resolved(&format!("failed to do request: Head \"{}\": {}", f.manifest_url, f.go_error)),
+            if f.go_error.ends_with("i/o timeout") { Code::DeadlineExceeded } else { Code::Unknown },
+        ),
+        FailureClass::WrongCredentialsBasic | FailureClass::ServerError => unknown(resolved(&head)),
+        FailureClass::WrongCredentialsToken => {
+            unknown(resolved(&format!("failed to authorize: {}", token_text(f, true))))
+        }
+        FailureClass::NoCredentials if f.token_failed() => {
+            unknown(resolved(&format!("failed to authorize: {}", token_text(f, false))))
+        }
+        FailureClass::NoCredentials if f.basic => {
+            unknown(resolved(&format!("{denied}: authorization failed: no basic auth credentials")))
+        }
+        FailureClass::NoCredentials => unknown(resolved(&format!(
+            "{denied}: server message: {}: authorization failed",
+            f.challenge_error.unwrap_or("insufficient_scope")
+        ))),
+        FailureClass::Denied if f.status == Some(401) || f.challenge_error.is_some() => unknown(resolved(&format!(
+            "{denied}: server message: {}: authorization failed",
+            f.challenge_error.unwrap_or("insufficient_scope")
+        ))),
+        FailureClass::Denied if v17 || f.errors.is_empty() => unknown(resolved(&head)),
+        FailureClass::Denied => unknown(resolved(&format!("{head}\n{}", containerd_errors(f)))),
+        FailureClass::RepositoryUnknown | FailureClass::TagUnknown => {
+            RuntimeMessage::new(resolved(&format!("{}: not found", f.reference)), Code::NotFound)
+        }
+        FailureClass::PlatformMissing if v17 => {
+            RuntimeMessage::new(format!("{pull}: no match for platform in manifest: not found"), Code::NotFound)
+        }
+        FailureClass::PlatformMissing => RuntimeMessage::new(
+            format!("get image config descriptor: no match for platform in manifest {}: not found", f.index_digest),
+            Code::NotFound,
+        ),
+        FailureClass::RateLimited if f.stage_is_resolve() => unknown(resolved(&head)),
+        FailureClass::RateLimited if v17 => unknown(format!(
+            "{pull}: failed to copy: httpReadSeeker: failed open: unexpected status code {}: {} - Server message: {}",
+            f.url,
+            f.status_line(),
+            containerd_errors(f)
+        )),
+        FailureClass::RateLimited => unknown(format!(
+            "{pull}: failed to copy: httpReadSeeker: failed open: unexpected status from GET request to {}: {}\n{}",
+            f.url,
+            f.status_line(),
+            containerd_errors(f)
+        )),
+        FailureClass::BlobMissing => RuntimeMessage::new(
+            format!(
+                "{pull}: failed to copy: httpReadSeeker: failed open: could not fetch content descriptor {} ({}) from remote: not found",
+                f.blob_digest, f.blob_media_type
+            ),
+            Code::NotFound,
+        ),
+        FailureClass::BlobCorrupted => RuntimeMessage::new(
+            format!(
+                "{pull}: failed commit on ref \"layer-{1}\": unexpected commit digest {0}, expected {1}: failed precondition",
+                f.actual_digest, f.blob_digest
+            ),
+            Code::FailedPrecondition,
+        ),
+        other => something_like(other, f),
+    }
+}
+
+/// CRI-O (`server/image_pull.go`, `internal/storage/image.go`) over containers/image
+/// (`docker/docker_client.go`, `copy/copy.go`): most failures are reported twice, once for the
+/// image pull and once for the OCI-artifact attempt that follows it.
+fn cri_o(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
+    let source = format!("initializing source docker://{}", f.reference);
+    let network = |go_error: &str| {
+        format!(
+            "unable to pull image: {source}: pinging container registry {}: Get \"{}\": {go_error}",
+            f.host, f.ping_url
+        )
+    };
+    let twice = |inner: &str| {
+        format!(
+            "unable to pull image or OCI artifact: pull image err: {source}: {inner}; artifact err: image reference: get manifest from ref: create image source: {inner}"
+        )
+    };
+    let reading = |error: &str| format!("reading manifest {} in {}: {error}", f.manifest_ref, f.name);
+    let unknown = |text: String| RuntimeMessage::new(text, Code::Unknown);
+    match class {
+        FailureClass::DnsFailure
+        | FailureClass::TlsUnknownAuthority
+        | FailureClass::TlsFailure
+        | FailureClass::TlsClientCertificate
+        | FailureClass::HttpToHttps => unknown(network(&f.go_error)),
+        FailureClass::ConnectionRefused => RuntimeMessage {
+            text: format!("RegistryUnavailable: {}", network(&f.go_error)),
+            code: Code::Unknown,
+            reason: "RegistryUnavailable",
+        },
+        FailureClass::Timeout => RuntimeMessage::new(network(&f.go_error), Code::DeadlineExceeded),
+        FailureClass::WrongCredentialsToken => {
+            unknown(twice(&format!("unable to retrieve auth token: invalid username/password: {}", f.token_error())))
+        }
+        FailureClass::NoCredentials if f.token_failed() => {
+            unknown(twice(&format!("unable to retrieve auth token: invalid username/password: {}", f.token_error())))
+        }
+        FailureClass::NoCredentials if f.basic => unknown(twice(&reading("authentication required"))),
+        FailureClass::NoCredentials => unknown(twice(&reading("requested access to the resource is denied"))),
+        FailureClass::Denied if f.status == Some(401) => {
+            unknown(twice(&reading("requested access to the resource is denied")))
+        }
+        FailureClass::WrongCredentialsBasic
+        | FailureClass::Denied
+        | FailureClass::RepositoryUnknown
+        | FailureClass::TagUnknown
+        | FailureClass::RateLimited => unknown(twice(&reading(&crio_errors(f)))),
+        FailureClass::ServerError => {
+            unknown(twice(&reading(&format!("received unexpected HTTP status: {}", f.status_line()))))
+        }
+        FailureClass::PlatformMissing => {
+            let (os, arch, variant) = f.wanted_platform();
+            let found = format!(
+                "no image found in manifest list for architecture \"{arch}\", variant \"{variant}\", OS \"{os}\""
+            );
+            unknown(format!(
+                "unable to pull image or OCI artifact: pull image err: choosing an image from manifest list docker://{}: {found}; artifact err: image reference: choose manifest instance: {found}",
+                f.reference
+            ))
+        }
+        FailureClass::BlobMissing => unknown(format!(
+            "unable to pull image or OCI artifact: pull image err: {}reading blob {}: fetching blob: blob unknown to registry; artifact err: image reference: reference is a container image, not an OCI artifact",
+            f.from_list_prefix(),
+            f.blob_digest
+        )),
+        FailureClass::BlobCorrupted => unknown(format!(
+            "unable to pull image or OCI artifact: pull image err: {}writing blob: storing blob to file \"/var/tmp/container_images_storage…/1\": happened during read: Digest did not match, expected {}, got {}; artifact err: image reference: reference is a container image, not an OCI artifact",
+            f.from_list_prefix(),
+            f.blob_digest,
+            f.actual_digest
+        )),
+        other => something_like(other, f),
+    }
+}
+
+/// Docker Engine's words (`distribution/errors.go`, the distribution client's error decoding),
+/// passed on by cri-dockerd (`core/image.go`). Errors before the pull streams start with
+/// `Error response from daemon:`; later ones arrive in-stream without it.
+fn docker(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
+    let daemon = |inner: &str| RuntimeMessage::new(format!("Error response from daemon: {inner}"), Code::Unknown);
+    let head = format!("Head \"{}\"", f.manifest_url);
+    match class {
+        FailureClass::DnsFailure
+        | FailureClass::ConnectionRefused
+        | FailureClass::TlsUnknownAuthority
+        | FailureClass::TlsFailure
+        | FailureClass::TlsClientCertificate
+        | FailureClass::HttpToHttps => daemon(&format!("Get \"{}\": {}", f.ping_url, f.go_error)),
+        FailureClass::Timeout => daemon(&format!(
+            "Get \"{}\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+            f.ping_url
+        )),
+        FailureClass::WrongCredentialsToken => daemon(&format!("{head}: {}", f.token_error())),
+        FailureClass::NoCredentials if f.token_failed() => daemon(&format!("{head}: {}", f.token_error())),
+        FailureClass::NoCredentials if f.basic => daemon(&format!("{head}: no basic auth credentials")),
+        FailureClass::NoCredentials => daemon(&format!(
+            "pull access denied for {}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+            f.familiar_name
+        )),
+        FailureClass::Denied if f.status == Some(401) || f.challenge_error.is_some() => daemon(&format!(
+            "pull access denied for {}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+            f.familiar_name
+        )),
+        FailureClass::Denied if f.errors_have_detail() => daemon(&format!(
+            "pull access denied for {}, repository does not exist or may require 'docker login': {}",
+            f.familiar_name,
+            docker_errors(f)
+        )),
+        FailureClass::Denied | FailureClass::WrongCredentialsBasic | FailureClass::RateLimited => {
+            daemon(&docker_errors(f))
+        }
+        FailureClass::RepositoryUnknown if f.first_code() == "NAME_UNKNOWN" => {
+            daemon(&format!("repository {} not found: {}", f.familiar_name, docker_errors(f)))
+        }
+        FailureClass::RepositoryUnknown | FailureClass::TagUnknown => {
+            daemon(&format!("manifest for {} not found: {}", f.familiar_ref, docker_errors(f)))
+        }
+        FailureClass::ServerError => daemon(&format!("received unexpected HTTP status: {}", f.status_line())),
+        FailureClass::PlatformMissing => {
+            let (os, arch, variant) = f.wanted_platform();
+            let platform = if variant.is_empty() { format!("{os}/{arch}") } else { format!("{os}/{arch}/{variant}") };
+            RuntimeMessage::new(
+                format!("no matching manifest for {platform} in the manifest list entries"),
+                Code::Unknown,
+            )
+        }
+        FailureClass::BlobMissing if f.blob_is_config => RuntimeMessage::new(
+            "error pulling image configuration: download failed after attempts=1: unknown blob".to_owned(),
+            Code::Unknown,
+        ),
+        FailureClass::BlobMissing => RuntimeMessage::new("unknown blob".to_owned(), Code::Unknown),
+        FailureClass::BlobCorrupted if f.blob_is_config => RuntimeMessage::new(
+            format!("error pulling image configuration: image config verification failed for digest {}", f.blob_digest),
+            Code::Unknown,
+        ),
+        FailureClass::BlobCorrupted => RuntimeMessage::new(
+            format!("filesystem layer verification failed for digest {}", f.blob_digest),
+            Code::Unknown,
+        ),
+        other => something_like(other, f),
+    }
+}
+
+/// Classes no runtime has words for (regcred's own refusals, a protocol breach, a cancelled
+/// test): an honest approximation.
+fn something_like(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
+    let text = match class {
+        FailureClass::Cancelled => "(the test pull was cancelled before the end; a node would go on)".to_owned(),
+        FailureClass::CredentialUnavailable => format!("(the node uses the pull secret; here: {})", f.cause),
+        _ => format!("the node will report something like: {}", f.cause),
+    };
+    RuntimeMessage::new(text, Code::Unknown)
+}
+
+/// containerd's token failure: `failed to fetch oauth token: …` (with a credential: the `GET`
+/// fallback after a 400/401/404 `POST`, else the `POST`), or `failed to fetch anonymous token: …`.
+fn token_text(f: &Facts<'_>, with_credential: bool) -> String {
+    let status = f.token_status_line();
+    if !with_credential {
+        return format!(
+            "failed to fetch anonymous token: unexpected status from GET request to {}: {status}",
+            f.token_get_url
+        );
+    }
+    if f.token_post_only {
+        return format!("failed to fetch oauth token: unexpected status from POST request to {}: {status}", f.realm);
+    }
+    format!("failed to fetch oauth token: unexpected status from GET request to {}: {status}", f.token_get_url)
+}
+
+/// A registry error as Docker's distribution client prints it (`errcode.Error`): with a detail,
+/// `code: message`; without, the code alone when the message is the code's default.
+fn docker_errors(f: &Facts<'_>) -> String {
+    let Some(error) = f.errors.first() else { return format!("received unexpected HTTP status: {}", f.status_line()) };
+    let code = code_text(&error.code);
+    if error.message.is_empty() || (error.detail.is_none() && error.message == default_message(&error.code)) {
+        code
+    } else {
+        format!("{code}: {}", error.message)
+    }
+}
+
+/// A registry error as containers/image prints it: with a detail, the message alone; without, the
+/// code when the message is the default, else `code: message`.
+fn crio_errors(f: &Facts<'_>) -> String {
+    let Some(error) = f.errors.first() else {
+        return match f.status {
+            Some(401) => "authentication required".to_owned(),
+            _ => format!("received unexpected HTTP status: {}", f.status_line()),
+        };
+    };
+    let code = code_text(&error.code);
+    if error.detail.is_some() && !error.message.is_empty() {
+        error.message.clone()
+    } else if error.message.is_empty() || error.message == default_message(&error.code) {
+        code
+    } else {
+        format!("{code}: {}", error.message)
+    }
+}
+
+/// The registry's errors as containerd 2.x decodes and joins them (codes it does not register
+/// read `unknown`; several are listed under `errors:`).
+fn containerd_errors(f: &Facts<'_>) -> String {
+    let texts: Vec<String> = f
+        .errors
+        .iter()
+        .map(|error| {
+            let registered = ["UNKNOWN", "UNSUPPORTED", "UNAUTHORIZED", "DENIED", "UNAVAILABLE", "TOOMANYREQUESTS"];
+            let code =
+                if registered.contains(&error.code.as_str()) { code_text(&error.code) } else { "unknown".to_owned() };
+            if error.message.is_empty() || error.message == default_message(&error.code) {
+                code
+            } else {
+                format!("{code}: {}", error.message)
+            }
+        })
+        .collect();
+    match texts.as_slice() {
+        [one] => one.clone(),
+        many => format!("errors:\n{}\n", many.join("\n")),
+    }
+}
+
+/// An error code as Go's `errcode.ErrorCode.Error()` prints it: lowercase, `_` as spaces.
+fn code_text(code: &str) -> String {
+    code.to_ascii_lowercase().replace('_', " ")
+}
+
+/// Distribution's default message for an error code (`registry/api/errcode`, `registry/api/v2`).
+fn default_message(code: &str) -> &'static str {
+    match code {
+        "UNAUTHORIZED" => "authentication required",
+        "DENIED" => "requested access to the resource is denied",
+        "NAME_UNKNOWN" => "repository name not known to registry",
+        "MANIFEST_UNKNOWN" => "manifest unknown",
+        "BLOB_UNKNOWN" => "blob unknown to registry",
+        "TOOMANYREQUESTS" => "too many requests",
+        "UNAVAILABLE" => "service unavailable",
+        "UNSUPPORTED" => "The operation is unsupported.",
+        "UNKNOWN" => "unknown error",
+        _ => "",
+    }
+}

@@ -1,0 +1,373 @@
+//! The session of one pull, above the transport and the authorizer: it sends the stages'
+//! requests with the authorizer's credential, drives the authorizer's token requests, retries
+//! once through the authorizer when a registry answers 401 with a new challenge for a token, keeps
+//! every request's record, and stops with a [`Stop`] — what was recorded about a failure, before
+//! it is put into words.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use reqwest::{Method, StatusCode, Url};
+
+use super::authorizer::{Authorizer, Scheme, TokenCache, TokenRefusal};
+use super::challenge::parse_challenges;
+use super::facts::TokenAttempt;
+use super::report::{FailureClass, RateLimit, RegistryError, RequestRecord, Stage};
+use super::transport::{self, Clients, Failed, HttpFailure, RequestSpec, Response, SMALL_CAP, Timeouts};
+use crate::untrusted::Redactor;
+
+/// Where a pull stopped, as recorded: the class, the stage, regcred's own words for the cause,
+/// and the request and response involved.
+#[derive(Debug)]
+pub struct Stop {
+    /// The failure class.
+    pub class: FailureClass,
+    /// The stage.
+    pub stage: Stage,
+    /// What happened, in regcred's words.
+    pub cause: String,
+    /// The request that failed, when one was made.
+    pub request: Option<RequestRecord>,
+    /// The response, when one came.
+    pub response: Option<Response>,
+}
+
+impl Stop {
+    /// A stop with no request behind it.
+    pub fn new(class: FailureClass, stage: Stage, cause: impl Into<String>) -> Box<Self> {
+        Box::new(Self { class, stage, cause: cause.into(), request: None, response: None })
+    }
+
+    fn from_failed(stage: Stage, (failure, request): Failed) -> Box<Self> {
+        Box::new(Self { class: failure.class, stage, cause: failure.cause, request, response: None })
+    }
+}
+
+/// A prepared request's outcome: its records (redirects included) and its response or failure.
+pub struct Answer<T = Response> {
+    /// The stage.
+    pub stage: Stage,
+    /// Its records.
+    pub records: Vec<RequestRecord>,
+    /// Its response or failure.
+    pub result: Result<T, Failed>,
+}
+
+impl Answer {
+    /// Whether a server answered in plain HTTP with anything but the 400 a TLS port gives clear
+    /// text: then that port speaks plain HTTP and cannot speak TLS.
+    pub fn is_plain_http(&self) -> bool {
+        self.result.as_ref().is_ok_and(|response| response.status != StatusCode::BAD_REQUEST)
+    }
+
+    /// Whether no answer came in time.
+    pub fn timed_out(&self) -> bool {
+        self.result.as_ref().is_err_and(|(failure, _)| failure.class == FailureClass::Timeout)
+    }
+
+    /// Whether the failure was a plain-HTTP server spoken to over HTTPS.
+    pub fn is_http_to_https(&self) -> bool {
+        self.result.as_ref().is_err_and(|(failure, _)| failure.class == FailureClass::HttpToHttps)
+    }
+}
+
+/// One pull's session.
+pub struct Session<'a> {
+    /// The HTTP clients.
+    pub clients: Arc<Clients>,
+    /// Credential, challenge and authorization.
+    pub authorizer: Authorizer<'a>,
+    tokens: &'a TokenCache,
+    /// Every request, in order.
+    pub records: Vec<RequestRecord>,
+    /// Every credential sent, to cut out of what servers say back.
+    pub redactor: Redactor,
+    /// Where registry requests go (`https://HOST/`, or `http://HOST/` once the ping settled it).
+    pub base: Url,
+    /// The timeouts.
+    pub timeouts: Timeouts,
+    cancel: Option<&'a AtomicBool>,
+    /// The last token request, for the report.
+    pub token: Option<TokenAttempt>,
+    /// The registry's rate-limit headers, when it sent them.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl<'a> Session<'a> {
+    /// A session on `clients` for the registry at `base`.
+    pub fn new(
+        clients: Arc<Clients>,
+        authorizer: Authorizer<'a>,
+        tokens: &'a TokenCache,
+        base: Url,
+        timeouts: Timeouts,
+        cancel: Option<&'a AtomicBool>,
+    ) -> Self {
+        let mut redactor = Redactor::new();
+        if let Some(credential) = authorizer.credential() {
+            redactor.add_login(&credential.username, credential.secret.expose());
+        }
+        Self {
+            clients,
+            authorizer,
+            tokens,
+            records: Vec::new(),
+            redactor,
+            base,
+            timeouts,
+            cancel,
+            token: None,
+            rate_limit: None,
+        }
+    }
+
+    /// `path` under the registry's base URL.
+    pub fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    /// The cancel flag, for futures that run without the session.
+    pub fn cancel_flag(&self) -> Option<&'a AtomicBool> {
+        self.cancel
+    }
+
+    /// Whether the pull was cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// A request of `stage` with the authorizer's credential and the request timeout.
+    pub fn spec(&self, stage: Stage, method: Method, url: Url, cap: usize) -> RequestSpec {
+        let mut spec = RequestSpec::new(stage, method, url, cap, self.timeouts.request);
+        spec.authorization = self.authorizer.authorization().cloned();
+        spec
+    }
+
+    /// One request as a future that does not hold the session: its records and result come back
+    /// through [`Session::absorb`] (or are dropped, unasked).
+    pub fn prepare(&self, spec: RequestSpec) -> impl std::future::Future<Output = Answer> + use<> {
+        let clients = self.clients.clone();
+        async move {
+            let mut records = Vec::new();
+            let result = transport::send(&clients, &mut records, &spec).await;
+            Answer { stage: spec.stage, records, result }
+        }
+    }
+
+    /// Records a prepared request's answer.
+    pub fn absorb<T>(&mut self, answer: Answer<T>) -> Result<T, Box<Stop>> {
+        let Answer { stage, records, result } = answer;
+        self.records.extend(records);
+        result.map_err(|failed| Stop::from_failed(stage, failed))
+    }
+
+    /// One request (see [`Session::requests_together`]).
+    pub async fn request(&mut self, spec: RequestSpec) -> Result<Response, Box<Stop>> {
+        let stage = spec.stage;
+        let mut results = self.requests_together(vec![spec]).await;
+        results.pop().unwrap_or_else(|| Err(Stop::new(FailureClass::Protocol, stage, "no response")))
+    }
+
+    /// Sends independent requests at once (as runtimes do for blobs), records them in order, and
+    /// returns their results in order. A 401 that asks for a token for another scope (or says the
+    /// token lacks one) is retried once with a fresh token, as containerd's authorizer does.
+    pub async fn requests_together(&mut self, specs: Vec<RequestSpec>) -> Vec<Result<Response, Box<Stop>>> {
+        if self.cancelled() {
+            return specs.iter().map(|spec| Err(Stop::new(FailureClass::Cancelled, spec.stage, "cancelled"))).collect();
+        }
+        let answers = futures_util::future::join_all(specs.iter().cloned().map(|spec| self.prepare(spec))).await;
+        let mut results: Vec<_> = answers.into_iter().map(|answer| self.absorb(answer)).collect();
+        let Some(scope) = results.iter().find_map(|result| self.retry_scope(result)) else { return results };
+        if self.fetch_token(&scope, true).await.is_err() {
+            return results;
+        }
+        for (index, spec) in specs.into_iter().enumerate() {
+            if results[index].as_ref().is_ok_and(|r| r.status == StatusCode::UNAUTHORIZED) {
+                let retried = RequestSpec { authorization: self.authorizer.authorization().cloned(), ..spec };
+                let answer = self.prepare(retried).await;
+                results[index] = self.absorb(answer);
+            }
+        }
+        results
+    }
+
+    /// The scope to ask a fresh token for, when `result` is a 401 a token could cure.
+    fn retry_scope(&self, result: &Result<Response, Box<Stop>>) -> Option<String> {
+        let response = result.as_ref().ok().filter(|r| r.status == StatusCode::UNAUTHORIZED)?;
+        if !matches!(self.authorizer.scheme(), Scheme::Bearer { .. }) {
+            return None;
+        }
+        let header = response.headers.get(reqwest::header::WWW_AUTHENTICATE)?.to_str().ok()?;
+        let challenges = parse_challenges(header);
+        let bearer = challenges.iter().find(|c| c.scheme == "bearer")?;
+        // One more token, fresh, for the scope the registry names; a second 401 stands.
+        bearer.param("scope").map(str::to_owned)
+    }
+
+    /// `GET /v2/`'s challenge decides what comes next: Basic credentials, or a token for `scope`.
+    pub async fn authenticate(&mut self, scope: &str) -> Result<(), Box<Stop>> {
+        match self.authorizer.scheme().clone() {
+            Scheme::Open => Ok(()),
+            Scheme::Basic => {
+                let base = self.base.clone();
+                self.authorizer.basic_for(&base).map_err(|cause| Stop::new(FailureClass::Refused, Stage::Ping, cause))
+            }
+            Scheme::Bearer { .. } => self.fetch_token(scope, false).await,
+        }
+    }
+
+    /// A token for `scope`: from the cache (unless `fresh`), else from the token service, as the
+    /// authorizer asks for it.
+    pub async fn fetch_token(&mut self, scope: &str, fresh: bool) -> Result<(), Box<Stop>> {
+        if !fresh && let Some(token) = self.authorizer.cached_token(self.tokens, scope) {
+            self.redactor.add_secret(token.expose());
+            return Ok(());
+        }
+        let requests = self.authorizer.token_requests(scope).map_err(|refusal| match refusal {
+            TokenRefusal::BadRealm(realm) => {
+                Stop::new(FailureClass::Protocol, Stage::Token, format!("the token realm {realm:?} is not a URL"))
+            }
+            TokenRefusal::PlainHttp(realm) => Stop::new(
+                FailureClass::Refused,
+                Stage::Token,
+                format!(
+                    "the token service {realm} speaks plain HTTP: regcred sends a password in clear text only to this machine, or to the registry itself when it is marked insecure"
+                ),
+            ),
+        })?;
+        let attempt = self.attempt(scope);
+        let mut answer = None;
+        let count = requests.len();
+        for (index, request) in requests.into_iter().enumerate() {
+            let method = request.method.to_string();
+            let response = self.token_request(request).await?;
+            let status = response.status.as_u16();
+            let last = index + 1 == count || !Authorizer::falls_back_after(status);
+            self.token = Some(TokenAttempt {
+                post_only: method == "POST",
+                method,
+                status: Some(status),
+                errors: registry_errors(&response.body, &self.redactor),
+                ..attempt.clone()
+            });
+            answer = Some(response);
+            if last {
+                break;
+            }
+        }
+        let Some(response) = answer else {
+            return Err(Stop::new(FailureClass::Protocol, Stage::Token, "no token request"));
+        };
+        self.token_answer(scope, response)
+    }
+
+    fn attempt(&self, scope: &str) -> TokenAttempt {
+        let (realm, service) = match self.authorizer.scheme() {
+            Scheme::Bearer { realm, service } => (realm.clone(), service.clone()),
+            _ => (String::new(), String::new()),
+        };
+        TokenAttempt { realm, service, scope: scope.to_owned(), ..TokenAttempt::default() }
+    }
+
+    async fn token_request(&mut self, request: super::authorizer::TokenRequest) -> Result<Response, Box<Stop>> {
+        let mut spec = RequestSpec::new(Stage::Token, request.method, request.url, SMALL_CAP, self.timeouts.request);
+        spec.authorization = request.authorization;
+        spec.body = request
+            .form
+            .map(|form| (zeroize::Zeroizing::new(form.as_bytes().to_vec()), "application/x-www-form-urlencoded"));
+        let answer = self.prepare(spec).await;
+        self.absorb(answer)
+    }
+
+    /// The token service's final answer: a token, or the stop it means.
+    fn token_answer(&mut self, scope: &str, response: Response) -> Result<(), Box<Stop>> {
+        match response.status {
+            StatusCode::OK => {}
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                let class = if self.authorizer.credential().is_some() {
+                    FailureClass::WrongCredentialsToken
+                } else {
+                    FailureClass::NoCredentials
+                };
+                let cause = format!("the token service answered {}{}", response.status, self.realm_note());
+                return Err(self.stop_with(class, Stage::Token, cause, response));
+            }
+            status => {
+                let cause = format!("the token service answered {status}");
+                return Err(self.stop_with(status_class(status, Stage::Token, ""), Stage::Token, cause, response));
+            }
+        }
+        let Some(token) = self.authorizer.accept_token(self.tokens, scope, &response.body) else {
+            let cause = "the token service's answer has no token that can be sent".to_owned();
+            return Err(self.stop_with(FailureClass::Protocol, Stage::Token, cause, response));
+        };
+        self.redactor.add_secret(token.expose());
+        Ok(())
+    }
+
+    /// ` (token service at HOST)` when the realm is on another host than the registry.
+    fn realm_note(&self) -> String {
+        let Scheme::Bearer { realm, .. } = self.authorizer.scheme() else { return String::new() };
+        let realm_host = Url::parse(realm).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+        if realm_host.is_empty() || self.authorizer.policy().registry_host.starts_with(&realm_host) {
+            String::new()
+        } else {
+            format!(" (token service at {realm_host})")
+        }
+    }
+
+    /// A stop on an answered request (the last one recorded).
+    pub fn stop_with(&self, class: FailureClass, stage: Stage, cause: String, response: Response) -> Box<Stop> {
+        Box::new(Stop { class, stage, cause, request: self.records.last().cloned(), response: Some(response) })
+    }
+
+    /// The stop an unsuccessful status means at `stage`.
+    pub fn status_stop(&self, stage: Stage, response: Response) -> Box<Stop> {
+        let errors = registry_errors(&response.body, &self.redactor);
+        let code = errors.first().map(|e| e.code.as_str()).unwrap_or_default();
+        let class = match response.status.as_u16() {
+            401 => match (self.authorizer.credential(), self.authorizer.has_token()) {
+                (None, _) => FailureClass::NoCredentials,
+                (Some(_), true) => FailureClass::Denied,
+                (Some(_), false) => FailureClass::WrongCredentialsBasic,
+            },
+            _ => status_class(response.status, stage, code),
+        };
+        let cause = format!("the registry answered {}", response.status);
+        self.stop_with(class, stage, cause, response)
+    }
+}
+
+/// The class of an unsuccessful status other than 401.
+fn status_class(status: StatusCode, stage: Stage, code: &str) -> FailureClass {
+    match status.as_u16() {
+        403 => FailureClass::Denied,
+        404 if stage == Stage::Blob => FailureClass::BlobMissing,
+        404 if code == "NAME_UNKNOWN" => FailureClass::RepositoryUnknown,
+        404 => FailureClass::TagUnknown,
+        429 => FailureClass::RateLimited,
+        500..=599 => FailureClass::ServerError,
+        _ => FailureClass::Protocol,
+    }
+}
+
+/// The registry's error envelope (`{"errors": [{"code", "message", "detail"}]}`), made inert.
+pub fn registry_errors(body: &[u8], redactor: &Redactor) -> Vec<RegistryError> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return Vec::new() };
+    let Some(errors) = value.get("errors").and_then(|e| e.as_array()) else { return Vec::new() };
+    let text =
+        |e: &serde_json::Value, key: &str| redactor.clean(e.get(key).and_then(|c| c.as_str()).unwrap_or_default());
+    errors
+        .iter()
+        .map(|e| RegistryError {
+            code: text(e, "code"),
+            message: text(e, "message"),
+            detail: e.get("detail").filter(|d| !d.is_null()).map(|d| redactor.clean(&d.to_string())),
+        })
+        .collect()
+}
+
+/// An `HttpFailure` as a stop of `stage`.
+pub fn failure_stop(stage: Stage, failure: HttpFailure) -> Box<Stop> {
+    Stop::new(failure.class, stage, failure.cause)
+}
