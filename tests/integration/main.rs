@@ -27,6 +27,7 @@ mod kubectl_oracle;
 mod packaging;
 mod proptests;
 mod pull_secret;
+mod runtime_words;
 mod security;
 mod test_pull;
 mod test_pull_auth;

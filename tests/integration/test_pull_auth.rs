@@ -213,7 +213,7 @@ fn a_token_service_without_the_oauth_post_gets_the_get() {
     assert_eq!(report.requests_per_stage.get("token"), Some(&2));
 }
 
-fn push_with_token(registry: &Registry, user: &str, password: &str) {
+pub fn push_with_token(registry: &Registry, user: &str, password: &str) {
     let layout = registry.dir.path().join("token-layout");
     registry::write_oci_layout(&layout, "v1", b"token image\n");
     let status = std::process::Command::new("skopeo")
