@@ -135,6 +135,73 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<WriteNotes> {
     prepare(target, bytes)?.commit()
 }
 
+/// Whether [`write_private`] may replace a file that is already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overwrite {
+    /// Refuse (the CLI without `--force`; the window before the user confirmed).
+    Refuse,
+    /// Replace it.
+    Replace,
+}
+
+/// Why [`write_private`] did not write.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivateWriteError {
+    /// The file exists and replacing it was not allowed.
+    #[error("the file exists (overwrite it only when you mean to): {}", path.display())]
+    Exists {
+        /// The file, `~` expanded.
+        path: PathBuf,
+    },
+    /// Writing failed; nothing was changed.
+    #[error("cannot write the file: {source}: {}", path.display())]
+    Io {
+        /// The I/O error.
+        source: io::Error,
+        /// The file, `~` expanded.
+        path: PathBuf,
+    },
+}
+
+/// `path` with a leading `~` (or `~/…`) replaced by `home`, made absolute against the current
+/// directory: what a user typing `~/pull.yaml` means, and what a message should show.
+pub fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
+    let text = path.to_string_lossy();
+    let expanded = match (text.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
+        _ => path.to_path_buf(),
+    };
+    std::path::absolute(&expanded).unwrap_or(expanded)
+}
+
+/// Writes a file that holds credentials (an exported pull Secret): `~` expanded, atomically,
+/// mode 0600 even when it replaces a file, and only over an existing file when `overwrite`
+/// allows. Returns the absolute path written. The one writer of such files, for every face.
+pub fn write_private(
+    path: &Path,
+    bytes: &[u8],
+    overwrite: Overwrite,
+    home: Option<&Path>,
+) -> Result<PathBuf, PrivateWriteError> {
+    let path = expand_home(path, home);
+    let io_error = |source| PrivateWriteError::Io { source, path: path.clone() };
+    if overwrite == Overwrite::Refuse && fs::symlink_metadata(&path).is_ok() {
+        return Err(PrivateWriteError::Exists { path });
+    }
+    let target = resolve_symlinks(&path).map_err(io_error)?;
+    if fs::metadata(&target).is_ok_and(|meta| !meta.is_file()) {
+        return Err(io_error(io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file")));
+    }
+    let prepared = prepare(&target, bytes).map_err(io_error)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        prepared.temp.as_file().set_permissions(fs::Permissions::from_mode(PRIVATE_FILE_MODE)).map_err(io_error)?;
+    }
+    prepared.commit().map_err(io_error)?;
+    Ok(path)
+}
+
 /// A replacement written, given the old file's mode and owner and flushed to disk, waiting only
 /// for the rename over its target. Dropping it removes the temp file and changes nothing.
 #[derive(Debug)]

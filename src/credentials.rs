@@ -49,9 +49,7 @@ impl FromStr for StoreChoice {
     }
 }
 
-/// Opens the store behind a helper name. Production code passes [`crate::keychain::open_store`];
-/// tests pass stores of their own (fault injection).
-pub type StoreOpener<'a> = dyn Fn(&str) -> Result<Box<dyn SecretStore>, KeychainError> + 'a;
+pub use crate::keychain::StoreOpener;
 
 /// Why an operation did not happen. Whatever it had already changed was put back.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +67,15 @@ pub enum CredentialsError {
         store: String,
         /// The registry key.
         server: String,
+    },
+    /// The legacy `.dockercfg` has no place for a route to the keychain or a helper.
+    #[error(
+        "the legacy .dockercfg is a bare server → {{auth, email}} map with no place for a route to the keychain or a credential helper, so nothing was changed; store the secret in it with --store file, or log in to Docker's config.json instead (leave out --file), which Docker, Podman and skopeo all read before .dockercfg: {}",
+        path.display()
+    )]
+    LegacyHasNoRoutes {
+        /// The legacy file.
+        path: std::path::PathBuf,
     },
     /// Nothing to migrate.
     #[error("no plaintext entries to move{}", if selection.is_empty() { String::new() } else { format!(" among {}", selection.join(", ")) })]
@@ -234,11 +241,17 @@ fn login_inner(
         file.set_credentials(&key, &credential.username, &credential.secret)?;
         file.set_cred_helper(&helper_key, None);
         let warning = file.creds_store().filter(|_| file.kind() == FileKind::DockerConfig).map(|store| {
-            format!("credsStore is {store:?}: Docker will ask docker-credential-{store}, not this plaintext entry")
+            let missing = if crate::keychain::find_helper(store).is_none() { " (which is not installed)" } else { "" };
+            format!(
+                "credsStore is {store:?}: Docker will ask docker-credential-{store}{missing}, not this plaintext entry"
+            )
         });
         let save = file.save(policy)?;
-        return Ok(LoginReport { home: secret_home(file, &key), key, save, warning });
+        return Ok(LoginReport { home: SecretHome::Plaintext, key, save, warning });
     };
+    if file.kind() == FileKind::LegacyDockercfg {
+        return Err(CredentialsError::LegacyHasNoRoutes { path: file.path().to_path_buf() });
+    }
     let undo = store_verified(open(helper)?, &helper_key, credential)?;
     let traces = file.secret_traces(&key);
     file.clear_credentials(&key)?;
@@ -259,6 +272,8 @@ pub struct LogoutReport {
     pub found: bool,
     /// The file save.
     pub save: SaveReport,
+    /// What the user should know (a configured helper that could not be asked).
+    pub warnings: Vec<String>,
 }
 
 /// Logs out: erases the secret wherever it lives, then removes the entry (and a route to
@@ -279,22 +294,49 @@ fn logout_inner(
     let helper_key = file.helper_key(server);
     let helper = routed_helper(file, server);
     let key = file.find_key(server);
-    let mut found = key.is_some();
     let traces = key.as_deref().map(|key| file.secret_traces(key)).unwrap_or_default();
-    if let Some(helper) = &helper {
-        let store = open(helper)?;
-        found |= store.get(&helper_key)?.is_some();
-        store.erase(&helper_key)?;
-    }
-    if let Some(key) = key {
-        file.remove_entry(&key)?;
+    let mut warnings = Vec::new();
+    let store = match helper.as_deref().map(open) {
+        Some(Ok(store)) => Some(store),
+        Some(Err(KeychainError::HelperMissing { name })) if key.is_some() => {
+            warnings.push(format!(
+                "docker-credential-{name} is configured but not installed, so it could not be asked to erase a secret it may hold for {helper_key}; the entry was removed from the file"
+            ));
+            None
+        }
+        Some(Err(error)) => return Err(error.into()),
+        None => None,
+    };
+    let previous = match &store {
+        Some(store) => store.get(&helper_key)?,
+        None => None,
+    };
+    let found = key.is_some() || previous.is_some();
+    if let Some(key) = &key {
+        file.remove_entry(key)?;
     }
     if helper.as_deref() == Some(REGCRED_HELPER) {
         file.set_cred_helper(&helper_key, None);
     }
-    let mut save = file.save(ConflictPolicy::Refuse)?;
-    forget_secret_in_backup(file, &traces, &mut save);
-    Ok(LogoutReport { found, save })
+    // The secret goes first, and comes back if the file cannot be saved: either both are gone, or
+    // both are as they were.
+    let undo = match store {
+        Some(store) if previous.is_some() => {
+            store.erase(&helper_key)?;
+            Some(Undo { store, server: helper_key.clone(), previous })
+        }
+        _ => None,
+    };
+    match file.save(ConflictPolicy::Refuse) {
+        Ok(mut save) => {
+            forget_secret_in_backup(file, &traces, &mut save);
+            Ok(LogoutReport { found, save, warnings })
+        }
+        Err(error) => Err(match undo {
+            Some(undo) => undo.run(error.into()),
+            None => error.into(),
+        }),
+    }
 }
 
 /// Removes the file's backup when it still holds one of `traces` (a secret the operation just took
@@ -340,6 +382,9 @@ pub fn migrate(
     open: &StoreOpener<'_>,
 ) -> Result<MigrateReport, CredentialsError> {
     let helper = to.helper().unwrap_or(REGCRED_HELPER);
+    if file.kind() == FileKind::LegacyDockercfg {
+        return Err(CredentialsError::LegacyHasNoRoutes { path: file.path().to_path_buf() });
+    }
     let mut chosen = Vec::new();
     let homes = SecretHomes::new(file);
     for entry in file.entries() {
@@ -408,6 +453,9 @@ pub fn remove_stub(file: &mut AuthFile, key: &str) -> Result<SaveReport, Credent
 
 /// Adds a stub and a route to regcred's keychain for a keychain item no file refers to.
 pub fn adopt(file: &mut AuthFile, server: &ServerKey) -> Result<SaveReport, CredentialsError> {
+    if file.kind() == FileKind::LegacyDockercfg {
+        return Err(CredentialsError::LegacyHasNoRoutes { path: file.path().to_path_buf() });
+    }
     if file.find_key(server).is_none() {
         file.add_entry(server)?;
     }
@@ -439,6 +487,24 @@ pub enum Orphan {
 }
 
 impl Orphan {
+    /// What is wrong, in words: `docker-credential-pass has no secret for it`, `no file has an
+    /// entry for it`.
+    pub fn problem(&self) -> String {
+        match self {
+            Self::Stub { helper: Some(helper), .. } => format!("docker-credential-{helper} has no secret for it"),
+            Self::Stub { helper: None, .. } => "no secret and no credential helper".to_owned(),
+            Self::KeychainItem { .. } => "no file has an entry for it".to_owned(),
+        }
+    }
+
+    /// What it is: `entry quay.io in the Docker config.json (PATH)`, `keychain item quay.io (user me)`.
+    pub fn subject(&self) -> String {
+        match self {
+            Self::Stub { kind, path, key, .. } => format!("entry {key} in the {kind} ({})", path.display()),
+            Self::KeychainItem { server, username } => format!("keychain item {server} (user {username})"),
+        }
+    }
+
     /// The one command that fixes it.
     pub fn fix(&self) -> String {
         match self {

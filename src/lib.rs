@@ -5,9 +5,11 @@
 //!
 //! * [`auth_files`] — Docker `config.json`, legacy `.dockercfg`, Podman `auth.json`: model,
 //!   parse, edit, save without loss.
+//! * [`check`] — `regcred check`: manifests → workloads → each pod's credentials → verdicts.
 //! * [`credentials`] — login, logout, migrate, adopt, orphans: files and stores kept consistent.
 //! * `gui` (feature `gui`) — the eframe window: panels, background jobs, persisted state.
 //! * [`image_ref`] — image reference grammar and Docker's normalization.
+//! * [`kubelet`] — the kubelet's view: its credential keyring (glob keys, every match tried).
 //! * [`keychain`] — where secrets live outside the files: credential helpers, the OS keychain.
 //! * [`pull_secret`] — Kubernetes pull-secret YAML exactly as kubectl writes it.
 //! * [`registry`] — test pulls: the registry protocol as a node walks it, and the failure report.
@@ -19,12 +21,14 @@
 
 pub mod atomic_file;
 pub mod auth_files;
+pub mod check;
 pub mod credentials;
 pub mod go_json;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod image_ref;
 pub mod keychain;
+pub mod kubelet;
 pub mod pull_secret;
 pub mod registry;
 pub mod resolve;

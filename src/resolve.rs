@@ -157,14 +157,20 @@ pub enum SecretHome {
 }
 
 impl SecretHome {
-    /// Short words for lists: `helper ecr-login`, `plaintext ⚠`, `missing`.
+    /// Short words for lists: `keychain`, `helper ecr-login`, `plaintext`, `missing` (each face
+    /// adds its own marks, such as a warning glyph for plaintext).
     pub fn label(&self) -> String {
         match self {
             Self::Helper { helper, .. } if helper == crate::keychain::REGCRED_HELPER => "keychain".to_owned(),
             Self::Helper { helper, .. } => format!("helper {helper}"),
-            Self::Plaintext => "plaintext \u{26a0}".to_owned(),
+            Self::Plaintext => "plaintext".to_owned(),
             Self::Missing => "missing".to_owned(),
         }
+    }
+
+    /// Whether the secret is readable by anyone who can read the file.
+    pub fn is_plaintext(&self) -> bool {
+        *self == Self::Plaintext
     }
 }
 
@@ -301,6 +307,15 @@ pub enum FetchError {
 /// Fetches the credential for `server` from the first file (Docker, legacy, Podman) that has an
 /// entry or a helper route for it, asking the helper when the file routes to one.
 pub fn fetch_credential(sources: &Sources, server: &ServerKey) -> Result<FoundCredential, FetchError> {
+    fetch_credential_with(sources, server, &open_store)
+}
+
+/// [`fetch_credential`], with the stores behind `open` (the window's, a test's).
+pub fn fetch_credential_with(
+    sources: &Sources,
+    server: &ServerKey,
+    open: &crate::keychain::StoreOpener<'_>,
+) -> Result<FoundCredential, FetchError> {
     for source in &sources.files {
         let Some(file) = source.file() else { continue };
         let entry = file.find_key(server).and_then(|key| file.entry(&key));
@@ -320,7 +335,7 @@ pub fn fetch_credential(sources: &Sources, server: &ServerKey) -> Result<FoundCr
                 } else {
                     server.docker_key()
                 };
-                let store = open_store(helper)?;
+                let store = open(helper)?;
                 let credential = store
                     .get(&lookup)?
                     .ok_or_else(|| FetchError::HelperEmpty { helper: helper.clone(), key: lookup.clone() })?;
@@ -335,7 +350,7 @@ pub fn fetch_credential(sources: &Sources, server: &ServerKey) -> Result<FoundCr
                 // An identity token (`docker login` to an OAuth2 registry) travels as Docker's
                 // credential helpers hand it over: user `<token>`, the token as the secret.
                 _ => match entry.identity_token.clone() {
-                    Some(token) => (crate::registry::IDENTITY_TOKEN_USER.to_owned(), token),
+                    Some(token) => (crate::keychain::IDENTITY_TOKEN_USERNAME.to_owned(), token),
                     None => return Err(FetchError::NoSecret { key }),
                 },
             },
@@ -483,4 +498,100 @@ mod tests {
         let gcr = ImageRef::parse("gcr.io/p/app").unwrap();
         assert!(matches!(resolve_in(&file, &gcr).source, CredentialSource::CredHelper { .. }));
     }
+}
+
+/// Where a test pull's credential came from, in the words every face shows
+/// (`tested with: unsaved draft`, `keychain item`, `helper pass`, `plaintext entry`, `anonymous`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "source", rename_all = "kebab-case")]
+pub enum TestedWith {
+    /// The editor's credential, not saved yet.
+    UnsavedDraft,
+    /// What a file holds for the registry.
+    Saved {
+        /// Where its secret lives.
+        home: SecretHome,
+        /// The file's format.
+        kind: FileKind,
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// No credential: the pull is anonymous.
+    Anonymous,
+}
+
+impl TestedWith {
+    /// `unsaved draft`, `keychain item`, `helper pass`, `plaintext entry`, `anonymous`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::UnsavedDraft => "unsaved draft".to_owned(),
+            Self::Saved { home: SecretHome::Plaintext, .. } => "plaintext entry".to_owned(),
+            Self::Saved { home, .. } if home.label() == "keychain" => "keychain item".to_owned(),
+            Self::Saved { home, .. } => home.label(),
+            Self::Anonymous => "anonymous".to_owned(),
+        }
+    }
+
+    /// [`TestedWith::describe`] with the file it came from, for reports.
+    pub fn describe_with_file(&self) -> String {
+        match self {
+            Self::Saved { kind, path, .. } => format!("{} from {kind} {}", self.describe(), path.display()),
+            other => other.describe(),
+        }
+    }
+}
+
+/// A credential being edited: the registry it belongs to, the credential, and whether it differs
+/// from what is saved.
+pub struct DraftCredential<'a> {
+    /// Its registry.
+    pub server: &'a ServerKey,
+    /// The credential (none while the editor lacks a user name or secret).
+    pub credential: Option<&'a crate::keychain::Credential>,
+    /// Whether it is not saved yet.
+    pub unsaved: bool,
+}
+
+/// The credential a test pull of `image` sends, chosen as the runtime would choose it: only a
+/// credential of the image's own registry, never another's — the draft when the image's
+/// registry is the draft's, else what the files hold for that registry, else none.
+pub fn test_credential(
+    sources: &Sources,
+    image: &ImageRef,
+    draft: Option<&DraftCredential<'_>>,
+    open: &crate::keychain::StoreOpener<'_>,
+) -> Result<(Option<crate::keychain::Credential>, TestedWith), FetchError> {
+    let Ok(registry) = ServerKey::parse(image.domain()) else { return Ok((None, TestedWith::Anonymous)) };
+    if let Some(draft) = draft.filter(|d| d.server.registry() == registry.registry() && d.server.scope().is_empty())
+        && (draft.unsaved || draft.credential.is_some())
+    {
+        let Some(credential) = draft.credential else { return Ok((None, TestedWith::Anonymous)) };
+        if draft.unsaved {
+            return Ok((Some(credential.clone()), TestedWith::UnsavedDraft));
+        }
+    }
+    match fetch_credential_with(sources, &registry, open) {
+        Ok(found) => {
+            let credential = crate::keychain::Credential { username: found.username, secret: found.password };
+            Ok((Some(credential), TestedWith::Saved { home: found.home, kind: found.kind, path: found.path }))
+        }
+        Err(FetchError::NotFound(_)) => Ok((None, TestedWith::Anonymous)),
+        Err(error) => Err(error),
+    }
+}
+
+/// The pull-Secret entry for `server`: its credential from wherever it lives, under the key it has
+/// in its file — what `regcred yaml` and the window's YAML panel both put in a Secret.
+pub fn registry_auth(
+    sources: &Sources,
+    server: &ServerKey,
+    open: &crate::keychain::StoreOpener<'_>,
+) -> Result<crate::pull_secret::RegistryAuth, FetchError> {
+    let found = fetch_credential_with(sources, server, open)?;
+    Ok(crate::pull_secret::RegistryAuth {
+        server: found.key,
+        username: found.username,
+        password: found.password,
+        email: found.email,
+    })
 }

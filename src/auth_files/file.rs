@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 use super::entry::{Entry, EntryProblem, encode_auth};
-use super::json_format::{JsonShapeError, MAX_FILE_BYTES, check_text, kind_name, parse_object, to_go_indented};
+use super::json_edit;
+use super::json_format::{JsonShapeError, MAX_FILE_BYTES, check_text, kind_name, parse_object};
 use super::merge::{ConflictPolicy, merge};
 use super::server_key::{ServerKey, ServerKeyError};
 use super::{AuthFileError, legacy};
@@ -28,6 +29,21 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// The format of a file named as `path` is, when nothing else says: `config.json` is Docker's
+    /// (Docker's file always has that name), `.dockercfg`, `dockercfg` or `*.dockercfg` the legacy
+    /// file, any other name a Podman-style `auth.json` (Podman's `$REGISTRY_AUTH_FILE` may have any
+    /// name). The window and every command decide with this one rule.
+    pub fn for_path(path: &Path) -> Self {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name == "config.json" {
+            Self::DockerConfig
+        } else if name == ".dockercfg" || name == "dockercfg" || name.ends_with(".dockercfg") {
+            Self::LegacyDockercfg
+        } else {
+            Self::ContainersAuth
+        }
+    }
+
     /// The top-level keys whose members are entries to merge one by one.
     fn entry_maps(self) -> &'static [&'static str] {
         match self {
@@ -77,7 +93,7 @@ pub struct SaveReport {
 }
 
 /// The file as it was on disk when loaded or last saved.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Snapshot {
     bytes: Option<Vec<u8>>,
     hash: Option<[u8; 32]>,
@@ -85,17 +101,35 @@ struct Snapshot {
 }
 
 /// One credential file: its path, its format, what was loaded, and the edits made since.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the path, format, entry count and whether there are unsaved edits — never
+/// the content, which holds base64 `user:password` pairs and tokens.
+#[derive(Clone)]
 pub struct AuthFile {
     path: PathBuf,
     kind: FileKind,
     snapshot: Snapshot,
     document: Map<String, Value>,
     backup_written: bool,
+    /// Top-level members (`auths`, `credHelpers`) this file created since it was loaded: removed
+    /// again when they become empty, so that adding an entry and removing it gives back the
+    /// original bytes. Members the file had stay, even empty.
+    created: BTreeSet<&'static str>,
     /// Units (`auths › key`, `credHelpers › registry`) edited since the last save, even when the
     /// edit left them as they were: a merge with another program's write never silently keeps
     /// its version of a unit the user explicitly set.
     touched: BTreeSet<String>,
+}
+
+impl fmt::Debug for AuthFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthFile")
+            .field("path", &self.path)
+            .field("kind", &self.kind)
+            .field("entries", &self.entry_count())
+            .field("dirty", &self.is_dirty())
+            .finish_non_exhaustive()
+    }
 }
 
 impl AuthFile {
@@ -112,14 +146,30 @@ impl AuthFile {
             None => Map::new(),
         };
         let snapshot = Snapshot { hash: bytes.as_deref().map(hash), bytes, document: document.clone() };
-        Ok(Self { path, kind, snapshot, document, backup_written: false, touched: BTreeSet::new() })
+        Ok(Self {
+            path,
+            kind,
+            snapshot,
+            document,
+            backup_written: false,
+            created: BTreeSet::new(),
+            touched: BTreeSet::new(),
+        })
     }
 
     /// Parses bytes as `kind` without a file behind them (for previews and tests).
     pub fn from_bytes(kind: FileKind, bytes: &[u8]) -> Result<Self, JsonShapeError> {
         let document = parse_document(kind, bytes)?;
         let snapshot = Snapshot { bytes: Some(bytes.to_vec()), hash: Some(hash(bytes)), document: document.clone() };
-        Ok(Self { path: PathBuf::new(), kind, snapshot, document, backup_written: false, touched: BTreeSet::new() })
+        Ok(Self {
+            path: PathBuf::new(),
+            kind,
+            snapshot,
+            document,
+            backup_written: false,
+            created: BTreeSet::new(),
+            touched: BTreeSet::new(),
+        })
     }
 
     /// The path as given (a symlink is followed only when reading and writing).
@@ -152,7 +202,7 @@ impl AuthFile {
     pub fn to_bytes(&self) -> Vec<u8> {
         match &self.snapshot.bytes {
             Some(bytes) if !self.is_dirty() => bytes.clone(),
-            original => serialize(&self.document, original.as_deref()),
+            original => render(&self.document, original.as_deref().map(|bytes| (bytes, &self.snapshot.document))),
         }
     }
 
@@ -256,22 +306,22 @@ impl AuthFile {
     /// removes its route. Other keys of `credHelpers` keep their order.
     pub fn set_cred_helper(&mut self, registry: &str, helper: Option<&str>) {
         self.touched.insert(format!("credHelpers › {registry}"));
-        let helpers = self.document.entry("credHelpers").or_insert_with(|| Value::Object(Map::new()));
-        if !helpers.is_object() {
-            *helpers = Value::Object(Map::new());
+        let Some(helper) = helper else {
+            if let Some(Value::Object(map)) = self.document.get_mut("credHelpers") {
+                map.shift_remove(registry);
+                if map.is_empty() && self.created.contains("credHelpers") {
+                    self.document.shift_remove("credHelpers");
+                    self.created.remove("credHelpers");
+                }
+            }
+            return;
+        };
+        if !self.document.get("credHelpers").is_some_and(Value::is_object) {
+            self.created.insert("credHelpers");
+            self.document.insert("credHelpers".to_owned(), Value::Object(Map::new()));
         }
-        if let Some(map) = helpers.as_object_mut() {
-            match helper {
-                Some(helper) => {
-                    map.insert(registry.to_owned(), Value::String(helper.to_owned()));
-                }
-                None => {
-                    map.shift_remove(registry);
-                }
-            }
-            if map.is_empty() {
-                self.document.shift_remove("credHelpers");
-            }
+        if let Some(Value::Object(map)) = self.document.get_mut("credHelpers") {
+            map.insert(registry.to_owned(), Value::String(helper.to_owned()));
         }
     }
 
@@ -367,6 +417,7 @@ impl AuthFile {
         match self.entry_map_mut()?.shift_remove(key) {
             Some(_) => {
                 self.touch_entry(key);
+                self.drop_created_auths_if_empty();
                 Ok(())
             }
             None => Err(AuthFileError::NoEntry { key: key.to_owned() }),
@@ -379,6 +430,7 @@ impl AuthFile {
         self.snapshot = fresh.snapshot;
         self.document = fresh.document;
         self.touched.clear();
+        self.created.clear();
         Ok(())
     }
 
@@ -408,19 +460,24 @@ impl AuthFile {
         for retries in 0..SAVE_ATTEMPTS {
             let identity = atomic_file::identity(&target).map_err(write_error)?;
             let on_disk = read_file(&target, self.kind)?;
-            let Some((document, mut report)) = self.document_to_write(on_disk.as_deref(), policy)? else {
+            let Some((document, mut report, base)) = self.document_to_write(on_disk.as_deref(), policy)? else {
                 self.touched.clear();
                 return Ok(SaveReport::default());
             };
             report.retries = retries;
-            let bytes = self.serialize_over(&document, on_disk.as_deref());
+            let bytes = match on_disk.as_deref() {
+                Some(bytes) => render(&document, Some((bytes, &base))),
+                None => render(&document, None),
+            };
             if bytes.len() > MAX_FILE_BYTES {
                 let reason = JsonShapeError::TooLarge(bytes.len());
                 return Err(AuthFileError::WouldBeTooLarge { kind: self.kind, reason, path: self.path.clone() });
             }
             if on_disk.as_deref() != Some(bytes.as_slice()) {
-                if let Some(old) = on_disk.as_deref().filter(|_| !self.backup_written) {
-                    let backup = backup_path(&target);
+                // The backup keeps the file as it was before regcred first wrote it: once there,
+                // it is not overwritten by later saves.
+                let backup = backup_path(&target);
+                if let Some(old) = on_disk.as_deref().filter(|_| !self.backup_written && !backup.exists()) {
                     atomic_file::write_atomic(&backup, old).map_err(write_error)?;
                     report.backup = Some(backup);
                 }
@@ -453,7 +510,7 @@ impl AuthFile {
     ) -> Result<Option<ToWrite>, AuthFileError> {
         let mut report = SaveReport::default();
         if on_disk.map(hash) == self.snapshot.hash {
-            return Ok(self.is_dirty().then(|| (self.document.clone(), report)));
+            return Ok(self.is_dirty().then(|| (self.document.clone(), report, self.snapshot.document.clone())));
         }
         let theirs = match on_disk {
             Some(bytes) => parse_document(self.kind, bytes).map_err(|reason| AuthFileError::Malformed {
@@ -474,12 +531,16 @@ impl AuthFile {
         }
         report.merged_from_disk = true;
         report.settled_conflicts = merged.conflicts;
-        Ok(Some((merged.document, report)))
+        Ok(Some((merged.document, report, theirs)))
     }
 
-    /// The bytes for `document`, written over the file's current bytes.
-    fn serialize_over(&self, document: &Map<String, Value>, on_disk: Option<&[u8]>) -> Vec<u8> {
-        serialize(document, on_disk.or(self.snapshot.bytes.as_deref()))
+    /// Removes an `auths` this file created once its last entry is gone.
+    fn drop_created_auths_if_empty(&mut self) {
+        let empty = self.document.get("auths").and_then(Value::as_object).is_some_and(Map::is_empty);
+        if empty && self.created.contains("auths") {
+            self.document.shift_remove("auths");
+            self.created.remove("auths");
+        }
     }
 
     /// Marks an entry as explicitly edited (see `touched`).
@@ -504,6 +565,9 @@ impl AuthFile {
         let map = if self.kind == FileKind::LegacyDockercfg {
             Some(&mut self.document)
         } else {
+            if !self.document.contains_key("auths") {
+                self.created.insert("auths");
+            }
             let auths = self.document.entry("auths").or_insert_with(|| Value::Object(Map::new()));
             if !auths.is_object() {
                 *auths = Value::Object(Map::new());
@@ -577,21 +641,30 @@ fn parse_document(kind: FileKind, bytes: &[u8]) -> Result<Map<String, Value>, Js
     Ok(document)
 }
 
-/// Docker's format; a trailing newline the original had is kept.
-fn serialize(document: &Map<String, Value>, original: Option<&[u8]>) -> Vec<u8> {
-    let mut bytes = to_go_indented(document);
-    if original.is_some_and(|o| o.ends_with(b"\n")) {
-        bytes.push(b'\n');
+/// The bytes of `document`: the `base` file's text patched so that only what differs changes
+/// (its indentation, spacing, line ends and final newline kept everywhere else), or, for a new
+/// file or one that is not JSON text (the legacy two-line form), Docker's own format.
+fn render(document: &Map<String, Value>, base: Option<(&[u8], &Map<String, Value>)>) -> Vec<u8> {
+    if let Some((bytes, old)) = base
+        && let Ok(text) = std::str::from_utf8(bytes)
+        && let Some(patched) = json_edit::patch(text, old, document)
+    {
+        return patched.into_bytes();
     }
-    bytes
+    let mut fresh = json_edit::write_fresh(document).into_bytes();
+    if base.is_some_and(|(bytes, _)| bytes.ends_with(b"\n")) {
+        fresh.push(b'\n');
+    }
+    fresh
 }
 
 fn hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// A document to write and what the save has found out so far.
-type ToWrite = (Map<String, Value>, SaveReport);
+/// A document to write, what the save has found out so far, and the document the file's current
+/// text holds (what the text is patched from).
+type ToWrite = (Map<String, Value>, SaveReport, Map<String, Value>);
 
 /// How often a save merges again because another program wrote the file meanwhile.
 const SAVE_ATTEMPTS: u32 = 20;

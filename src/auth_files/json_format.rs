@@ -15,9 +15,12 @@ pub enum JsonShapeError {
     /// Larger than [`MAX_FILE_BYTES`].
     #[error("the file is too large ({0} bytes; the limit is {MAX_FILE_BYTES})")]
     TooLarge(usize),
-    /// Zero bytes or only whitespace.
+    /// Zero bytes.
     #[error("the file is empty")]
     Empty,
+    /// Only whitespace (spaces, tabs, line breaks).
+    #[error("the file holds no JSON, only whitespace")]
+    OnlyWhitespace,
     /// Starts with EF BB BF.
     #[error("the file starts with a UTF-8 byte-order mark, which Docker and Podman cannot read")]
     ByteOrderMark,
@@ -61,8 +64,11 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, JsonShapeError> {
         return Err(JsonShapeError::ByteOrderMark);
     }
     let text = std::str::from_utf8(bytes).map_err(|e| JsonShapeError::NotUtf8(e.valid_up_to()))?;
-    if text.trim().is_empty() {
+    if text.is_empty() {
         return Err(JsonShapeError::Empty);
+    }
+    if text.trim().is_empty() {
+        return Err(JsonShapeError::OnlyWhitespace);
     }
     Ok(text)
 }
@@ -98,7 +104,7 @@ mod tests {
     #[test]
     fn shapes_are_refused_with_reasons() {
         assert_eq!(parse_object(b""), Err(JsonShapeError::Empty));
-        assert_eq!(parse_object(b" \n"), Err(JsonShapeError::Empty));
+        assert_eq!(parse_object(b" \n"), Err(JsonShapeError::OnlyWhitespace));
         assert_eq!(parse_object(b"\xEF\xBB\xBF{}"), Err(JsonShapeError::ByteOrderMark));
         assert_eq!(parse_object(b"{\"a\":\"\xff\"}"), Err(JsonShapeError::NotUtf8(6)));
         assert_eq!(parse_object(b"null"), Err(JsonShapeError::NotAnObject("null")));

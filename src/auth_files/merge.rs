@@ -21,8 +21,9 @@ pub enum ConflictPolicy {
     KeepTheirs,
 }
 
-/// The result of a merge: the merged document and the units that conflicted.
-#[derive(Debug, Clone, PartialEq)]
+/// The result of a merge: the merged document and the units that conflicted. (No `Debug`: the
+/// document holds credentials.)
+#[derive(Clone, PartialEq)]
 pub struct Merged {
     /// The merged document (conflicts settled by the policy, theirs when refusing).
     pub document: Map<String, Value>,

@@ -10,6 +10,7 @@
 
 mod entry;
 mod file;
+mod json_edit;
 mod json_format;
 mod legacy;
 mod merge;

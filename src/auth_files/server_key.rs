@@ -28,6 +28,11 @@ pub enum ServerKeyError {
     /// The host or port does not follow the registry grammar.
     #[error("{0:?} is not a valid registry host[:port]")]
     Host(String),
+    /// A Kubernetes glob key (`*.example.com`): only the kubelet matches these.
+    #[error(
+        "{0:?} is a glob key: Docker, Podman and skopeo ignore such keys; only the kubelet matches them (in a pull secret or a node's config.json) — write the Secret with regcred yaml '{0}=SERVER'"
+    )]
+    Glob(String),
     /// A path component is not lowercase alphanumerics with separators.
     #[error("{0:?} is not a valid repository namespace")]
     Scope(String),
@@ -61,6 +66,10 @@ impl ServerKey {
             None => (false, input),
         };
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        // `[` opens an IPv6 literal at the start of a host, and a glob class anywhere else.
+        if host.contains(['*', '?']) || host.get(1..).is_some_and(|rest| rest.contains('[')) {
+            return Err(ServerKeyError::Glob(input.to_owned()));
+        }
         if host.is_empty() || crate::image_ref::validate_domain(host).is_err() {
             return Err(ServerKeyError::Host(host.to_owned()));
         }
@@ -96,6 +105,12 @@ impl ServerKey {
     /// The key Podman would write (`host[/scope]`, Docker Hub as `docker.io`).
     pub fn podman_key(&self) -> String {
         if self.scope.is_empty() { self.registry.clone() } else { format!("{}/{}", self.registry, self.scope) }
+    }
+
+    /// The host the registry's API answers at: `registry-1.docker.io` for Docker Hub, else the
+    /// registry itself.
+    pub fn endpoint_host(&self) -> &str {
+        if self.is_docker_hub() { crate::image_ref::DOCKER_HUB_ENDPOINT } else { self.registry() }
     }
 
     /// Whether two keys name the same registry and scope (so one file should not hold both).

@@ -36,18 +36,13 @@ impl Env {
         }
     }
 
-    /// This environment with `file` taking the place of the file of its kind, as a file manager's
-    /// "Open with regcred" asks: a file named `config.json` is Docker's (its directory becomes
-    /// `$DOCKER_CONFIG`), one named `.dockercfg` or `dockercfg` the legacy file, any other the
-    /// Podman-style `auth.json` (as `$REGISTRY_AUTH_FILE`). Returns the kind chosen.
+    /// This environment with `file` taking the place of the file of its kind
+    /// ([`FileKind::for_path`]), as a file manager's "Open with regcred" and `--file` ask: a
+    /// `config.json`'s directory becomes `$DOCKER_CONFIG`, a legacy file replaces `~/.dockercfg`,
+    /// any other becomes `$REGISTRY_AUTH_FILE`. Returns the kind chosen.
     pub fn with_file(mut self, file: &Path) -> (Self, FileKind) {
         let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let kind = match name {
-            "config.json" => FileKind::DockerConfig,
-            ".dockercfg" | "dockercfg" => FileKind::LegacyDockercfg,
-            _ => FileKind::ContainersAuth,
-        };
+        let kind = FileKind::for_path(&file);
         match kind {
             FileKind::DockerConfig => self.docker_config = file.parent().map(Path::to_path_buf),
             FileKind::LegacyDockercfg => self.dockercfg = Some(file),

@@ -33,6 +33,13 @@ struct EntryRow {
     problems: Vec<String>,
 }
 
+#[derive(Serialize)]
+struct FailedFile<'a> {
+    kind: FileKind,
+    path: &'a std::path::Path,
+    error: String,
+}
+
 /// Entries whose secret is in regcred's keychain are stubs: their user names are in the keychain.
 fn fill_keychain_usernames(rows: &mut [EntryRow]) {
     let in_keychain =
@@ -129,6 +136,22 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
         }
     }
     fill_keychain_usernames(&mut rows);
+    let unusable: Vec<FailedFile> = sources
+        .files
+        .iter()
+        .filter_map(|source| match &source.status {
+            SourceStatus::Failed(error) => {
+                Some(FailedFile { kind: source.kind, path: &source.path, error: format!("{error:#}") })
+            }
+            _ => None,
+        })
+        .collect();
+    if json && !unusable.is_empty() {
+        // Scripts see the failure as JSON too: what failed, and what could still be listed.
+        let error = format!("{} credential file(s) cannot be used", unusable.len());
+        print_json(&serde_json::json!({ "error": error, "files": unusable, "entries": rows }))?;
+        return Ok(ExitCode::FAILURE);
+    }
     if json {
         print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
@@ -138,7 +161,7 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
         for source in &sources.files {
             println!("  {} {}", source.kind, source.path.display());
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(if unusable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
     }
     let key_width = rows.iter().map(|r| r.key.chars().count()).max().unwrap_or(8).clamp(8, 48);
     let mut current_file = None;
@@ -148,10 +171,11 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
             current_file = Some(&row.file);
         }
         let user = row.username.as_deref().unwrap_or("-");
-        println!("  {:<key_width$}  {:<20}  {}", row.key, user, row.secret.label());
+        let warning = if row.secret.is_plaintext() { " \u{26a0}" } else { "" };
+        println!("  {:<key_width$}  {:<20}  {}{warning}", row.key, user, row.secret.label());
         for problem in &row.problems {
             println!("  {:<key_width$}  \u{26a0} {problem}", "");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if unusable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -7,15 +7,15 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use regcred::auth_files::{AuthFile, Env, FileKind, Sources, parse_server};
-use regcred::credentials::{self, Orphan, StoreChoice};
+use regcred::credentials::{self, StoreChoice};
 use regcred::keychain::{KeyringStore, open_store};
 use regcred::secret::Secret;
 
 /// Which file to change.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FileArgs {
-    /// The credential file to change (default: Docker's config.json). A name ending in
-    /// `.dockercfg` is the legacy format, `auth.json` Podman's.
+    /// The credential file to change (default: Docker's config.json). `config.json` is Docker's
+    /// format, a name ending in `.dockercfg` the legacy one, any other name Podman's `auth.json`.
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 }
@@ -26,11 +26,7 @@ impl FileArgs {
             Some(path) => path.clone(),
             None => env.docker_config_path().context("cannot find Docker's config.json: HOME is not set")?,
         };
-        let kind = match path.file_name().and_then(|n| n.to_str()) {
-            Some(name) if name.ends_with(".dockercfg") || name == ".dockercfg" => FileKind::LegacyDockercfg,
-            Some("auth.json") => FileKind::ContainersAuth,
-            _ => FileKind::DockerConfig,
-        };
+        let kind = FileKind::for_path(&path);
         Ok(AuthFile::load(path, kind)?)
     }
 }
@@ -70,12 +66,12 @@ fn verify(
     credential: &regcred::keychain::Credential,
     args: &LoginArgs,
 ) -> anyhow::Result<bool> {
-    let host = if server.is_docker_hub() { "registry-1.docker.io".to_owned() } else { server.registry().to_owned() };
+    let host = server.endpoint_host();
     let mut options = regcred::registry::PullOptions::for_user(env.home.as_deref());
     options.ca_dirs.splice(0..0, args.ca_dir.iter().cloned());
     options.insecure = args.insecure;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    match runtime.block_on(regcred::registry::Puller::default().verify_login(&host, credential, &options)) {
+    match runtime.block_on(regcred::registry::Puller::default().verify_login(host, credential, &options)) {
         Ok(()) => Ok(true),
         Err(failure) => {
             eprintln!("error: login refused: {}", failure.verdict);
@@ -130,6 +126,9 @@ pub fn logout(env: &Env, server: &str, file_args: &FileArgs) -> anyhow::Result<E
         println!("Removed the login for {server} from {}", file.path().display());
     } else {
         println!("Not logged in to {server}");
+    }
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
     }
     super::print_save_notes(&report.save);
     Ok(ExitCode::SUCCESS)
@@ -192,18 +191,7 @@ pub fn orphans(sources: &Sources) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for orphan in &found {
-        match orphan {
-            Orphan::Stub { kind, path, key, helper } => {
-                let why = match helper {
-                    Some(helper) => format!("docker-credential-{helper} has no secret for it"),
-                    None => "no secret and no credential helper".to_owned(),
-                };
-                println!("entry {key} in the {kind} ({}): {why}", path.display());
-            }
-            Orphan::KeychainItem { server, username } => {
-                println!("keychain item {server} (user {username}): no file has an entry for it");
-            }
-        }
+        println!("{}: {}", orphan.subject(), orphan.problem());
         println!("    fix: {}", orphan.fix());
     }
     Ok(ExitCode::FAILURE)

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use regcred::auth_files::{Env, ServerKey, Sources};
 use regcred::image_ref::ImageRef;
 use regcred::keychain::Credential;
+use regcred::keychain::open_store;
 use regcred::registry::{Platform, PullOptions, PullReport, Puller, Runtime};
-use regcred::resolve::{FetchError, fetch_credential};
+use regcred::resolve::{FetchError, TestedWith, fetch_credential, test_credential};
 
 /// `regcred test-pull` arguments.
 #[derive(Debug, clap::Args)]
@@ -66,20 +67,23 @@ pub fn test_pull(env: &Env, args: &TestPullArgs) -> anyhow::Result<ExitCode> {
 
 /// The credential for the image's registry (or `--server`), and words for where it came from.
 fn credential_for(sources: &Sources, args: &TestPullArgs) -> (Result<Option<Credential>, Box<PullReport>>, String) {
-    let key = match &args.server {
-        Some(server) => ServerKey::parse(server).ok(),
-        None => ImageRef::parse(&args.image).ok().and_then(|image| ServerKey::parse(image.domain()).ok()),
+    let failed = |error: &dyn std::fmt::Display| {
+        let report = regcred::registry::credential_failure(&args.image, &error.to_string(), args.runtime);
+        (Err(Box::new(report)), "unavailable".to_owned())
     };
-    let Some(key) = key else { return (Ok(None), "none".to_owned()) };
-    match fetch_credential(sources, &key) {
-        Ok(found) => {
-            let source = format!("{} from {} {}", found.home.label(), found.kind, found.path.display());
-            (Ok(Some(Credential { username: found.username, secret: found.password })), source)
-        }
-        Err(FetchError::NotFound(_)) => (Ok(None), "no credential: anonymous".to_owned()),
-        Err(error) => {
-            let report = regcred::registry::credential_failure(&args.image, &error.to_string(), args.runtime);
-            (Err(Box::new(report)), "unavailable".to_owned())
-        }
+    if let Some(server) = &args.server {
+        return match ServerKey::parse(server).map(|key| fetch_credential(sources, &key)) {
+            Ok(Ok(found)) => {
+                let tested = TestedWith::Saved { home: found.home, kind: found.kind, path: found.path };
+                (Ok(Some(Credential { username: found.username, secret: found.password })), tested.describe_with_file())
+            }
+            Ok(Err(FetchError::NotFound(_))) | Err(_) => (Ok(None), TestedWith::Anonymous.describe()),
+            Ok(Err(error)) => failed(&error),
+        };
+    }
+    let Ok(image) = ImageRef::parse(&args.image) else { return (Ok(None), TestedWith::Anonymous.describe()) };
+    match test_credential(sources, &image, None, &open_store) {
+        Ok((credential, tested)) => (Ok(credential), tested.describe_with_file()),
+        Err(error) => failed(&error),
     }
 }

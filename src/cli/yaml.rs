@@ -11,7 +11,7 @@ use regcred::pull_secret::{
     KubectlStyle, NodeFileFormat, PodRequest, PullPolicy, RegistryAuth, SecretRequest, SecretType, pod_check_commands,
     render_node_recipe, render_pod, render_secret, render_service_account_patch,
 };
-use regcred::resolve::fetch_credential;
+use regcred::resolve::registry_auth;
 
 /// `--type`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -67,7 +67,9 @@ pub struct YamlArgs {
     /// Match kubectl 1.34 and later, which no longer print `creationTimestamp: null`.
     #[arg(long)]
     pub no_creation_timestamp: bool,
-    /// The registries (as in your files: `quay.io`, `https://index.docker.io/v1/`, `host:5000`).
+    /// The registries (as in your files: `quay.io`, `https://index.docker.io/v1/`, `host:5000`),
+    /// or `KEY=SERVER` to put SERVER's credential under a key the kubelet matches
+    /// (`'*.example.com=registry.example.com'`, `registry.io:8080/team=registry.io:8080`).
     #[arg(required = true, value_name = "SERVER")]
     pub servers: Vec<String>,
 }
@@ -75,21 +77,7 @@ pub struct YamlArgs {
 /// Runs `regcred yaml`.
 pub fn yaml(sources: &Sources, args: &YamlArgs) -> anyhow::Result<ExitCode> {
     super::warn_unusable(sources);
-    let registries = args
-        .servers
-        .iter()
-        .map(|server| {
-            let key = parse_server(server)?;
-            let found =
-                fetch_credential(sources, &key).with_context(|| format!("cannot read the secret for {server}"))?;
-            Ok(RegistryAuth {
-                server: found.key,
-                username: found.username,
-                password: found.password,
-                email: found.email,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let registries = args.servers.iter().map(|arg| secret_entry(sources, arg)).collect::<anyhow::Result<Vec<_>>>()?;
     let request = SecretRequest {
         name: args.name.clone(),
         namespace: args.namespace.clone(),
@@ -148,7 +136,12 @@ pub fn yaml(sources: &Sources, args: &YamlArgs) -> anyhow::Result<ExitCode> {
             documents.push(recipe.to_commented_text());
         }
     }
-    let output = if json { documents.concat() } else { documents.join("---\n") };
+    let output = match (json, documents.len()) {
+        (true, 1) => documents.concat(),
+        // Several objects are one `v1` `List`, as kubectl prints them.
+        (true, _) => json_list(&documents)?,
+        (false, _) => documents.join("---\n"),
+    };
     if json {
         for line in &guidance {
             eprintln!("{line}");
@@ -159,6 +152,46 @@ pub fn yaml(sources: &Sources, args: &YamlArgs) -> anyhow::Result<ExitCode> {
         None => print!("{output}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One `SERVER` or `KEY=SERVER` argument: the credential stored for SERVER, under SERVER's own key
+/// or under KEY — a Kubernetes-style key the kubelet matches (`*.example.com`, `*.*.example.com`,
+/// `prefix.*.io`, `registry.io:8080/path`) that Docker's and Podman's files cannot hold.
+fn secret_entry(sources: &Sources, arg: &str) -> anyhow::Result<RegistryAuth> {
+    let (key, server) = match arg.split_once('=') {
+        Some((key, server)) => (Some(key), server),
+        None => (None, arg),
+    };
+    if let Some(key) = key {
+        regcred::kubelet::check_key(key)
+            .map_err(|why| anyhow::anyhow!("the kubelet cannot use the key {key:?}: {why}"))?;
+    }
+    let found = registry_auth(sources, &parse_server(server)?, &regcred::keychain::open_store)
+        .with_context(|| format!("cannot read the secret for {server}"))?;
+    if found.username == regcred::keychain::IDENTITY_TOKEN_USERNAME {
+        eprintln!(
+            "warning: the entry for {server} holds an identity (refresh) token, not a password: the kubelet sends the Secret's user \"<token>\" and the token as Basic credentials, which registries refuse; log in with a password or an access token for the Secret (regcred login {server} -u USER)"
+        );
+    }
+    Ok(RegistryAuth { server: key.map_or(found.server, str::to_owned), ..found })
+}
+
+/// Several JSON objects as kubectl prints them together: a `v1` `List`.
+fn json_list(documents: &[String]) -> anyhow::Result<String> {
+    let items = documents
+        .iter()
+        .map(|document| serde_json::from_str::<serde_json::Value>(document))
+        .collect::<Result<Vec<_>, _>>()
+        .context("a rendered object is not JSON")?;
+    let list = serde_json::json!({
+        "apiVersion": "v1",
+        "items": items,
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+    });
+    let mut text = String::from_utf8_lossy(&regcred::go_json::to_vec_indented(&list, b"    ")).into_owned();
+    text.push('\n');
+    Ok(text)
 }
 
 fn pick(json: bool, rendered: regcred::pull_secret::Rendered) -> String {
@@ -174,17 +207,17 @@ fn with_comments(json: bool, lines: &[String], document: String) -> String {
 }
 
 fn write_output(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
-    if !force && std::fs::symlink_metadata(path).is_ok() {
-        bail!("the file exists; add --force to overwrite it: {}", path.display());
+    use regcred::atomic_file::{Overwrite, PrivateWriteError, write_private};
+    let overwrite = if force { Overwrite::Replace } else { Overwrite::Refuse };
+    let home = regcred::auth_files::Env::from_process().home;
+    match write_private(path, bytes, overwrite, home.as_deref()) {
+        Ok(written) => {
+            eprintln!("wrote {} (mode 0600: it holds credentials)", written.display());
+            Ok(())
+        }
+        Err(PrivateWriteError::Exists { path }) => {
+            bail!("the file exists; add --force to overwrite it: {}", path.display())
+        }
+        Err(error) => Err(error.into()),
     }
-    let target = regcred::atomic_file::resolve_symlinks(path)?;
-    regcred::atomic_file::write_atomic(&target, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot make {} private", path.display()))?;
-    }
-    eprintln!("wrote {} (mode 0600: it holds credentials)", path.display());
-    Ok(())
 }

@@ -669,6 +669,7 @@ impl App {
             return self.toast("Nothing to export: fix the preview's errors first", true);
         };
         let native = self.use_native_dialog && path.is_none();
+        let home = self.env.home.clone();
         self.export_job.start(&self.runtime, self.repaint.clone(), move || {
             let target = match path {
                 Some(path) => path,
@@ -678,17 +679,10 @@ impl App {
                 },
                 None => return Ok(None),
             };
-            let resolved = crate::atomic_file::resolve_symlinks(&target)
-                .map_err(|e| format!("cannot export: {e}: {}", target.display()))?;
-            crate::atomic_file::write_atomic(&resolved, yaml.as_bytes())
-                .map_err(|e| format!("cannot export: {e}: {}", target.display()))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt as _;
-                std::fs::set_permissions(&resolved, std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| format!("cannot make the export private: {e}: {}", target.display()))?;
-            }
-            Ok(Some(target))
+            let overwrite = crate::atomic_file::Overwrite::Replace;
+            crate::atomic_file::write_private(&target, yaml.as_bytes(), overwrite, home.as_deref())
+                .map(Some)
+                .map_err(|e| format!("cannot export: {e}"))
         });
     }
 

@@ -100,22 +100,13 @@ impl App {
                     ui.label("None: every entry has its secret and every keychain item has an entry.");
                 }
                 for orphan in orphans {
-                    let (text, fix) = match &orphan {
-                        crate::credentials::Orphan::Stub { key, helper, .. } => (
-                            format!(
-                                "{key}: {}",
-                                helper.as_ref().map_or_else(
-                                    || "no secret and no helper".to_owned(),
-                                    |h| format!("docker-credential-{h} has no secret for it")
-                                )
-                            ),
-                            "Remove the empty entry",
-                        ),
-                        crate::credentials::Orphan::KeychainItem { server, username } => (
-                            format!("{server} (user {username}): a keychain item no file uses"),
-                            "Add an entry that uses it",
-                        ),
+                    let (name, fix) = match &orphan {
+                        crate::credentials::Orphan::Stub { key, .. } => (key.clone(), "Remove the empty entry"),
+                        crate::credentials::Orphan::KeychainItem { server, .. } => {
+                            (server.clone(), "Add an entry that uses it")
+                        }
                     };
+                    let text = format!("{name}: {}", orphan.problem());
                     ui.horizontal(|ui| {
                         ui.label(text);
                         if ui.button(fix).clicked() {

@@ -36,6 +36,10 @@ pub fn open_store(helper: &str) -> Result<Box<dyn SecretStore>, KeychainError> {
     Ok(Box::new(HelperStore::new(helper)?))
 }
 
+/// Opens the store behind a helper name. Production code passes [`open_store`]; tests pass
+/// stores of their own.
+pub type StoreOpener<'a> = dyn Fn(&str) -> Result<Box<dyn SecretStore>, KeychainError> + 'a;
+
 /// The user name helpers use to mark an identity token instead of a password.
 pub const IDENTITY_TOKEN_USERNAME: &str = "<token>";
 

@@ -22,7 +22,7 @@ use crate::secret::Secret;
 
 /// The user name a credential helper answers for an identity (refresh) token, as Docker's
 /// protocol has it; the secret is then the token.
-pub const IDENTITY_TOKEN_USER: &str = "<token>";
+pub const IDENTITY_TOKEN_USER: &str = crate::keychain::IDENTITY_TOKEN_USERNAME;
 
 /// Whether `host` (`name[:port]`) is on this machine.
 pub fn is_loopback(host: &str) -> bool {

@@ -17,7 +17,7 @@ fn bad_inputs() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("trailing comma", b"{\"auths\": {},}".to_vec(), "invalid JSON"),
         ("byte-order mark", b"\xEF\xBB\xBF{\"auths\":{}}".to_vec(), "byte-order mark"),
         ("empty", Vec::new(), "the file is empty"),
-        ("whitespace", b" \n\t ".to_vec(), "the file is empty"),
+        ("whitespace", b" \n\t ".to_vec(), "the file holds no JSON, only whitespace"),
         ("null", b"null".to_vec(), "found null"),
         ("top-level array", b"[{\"auths\":{}}]".to_vec(), "found an array"),
         ("a string", b"\"auths\"".to_vec(), "found a string"),

@@ -120,6 +120,15 @@ impl TempHome {
     }
 }
 
+/// Runs a prepared command with `input` on its standard input; returns its output.
+pub fn with_stdin(mut command: Command, input: &[u8]) -> Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    child.stdin.take().expect("stdin").write_all(input).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
 /// Asserts that a process said nothing that looks like a panic or a backtrace.
 pub fn assert_no_panic(output: &Output) {
     let stderr = String::from_utf8_lossy(&output.stderr);
