@@ -20,10 +20,13 @@ mod crash_safety;
 mod files_bad_input;
 mod files_round_trip;
 mod files_save;
+mod files_style;
 #[cfg(feature = "gui")]
 mod gui;
 mod keychain;
 mod kubectl_oracle;
+mod kubelet_properties;
+mod manifests;
 mod packaging;
 mod proptests;
 mod pull_secret;

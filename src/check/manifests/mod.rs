@@ -1,0 +1,403 @@
+//! Reading what people deploy: Kubernetes manifests (kubectl's YAML or JSON, `kind: List`,
+//! `helm template` and `kustomize build` output) into the workloads, `ServiceAccounts` and Secrets
+//! that decide a pod's image-pull credentials, and each pod's pull-secret list as the cluster
+//! would build it.
+//!
+//! This module owns parsing and the API server's part (defaults, the `ServiceAccount` admission
+//! plugin); the kubelet's part is [`crate::kubelet`]. Sources, Kubernetes v1.33-era:
+//! - `imagePullPolicy` defaults: `SetDefaults_Container` in `pkg/apis/core/v1/defaults.go`
+//!   (`Always` when `parsers.ParseImageName` gives the tag `latest`, which it also gives an image
+//!   with neither tag nor digest; `IfNotPresent` otherwise, so for a digest-only image, and for an
+//!   image that does not parse; `:latest@sha256:…` is `Always`);
+//! - `serviceAccount` as the old name of `serviceAccountName` (`Convert_v1_PodSpec_To_core_PodSpec`
+//!   in `pkg/apis/core/v1/conversion.go`: used when `serviceAccountName` is empty), `default`
+//!   when both are empty, and the pod's `imagePullSecrets` taken from its `ServiceAccount` only
+//!   when the pod names none (`Plugin.Admit` in `plugin/pkg/admission/serviceaccount/admission.go`);
+//! - Secrets: `data` is base64 as `encoding/json` decodes `[]byte` (padded, newlines ignored),
+//!   `stringData` overrides `data` key by key (`pkg/apis/core/v1/conversion.go`), a missing type is
+//!   `Opaque`, and the `kubernetes.io/dockerconfigjson` / `dockercfg` types require their key
+//!   (`ValidateSecret` in `pkg/apis/core/validation/validation.go`).
+
+use std::fmt;
+
+use crate::kubelet::PullSecretData;
+use crate::secret::Secret;
+
+mod objects;
+mod split;
+
+/// Why a document could not be read. No variant quotes a value from the document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// The YAML does not parse.
+    #[error("invalid YAML: {0}")]
+    Yaml(String),
+    /// The JSON does not parse.
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    /// The document (or a list item) is not a mapping.
+    #[error("expected a mapping (an object with apiVersion and kind), found {0}")]
+    NotAMapping(&'static str),
+    /// A required field is absent.
+    #[error("{0} is missing")]
+    Missing(String),
+    /// A field has the wrong type.
+    #[error("{path} must be {expected}, not {found}")]
+    WrongType {
+        /// The field, as kubectl writes paths (`spec.template.spec.containers[0].image`).
+        path: String,
+        /// The type the API wants.
+        expected: &'static str,
+        /// The type found.
+        found: &'static str,
+    },
+    /// A workload's pod template has no containers.
+    #[error("{0} is empty: a pod needs at least one container")]
+    NoContainers(String),
+    /// An `imagePullPolicy` the API refuses.
+    #[error("{path}: unsupported value {value:?}: supported values: \"Always\", \"IfNotPresent\", \"Never\"")]
+    PullPolicy {
+        /// The field.
+        path: String,
+        /// The value written.
+        value: String,
+    },
+    /// A Secret's `data` value is not base64.
+    #[error("{path}: illegal base64 data at input byte {offset}")]
+    Base64 {
+        /// The field (`data[.dockerconfigjson]`).
+        path: String,
+        /// Where Go's decoder stops.
+        offset: usize,
+    },
+}
+
+/// Where a value was read: file, 1-based document and line, and the item of a `List`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentSource {
+    /// The file's display name.
+    pub file: String,
+    /// 1-based document number in the file.
+    pub document: usize,
+    /// 1-based line where the document starts.
+    pub line: usize,
+    /// The 0-based index in `items` for an object read from a `List`.
+    pub item: Option<usize>,
+}
+
+impl fmt::Display for DocumentSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: document {} (line {})", self.file, self.document, self.line)?;
+        match self.item {
+            Some(item) => write!(f, ", items[{item}]"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A document that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentError {
+    /// Where.
+    pub source: DocumentSource,
+    /// Why.
+    pub error: ManifestError,
+}
+
+impl fmt::Display for DocumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.error)
+    }
+}
+
+/// The kinds whose pod template this module reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WorkloadKind {
+    /// `v1 Pod` (`spec`).
+    Pod,
+    /// `apps/v1 Deployment` (`spec.template.spec`).
+    Deployment,
+    /// `apps/v1 ReplicaSet` (`spec.template.spec`).
+    ReplicaSet,
+    /// `apps/v1 StatefulSet` (`spec.template.spec`).
+    StatefulSet,
+    /// `apps/v1 DaemonSet` (`spec.template.spec`).
+    DaemonSet,
+    /// `batch/v1 Job` (`spec.template.spec`).
+    Job,
+    /// `batch/v1 CronJob` (`spec.jobTemplate.spec.template.spec`).
+    CronJob,
+    /// `v1 ReplicationController` (`spec.template.spec`).
+    ReplicationController,
+    /// `v1 PodTemplate` (`template.spec`).
+    PodTemplate,
+}
+
+impl WorkloadKind {
+    /// The `kind` as written in manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pod => "Pod",
+            Self::Deployment => "Deployment",
+            Self::ReplicaSet => "ReplicaSet",
+            Self::StatefulSet => "StatefulSet",
+            Self::DaemonSet => "DaemonSet",
+            Self::Job => "Job",
+            Self::CronJob => "CronJob",
+            Self::ReplicationController => "ReplicationController",
+            Self::PodTemplate => "PodTemplate",
+        }
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which list of the pod spec a container is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContainerList {
+    /// `containers`.
+    Containers,
+    /// `initContainers`.
+    InitContainers,
+    /// `ephemeralContainers`.
+    EphemeralContainers,
+}
+
+impl ContainerList {
+    /// The field name in the pod spec.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Containers => "containers",
+            Self::InitContainers => "initContainers",
+            Self::EphemeralContainers => "ephemeralContainers",
+        }
+    }
+}
+
+/// `imagePullPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PullPolicy {
+    /// Pull every time the container starts.
+    Always,
+    /// Pull when the image is not on the node.
+    IfNotPresent,
+    /// Never pull.
+    Never,
+}
+
+impl PullPolicy {
+    /// The value as written in manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Always => "Always",
+            Self::IfNotPresent => "IfNotPresent",
+            Self::Never => "Never",
+        }
+    }
+
+    /// The API server's default for an image (`SetDefaults_Container`).
+    pub fn default_for_image(image: &str) -> Self {
+        match crate::image_ref::ImageRef::parse(image) {
+            Ok(parsed) if parsed.tag() == Some("latest") => Self::Always,
+            _ => Self::IfNotPresent,
+        }
+    }
+}
+
+/// A container of a pod template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// The container's name.
+    pub name: String,
+    /// The image as written.
+    pub image: String,
+    /// Which list it is in.
+    pub list: ContainerList,
+    /// The pull policy, explicit or defaulted.
+    pub image_pull_policy: PullPolicy,
+    /// Whether the policy is the API server's default rather than written in the manifest.
+    pub pull_policy_defaulted: bool,
+}
+
+/// A workload with a pod template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    /// Its kind.
+    pub kind: WorkloadKind,
+    /// `metadata.name` (or `metadata.generateName` when there is no name).
+    pub name: String,
+    /// `metadata.namespace`, or the default namespace given to the reader.
+    pub namespace: String,
+    /// Containers of all three lists, in the order `containers`, `initContainers`,
+    /// `ephemeralContainers`.
+    pub containers: Vec<Container>,
+    /// The pod's own `imagePullSecrets` names, as written (empty names included; the kubelet
+    /// skips them, but they count for the admission plugin).
+    pub image_pull_secrets: Vec<String>,
+    /// `serviceAccountName`, else `serviceAccount`, else `default`.
+    pub service_account_name: String,
+    /// Where it was read.
+    pub source: DocumentSource,
+}
+
+/// A `ServiceAccount`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccount {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// Its `imagePullSecrets` names, as written.
+    pub image_pull_secrets: Vec<String>,
+    /// Where it was read.
+    pub source: DocumentSource,
+}
+
+/// A Secret of any type; of its data, only the two keys the kubelet reads are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullSecret {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// Its `type` (`Opaque` when absent).
+    pub secret_type: String,
+    /// `.dockerconfigjson` (from `stringData`, else decoded from `data`).
+    pub docker_config_json: Option<Secret>,
+    /// `.dockercfg` (from `stringData`, else decoded from `data`).
+    pub dockercfg: Option<Secret>,
+    /// Where it was read.
+    pub source: DocumentSource,
+}
+
+impl PullSecret {
+    /// The Secret as the kubelet's keyring reads it.
+    pub fn kubelet_data(&self) -> PullSecretData<'_> {
+        PullSecretData {
+            namespace: &self.namespace,
+            name: &self.name,
+            secret_type: &self.secret_type,
+            docker_config_json: self.docker_config_json.as_ref(),
+            dockercfg: self.dockercfg.as_ref(),
+        }
+    }
+}
+
+/// Everything read from one or more files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifests {
+    /// Workloads, in reading order.
+    pub workloads: Vec<Workload>,
+    /// `ServiceAccounts`, in reading order.
+    pub service_accounts: Vec<ServiceAccount>,
+    /// Secrets, in reading order.
+    pub secrets: Vec<PullSecret>,
+    /// Documents that could not be read.
+    pub errors: Vec<DocumentError>,
+}
+
+/// Where a pod's pull-secret names come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretsFrom {
+    /// The pod names its own `imagePullSecrets`.
+    Pod,
+    /// The pod names none; its `ServiceAccount` (found in the manifests) supplies them.
+    ServiceAccount {
+        /// The `ServiceAccount`'s name.
+        name: String,
+    },
+    /// The pod names none and its `ServiceAccount` is not among the manifests: in the cluster,
+    /// the admission plugin would copy that `ServiceAccount`'s secrets, which are unknown here.
+    UnknownServiceAccount {
+        /// The `ServiceAccount`'s name.
+        name: String,
+    },
+}
+
+/// A pod's pull Secrets as the cluster would resolve them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodSecrets<'a> {
+    /// Where the names come from.
+    pub from: SecretsFrom,
+    /// The names the kubelet fetches, in order (empty names dropped, duplicates kept).
+    pub names: Vec<String>,
+    /// The Secrets found among the manifests, in the order of `names`.
+    pub found: Vec<&'a PullSecret>,
+    /// The names with no Secret in the manifests, in order (what the
+    /// `FailedToRetrieveImagePullSecret` event would list).
+    pub missing: Vec<String>,
+}
+
+impl PodSecrets<'_> {
+    /// The found Secrets as the kubelet's keyring reads them.
+    pub fn kubelet_data(&self) -> Vec<PullSecretData<'_>> {
+        self.found.iter().map(|secret| secret.kubelet_data()).collect()
+    }
+}
+
+/// Reads one file's text (`name` is shown in errors; `default_namespace` applies to objects
+/// without `metadata.namespace`). Unknown kinds are skipped; broken documents become
+/// [`DocumentError`]s and the others are still read.
+pub fn read_documents(name: &str, text: &str, default_namespace: &str) -> Manifests {
+    let mut manifests = Manifests::default();
+    for document in split::parse_documents(text) {
+        let source =
+            DocumentSource { file: name.to_owned(), document: document.number, line: document.line, item: None };
+        match document.value {
+            Ok(Some(value)) => objects::read_object(&mut manifests, &value, source, default_namespace),
+            Ok(None) => {}
+            Err(error) => manifests.errors.push(DocumentError { source, error }),
+        }
+    }
+    manifests
+}
+
+impl Manifests {
+    /// Appends what another file gave.
+    pub fn merge(&mut self, other: Manifests) {
+        self.workloads.extend(other.workloads);
+        self.service_accounts.extend(other.service_accounts);
+        self.secrets.extend(other.secrets);
+        self.errors.extend(other.errors);
+    }
+
+    /// The `ServiceAccount` of that namespace and name (the last one read, as a later
+    /// `kubectl apply` replaces an earlier one).
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
+        self.service_accounts.iter().rev().find(|sa| sa.namespace == namespace && sa.name == name)
+    }
+
+    /// The Secret of that namespace and name (the last one read).
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<&PullSecret> {
+        self.secrets.iter().rev().find(|secret| secret.namespace == namespace && secret.name == name)
+    }
+
+    /// The workload's pull Secrets as the cluster resolves them: the pod's own
+    /// `imagePullSecrets`, or, only when it names none (not even an empty name), those of its
+    /// `ServiceAccount` in the same namespace; then each name looked up in the same namespace.
+    pub fn pod_pull_secrets(&self, workload: &Workload) -> PodSecrets<'_> {
+        let sa_name = workload.service_account_name.clone();
+        let (from, names) = if workload.image_pull_secrets.is_empty() {
+            match self.service_account(&workload.namespace, &sa_name) {
+                Some(sa) => (SecretsFrom::ServiceAccount { name: sa_name }, sa.image_pull_secrets.clone()),
+                None => (SecretsFrom::UnknownServiceAccount { name: sa_name }, Vec::new()),
+            }
+        } else {
+            (SecretsFrom::Pod, workload.image_pull_secrets.clone())
+        };
+        let names: Vec<String> = names.into_iter().filter(|name| !name.is_empty()).collect();
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for name in &names {
+            match self.secret(&workload.namespace, name) {
+                Some(secret) => found.push(secret),
+                None => missing.push(name.clone()),
+            }
+        }
+        PodSecrets { from, names, found, missing }
+    }
+}

@@ -1,0 +1,6 @@
+//! `regcred check`: will these pods pull? Kubernetes manifests → workloads and their pull Secrets
+//! ([`manifests`]) → each pod's credentials as the kubelet's keyring has them
+//! ([`crate::kubelet`]) → a test pull per distinct image and credential list → the verdict
+//! matrix.
+
+pub mod manifests;
