@@ -11,6 +11,9 @@
 //! * [`image_ref`] — image reference grammar and Docker's normalization.
 //! * [`kubelet`] — the kubelet's view: its credential keyring (glob keys, every match tried).
 //! * [`keychain`] — where secrets live outside the files: credential helpers, the OS keychain.
+//! * [`presets`] — the big registries' login rules (Docker Hub, GHCR, GitLab, Quay, Harbor, ECR,
+//!   GCR/Artifact Registry, ACR), checked offline.
+//! * [`expiry`] — when a secret stops working (a JWT's `exp`, an ECR password's expiration).
 //! * [`pull_secret`] — Kubernetes pull-secret YAML exactly as kubectl writes it.
 //! * [`registry`] — test pulls: the registry protocol as a node walks it, and the failure report.
 //! * [`resolve`] — which source answers for an image, as Docker and Podman decide.
@@ -23,12 +26,14 @@ pub mod atomic_file;
 pub mod auth_files;
 pub mod check;
 pub mod credentials;
+pub mod expiry;
 pub mod go_json;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod image_ref;
 pub mod keychain;
 pub mod kubelet;
+pub mod presets;
 pub mod pull_secret;
 pub mod registry;
 pub mod resolve;
