@@ -70,12 +70,22 @@ pub enum CredentialsError {
     },
     /// The legacy `.dockercfg` has no place for a route to the keychain or a helper.
     #[error(
-        "the legacy .dockercfg is a bare server → {{auth, email}} map with no place for a route to the keychain or a credential helper, so nothing was changed; store the secret in it with --store file, or log in to Docker's config.json instead (leave out --file), which Docker, Podman and skopeo all read before .dockercfg: {}",
+        "the legacy .dockercfg is a bare map of server to {{auth, email}} with no place for a route to the keychain or a credential helper, so nothing was changed; store the secret in it with --store file, or log in to Docker's config.json instead (leave out --file), which Docker, Podman and skopeo all read before .dockercfg: {}",
         path.display()
     )]
     LegacyHasNoRoutes {
         /// The legacy file.
         path: std::path::PathBuf,
+    },
+    /// A namespace-scoped key cannot route to a helper: helpers answer per registry host.
+    #[error(
+        "{key} is scoped to a path, and credential helpers (the keychain included) answer per registry host, so the secret would apply to every repository of {host}; keep it in the file (--store file), or log in to {host} itself"
+    )]
+    ScopedKeyNeedsFile {
+        /// The entry key, with its path.
+        key: String,
+        /// Its registry host.
+        host: String,
     },
     /// Nothing to migrate.
     #[error("no plaintext entries to move{}", if selection.is_empty() { String::new() } else { format!(" among {}", selection.join(", ")) })]
@@ -252,6 +262,9 @@ fn login_inner(
     if file.kind() == FileKind::LegacyDockercfg {
         return Err(CredentialsError::LegacyHasNoRoutes { path: file.path().to_path_buf() });
     }
+    if !server.scope().is_empty() {
+        return Err(CredentialsError::ScopedKeyNeedsFile { key, host: server.registry().to_owned() });
+    }
     let undo = store_verified(open(helper)?, &helper_key, credential)?;
     let traces = file.secret_traces(&key);
     file.clear_credentials(&key)?;
@@ -259,10 +272,83 @@ fn login_inner(
     match file.save(policy) {
         Ok(mut save) => {
             forget_secret_in_backup(file, &traces, &mut save);
-            Ok(LoginReport { home: secret_home(file, &key), key, save, warning: None })
+            Ok(LoginReport { home: secret_home(file, &key), key, save, warning: helper_missing(helper) })
         }
         Err(error) => Err(undo.run(error.into())),
     }
+}
+
+/// The warning when the file now routes to `docker-credential-HELPER` but no such program is on
+/// `PATH`: Docker, Podman and skopeo would fail on this registry until it is installed.
+pub fn helper_missing(helper: &str) -> Option<String> {
+    crate::keychain::find_helper(helper).is_none().then(|| {
+        let install = if helper == REGCRED_HELPER {
+            "install regcred's package, or put docker-credential-regcred on PATH"
+        } else {
+            "install it"
+        };
+        format!(
+            "docker-credential-{helper} is not on PATH: Docker, Podman and skopeo cannot read this secret until it is ({install})"
+        )
+    })
+}
+
+/// Which plaintext entries a migration moves, and which it leaves in the file and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationPlan {
+    /// The entries that move, by key.
+    pub moving: Vec<String>,
+    /// The plaintext entries that stay, by key, with the reason in words.
+    pub staying: Vec<(String, String)>,
+}
+
+/// Plans a migration of the plaintext entries (all, or those in `selection`).
+pub fn migration_plan(file: &AuthFile, selection: &[ServerKey]) -> MigrationPlan {
+    let mut plan = MigrationPlan::default();
+    for (key, candidate) in migration_candidates(file, selection) {
+        match candidate {
+            Ok(_) => plan.moving.push(key),
+            Err(reason) => plan.staying.push((key, reason)),
+        }
+    }
+    plan
+}
+
+/// A plaintext entry's part in a migration: what it moves as, or why it stays.
+type Candidate = Result<(ServerKey, Credential), String>;
+
+/// Each plaintext entry asked for: what it moves as, or why it cannot.
+fn migration_candidates(file: &AuthFile, selection: &[ServerKey]) -> Vec<(String, Candidate)> {
+    let homes = SecretHomes::new(file);
+    let mut out = Vec::new();
+    for entry in file.entries() {
+        if homes.of(&entry) != SecretHome::Plaintext {
+            continue;
+        }
+        let chosen = entry
+            .server
+            .as_ref()
+            .is_none_or(|server| selection.is_empty() || selection.iter().any(|s| s.same_target(server)));
+        if !chosen {
+            continue;
+        }
+        let candidate = match (entry.server, entry.username, entry.password) {
+            (None, ..) => Err("its key is not a registry".to_owned()),
+            (Some(server), ..) if !server.scope().is_empty() => Err(format!(
+                "it is scoped to a path, and the keychain answers per registry host ({}): it stays in the file",
+                server.registry()
+            )),
+            (Some(server), Some(username), Some(secret)) if entry.problems.is_empty() => {
+                Ok((server, Credential { username, secret }))
+            }
+            (Some(_), ..) => Err(entry.problems.first().map_or_else(
+                || "it has no complete user name and password".to_owned(),
+                |problem| format!("it cannot be read: {problem}"),
+            )),
+        };
+        out.push((entry.key, candidate));
+    }
+    out
 }
 
 /// What `logout` did.
@@ -385,19 +471,12 @@ pub fn migrate(
     if file.kind() == FileKind::LegacyDockercfg {
         return Err(CredentialsError::LegacyHasNoRoutes { path: file.path().to_path_buf() });
     }
-    let mut chosen = Vec::new();
-    let homes = SecretHomes::new(file);
-    for entry in file.entries() {
-        let Some(server) = entry.server.clone() else { continue };
-        if !selection.is_empty() && !selection.iter().any(|s| s.same_target(&server)) {
-            continue;
-        }
-        if homes.of(&entry) != SecretHome::Plaintext {
-            continue;
-        }
-        let (Some(username), Some(secret)) = (entry.username.clone(), entry.password.clone()) else { continue };
-        chosen.push((entry.key, server, Credential { username, secret }));
-    }
+    // Only what can move: a path-scoped key or an unreadable entry stays in the file (the plan
+    // says why, before anything happens).
+    let chosen: Vec<_> = migration_candidates(file, selection)
+        .into_iter()
+        .filter_map(|(key, candidate)| candidate.ok().map(|(server, credential)| (key, server, credential)))
+        .collect();
     if chosen.is_empty() {
         return Err(CredentialsError::NothingToMigrate {
             selection: selection.iter().map(ToString::to_string).collect(),

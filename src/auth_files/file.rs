@@ -490,7 +490,8 @@ impl AuthFile {
                 }
                 report.notes = prepared.commit().map_err(write_error)?;
                 report.written = true;
-                self.backup_written |= report.backup.is_some();
+                // A file this save created had nothing before it to keep.
+                self.backup_written |= report.backup.is_some() || on_disk.is_none();
             }
             self.snapshot = Snapshot { hash: Some(hash(&bytes)), bytes: Some(bytes), document: document.clone() };
             self.document = document;

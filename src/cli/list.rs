@@ -31,6 +31,12 @@ struct EntryRow {
     username: Option<String>,
     secret: SecretHome,
     problems: Vec<String>,
+    /// When the secret stops working (RFC 3339), when it says so itself (a JWT's `exp`, an ECR
+    /// password's `expiration`) or its registry's rule does (`oauth2accesstoken`: about 1 hour).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(skip)]
+    expiry: Option<regcred::expiry::Expiry>,
 }
 
 #[derive(Serialize)]
@@ -40,14 +46,22 @@ struct FailedFile<'a> {
     error: String,
 }
 
-/// Entries whose secret is in regcred's keychain are stubs: their user names are in the keychain.
-fn fill_keychain_usernames(rows: &mut [EntryRow]) {
+/// Entries whose secret is in regcred's keychain are stubs: their user names, and the expiry of
+/// their secrets, are in the keychain.
+fn fill_from_keychain(rows: &mut [EntryRow], now: std::time::SystemTime) {
     let in_keychain =
         |row: &EntryRow| matches!(&row.secret, SecretHome::Helper { helper, .. } if helper == REGCRED_HELPER);
-    if !rows.iter().any(|row| in_keychain(row) && row.username.is_none()) {
+    if !rows.iter().any(in_keychain) {
         return;
     }
-    let listing = match KeyringStore::open().and_then(|store| store.list()) {
+    let store = match KeyringStore::open() {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("warning: the keychain's user names are not shown: {error}");
+            return;
+        }
+    };
+    let listing = match store.list() {
         Ok(listing) => listing,
         Err(error) => {
             eprintln!("warning: the keychain's user names are not shown: {error}");
@@ -56,17 +70,26 @@ fn fill_keychain_usernames(rows: &mut [EntryRow]) {
     };
     // Indexed once by exact key and by registry, so the lookup stays linear in the rows.
     let mut by_target = std::collections::HashMap::new();
-    for (server, user) in &listing {
+    for server in listing.keys() {
         if let Ok(key) = ServerKey::parse(server) {
-            by_target.entry((key.registry().to_owned(), key.scope().to_owned())).or_insert(user);
+            by_target.entry((key.registry().to_owned(), key.scope().to_owned())).or_insert(server);
         }
     }
-    for row in rows.iter_mut().filter(|row| in_keychain(row) && row.username.is_none()) {
+    for row in rows.iter_mut().filter(|row| in_keychain(row)) {
         let by_registry = || {
             let key = ServerKey::parse(row.registry.as_deref()?).ok()?;
             by_target.get(&(key.registry().to_owned(), key.scope().to_owned())).copied()
         };
-        row.username = listing.get(&row.key).or_else(by_registry).cloned();
+        let Some(item) = listing.get_key_value(&row.key).map(|(k, _)| k).or_else(by_registry).cloned() else {
+            continue;
+        };
+        if row.username.is_none() {
+            row.username = listing.get(&item).cloned();
+        }
+        // The secret itself only for its expiry (never shown); a failure leaves it unknown.
+        if let Ok(Some(credential)) = store.get(&item) {
+            row.expiry = regcred::expiry::expiry_of(&credential.username, &credential.secret, &row.key, now);
+        }
     }
 }
 
@@ -119,12 +142,21 @@ pub fn sources(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
 /// `regcred list`: one row per registry entry of every loaded file.
 pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
+    // One moment for every row: an estimate ("about 1 h") reads the same where it is computed
+    // and where it is printed.
+    let now = std::time::SystemTime::now();
     super::warn_unusable(sources);
     for source in &sources.files {
         let Some(file) = source.file() else { continue };
         let homes = SecretHomes::new(file);
         for entry in file.entries() {
+            let secret = entry.password.as_ref().or(entry.identity_token.as_ref());
+            let expiry = secret.and_then(|secret| {
+                regcred::expiry::expiry_of(entry.username.as_deref().unwrap_or(""), secret, &entry.key, now)
+            });
             rows.push(EntryRow {
+                expires_at: None,
+                expiry,
                 kind: source.kind,
                 file: source.path.clone(),
                 secret: homes.of(&entry),
@@ -135,7 +167,10 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
             });
         }
     }
-    fill_keychain_usernames(&mut rows);
+    fill_from_keychain(&mut rows, now);
+    for row in &mut rows {
+        row.expires_at = row.expiry.map(|e| regcred::expiry::rfc3339(e.at));
+    }
     let unusable: Vec<FailedFile> = sources
         .files
         .iter()
@@ -172,7 +207,11 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
         }
         let user = row.username.as_deref().unwrap_or("-");
         let warning = if row.secret.is_plaintext() { " \u{26a0}" } else { "" };
-        println!("  {:<key_width$}  {:<20}  {}{warning}", row.key, user, row.secret.label());
+        let expiry = row.expiry.map_or_else(String::new, |e| {
+            let mark = if regcred::expiry::within(&e, now, std::time::Duration::ZERO) { " \u{26a0}" } else { "" };
+            format!("  ({}, {}){mark}", regcred::expiry::describe(&e, now), regcred::expiry::rfc3339(e.at))
+        });
+        println!("  {:<key_width$}  {:<20}  {}{warning}{expiry}", row.key, user, row.secret.label());
         for problem in &row.problems {
             println!("  {:<key_width$}  \u{26a0} {problem}", "");
         }

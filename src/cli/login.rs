@@ -9,6 +9,7 @@ use anyhow::{Context as _, bail};
 use regcred::auth_files::{AuthFile, Env, FileKind, Sources, parse_server};
 use regcred::credentials::{self, StoreChoice};
 use regcred::keychain::{KeyringStore, open_store};
+use regcred::presets::{self, Preset, PresetId, Severity};
 use regcred::secret::Secret;
 
 /// Which file to change.
@@ -34,11 +35,18 @@ impl FileArgs {
 /// `regcred login` arguments.
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
-    /// The registry (`quay.io`, `registry.example.com:5000`, `docker.io`).
-    pub server: String,
-    /// The user name.
+    /// The registry (`quay.io`, `registry.example.com:5000`, `docker.io`); with a preset of a
+    /// single public host (dockerhub, ghcr, quay) it may be left out.
+    #[arg(required_unless_present = "preset")]
+    pub server: Option<String>,
+    /// The registry's login rules: dockerhub, ghcr, gitlab, quay, harbor, ecr, gcr
+    /// (artifact-registry) or acr. Fills in the server key and a fixed user name (ECR's `AWS`) and
+    /// checks the user name and token offline before anything is stored.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<PresetId>,
+    /// The user name (with `--preset ecr` it is `AWS` and may be left out).
     #[arg(short = 'u', long)]
-    pub username: String,
+    pub username: Option<String>,
     /// Read the password (or token) from standard input.
     #[arg(long)]
     pub password_stdin: bool,
@@ -99,12 +107,61 @@ fn read_password(from_stdin: bool) -> anyhow::Result<Secret> {
     Ok(password)
 }
 
+/// The server and user name a login uses: as given, or the preset's.
+fn login_names(args: &LoginArgs, preset: Option<&Preset>) -> anyhow::Result<(String, String)> {
+    let server = match (&args.server, preset) {
+        (Some(server), _) => server.clone(),
+        (None, Some(preset)) => match preset.default_server {
+            Some(server) => server.to_owned(),
+            None => bail!("--preset {} needs the registry: {}", preset.cli_names[0], preset.server_hint),
+        },
+        (None, None) => bail!("the registry is missing"),
+    };
+    let username = match (&args.username, preset.and_then(|p| p.fixed_username)) {
+        (Some(username), _) => username.clone(),
+        (None, Some(fixed)) => fixed.to_owned(),
+        (None, None) => match preset {
+            Some(preset) => bail!("-u is missing: {} takes {}", preset.name, preset.username_hint),
+            None => bail!("-u USER is missing"),
+        },
+    };
+    Ok((server, username))
+}
+
+/// The preset's offline checks, printed on stderr. An explicit `--preset` refuses a login with
+/// errors; a preset only recognised from the server warns. Returns the secret to store.
+fn check_preset(args: &LoginArgs, server: &str, username: &str, password: Secret) -> anyhow::Result<Secret> {
+    let (preset, explicit) = match args.preset {
+        Some(id) => (id.preset(), true),
+        None => match presets::detect(server) {
+            Some(preset) => (preset, false),
+            None => return Ok(password),
+        },
+    };
+    let checked = presets::check_login(preset, server, username, &password);
+    for finding in &checked.findings {
+        let severity = match finding.severity {
+            Severity::Error if explicit => "error",
+            Severity::Error | Severity::Warning => "warning",
+            Severity::Info => "note",
+        };
+        eprintln!("{severity}: {}", finding.message);
+    }
+    if explicit && checked.has_errors() {
+        bail!("nothing was stored: the login does not follow {}'s rules (above)", preset.name);
+    }
+    Ok(checked.normalized.unwrap_or(password))
+}
+
 /// `regcred login`.
 pub fn login(env: &Env, args: &LoginArgs) -> anyhow::Result<ExitCode> {
-    let server = parse_server(&args.server)?;
+    let preset = args.preset.map(PresetId::preset);
+    let (server_text, username) = login_names(args, preset)?;
+    let server = parse_server(&server_text)?;
     let password = read_password(args.password_stdin)?;
+    let password = check_preset(args, &server_text, &username, password)?;
     let mut file = args.file.load(env)?;
-    let credential = credentials::credential(&args.username, password);
+    let credential = credentials::credential(&username, password);
     if !args.no_verify && !verify(env, &server, &credential, args)? {
         return Ok(ExitCode::FAILURE);
     }
@@ -153,6 +210,9 @@ pub fn migrate(env: &Env, args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     }
     let selection = args.servers.iter().map(|s| parse_server(s)).collect::<Result<Vec<_>, _>>()?;
     let mut file = args.file.load(env)?;
+    for (key, reason) in credentials::migration_plan(&file, &selection).staying {
+        eprintln!("note: {key} stays in the file: {reason}");
+    }
     let report = credentials::migrate(&mut file, &selection, &args.to, &open_store)?;
     println!(
         "Moved {} entr{} to {}: {}",

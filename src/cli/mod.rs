@@ -3,6 +3,7 @@
 
 mod list;
 mod login;
+mod presets;
 mod resolve;
 mod test_pull;
 mod yaml;
@@ -38,6 +39,12 @@ pub enum Command {
     },
     /// List registries: user name, where the secret lives, problems.
     List {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The registries whose login rules regcred knows (`login --preset NAME`), with an example each.
+    Presets {
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
@@ -83,6 +90,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Sources { json } => list::sources(&Sources::discover(&env), json),
         Command::List { json } => list::list(&Sources::discover(&env), json),
+        Command::Presets { json } => presets::presets(json),
         Command::Resolve { image, json } => resolve::resolve(&Sources::discover(&env), &image, json),
         Command::Yaml(args) => yaml::yaml(&Sources::discover(&env), &args),
         Command::Login(args) => login::login(&env, &args),

@@ -78,6 +78,7 @@ pub struct YamlArgs {
 pub fn yaml(sources: &Sources, args: &YamlArgs) -> anyhow::Result<ExitCode> {
     super::warn_unusable(sources);
     let registries = args.servers.iter().map(|arg| secret_entry(sources, arg)).collect::<anyhow::Result<Vec<_>>>()?;
+    warn_expiring(&registries);
     let request = SecretRequest {
         name: args.name.clone(),
         namespace: args.namespace.clone(),
@@ -219,5 +220,26 @@ fn write_output(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::Re
             bail!("the file exists; add --force to overwrite it: {}", path.display())
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// Warns on stderr about each credential that carries its own expiry: the Secret stops working
+/// then, and the usual fix for that registry.
+fn warn_expiring(registries: &[RegistryAuth]) {
+    let now = std::time::SystemTime::now();
+    for registry in registries {
+        let Some(expiry) = regcred::expiry::expiry_of(&registry.username, &registry.password, &registry.server, now)
+        else {
+            continue;
+        };
+        let consequence =
+            if expiry.at <= now { "this Secret would not work" } else { "this Secret stops working then" };
+        eprintln!(
+            "warning: the credential for {} {} ({}): {consequence}. {}",
+            registry.server,
+            regcred::expiry::describe(&expiry, now),
+            regcred::expiry::rfc3339(expiry.at),
+            regcred::expiry::renewal_advice(&expiry)
+        );
     }
 }

@@ -15,8 +15,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use checks::has_error;
 use crate::secret::Secret;
+use checks::has_error;
 
 /// Which registry a [`Preset`] describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -108,7 +108,7 @@ static PRESETS: [Preset; 8] = [
         default_server: Some(DOCKER_HUB_SERVER),
         server_hint: DOCKER_HUB_SERVER,
         username_hint: "your Docker ID, or the organization's name for an organization access token",
-        token_source: "Docker Hub → Account settings → Personal access tokens (dckr_pat_…), or an organization access token (dckr_oat_…)",
+        token_source: "Docker Hub › Account settings › Personal access tokens (dckr_pat_…), or an organization access token (dckr_oat_…)",
         fixed_username: None,
         docs_url: "https://docs.docker.com/security/access-tokens/",
     },
@@ -121,7 +121,7 @@ static PRESETS: [Preset; 8] = [
         default_server: Some("ghcr.io"),
         server_hint: "ghcr.io",
         username_hint: "your GitHub user name",
-        token_source: "GitHub → Settings → Developer settings → Personal access tokens (classic) with read:packages (ghp_…)",
+        token_source: "GitHub › Settings › Developer settings › Personal access tokens (classic) with read:packages (ghp_…)",
         fixed_username: None,
         docs_url: "https://docs.github.com/en/packages/working-with-a-github-packages-registry/working-with-the-container-registry",
     },
@@ -134,7 +134,7 @@ static PRESETS: [Preset; 8] = [
         default_server: Some("registry.gitlab.com"),
         server_hint: "registry.gitlab.com, or your GitLab's registry host",
         username_hint: "gitlab+deploy-token-N for a deploy token, otherwise your GitLab user name",
-        token_source: "Settings → Repository → Deploy tokens with read_registry (gldt-…), or an access token with read_registry (glpat-…)",
+        token_source: "Settings › Repository › Deploy tokens with read_registry (gldt-…), or an access token with read_registry (glpat-…)",
         fixed_username: None,
         docs_url: "https://docs.gitlab.com/user/packages/container_registry/authenticate_with_container_registry/",
     },
@@ -146,7 +146,7 @@ static PRESETS: [Preset; 8] = [
         default_server: Some("quay.io"),
         server_hint: "quay.io, or your Quay's host",
         username_hint: "a robot account, ORGANIZATION+NAME",
-        token_source: "Quay → Organization → Robot Accounts → the robot's token",
+        token_source: "Quay › Organization › Robot Accounts › the robot's token",
         fixed_username: None,
         docs_url: "https://docs.quay.io/glossary/robot-accounts.html",
     },
@@ -160,7 +160,7 @@ static PRESETS: [Preset; 8] = [
         default_server: None,
         server_hint: "harbor.example.com",
         username_hint: "a robot account, robot$PROJECT+NAME or robot$NAME",
-        token_source: "Harbor → Project → Robot Accounts → New Robot Account (the secret is shown once)",
+        token_source: "Harbor › Project › Robot Accounts › New Robot Account (the secret is shown once)",
         fixed_username: None,
         docs_url: "https://goharbor.io/docs/main/working-with-projects/project-configuration/create-robot-accounts/",
     },

@@ -175,7 +175,14 @@ impl<'a> Session<'a> {
         if self.cancelled() {
             return specs.iter().map(|spec| Err(Stop::new(FailureClass::Cancelled, spec.stage, "cancelled"))).collect();
         }
-        let answers = futures_util::future::join_all(specs.iter().cloned().map(|spec| self.prepare(spec))).await;
+        let all = futures_util::future::join_all(specs.iter().cloned().map(|spec| self.prepare(spec)));
+        // Cancel stops the requests in flight too: a hung registry must not hold the user's Cancel.
+        let answers = tokio::select! {
+            answers = all => answers,
+            () = until_set(self.cancel) => {
+                return specs.iter().map(|spec| Err(Stop::new(FailureClass::Cancelled, spec.stage, "cancelled"))).collect();
+            }
+        };
         let mut results: Vec<_> = answers.into_iter().map(|answer| self.absorb(answer)).collect();
         let Some(scope) = results.iter().find_map(|result| self.retry_scope(result)) else { return results };
         if self.fetch_token(&scope, true).await.is_err() {
@@ -370,4 +377,12 @@ pub fn registry_errors(body: &[u8], redactor: &Redactor) -> Vec<RegistryError> {
 /// An `HttpFailure` as a stop of `stage`.
 pub fn failure_stop(stage: Stage, failure: HttpFailure) -> Box<Stop> {
     Stop::new(failure.class, stage, failure.cause)
+}
+
+/// Resolves once `flag` is set (looked at every 50 ms); never without a flag.
+async fn until_set(flag: Option<&AtomicBool>) {
+    let Some(flag) = flag else { return std::future::pending().await };
+    while !flag.load(Ordering::Relaxed) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

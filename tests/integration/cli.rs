@@ -112,3 +112,25 @@ fn usage_and_reference_errors_exit_non_zero_with_dockers_words() {
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("No registry credentials found"));
 }
+
+/// A path-scoped key cannot keep its secret in the keychain (helpers answer per registry host):
+/// the login says so and changes nothing; in the file it works.
+#[test]
+fn a_path_scoped_login_keeps_its_secret_in_the_file() {
+    let home = TempHome::new();
+    let auth = home.path().join("auth.json");
+    let args =
+        ["login", "host:5000/team", "-u", "u", "--password-stdin", "--no-verify", "--file", auth.to_str().unwrap()];
+    let mut keychain = args.to_vec();
+    keychain.extend(["--store", "keychain"]);
+    let output = crate::support::with_stdin(home.regcred(&keychain), b"pw");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("scoped to a path") && stderr.contains("--store file"), "{stderr}");
+    assert!(!auth.exists(), "nothing written");
+    let mut file = args.to_vec();
+    file.extend(["--store", "file"]);
+    let output = crate::support::with_stdin(home.regcred(&file), b"pw");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(std::fs::read_to_string(&auth).unwrap().contains("host:5000/team"));
+}

@@ -28,6 +28,7 @@ mod kubectl_oracle;
 mod kubelet_properties;
 mod manifests;
 mod packaging;
+mod presets;
 mod proptests;
 mod pull_secret;
 mod runtime_words;
