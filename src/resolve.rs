@@ -207,7 +207,7 @@ impl<'a> SecretHomes<'a> {
     /// Where the secret of `entry` lives (as [`secret_home_of`]).
     pub fn of(&self, entry: &crate::auth_files::Entry) -> SecretHome {
         let exact = self.by_key.get(entry.key.as_str()).copied();
-        let same = ServerKey::parse(&entry.key).ok().and_then(|server| self.by_target.get(&target(&server)).copied());
+        let same = entry.server.as_ref().and_then(|server| self.by_target.get(&target(server)).copied());
         let route = match (exact, same) {
             (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
             (a, b) => a.or(b),
@@ -316,57 +316,64 @@ pub fn fetch_credential_with(
     server: &ServerKey,
     open: &crate::keychain::StoreOpener<'_>,
 ) -> Result<FoundCredential, FetchError> {
-    for source in &sources.files {
-        let Some(file) = source.file() else { continue };
+    let Some(located) = locate(sources, server) else { return Err(FetchError::NotFound(server.to_string())) };
+    let Located { source, key, home, entry } = located;
+    let file = source.file().ok_or_else(|| FetchError::NotFound(server.to_string()))?;
+    let email = entry.as_ref().and_then(|e| e.email.clone());
+    let (username, password) = match (&home, entry) {
+        (SecretHome::Helper { helper, .. }, _) => {
+            let lookup = if file.kind() == FileKind::ContainersAuth {
+                server.registry().to_owned()
+            } else {
+                server.docker_key()
+            };
+            let store = open(helper)?;
+            let credential = store
+                .get(&lookup)?
+                .ok_or_else(|| FetchError::HelperEmpty { helper: helper.clone(), key: lookup.clone() })?;
+            (credential.username, credential.secret)
+        }
+        (_, Some(entry)) if entry.is_broken() => {
+            let problem = entry.problems.first().map(ToString::to_string).unwrap_or_default();
+            return Err(FetchError::Broken { key, problem });
+        }
+        (SecretHome::Plaintext, Some(entry)) => match (entry.username.clone(), entry.password.clone()) {
+            (Some(username), Some(password)) => (username, password),
+            // An identity token (`docker login` to an OAuth2 registry) travels as Docker's
+            // credential helpers hand it over: user `<token>`, the token as the secret.
+            _ => match entry.identity_token.clone() {
+                Some(token) => (crate::keychain::IDENTITY_TOKEN_USERNAME.to_owned(), token),
+                None => return Err(FetchError::NoSecret { key }),
+            },
+        },
+        _ => return Err(FetchError::NoSecret { key }),
+    };
+    Ok(FoundCredential { kind: source.kind, path: source.path.clone(), key, username, password, email, home })
+}
+
+/// Where a registry's credential is, without reading it.
+struct Located<'a> {
+    source: &'a crate::auth_files::SourceFile,
+    key: String,
+    home: SecretHome,
+    entry: Option<crate::auth_files::Entry>,
+}
+
+/// The first file (Docker, legacy, Podman) with an entry or a helper route for `server`.
+fn locate<'a>(sources: &'a Sources, server: &ServerKey) -> Option<Located<'a>> {
+    sources.files.iter().find_map(|source| {
+        let file = source.file()?;
         let entry = file.find_key(server).and_then(|key| file.entry(&key));
         let key = entry.as_ref().map_or_else(|| server.docker_key(), |e| e.key.clone());
         let home = match &entry {
             Some(_) => secret_home(file, &key),
             None => match secret_home(file, &server.docker_key()) {
                 home @ SecretHome::Helper { .. } => home,
-                SecretHome::Plaintext | SecretHome::Missing => continue,
+                SecretHome::Plaintext | SecretHome::Missing => return None,
             },
         };
-        let email = entry.as_ref().and_then(|e| e.email.clone());
-        let (username, password) = match (&home, entry) {
-            (SecretHome::Helper { helper, .. }, _) => {
-                let lookup = if file.kind() == FileKind::ContainersAuth {
-                    server.registry().to_owned()
-                } else {
-                    server.docker_key()
-                };
-                let store = open(helper)?;
-                let credential = store
-                    .get(&lookup)?
-                    .ok_or_else(|| FetchError::HelperEmpty { helper: helper.clone(), key: lookup.clone() })?;
-                (credential.username, credential.secret)
-            }
-            (_, Some(entry)) if entry.is_broken() => {
-                let problem = entry.problems.first().map(ToString::to_string).unwrap_or_default();
-                return Err(FetchError::Broken { key, problem });
-            }
-            (SecretHome::Plaintext, Some(entry)) => match (entry.username.clone(), entry.password.clone()) {
-                (Some(username), Some(password)) => (username, password),
-                // An identity token (`docker login` to an OAuth2 registry) travels as Docker's
-                // credential helpers hand it over: user `<token>`, the token as the secret.
-                _ => match entry.identity_token.clone() {
-                    Some(token) => (crate::keychain::IDENTITY_TOKEN_USERNAME.to_owned(), token),
-                    None => return Err(FetchError::NoSecret { key }),
-                },
-            },
-            _ => return Err(FetchError::NoSecret { key }),
-        };
-        return Ok(FoundCredential {
-            kind: source.kind,
-            path: source.path.clone(),
-            key,
-            username,
-            password,
-            email,
-            home,
-        });
-    }
-    Err(FetchError::NotFound(server.to_string()))
+        Some(Located { source, key, home, entry })
+    })
 }
 
 /// One file's answer, for [`resolve_all`].
@@ -550,6 +557,23 @@ pub struct DraftCredential<'a> {
     pub credential: Option<&'a crate::keychain::Credential>,
     /// Whether it is not saved yet.
     pub unsaved: bool,
+}
+
+/// Which credential a test pull of `image` would send, said without reading any secret (for a
+/// hint while typing): see [`test_credential`].
+pub fn tested_with(sources: &Sources, image: &ImageRef, draft: Option<&DraftCredential<'_>>) -> TestedWith {
+    let Ok(registry) = ServerKey::parse(image.domain()) else { return TestedWith::Anonymous };
+    if let Some(draft) = draft.filter(|d| d.server.registry() == registry.registry() && d.server.scope().is_empty())
+        && draft.unsaved
+    {
+        return if draft.credential.is_some() { TestedWith::UnsavedDraft } else { TestedWith::Anonymous };
+    }
+    match locate(sources, &registry) {
+        Some(located) => {
+            TestedWith::Saved { home: located.home, kind: located.source.kind, path: located.source.path.clone() }
+        }
+        None => TestedWith::Anonymous,
+    }
 }
 
 /// The credential a test pull of `image` sends, chosen as the runtime would choose it: only a

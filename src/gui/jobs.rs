@@ -72,3 +72,94 @@ impl<T: Send + 'static> Slot<T> {
         }
     }
 }
+
+/// Jobs of one kind running side by side, one per key (a test per registry row): started,
+/// polled each frame, each result arriving once.
+pub struct Keyed<K, T> {
+    running: std::collections::HashMap<K, Receiver<T>>,
+}
+
+impl<K, T> Default for Keyed<K, T> {
+    fn default() -> Self {
+        Self { running: std::collections::HashMap::new() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone + Send + 'static, T: Send + 'static> Keyed<K, T> {
+    /// Whether the job for `key` is running.
+    pub fn is_running(&self, key: &K) -> bool {
+        self.running.contains_key(key)
+    }
+
+    /// Whether none is running.
+    pub fn is_empty(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// Starts `work` for `key` on the runtime, unless one for `key` is running (then `false`).
+    pub fn start_async<F>(&mut self, key: K, runtime: &tokio::runtime::Handle, repaint: egui::Context, work: F) -> bool
+    where
+        F: std::future::Future<Output = T> + Send + 'static,
+    {
+        if self.running.contains_key(&key) {
+            return false;
+        }
+        let (sender, receiver) = channel();
+        runtime.spawn(async move {
+            let _ = sender.send(work.await);
+            repaint.request_repaint();
+        });
+        self.running.insert(key, receiver);
+        true
+    }
+
+    /// Every result that arrived since the last poll.
+    pub fn poll(&mut self) -> Vec<(K, T)> {
+        let mut done = Vec::new();
+        self.running.retain(|key, receiver| match receiver.try_recv() {
+            Ok(value) => {
+                done.push((key.clone(), value));
+                false
+            }
+            Err(TryRecvError::Empty) => true,
+            Err(TryRecvError::Disconnected) => false,
+        });
+        done
+    }
+}
+
+/// Bounds on tests running at once: a few per registry host, a few more in all, as a node's
+/// runtime would not open hundreds of connections to one registry.
+pub struct Limits {
+    all: std::sync::Arc<tokio::sync::Semaphore>,
+    per_host: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>>,
+}
+
+/// Tests to one registry host at once.
+pub const PER_HOST: usize = 3;
+/// Tests at once in all.
+pub const IN_ALL: usize = 16;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { all: std::sync::Arc::new(tokio::sync::Semaphore::new(IN_ALL)), per_host: std::sync::Mutex::default() }
+    }
+}
+
+impl Limits {
+    /// Waits for a slot for `host`; the test runs while the permits are held.
+    pub async fn acquire(
+        &self,
+        host: &str,
+    ) -> Option<(tokio::sync::OwnedSemaphorePermit, tokio::sync::OwnedSemaphorePermit)> {
+        let host_limit = {
+            let mut map = self.per_host.lock().ok()?;
+            map.entry(host.to_owned())
+                .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(PER_HOST)))
+                .clone()
+        };
+        let host = host_limit.acquire_owned().await.ok()?;
+        let all = self.all.clone().acquire_owned().await.ok()?;
+        Some((host, all))
+    }
+}

@@ -1,43 +1,65 @@
 //! The desktop window (eframe/egui). Only here is egui used; every file, keychain and network
 //! operation runs as a background job on the runtime `main` owns.
+//!
+//! * [`App`] owns the state, the panels and the jobs, and routes [`Command`]s (`app.rs`,
+//!   `actions.rs`).
+//! * Each area has its own state and code: the registry list (`list.rs`), the editor
+//!   (`editor.rs`), the test pull (`pull.rs`), the YAML (`yaml.rs`), the dialogs (`dialogs.rs`);
+//!   `workspace.rs` is what they all read, `theme.rs` the shared look, `jobs.rs` the job slots.
 
 use eframe::egui;
-mod app;
-mod editor_panel;
-mod jobs;
-mod pull_panel;
-mod sources_panel;
-mod state;
-mod yaml_panel;
 
-pub use app::{App, Command, Opener, StoreKind};
-pub use state::{State, YamlTab};
+mod actions;
+mod app;
+mod dialogs;
+mod editor;
+mod jobs;
+mod list;
+mod pull;
+mod state;
+mod theme;
+mod workspace;
+mod yaml;
+
+pub use app::{App, Command, keychain_advice};
+pub use editor::{Draft, Fields, StoreKind};
+pub use state::{State, TestRecord, TestVerdict, YamlTab};
+pub use workspace::Opener;
+
+/// Splits a frame's input after its first Tab press: the Tab (and anything before it) now, the rest
+/// in the next frame.
+pub fn split_after_focus_move(mut events: Vec<egui::Event>) -> (Vec<egui::Event>, Vec<egui::Event>) {
+    let tab =
+        events.iter().position(|event| matches!(event, egui::Event::Key { key: egui::Key::Tab, pressed: true, .. }));
+    match tab {
+        Some(at) if at + 1 < events.len() => {
+            let later = events.split_off(at + 1);
+            (events, later)
+        }
+        _ => (events, Vec::new()),
+    }
+}
 
 /// The application id used for the window, desktop entry and storage.
 pub const APP_ID: &str = "io.github.regcred.Regcred";
 
+/// Below this width of the centre, the editor and the YAML share it as two tabs.
+const WIDE_CENTRE: f32 = 860.0;
+
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        let shortcuts = ctx.input_mut(|input| {
-            let save = input.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S));
-            let pull = input.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::T));
-            let help = input.key_pressed(egui::Key::F1);
-            let quit = input.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Q));
-            (save, pull, help, quit)
-        });
-        if shortcuts.0 {
-            self.commands.push(Command::Save);
-        }
-        if shortcuts.1 {
-            self.commands.push(Command::TestPull);
-        }
-        if shortcuts.2 {
-            self.show_help = !self.show_help;
-        }
-        if shortcuts.3 {
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        }
+        // Last frame's commands first; this frame's shortcuts wait for the next one, after this
+        // frame's text reached its field: Ctrl+S typed right after the last letter saves that letter.
         App::logic(self, ctx);
+        self.shortcuts(ctx);
+        let close = ctx.input(|i| i.viewport().close_requested());
+        if close && !self.allow_close && self.draft().is_some_and(Draft::dirty) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.commands.push(Command::Quit);
+        }
+        if !self.commands.is_empty() {
+            ctx.request_repaint();
+        }
         let title = self.title();
         if self.shown_title.as_deref() != Some(title.as_str()) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
@@ -45,202 +67,181 @@ impl eframe::App for App {
         }
     }
 
+    /// One focus change per frame: events after a Tab wait for the next frame, so a letter typed
+    /// right after Tab lands in the field Tab moved to (egui moves the focus at the frame's end).
+    fn raw_input_hook(&mut self, ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        let mut events = std::mem::take(&mut self.deferred_input);
+        events.append(&mut raw_input.events);
+        let (now, later) = split_after_focus_move(events);
+        raw_input.events = now;
+        if !later.is_empty() {
+            ctx.request_repaint();
+        }
+        self.deferred_input = later;
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::Panel::top("top-bar").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.strong("regcred");
-                ui.separator();
-                let keychain = match &self.keychain {
-                    None => "Keychain: checking…".to_owned(),
-                    Some(crate::keychain::KeychainState::Available) => "Keychain: available".to_owned(),
-                    Some(crate::keychain::KeychainState::Locked(_)) => "Keychain: locked".to_owned(),
-                    Some(crate::keychain::KeychainState::Absent(_)) => "Keychain: absent".to_owned(),
-                    Some(crate::keychain::KeychainState::NotAnswering(_)) => "Keychain: not answering".to_owned(),
-                };
-                ui.label(keychain);
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.button("Help").on_hover_text("F1").clicked() {
-                        self.show_help = !self.show_help;
-                    }
-                });
-            });
+        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        egui::Panel::left("list").resizable(true).default_size(330.0).size_range(270.0..=520.0).show(ui, |ui| {
+            let running = |key: &str| {
+                self.row_tests.is_running(&key.to_owned()) || self.pull.running.as_ref().is_some_and(|(k, _)| k == key)
+            };
+            let status = list::TestStatus { running: &running, results: &self.state.results };
+            let selected = self.editor.draft.as_ref().and_then(|d| d.key.clone());
+            self.list.ui(ui, &self.workspace, &mut self.state.filter, selected.as_deref(), &status, &mut self.commands);
         });
-        egui::Panel::bottom("notifications").show(ui, |ui| {
-            if self.toasts.is_empty() {
-                ui.weak("Ctrl+S save · Ctrl+T test pull · F1 help");
-            }
-            for toast in self.toasts.iter().rev().take(3) {
-                let color = if toast.error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
-                ui.colored_label(color, &toast.text);
-            }
-        });
-        egui::Panel::left("sources").resizable(true).default_size(320.0).show(ui, |ui| self.sources_ui(ui));
-        egui::Panel::right("yaml").resizable(true).default_size(430.0).show(ui, |ui| self.yaml_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("centre").show(ui, |ui| {
-                self.editor_ui(ui);
-                ui.separator();
-                self.pull_ui(ui);
-            });
-        });
-        self.dialogs_ui(ui);
+        egui::CentralPanel::default().show(ui, |ui| self.centre_ui(ui));
+        let ctx = ui.ctx().clone();
+        self.dialogs.ui(&ctx, &mut self.commands);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+        eframe::set_value(storage, eframe::APP_KEY, &self.persisted_state());
     }
 }
 
 impl App {
-    fn orphans_ui(&mut self, ctx: &egui::Context) {
-        if let Some(orphans) = self.orphans.clone() {
-            let mut open = true;
-            egui::Window::new("Orphans").collapsible(false).open(&mut open).show(ctx, |ui| {
-                if orphans.is_empty() {
-                    ui.label("None: every entry has its secret and every keychain item has an entry.");
-                }
-                for orphan in orphans {
-                    let (name, fix) = match &orphan {
-                        crate::credentials::Orphan::Stub { key, .. } => (key.clone(), "Remove the empty entry"),
-                        crate::credentials::Orphan::KeychainItem { server, .. } => {
-                            (server.clone(), "Add an entry that uses it")
-                        }
-                    };
-                    let text = format!("{name}: {}", orphan.problem());
-                    ui.horizontal(|ui| {
-                        ui.label(text);
-                        if ui.button(fix).clicked() {
-                            self.confirm_orphan = Some(orphan.clone());
-                        }
-                    });
-                }
-            });
-            if !open {
-                self.orphans = None;
+    /// The keyboard: Ctrl+N/S/T/F/O/Q, F1, and ↑/↓/Enter in the list when no field is typed in.
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let command = |key| egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key);
+        let (new, save, test, find, open, quit, help) = ctx.input_mut(|input| {
+            (
+                input.consume_shortcut(&command(egui::Key::N)),
+                input.consume_shortcut(&command(egui::Key::S)),
+                input.consume_shortcut(&command(egui::Key::T)),
+                input.consume_shortcut(&command(egui::Key::F)),
+                input.consume_shortcut(&command(egui::Key::O)),
+                input.consume_shortcut(&command(egui::Key::Q)),
+                input.key_pressed(egui::Key::F1),
+            )
+        });
+        let commands = [
+            (new, Command::NewEntry),
+            (save, Command::Save),
+            (test, Command::TestSelected),
+            (open, Command::AskOpenFile),
+            (quit, Command::Quit),
+        ];
+        self.commands.extend(commands.into_iter().filter(|(pressed, _)| *pressed).map(|(_, c)| c));
+        if find {
+            self.list.focus_filter = true;
+        }
+        if help {
+            self.dialogs.help = !self.dialogs.help;
+        }
+        if ctx.egui_wants_keyboard_input() || self.dialogs.open.is_some() {
+            return;
+        }
+        let (up, down, enter) = ctx.input_mut(|input| {
+            (
+                input.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
+                input.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
+                input.consume_key(egui::Modifiers::NONE, egui::Key::Enter),
+            )
+        });
+        let count = self.list.rows().len();
+        if count > 0 && (up || down) {
+            let at = self.list.cursor.unwrap_or(if down { usize::MAX } else { 0 });
+            self.list.cursor = Some(if down { at.wrapping_add(1).min(count - 1) } else { at.saturating_sub(1) });
+        }
+        if enter && let Some(key) = self.list.cursor_key() {
+            self.commands.push(Command::Select(key));
+        }
+    }
+
+    /// The name, the keychain's state as a coloured chip with its advice, Help.
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.strong("regcred");
+            ui.separator();
+            let (tone, text) = match &self.workspace.keychain {
+                None => (theme::Tone::Neutral, "Keychain: checking…"),
+                Some(crate::keychain::KeychainState::Available) => (theme::Tone::Good, "Keychain: available"),
+                Some(crate::keychain::KeychainState::Locked(_)) => (theme::Tone::Warn, "Keychain: locked"),
+                Some(crate::keychain::KeychainState::Absent(_)) => (theme::Tone::Bad, "Keychain: not available"),
+                Some(crate::keychain::KeychainState::NotAnswering(_)) => (theme::Tone::Bad, "Keychain: not answering"),
+            };
+            let chip = theme::badge(ui, tone, text);
+            if let Some(state) = &self.workspace.keychain {
+                chip.on_hover_text(app::keychain_advice(state));
             }
-        }
-        if let Some(orphan) = self.confirm_orphan.clone() {
-            let shown = self.file().map(|f| f.path().display().to_string()).unwrap_or_default();
-            let (title, change, action) = orphan_change(&orphan, &shown);
-            egui::Window::new(title)
-                .collapsible(false)
-                .resizable(false)
-                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-                .show(ctx, |ui| {
-                    ui.add(egui::Label::new(change).wrap());
-                    ui.horizontal(|ui| {
-                        if ui.button(action).clicked() {
-                            self.confirm_orphan = None;
-                            self.commands.push(Command::FixOrphan(orphan.clone()));
-                        }
-                        if ui.button("Cancel").clicked() {
-                            self.confirm_orphan = None;
-                        }
-                    });
-                });
-        }
-    }
-
-    fn dialogs_ui(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
-        if let Some(key) = self.confirm_remove.clone() {
-            egui::Window::new("Remove registry?")
-                .collapsible(false)
-                .resizable(false)
-                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-                .show(&ctx, |ui| {
-                    ui.label(format!(
-                        "Remove {key}: its entry in this file, and its secret wherever it lives (keychain or helper)."
-                    ));
-                    ui.horizontal(|ui| {
-                        if ui.button("Remove").clicked() {
-                            self.commands.push(Command::Remove(key.clone()));
-                        }
-                        if ui.button("Keep").clicked() {
-                            self.confirm_remove = None;
-                        }
-                    });
-                });
-        }
-        if let Some(keys) = self.confirm_migrate.clone() {
-            egui::Window::new("Move secrets to the keychain?").collapsible(false).resizable(false).anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0]).show(&ctx, |ui| {
-                ui.label(format!("These {} entries hold their secret in plaintext in the file:", keys.len()));
-                for key in &keys {
-                    ui.monospace(key);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Help").on_hover_text("F1").clicked() {
+                    self.dialogs.help = !self.dialogs.help;
                 }
-                ui.add(egui::Label::new("Each secret is stored in the OS keychain and read back; then its entry becomes an empty stub and the registry is routed to docker-credential-regcred (credHelpers). If any step fails, the file and the keychain stay as they are.").wrap());
-                ui.horizontal(|ui| {
-                    if ui.button("Move them").clicked() {
-                        self.commands.push(Command::Migrate);
-                    }
-                    if ui.button("Cancel").clicked() {
-                        self.confirm_migrate = None;
-                    }
-                });
             });
+        });
+    }
+
+    /// The status line: the latest notifications, or the keys to know.
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
+        if self.toasts.is_empty() {
+            ui.weak("Ctrl+N add · Ctrl+S save · Ctrl+T test · Ctrl+F filter · F1 help");
         }
-        self.orphans_ui(&ctx);
-        if let Some(message) = self.conflict.clone() {
-            egui::Window::new("The file changed on disk")
-                .collapsible(false)
-                .resizable(false)
-                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-                .show(&ctx, |ui| {
-                    ui.add(egui::Label::new(message).wrap());
-                    ui.label("Your edits are kept until you choose. Changes to other entries are merged either way.");
-                    ui.horizontal(|ui| {
-                        if ui.button("Keep mine").clicked() {
-                            self.commands.push(Command::SaveWith(crate::auth_files::ConflictPolicy::KeepOurs));
-                        }
-                        if ui.button("Keep theirs").clicked() {
-                            self.commands.push(Command::SaveWith(crate::auth_files::ConflictPolicy::KeepTheirs));
-                        }
-                        if ui.button("Reload").clicked() {
-                            self.conflict = None;
-                            self.commands.push(Command::Reload);
-                        }
-                    });
-                });
-        }
-        if self.show_help {
-            egui::Window::new("Keyboard shortcuts").collapsible(false).open(&mut self.show_help).show(&ctx, |ui| {
-                egui::Grid::new("shortcuts").show(ui, |ui| {
-                    for (keys, what) in
-                        [("Ctrl+S", "Save the entry"), ("Ctrl+T", "Test pull"), ("Ctrl+Q", "Quit"), ("F1", "This help")]
-                    {
-                        ui.monospace(keys);
-                        ui.label(what);
-                        ui.end_row();
-                    }
-                });
-            });
+        for toast in self.toasts.iter().rev().take(3) {
+            let tone = if toast.error { theme::Tone::Bad } else { theme::Tone::Neutral };
+            let color = if toast.error { tone.text(ui.visuals()) } else { ui.visuals().text_color() };
+            ui.add(egui::Label::new(egui::RichText::new(&toast.text).color(color)).wrap());
         }
     }
-}
 
-/// What fixing `orphan` will change, said before it happens: the dialog's title, the change,
-/// and the confirming button's label. `shown` is the path of the file on screen.
-fn orphan_change(orphan: &crate::credentials::Orphan, shown: &str) -> (&'static str, String, &'static str) {
-    match orphan {
-        crate::credentials::Orphan::Stub { key, path, .. } => (
-            "Remove the empty entry?",
-            format!(
-                "Removes the entry {key} from {} (and its credHelpers route, if it leads to \
-                 docker-credential-regcred). Nothing else in the file changes, and no keychain item or helper \
-                 is touched. Log in again to restore it.",
-                path.display()
-            ),
-            "Remove the entry",
-        ),
-        crate::credentials::Orphan::KeychainItem { server, username } => (
-            "Use this keychain item?",
-            format!(
-                "Adds the entry {server} to {shown}: an empty stub in auths, and credHelpers routing {server} \
-                 to docker-credential-regcred, so Docker, Podman and skopeo use the keychain item (user \
-                 {username}). The keychain item itself does not change."
-            ),
-            "Add the entry",
-        ),
+    /// The centre: the editor and the test pull, and the YAML — side by side when wide, as two
+    /// tabs when narrow. The editor comes first in the Tab order either way.
+    fn centre_ui(&mut self, ui: &mut egui::Ui) {
+        let full = ui.available_rect_before_wrap();
+        if full.width() < WIDE_CENTRE {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.narrow_yaml, false, "Registry");
+                ui.selectable_value(&mut self.narrow_yaml, true, "YAML");
+            });
+            ui.separator();
+            if self.narrow_yaml {
+                self.yaml_column(ui);
+            } else {
+                self.editor_column(ui);
+            }
+            return;
+        }
+        let yaml_width = self.state.yaml_width.clamp(320.0, full.width() - 460.0);
+        let split = full.right() - yaml_width;
+        let left = egui::Rect::from_min_max(full.min, egui::pos2(split - 8.0, full.bottom()));
+        let right = egui::Rect::from_min_max(egui::pos2(split + 8.0, full.top()), full.max);
+        ui.scope_builder(egui::UiBuilder::new().max_rect(left), |ui| self.editor_column(ui));
+        let handle =
+            egui::Rect::from_min_max(egui::pos2(split - 3.0, full.top()), egui::pos2(split + 3.0, full.bottom()));
+        let drag = ui.interact(handle, ui.scope_id().with("yaml-split"), egui::Sense::drag());
+        if drag.dragged() {
+            self.state.yaml_width = (self.state.yaml_width - drag.drag_delta().x).clamp(320.0, full.width() - 460.0);
+        }
+        let stroke = if drag.hovered() {
+            ui.visuals().widgets.active.bg_stroke
+        } else {
+            ui.visuals().widgets.noninteractive.bg_stroke
+        };
+        ui.painter().vline(split, full.y_range(), stroke);
+        ui.scope_builder(egui::UiBuilder::new().max_rect(right), |ui| self.yaml_column(ui));
+    }
+
+    fn editor_column(&mut self, ui: &mut egui::Ui) {
+        egui::ScrollArea::vertical().id_salt("centre").auto_shrink(false).show(ui, |ui| {
+            let saving = self.jobs.save.busy();
+            self.editor.ui(ui, &self.workspace, saving, &mut self.commands);
+            if let Some(draft) = self.editor.draft.as_ref() {
+                ui.separator();
+                self.pull.ui(ui, &self.workspace, &mut self.state, draft, &mut self.commands);
+            }
+        });
+    }
+
+    fn yaml_column(&mut self, ui: &mut egui::Ui) {
+        let image = self.editor.draft.as_ref().map(|d| self.pull.image_for(&self.state, d)).unwrap_or_default();
+        let selection = self.yaml.selection.take();
+        let source =
+            app::yaml_source(self.editor.draft.as_ref(), self.workspace.file(), &self.list.checked, selection.as_ref());
+        self.yaml.ui(ui, &mut self.state, &source, &image, &mut self.commands);
+        drop(source);
+        self.yaml.selection = selection;
     }
 }
 
@@ -275,7 +276,42 @@ pub fn run(
             if file.is_some() {
                 state.last_file = file;
             }
-            Ok(Box::new(App::new(&cc.egui_ctx, state, env, runtime, App::system_opener(), true)))
+            Ok(Box::new(App::new(&cc.egui_ctx, state, env, runtime, system_opener(), true)))
         }),
     )
+}
+
+/// The production opener: regcred's keychain and the helpers on `PATH`.
+pub fn system_opener() -> Opener {
+    std::sync::Arc::new(|helper: &str| crate::keychain::open_store(helper))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(t: &str) -> egui::Event {
+        egui::Event::Text(t.to_owned())
+    }
+
+    fn tab() -> egui::Event {
+        egui::Event::Key {
+            key: egui::Key::Tab,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: egui::Modifiers::NONE,
+        }
+    }
+
+    #[test]
+    fn a_letter_typed_right_after_tab_waits_for_the_next_frame() {
+        let (now, later) = split_after_focus_move(vec![text("a"), tab(), text("b"), tab(), text("c")]);
+        assert_eq!(now, vec![text("a"), tab()]);
+        assert_eq!(later, vec![text("b"), tab(), text("c")]);
+        let (now, later) = split_after_focus_move(later);
+        assert_eq!((now, later), (vec![text("b"), tab()], vec![text("c")]));
+        assert_eq!(split_after_focus_move(vec![text("x"), tab()]), (vec![text("x"), tab()], Vec::new()));
+        assert_eq!(split_after_focus_move(vec![text("x")]), (vec![text("x")], Vec::new()));
+    }
 }

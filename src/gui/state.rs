@@ -1,8 +1,12 @@
-//! What the window remembers between runs (eframe storage). Never a secret.
+//! What the window remembers between runs (eframe storage). Never a secret: test results are kept
+//! as their one-line verdict and time.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+use crate::registry::Runtime;
 
 /// The YAML preview's tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -20,12 +24,36 @@ pub enum YamlTab {
     Nodes,
 }
 
+/// How a remembered test ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TestVerdict {
+    /// The image would pull.
+    Pulls,
+    /// No image was remembered: the login check (`GET /v2/` through the challenge) passed.
+    LoginWorks,
+    /// It would not: the one-line reason.
+    Fails(String),
+}
+
+/// The last test of a registry, remembered with its time (never a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestRecord {
+    /// When it finished, seconds since the Unix epoch.
+    pub at: u64,
+    /// The image tested (none for a login check).
+    pub image: Option<String>,
+    /// How it ended.
+    pub verdict: TestVerdict,
+}
+
 /// Persisted window state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct State {
     /// The file last shown.
-    pub last_file: Option<std::path::PathBuf>,
+    pub last_file: Option<PathBuf>,
+    /// Files opened with Open file…, most recent first.
+    pub recent_files: Vec<PathBuf>,
     /// The list filter.
     pub filter: String,
     /// The YAML tab.
@@ -38,20 +66,27 @@ pub struct State {
     pub service_account: String,
     /// The Pod's pull policy (`Always`, `IfNotPresent`, `Never`).
     pub pull_policy: String,
-    /// Test-pull image per registry key.
+    /// Test-pull image per registry key (only registries that exist in a file).
     pub images: BTreeMap<String, String>,
     /// Full test pulls.
     pub full_pull: bool,
     /// The node platform for test pulls.
     pub platform: String,
+    /// Whose words the kubelet line uses.
+    pub runtime: Runtime,
     /// Omit `creationTimestamp` (kubectl 1.34+).
     pub kubectl_134: bool,
+    /// The last test of each registry key.
+    pub results: BTreeMap<String, TestRecord>,
+    /// The width of the YAML column in the wide layout.
+    pub yaml_width: f32,
 }
 
 impl Default for State {
     fn default() -> Self {
         Self {
             last_file: None,
+            recent_files: Vec::new(),
             filter: String::new(),
             yaml_tab: YamlTab::Secret,
             secret_name: "regcred".to_owned(),
@@ -61,7 +96,19 @@ impl Default for State {
             images: BTreeMap::new(),
             full_pull: false,
             platform: "linux/amd64".to_owned(),
+            runtime: Runtime::default(),
             kubectl_134: false,
+            results: BTreeMap::new(),
+            yaml_width: 430.0,
         }
+    }
+}
+
+impl State {
+    /// Puts `path` first among the recent files (eight at most).
+    pub fn remember_file(&mut self, path: PathBuf) {
+        self.recent_files.retain(|p| *p != path);
+        self.recent_files.insert(0, path);
+        self.recent_files.truncate(8);
     }
 }

@@ -14,14 +14,7 @@ use regcred::secret::Secret;
 use serde_json::Value;
 
 use crate::support::registry::{self, Registry};
-use crate::support::{TempHome, component_available, helper_bin, keychain, unique_server};
-
-/// The keychain tests share one keyring; listing while another test deletes an item makes the
-/// Go helper fail, so they take turns.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use crate::support::{TempHome, component_available, helper_bin, keychain, keychain_turn as serial, unique_server};
 
 fn secretservice() -> Option<&'static str> {
     let found = registry::which("docker-credential-secretservice").is_some();

@@ -36,6 +36,13 @@ pub fn keychain() -> Option<regcred::keychain::KeyringStore> {
     regcred::keychain::KeyringStore::open().ok()
 }
 
+/// The tests that touch the real keychain share one keyring; listing while another test deletes
+/// an item makes the Go helper fail, so they take turns.
+pub fn keychain_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A server name no other test uses, so tests can share one keyring.
 pub fn unique_server(label: &str) -> String {
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);

@@ -1,0 +1,346 @@
+//! The dialogs: each says what will change before anything does, fits inside the window (its
+//! content scrolls), and closes with Esc. Help is a panel-side window that leaves the list visible.
+
+use std::path::PathBuf;
+
+use eframe::egui;
+
+use super::app::Command;
+use super::theme;
+use crate::auth_files::ConflictPolicy;
+use crate::credentials::Orphan;
+
+/// The dialog open, if any (one at a time).
+pub enum Dialog {
+    /// Remove a registry and its secret?
+    Remove(String),
+    /// Move these plaintext secrets to the keychain?
+    Migrate(crate::credentials::MigrationPlan),
+    /// Stubs without a secret and keychain items without an entry.
+    Orphans(Vec<Orphan>),
+    /// Apply this orphan's fix?
+    ConfirmOrphan(Orphan, String),
+    /// Another program changed the same entry.
+    Conflict(String),
+    /// The editor has unsaved changes; then do this.
+    Unsaved(Box<Command>),
+    /// Replace the existing file with the export?
+    ReplaceExport(PathBuf),
+    /// A new registry's key is already in the file: open that entry, or replace it?
+    Exists(String),
+    /// A path to open (where no file dialog opens), and the recent files.
+    OpenFile(String, Vec<PathBuf>),
+}
+
+/// The dialogs' state.
+#[derive(Default)]
+pub struct Dialogs {
+    /// The one open.
+    pub open: Option<Dialog>,
+    /// Whether the help window is shown.
+    pub help: bool,
+    /// What was shown last frame, and the number of the modal showing it: each dialog opened is
+    /// a new modal (its own size and place), not the previous one's area reused.
+    shown: Option<String>,
+    serial: u64,
+}
+
+impl Dialog {
+    /// What tells one dialog from the next (not what is typed into it).
+    fn signature(&self) -> String {
+        match self {
+            Self::OpenFile(..) => "open-file".to_owned(),
+            Self::Remove(key) | Self::Exists(key) => format!("{:?} {key}", std::mem::discriminant(self)),
+            Self::Migrate(plan) => format!("migrate {plan:?}"),
+            Self::Orphans(orphans) => format!("orphans {orphans:?}"),
+            Self::ConfirmOrphan(orphan, _) => format!("confirm {orphan:?}"),
+            Self::Conflict(message) => format!("conflict {message}"),
+            Self::Unsaved(then) => format!("unsaved {then:?}"),
+            Self::ReplaceExport(path) => format!("replace {}", path.display()),
+        }
+    }
+}
+
+impl Dialogs {
+    /// Draws the open dialog; pushes what the user chose.
+    pub fn ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        self.help_ui(ctx);
+        let Some(mut dialog) = self.open.take() else {
+            self.shown = None;
+            return;
+        };
+        let signature = dialog.signature();
+        if self.shown.as_ref() != Some(&signature) {
+            self.serial += 1;
+            self.shown = Some(signature);
+        }
+        let mut keep = true;
+        let id = egui::Id::unique(("regcred-dialog", self.serial));
+        let response = egui::Modal::new(id).show(ctx, |ui| {
+            let max = ctx.content_rect().size();
+            // A fixed width: the text wraps the same way every frame, so the dialog neither
+            // jitters nor keeps the size of the dialog shown before it.
+            ui.set_width((max.x - 80.0).clamp(240.0, 520.0));
+            egui::ScrollArea::vertical().max_height((max.y - 140.0).max(120.0)).show(ui, |ui| {
+                keep = dialog_ui(ui, &mut dialog, commands);
+            });
+        });
+        if response.should_close() {
+            keep = false;
+        }
+        if keep && self.open.is_none() {
+            self.open = Some(dialog);
+        }
+    }
+
+    fn help_ui(&mut self, ctx: &egui::Context) {
+        if !self.help {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new("Keyboard")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::RIGHT_TOP, [-12.0, 48.0])
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").show(ui, |ui| {
+                    for (keys, what) in SHORTCUTS {
+                        ui.monospace(*keys);
+                        ui.label(*what);
+                        ui.end_row();
+                    }
+                });
+            });
+        if !open || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+            self.help = false;
+        }
+    }
+}
+
+/// The keyboard, as Help lists it.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("Ctrl+N", "Add a registry (the cursor goes to Server)"),
+    ("Tab", "Server, Username, Password, Email"),
+    ("Ctrl+S", "Save the registry"),
+    ("Ctrl+T", "Test pull (the open registry, or the one selected in the list)"),
+    ("↑ ↓  Enter", "Move in the list, open the registry"),
+    ("Ctrl+F", "Filter the list"),
+    ("Ctrl+O", "Open a credential file"),
+    ("Esc", "Close a dialog"),
+    ("Ctrl+Q", "Quit (asks first about unsaved changes)"),
+    ("F1", "This help"),
+];
+
+/// One dialog's content; `false` when it closed.
+fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Dialog, commands: &mut Vec<Command>) -> bool {
+    match dialog {
+        Dialog::Remove(key) => {
+            theme::heading(ui, "Remove this registry?");
+            wrapped(
+                ui,
+                &format!(
+                    "Removes {key}: its entry in this file, and its secret wherever it lives (keychain or helper)."
+                ),
+            );
+            buttons(ui, &[(Some(Command::Remove(key.clone())), "Remove", true), (None, "Keep", false)], commands)
+        }
+        Dialog::Migrate(plan) => migrate_ui(ui, plan, commands),
+        Dialog::Orphans(orphans) => orphans_ui(ui, orphans, commands),
+        Dialog::ConfirmOrphan(orphan, shown) => {
+            let (title, change, action) = orphan_change(orphan, shown);
+            theme::heading(ui, title);
+            wrapped(ui, &change);
+            buttons(ui, &[(Some(Command::FixOrphan(orphan.clone())), action, false), (None, "Cancel", false)], commands)
+        }
+        Dialog::Conflict(message) => {
+            theme::heading(ui, "The file changed on disk");
+            wrapped(ui, message);
+            wrapped(ui, "Your edits are kept until you choose. Changes to other entries are merged either way.");
+            buttons(
+                ui,
+                &[
+                    (Some(Command::SaveWith(ConflictPolicy::KeepOurs)), "Keep mine", false),
+                    (Some(Command::SaveWith(ConflictPolicy::KeepTheirs)), "Keep theirs", false),
+                    (Some(Command::Reload), "Reload", false),
+                ],
+                commands,
+            )
+        }
+        Dialog::Unsaved(then) => {
+            theme::heading(ui, "Save your changes?");
+            let before = match then.as_ref() {
+                Command::Quit => "before quitting",
+                Command::Select(_) => "before opening another registry",
+                Command::NewEntry | Command::Duplicate => "before adding a registry",
+                Command::Reload => "before reloading the file",
+                Command::SelectFile(_) | Command::OpenFile(_) => "before showing another file",
+                _ => "before going on",
+            };
+            wrapped(ui, &format!("The registry you are editing has changes that are not saved. Save them {before}?"));
+            buttons(
+                ui,
+                &[
+                    (Some(Command::SaveThen(then.clone())), "Save", false),
+                    (Some(Command::DiscardThen(then.clone())), "Discard", true),
+                    (None, "Cancel", false),
+                ],
+                commands,
+            )
+        }
+        Dialog::Exists(key) => {
+            theme::heading(ui, "This registry is already in the file");
+            wrapped(
+                ui,
+                &format!(
+                    "{key} already has an entry. Replacing it overwrites its user name, secret and email with what you typed; its last test result is forgotten."
+                ),
+            );
+            buttons(
+                ui,
+                &[
+                    (
+                        Some(Command::DiscardThen(Box::new(Command::Select(key.clone())))),
+                        "Open the existing entry",
+                        false,
+                    ),
+                    (Some(Command::SaveReplacing), "Replace it", true),
+                    (None, "Cancel", false),
+                ],
+                commands,
+            )
+        }
+        Dialog::ReplaceExport(path) => {
+            theme::heading(ui, "Replace the file?");
+            wrapped(ui, &format!("{} exists. Replace it with the YAML (mode 0600)?", path.display()));
+            buttons(
+                ui,
+                &[(Some(Command::ExportReplace(path.clone())), "Replace", true), (None, "Cancel", false)],
+                commands,
+            )
+        }
+        Dialog::OpenFile(path, recent) => open_file_ui(ui, path, recent, commands),
+    }
+}
+
+fn migrate_ui(ui: &mut egui::Ui, plan: &crate::credentials::MigrationPlan, commands: &mut Vec<Command>) -> bool {
+    theme::heading(ui, "Move the plaintext secrets to the keychain?");
+    let count = plan.moving.len();
+    if count > 0 {
+        let these =
+            if count == 1 { "This entry holds its".to_owned() } else { format!("These {count} entries hold their") };
+        wrapped(ui, &format!("{these} secret in plaintext in the file and will move:"));
+        for key in &plan.moving {
+            ui.monospace(key);
+        }
+        wrapped(
+            ui,
+            "Each secret is stored in the OS keychain and read back; then its entry becomes an empty stub and the registry is routed to docker-credential-regcred (credHelpers). If any step fails, the file and the keychain stay as they are.",
+        );
+    }
+    if !plan.staying.is_empty() {
+        wrapped(ui, "These stay in the file as they are:");
+        for (key, reason) in &plan.staying {
+            theme::message(ui, theme::Tone::Warn, &format!("{key}: {reason}"));
+        }
+    }
+    if count == 0 {
+        return buttons(ui, &[(None, "Close", false)], commands);
+    }
+    let label = if count == 1 { "Move it".to_owned() } else { format!("Move {count}") };
+    buttons(ui, &[(Some(Command::Migrate), &label, false), (None, "Cancel", false)], commands)
+}
+
+fn orphans_ui(ui: &mut egui::Ui, orphans: &[Orphan], commands: &mut Vec<Command>) -> bool {
+    theme::heading(ui, "Orphans");
+    if orphans.is_empty() {
+        wrapped(ui, "None: every entry has its secret and every keychain item has an entry.");
+    }
+    let mut keep = true;
+    for orphan in orphans {
+        let (name, fix) = match orphan {
+            Orphan::Stub { key, .. } => (key.clone(), "Remove the empty entry"),
+            Orphan::KeychainItem { server, .. } => (server.clone(), "Add an entry that uses it"),
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("{name}: {}", orphan.problem()));
+            if ui.button(fix).clicked() {
+                commands.push(Command::AskFixOrphan(orphan.clone()));
+                keep = false;
+            }
+        });
+    }
+    keep && buttons(ui, &[(None, "Close", false)], commands)
+}
+
+fn open_file_ui(ui: &mut egui::Ui, path: &mut String, recent: &[PathBuf], commands: &mut Vec<Command>) -> bool {
+    theme::heading(ui, "Open a credential file");
+    wrapped(ui, "config.json is Docker's format, *.dockercfg the legacy one, any other name Podman's auth.json.");
+    let mut keep = true;
+    ui.horizontal(|ui| {
+        let label = ui.label("Path");
+        let edit = ui.add(egui::TextEdit::singleline(path).desired_width(320.0)).labelled_by(label.id);
+        // Ctrl+O then typing: the path field has the cursor from the start.
+        if path.is_empty() && !edit.has_focus() && !edit.lost_focus() {
+            edit.request_focus();
+        }
+        let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.add_enabled(!path.trim().is_empty(), theme::primary("Open")).clicked() || entered {
+            commands.push(Command::OpenFile(PathBuf::from(path.trim())));
+            keep = false;
+        }
+    });
+    if !recent.is_empty() {
+        ui.label(egui::RichText::new("Recent").strong());
+        for file in recent {
+            if ui.link(file.display().to_string()).clicked() {
+                commands.push(Command::OpenFile(file.clone()));
+                keep = false;
+            }
+        }
+    }
+    keep && buttons(ui, &[(None, "Cancel", false)], commands)
+}
+
+fn wrapped(ui: &mut egui::Ui, text: &str) {
+    ui.add(egui::Label::new(text).wrap());
+}
+
+/// A row of buttons: `(command, label, destructive)`; `false` when one was clicked (the dialog
+/// closes).
+fn buttons(ui: &mut egui::Ui, choices: &[(Option<Command>, &str, bool)], commands: &mut Vec<Command>) -> bool {
+    let mut keep = true;
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        for (command, label, destructive) in choices {
+            let button = if *destructive { theme::destructive(ui, label) } else { egui::Button::new(*label) };
+            if ui.add(button).clicked() {
+                commands.extend(command.clone());
+                keep = false;
+            }
+        }
+    });
+    keep
+}
+
+/// What fixing `orphan` will change, said before it happens: the dialog's title, the change,
+/// and the confirming button's label. `shown` is the path of the file on screen.
+fn orphan_change(orphan: &Orphan, shown: &str) -> (&'static str, String, &'static str) {
+    match orphan {
+        Orphan::Stub { key, path, .. } => (
+            "Remove the empty entry?",
+            format!(
+                "Removes the entry {key} from {} (and its credHelpers route, if it leads to docker-credential-regcred). Nothing else in the file changes, and no keychain item or helper is touched. Log in again to restore it.",
+                path.display()
+            ),
+            "Remove the entry",
+        ),
+        Orphan::KeychainItem { server, username } => (
+            "Use this keychain item?",
+            format!(
+                "Adds the entry {server} to {shown}: an empty stub in auths, and credHelpers routing {server} to docker-credential-regcred, so Docker, Podman and skopeo use the keychain item (user {username}). The keychain item itself does not change."
+            ),
+            "Add the entry",
+        ),
+    }
+}

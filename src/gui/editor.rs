@@ -1,0 +1,342 @@
+//! The entry editor: a draft as `{ current, loaded }` (so "unsaved" is `current != loaded`), the
+//! preset picker, the fields in reading and Tab order (Server → Username → Password → Email), where
+//! the secret goes, and Save / Cancel / Revert.
+
+use eframe::egui;
+use zeroize::Zeroizing;
+
+use super::app::Command;
+use super::theme::{self, Tone};
+use super::workspace::Workspace;
+use crate::keychain::KeychainState;
+use crate::presets::{self, Field, PresetId, Severity};
+
+/// Where the editor will put the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    /// regcred's keychain.
+    Keychain,
+    /// An existing helper.
+    Helper(String),
+    /// Plaintext in the file.
+    File,
+}
+
+/// The values of an entry as the editor holds them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Fields {
+    /// Server as typed.
+    pub server: String,
+    /// User name.
+    pub username: String,
+    /// Password or token.
+    pub password: Zeroizing<String>,
+    /// Email.
+    pub email: String,
+    /// Where the secret goes on save.
+    pub store: StoreKind,
+    /// The registry preset chosen, if any.
+    pub preset: Option<PresetId>,
+}
+
+impl Fields {
+    /// Empty fields, the secret going to `store`.
+    pub fn blank(store: StoreKind) -> Self {
+        Self {
+            server: String::new(),
+            username: String::new(),
+            password: Zeroizing::new(String::new()),
+            email: String::new(),
+            store,
+            preset: None,
+        }
+    }
+}
+
+/// The entry being edited.
+pub struct Draft {
+    /// The entry's key in the file (`None` for a new entry).
+    pub key: Option<String>,
+    /// What the user has typed.
+    pub current: Fields,
+    /// The values as loaded (or blank for a new entry): "unsaved" is `current != loaded`.
+    pub loaded: Fields,
+    /// Whether the secret is still being read from its store.
+    pub secret_loading: bool,
+    /// Why the secret could not be read, if so.
+    pub secret_error: Option<String>,
+}
+
+impl Draft {
+    /// Whether the editor differs from what was loaded (a blank new form does not).
+    pub fn dirty(&self) -> bool {
+        self.current != self.loaded
+    }
+
+    /// Whether what a test depends on changed: the server, the user name or the password.
+    pub fn credentials_changed(&self) -> bool {
+        let (now, then) = (&self.current, &self.loaded);
+        now.server != then.server || now.username != then.username || *now.password != *then.password
+    }
+
+    /// The registry key the draft is for: its entry's key, or the server typed.
+    pub fn registry_key(&self) -> String {
+        self.key.clone().unwrap_or_else(|| self.current.server.trim().to_owned())
+    }
+}
+
+/// The editor's state.
+#[derive(Default)]
+pub struct EditorPanel {
+    /// The entry being edited.
+    pub draft: Option<Draft>,
+    /// Show the password in clear.
+    pub reveal: bool,
+    /// Put the cursor in Server on the next frame (Ctrl+N, Add registry).
+    pub focus_server: bool,
+}
+
+impl EditorPanel {
+    /// A new, blank entry; the secret goes to the keychain when it works, else to the file.
+    pub fn start_new(&mut self, keychain_works: bool) {
+        let store = if keychain_works { StoreKind::Keychain } else { StoreKind::File };
+        self.draft = Some(Draft {
+            key: None,
+            current: Fields::blank(store.clone()),
+            loaded: Fields::blank(store),
+            secret_loading: false,
+            secret_error: None,
+        });
+        self.reveal = false;
+        self.focus_server = true;
+    }
+
+    /// The editor.
+    pub fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace, saving: bool, commands: &mut Vec<Command>) {
+        let Some(draft) = self.draft.as_mut() else {
+            theme::heading(ui, "Registry");
+            theme::empty_state(ui, "Pick a registry on the left, or add one (Ctrl+N).");
+            return;
+        };
+        ui.horizontal(|ui| {
+            theme::heading(ui, if draft.key.is_some() { "Registry" } else { "New registry" });
+            if draft.dirty() {
+                theme::badge(ui, Tone::Warn, "unsaved changes");
+            }
+        });
+        preset_ui(ui, draft);
+        egui::Grid::new("editor").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+            fields_ui(ui, draft, &mut self.focus_server, self.reveal);
+        });
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.reveal, "Reveal password");
+            if ui.button("Copy password").clicked() {
+                ui.ctx().copy_text(draft.current.password.to_string());
+                commands.push(Command::Toast("Copied the password to the clipboard".to_owned()));
+            }
+        });
+        findings_ui(ui, draft);
+        store_ui(ui, draft, workspace);
+        actions_ui(ui, draft, saving, commands);
+    }
+}
+
+/// The preset picker: the big registries' rules, filling the server and user-name form.
+fn preset_ui(ui: &mut egui::Ui, draft: &mut Draft) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Preset");
+        let before = draft.current.preset;
+        let chosen = draft.current.preset.map_or("Any registry", |id| id.preset().name);
+        let combo = egui::ComboBox::from_id_salt("preset").selected_text(chosen).height(400.0).show_ui(ui, |ui| {
+            ui.selectable_value(&mut draft.current.preset, None, "Any registry");
+            for preset in presets::all() {
+                ui.selectable_value(&mut draft.current.preset, Some(preset.id), preset.name);
+            }
+        });
+        combo.response.labelled_by(label.id);
+        // What the previous preset filled in goes with it.
+        if let Some(old) = before.filter(|_| before != draft.current.preset).map(PresetId::preset) {
+            if old.default_server.is_some_and(|server| draft.current.server.trim() == server) {
+                draft.current.server.clear();
+            }
+            if old.fixed_username.is_some_and(|user| draft.current.username == user) {
+                draft.current.username.clear();
+            }
+        }
+        if let Some(preset) = draft.current.preset.map(PresetId::preset) {
+            if draft.current.server.is_empty()
+                && let Some(server) = preset.default_server
+            {
+                server.clone_into(&mut draft.current.server);
+            }
+            if draft.current.username.is_empty()
+                && let Some(user) = preset.fixed_username
+            {
+                user.clone_into(&mut draft.current.username);
+            }
+        }
+    });
+    if let Some(preset) = draft.current.preset.map(PresetId::preset) {
+        theme::empty_state(
+            ui,
+            &format!("{} · user: {} · token: {}", preset.server_hint, preset.username_hint, preset.token_source),
+        );
+    }
+}
+
+/// Server, Username, Password, Email, in that Tab order.
+fn fields_ui(ui: &mut egui::Ui, draft: &mut Draft, focus_server: &mut bool, reveal: bool) {
+    let label = ui.label("Server");
+    let server = ui
+        .add(
+            egui::TextEdit::singleline(&mut draft.current.server)
+                .hint_text("registry.example.com:5000")
+                .desired_width(260.0),
+        )
+        .labelled_by(label.id);
+    if std::mem::take(focus_server) {
+        server.request_focus();
+    }
+    ui.end_row();
+    ui.label("");
+    match crate::auth_files::parse_server(draft.current.server.trim()) {
+        Ok(key) => ui.weak(format!("saved as {}", key.docker_key())),
+        Err(error) if !draft.current.server.trim().is_empty() => theme::message(ui, Tone::Bad, &error.to_string()),
+        Err(_) => ui.weak("e.g. registry.example.com:5000, ghcr.io or docker.io"),
+    };
+    ui.end_row();
+    let label = ui.label("Username");
+    ui.add(egui::TextEdit::singleline(&mut draft.current.username).desired_width(260.0)).labelled_by(label.id);
+    ui.end_row();
+    let label = ui.label("Password");
+    ui.add(egui::TextEdit::singleline(&mut *draft.current.password).password(!reveal).desired_width(260.0))
+        .labelled_by(label.id);
+    ui.end_row();
+    if draft.secret_loading {
+        ui.label("");
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.weak("reading the secret from its store…");
+        });
+        ui.end_row();
+    }
+    if let Some(error) = &draft.secret_error {
+        ui.label("");
+        theme::message(ui, Tone::Bad, error);
+        ui.end_row();
+    }
+    let label = ui.label("Email");
+    ui.add(egui::TextEdit::singleline(&mut draft.current.email).hint_text("(optional)").desired_width(260.0))
+        .labelled_by(label.id);
+    ui.end_row();
+}
+
+/// The preset's offline checks of what is typed (never showing the secret).
+fn findings_ui(ui: &mut egui::Ui, draft: &Draft) {
+    // The preset chosen, else the one the server names (an existing ghcr.io entry is checked too).
+    let chosen = draft.current.preset.map(PresetId::preset);
+    let Some(preset) = chosen.or_else(|| presets::detect(draft.current.server.trim())) else { return };
+    let secret = crate::secret::Secret::new(draft.current.password.as_str());
+    let checked = presets::check_login(preset, draft.current.server.trim(), &draft.current.username, &secret);
+    let untyped = |field: Field| match field {
+        Field::Server => draft.current.server.trim().is_empty(),
+        Field::Username => draft.current.username.is_empty(),
+        Field::Secret => draft.current.password.is_empty(),
+    };
+    // Nothing is wrong with a field not typed in yet (Save says what is missing).
+    for finding in checked.findings.iter().filter(|f| !untyped(f.field)) {
+        let tone = match finding.severity {
+            Severity::Error => Tone::Bad,
+            Severity::Warning => Tone::Warn,
+            Severity::Info => Tone::Info,
+        };
+        theme::message(ui, tone, &finding.message);
+    }
+}
+
+/// Where the secret goes; the keychain is offered only when it works, and the reason is said.
+fn store_ui(ui: &mut egui::Ui, draft: &mut Draft, workspace: &Workspace) {
+    let keychain = workspace.keychain.clone();
+    let works = keychain == Some(KeychainState::Available);
+    // Helpers answer per registry host: a key with a path keeps its secret in the file.
+    let scoped = crate::auth_files::parse_server(draft.current.server.trim()).is_ok_and(|s| !s.scope().is_empty());
+    if scoped && draft.current.store != StoreKind::File && draft.key.is_none() {
+        draft.current.store = StoreKind::File;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Store the secret in");
+        ui.add_enabled_ui((works && !scoped) || draft.current.store == StoreKind::Keychain, |ui| {
+            ui.radio_value(&mut draft.current.store, StoreKind::Keychain, "the OS keychain");
+        });
+        if let StoreKind::Helper(name) = &draft.loaded.store {
+            let helper = StoreKind::Helper(name.clone());
+            ui.radio_value(&mut draft.current.store, helper, format!("helper {name}"));
+        }
+        ui.radio_value(&mut draft.current.store, StoreKind::File, "the file (plaintext)");
+    });
+    let lives_in_keychain = draft.loaded.store == StoreKind::Keychain && draft.key.is_some();
+    if scoped {
+        theme::message(
+            ui,
+            Tone::Warn,
+            "This key has a path, and the keychain answers per registry host: its secret stays in the file.",
+        );
+    } else if !works {
+        let why = match &keychain {
+            None => "Checking the OS keychain…".to_owned(),
+            Some(state) if lives_in_keychain => format!(
+                "{} This registry's secret lives there: it cannot be read or changed until the keychain answers.",
+                super::app::keychain_advice(state)
+            ),
+            Some(state) => {
+                format!("{} Until then, the secret can only be kept in the file.", super::app::keychain_advice(state))
+            }
+        };
+        theme::message(ui, Tone::Warn, &why);
+    }
+    if draft.current.store == StoreKind::File {
+        theme::message(
+            ui,
+            Tone::Warn,
+            "Plaintext: anyone who can read the file can read the password (base64 is not encryption).",
+        );
+    }
+}
+
+/// Save, Cancel (a new entry) and Revert, with the reason Save is disabled.
+fn actions_ui(ui: &mut egui::Ui, draft: &Draft, saving: bool, commands: &mut Vec<Command>) {
+    let preset_error = draft.current.preset.is_some_and(|id| {
+        let secret = crate::secret::Secret::new(draft.current.password.as_str());
+        presets::check_login(id.preset(), draft.current.server.trim(), &draft.current.username, &secret).has_errors()
+    });
+    let validation = if draft.current.server.trim().is_empty() {
+        Some("Enter the registry")
+    } else if draft.current.username.is_empty() {
+        Some("Enter a user name")
+    } else if draft.current.password.is_empty() && !draft.secret_loading {
+        Some("Enter a password or token")
+    } else if preset_error {
+        Some("Fix what the preset found (in red above)")
+    } else {
+        None
+    };
+    ui.horizontal(|ui| {
+        let can_save = validation.is_none() && (draft.dirty() || draft.key.is_none()) && !saving;
+        if ui.add_enabled(can_save, theme::primary("Save")).on_hover_text("Ctrl+S").clicked() {
+            commands.push(Command::Save);
+        }
+        if draft.key.is_none() {
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::CancelNew);
+            }
+        } else if ui.add_enabled(draft.dirty(), egui::Button::new("Revert")).clicked() {
+            commands.push(Command::Revert);
+        }
+        if saving {
+            ui.spinner();
+        }
+        if let Some(message) = validation.filter(|_| draft.dirty()) {
+            ui.weak(message);
+        }
+    });
+}

@@ -1,0 +1,264 @@
+//! The Kubernetes YAML: tabs for the Secret, the dockercfg Secret, the Pod, the ServiceAccount patch
+//! and the node recipe — for the registry being edited, or one Secret for every ticked registry —
+//! masked until revealed, Export (asking before it replaces a file) and Copy.
+
+use std::collections::BTreeSet;
+
+use eframe::egui;
+
+use super::app::Command;
+use super::jobs::Slot;
+use super::state::{State, YamlTab};
+use super::theme::{self, Tone};
+use crate::pull_secret::{
+    KubectlStyle, NodeFileFormat, PodRequest, RegistryAuth, SecretRequest, SecretType, render_node_recipe, render_pod,
+    render_secret, render_service_account_patch,
+};
+
+const MASK: &str = "••••••••  (masked)";
+
+/// The ticked registries' secrets, fetched in the background (they may be in the keychain).
+pub struct Selection {
+    /// Which keys they are for.
+    pub keys: BTreeSet<String>,
+    /// The registries, or why they could not be read.
+    pub registries: Result<Vec<RegistryAuth>, String>,
+}
+
+/// The panel's state.
+#[derive(Default)]
+pub struct YamlPanel {
+    /// Show the secrets in clear.
+    pub reveal: bool,
+    /// The path field of Export (shown where no save dialog opens).
+    pub export_path: Option<String>,
+    /// The ticked registries' secrets.
+    pub selection: Option<Selection>,
+    /// Fetching them.
+    pub selection_job: Slot<Selection>,
+}
+
+/// What the preview is made of.
+pub enum Source<'a> {
+    /// Nothing to show yet.
+    Nothing,
+    /// The registry being edited, whose secret is not there (being read, or unreadable): why.
+    Waiting(String),
+    /// The registry being edited.
+    Draft(RegistryAuth),
+    /// The ticked registries.
+    Ticked(&'a Selection),
+}
+
+impl YamlPanel {
+    /// The preview's text for `source`, or why there is none.
+    pub fn preview(state: &State, source: &Source<'_>, image: &str) -> Result<String, String> {
+        let registries = match source {
+            Source::Nothing => return Err("Select a registry (or tick several) to see its pull Secret.".to_owned()),
+            Source::Waiting(why) => return Err(why.clone()),
+            Source::Draft(registry) => vec![registry.clone()],
+            Source::Ticked(selection) => selection.registries.clone()?,
+        };
+        render(state, registries, image)
+    }
+
+    /// The panel.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        state: &mut State,
+        source: &Source<'_>,
+        image: &str,
+        commands: &mut Vec<Command>,
+    ) {
+        theme::heading(ui, "Kubernetes YAML");
+        if let Source::Ticked(selection) = source {
+            theme::badge(ui, Tone::Info, format!("one Secret for {} ticked registries", selection.keys.len()));
+        }
+        tabs_ui(ui, state);
+        fields_ui(ui, state);
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut self.reveal, "Reveal secrets");
+            ui.checkbox(&mut state.kubectl_134, "kubectl 1.34+ style");
+        });
+        let preview = Self::preview(state, source, image);
+        ui.horizontal(|ui| {
+            let ok = preview.is_ok();
+            if ui.add_enabled(ok, theme::primary("Export YAML…")).clicked() {
+                commands.push(Command::Export(None));
+            }
+            if ui.add_enabled(ok, egui::Button::new("Copy")).clicked()
+                && let Ok(text) = &preview
+            {
+                ui.ctx().copy_text(text.clone());
+                commands.push(Command::Toast("Copied the YAML to the clipboard".to_owned()));
+            }
+        });
+        self.export_path_ui(ui, commands);
+        for warning in warnings(source) {
+            theme::message(ui, Tone::Warn, &warning);
+        }
+        ui.separator();
+        match preview {
+            Ok(text) => {
+                let shown = if self.reveal { text } else { masked(&text) };
+                egui::ScrollArea::both().id_salt("yaml-scroll").auto_shrink(false).show(ui, |ui| {
+                    ui.add(egui::Label::new(egui::RichText::new(shown).monospace()).selectable(true).extend());
+                });
+            }
+            Err(why) if self.selection_job.busy() => {
+                ui.spinner();
+                theme::empty_state(ui, &why);
+            }
+            Err(why) if matches!(source, Source::Nothing | Source::Waiting(_)) => theme::empty_state(ui, &why),
+            Err(why) => {
+                theme::message(ui, Tone::Bad, &why);
+            }
+        }
+    }
+
+    fn export_path_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let Some(path) = self.export_path.as_mut() else { return };
+        ui.horizontal(|ui| {
+            let label = ui.label("Export to");
+            let edit = ui.add(egui::TextEdit::singleline(path).desired_width(220.0)).labelled_by(label.id);
+            let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let write = ui.add_enabled(!path.trim().is_empty(), egui::Button::new("Write"));
+            if (write.clicked() || entered) && !path.trim().is_empty() {
+                commands.push(Command::Export(Some(std::path::PathBuf::from(path.trim()))));
+            }
+        });
+    }
+}
+
+/// What the user should know about the Secret's credentials: one that expires (and the usual
+/// fix), an identity token the kubelet cannot use.
+fn warnings(source: &Source<'_>) -> Vec<String> {
+    let registries: Vec<&RegistryAuth> = match source {
+        Source::Nothing | Source::Waiting(_) => Vec::new(),
+        Source::Draft(registry) => vec![registry],
+        Source::Ticked(selection) => selection.registries.as_ref().map(|r| r.iter().collect()).unwrap_or_default(),
+    };
+    let now = std::time::SystemTime::now();
+    let mut out = Vec::new();
+    for registry in registries {
+        if registry.username == crate::keychain::IDENTITY_TOKEN_USERNAME {
+            out.push(format!(
+                "{}: an identity (refresh) token, which the kubelet would send as Basic credentials with user \"<token>\" and registries refuse; use a password or an access token.",
+                registry.server
+            ));
+        }
+        if let Some(expiry) = crate::expiry::expiry_of(&registry.username, &registry.password, &registry.server, now) {
+            let when = crate::expiry::describe(&expiry, now);
+            let (at, advice) = (crate::expiry::rfc3339(expiry.at), crate::expiry::renewal_advice(&expiry));
+            out.push(if expiry.at <= now {
+                format!("{}: the credential {when} ({at}): this Secret would not work. {advice}", registry.server)
+            } else {
+                format!(
+                    "{}: this Secret stops working {} ({at}). {advice}",
+                    registry.server,
+                    when.trim_start_matches("expires ")
+                )
+            });
+        }
+    }
+    out
+}
+
+/// The preview of the current tab for `registries`.
+fn render(state: &State, registries: Vec<RegistryAuth>, image: &str) -> Result<String, String> {
+    let namespace = Some(state.namespace.trim().to_owned()).filter(|n| !n.is_empty());
+    let name = state.secret_name.trim().to_owned();
+    let style =
+        if state.kubectl_134 { KubectlStyle::WithoutCreationTimestamp } else { KubectlStyle::WithCreationTimestamp };
+    let secret = |secret_type, registries| SecretRequest {
+        name: name.clone(),
+        namespace: namespace.clone(),
+        secret_type,
+        registries,
+        style,
+    };
+    let error = |e: &dyn std::fmt::Display| e.to_string();
+    Ok(match state.yaml_tab {
+        YamlTab::Secret => {
+            render_secret(&secret(SecretType::DockerConfigJson, registries)).map_err(|e| error(&e))?.yaml
+        }
+        YamlTab::Dockercfg => render_secret(&secret(SecretType::DockerCfg, registries)).map_err(|e| error(&e))?.yaml,
+        YamlTab::Pod => {
+            let pod = PodRequest {
+                namespace,
+                pull_policy: state.pull_policy.parse().unwrap_or_default(),
+                ..PodRequest::verification(image.trim(), &name)
+            };
+            render_pod(&pod).map_err(|e| error(&e))?.yaml
+        }
+        YamlTab::ServiceAccount => {
+            let patch = render_service_account_patch(state.service_account.trim(), namespace.as_deref(), &name)
+                .map_err(|e| error(&e))?;
+            format!("# {}\n# or, to append:\n# {}\n{}", patch.command, patch.append_command, patch.patch.yaml)
+        }
+        YamlTab::Nodes => {
+            render_node_recipe(&registries, NodeFileFormat::ConfigJson).map_err(|e| error(&e))?.to_commented_text()
+        }
+    })
+}
+
+/// The preview with the secrets' lines masked.
+fn masked(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let sensitive =
+                [".dockerconfigjson:", ".dockercfg:", "\"auth\":"].iter().find(|marker| line.contains(*marker));
+            match sensitive {
+                Some(marker) => format!("{}{marker} {MASK}", &line[..line.find(marker).unwrap_or(0)]),
+                None => line.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn tabs_ui(ui: &mut egui::Ui, state: &mut State) {
+    ui.horizontal_wrapped(|ui| {
+        for (tab, label) in [
+            (YamlTab::Secret, "Secret (dockerconfigjson)"),
+            (YamlTab::Dockercfg, "Secret (dockercfg)"),
+            (YamlTab::Pod, "Pod"),
+            (YamlTab::ServiceAccount, "ServiceAccount"),
+            (YamlTab::Nodes, "Nodes"),
+        ] {
+            ui.selectable_value(&mut state.yaml_tab, tab, label);
+        }
+    });
+}
+
+fn fields_ui(ui: &mut egui::Ui, state: &mut State) {
+    egui::Grid::new("yaml-fields").num_columns(2).show(ui, |ui| {
+        let label = ui.label("Secret name");
+        ui.text_edit_singleline(&mut state.secret_name).labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("Namespace");
+        ui.add(egui::TextEdit::singleline(&mut state.namespace).hint_text("(none)")).labelled_by(label.id);
+        ui.end_row();
+        match state.yaml_tab {
+            YamlTab::Pod => {
+                let label = ui.label("Pull policy");
+                let combo = egui::ComboBox::from_id_salt("pull-policy")
+                    .selected_text(state.pull_policy.clone())
+                    .show_ui(ui, |ui| {
+                        for policy in ["Always", "IfNotPresent", "Never"] {
+                            ui.selectable_value(&mut state.pull_policy, policy.to_owned(), policy);
+                        }
+                    });
+                combo.response.labelled_by(label.id);
+                ui.end_row();
+            }
+            YamlTab::ServiceAccount => {
+                let label = ui.label("ServiceAccount");
+                ui.text_edit_singleline(&mut state.service_account).labelled_by(label.id);
+                ui.end_row();
+            }
+            _ => {}
+        }
+    });
+}
