@@ -4,3 +4,8 @@
 //! matrix.
 
 pub mod manifests;
+pub mod run;
+
+pub use run::{
+    Attempt, CheckOptions, CheckReport, CheckResult, Summary, UsedCredential, Verdict, check, local_keyring,
+};

@@ -1,6 +1,7 @@
 //! The command line: every action of the app, for scripts and CI. Each command is a thin call
 //! into the library; this module only parses arguments and prints.
 
+mod check;
 mod list;
 mod login;
 mod presets;
@@ -80,6 +81,9 @@ pub enum Command {
     },
     /// Pull an image the way a node would (without keeping it) and report success or the exact failure.
     TestPull(test_pull::TestPullArgs),
+    /// Will these pods pull? Every image of a set of Kubernetes manifests, test-pulled with the
+    /// credentials the kubelet would use. Exit 0: all pull; 1: some would fail; 2: input errors.
+    Check(check::CheckArgs),
     /// Print the Kubernetes pull Secret (and optionally a Pod, ServiceAccount patch, node recipe).
     Yaml(yaml::YamlArgs),
 }
@@ -95,6 +99,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Yaml(args) => yaml::yaml(&Sources::discover(&env), &args),
         Command::Login(args) => login::login(&env, &args),
         Command::TestPull(args) => test_pull::test_pull(&env, &args),
+        Command::Check(args) => check::run(&env, &args),
         Command::Logout { server, file } => login::logout(&env, &server, &file),
         Command::Migrate(args) => login::migrate(&env, &args),
         Command::Orphans => login::orphans(&Sources::discover(&env)),

@@ -215,6 +215,7 @@ pub struct App {
     pub(super) pull: PullPanel,
     pub(super) yaml: YamlPanel,
     pub(super) dialogs: Dialogs,
+    pub(super) check: super::check::CheckPanel,
     pub(super) commands: Vec<Command>,
     pub(super) toasts: Vec<Toast>,
     pub(super) jobs: Jobs,
@@ -266,6 +267,7 @@ impl App {
             pull: PullPanel::default(),
             yaml: YamlPanel::default(),
             dialogs: Dialogs::default(),
+            check: super::check::CheckPanel::default(),
             commands: vec![Command::Reload],
             toasts: Vec::new(),
             jobs: Jobs::default(),
@@ -312,6 +314,7 @@ impl App {
             || jobs.open_dialog.busy()
             || self.pull.job.busy()
             || self.yaml.selection_job.busy()
+            || self.check.job.busy()
             || !self.row_tests.is_empty()
             || !self.commands.is_empty()
     }
@@ -339,6 +342,11 @@ impl App {
         let mut state = self.state.clone();
         state.images.retain(|_, image| !image.trim().is_empty());
         state
+    }
+
+    /// The last manifests check, once it finished.
+    pub fn check_report(&self) -> Option<&crate::check::CheckReport> {
+        self.check.report.as_ref().and_then(|r| r.as_ref().ok())
     }
 
     /// The notifications shown now.
@@ -375,6 +383,7 @@ impl App {
     /// Polls jobs and applies the frame's commands (no painting here).
     pub fn logic(&mut self, ctx: &egui::Context) {
         self.poll_jobs();
+        self.check.poll();
         for command in std::mem::take(&mut self.commands) {
             self.apply(command, ctx);
         }

@@ -11,6 +11,7 @@ use eframe::egui;
 
 mod actions;
 mod app;
+mod check;
 mod dialogs;
 mod editor;
 mod jobs;
@@ -93,6 +94,7 @@ impl eframe::App for App {
         });
         egui::CentralPanel::default().show(ui, |ui| self.centre_ui(ui));
         let ctx = ui.ctx().clone();
+        self.check.ui(&ctx, &self.workspace, &self.state);
         self.dialogs.ui(&ctx, &mut self.commands);
     }
 
@@ -169,6 +171,12 @@ impl App {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button("Help").on_hover_text("F1").clicked() {
                     self.dialogs.help = !self.dialogs.help;
+                }
+                let check = ui
+                    .button("Check manifests…")
+                    .on_hover_text("Will these pods pull? Test every image of some Kubernetes manifests");
+                if check.clicked() {
+                    self.check.open = true;
                 }
             });
         });

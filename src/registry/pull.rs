@@ -53,6 +53,23 @@ impl PullOptions {
 #[derive(Debug, Default)]
 pub struct Puller {
     tokens: TokenCache,
+    run: Option<RunCache>,
+}
+
+/// What the pulls of one run share (`regcred check`): each registry's HTTP clients (so their
+/// connections are reused) and its ping.
+#[derive(Debug, Default)]
+struct RunCache {
+    clients: std::sync::Mutex<std::collections::HashMap<String, Arc<Clients>>>,
+    pings: super::session::PingCache,
+}
+
+impl Puller {
+    /// A puller for one run of many pulls: one ping per registry, connections reused, tokens
+    /// cached per scope. (The window's puller pings afresh, as registries change over a day.)
+    pub fn for_a_run() -> Self {
+        Self { tokens: TokenCache::default(), run: Some(RunCache::default()) }
+    }
 }
 
 /// A whole pull, or only the login check.
@@ -129,22 +146,33 @@ impl Puller {
         let reference = image.to_string();
         let host = image.registry_host().to_owned();
         let policy = CredentialPolicy { registry_host: host.clone(), insecure: options.insecure };
-        let clients =
-            Arc::new(match Clients::new(policy.clone(), &options.ca_dirs, options.timeouts, &options.resolve) {
-                Ok(clients) => clients,
-                Err(error) => {
-                    let failure =
-                        early_failure(error.class, Stage::Connect, image_input, &error.cause, options.runtime);
-                    return finish(
-                        image_input,
-                        &reference,
-                        credential_source,
-                        Vec::new(),
-                        Outcome::Failure(failure),
-                        &redactor_for(credential),
-                    );
+        let shared = self.run.as_ref().and_then(|run| {
+            let clients = run.clients.lock().ok()?;
+            clients.get(&format!("{host} {}", options.insecure)).cloned()
+        });
+        let made = match shared {
+            Some(clients) => Ok(clients),
+            None => Clients::new(policy.clone(), &options.ca_dirs, options.timeouts, &options.resolve).map(Arc::new),
+        };
+        let clients = match made {
+            Ok(clients) => {
+                if let Some(mut cache) = self.run.as_ref().and_then(|run| run.clients.lock().ok()) {
+                    cache.entry(format!("{host} {}", options.insecure)).or_insert_with(|| clients.clone());
                 }
-            });
+                clients
+            }
+            Err(error) => {
+                let failure = early_failure(error.class, Stage::Connect, image_input, &error.cause, options.runtime);
+                return finish(
+                    image_input,
+                    &reference,
+                    credential_source,
+                    Vec::new(),
+                    Outcome::Failure(failure),
+                    &redactor_for(credential),
+                );
+            }
+        };
         let Ok(base) = Url::parse(&format!("https://{host}/")) else {
             let cause = "the registry host is not a valid URL host";
             let failure =
@@ -164,6 +192,7 @@ impl Puller {
         };
         let authorizer = Authorizer::new(credential, policy);
         let mut session = Session::new(clients, authorizer, &self.tokens, base, options.timeouts, cancel);
+        session.pings = self.run.as_ref().map(|run| &run.pings);
         let mut found = Found::default();
         let walked = if login_only {
             stages::check_login(&mut session, &host, options.insecure).await.map(|()| Success::login())

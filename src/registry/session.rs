@@ -91,7 +91,22 @@ pub struct Session<'a> {
     pub token: Option<TokenAttempt>,
     /// The registry's rate-limit headers, when it sent them.
     pub rate_limit: Option<RateLimit>,
+    /// Pings shared by every pull of a run (`regcred check`): one per registry.
+    pub pings: Option<&'a PingCache>,
 }
+
+/// What a registry's ping settled: where requests go and how it challenges.
+#[derive(Debug, Clone)]
+pub struct PingMemo {
+    /// `https://HOST/` or `http://HOST/`.
+    pub base: Url,
+    /// The `WWW-Authenticate` header of its `401` (none for an open registry).
+    pub challenge: Option<String>,
+}
+
+/// One ping per registry for a run: the first pull to a host pings, the others wait for it and
+/// use its answer. A failed ping is not kept (each pull then meets the failure itself).
+pub type PingCache = std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::OnceCell<PingMemo>>>>;
 
 impl<'a> Session<'a> {
     /// A session on `clients` for the registry at `base`.
@@ -118,6 +133,7 @@ impl<'a> Session<'a> {
             cancel,
             token: None,
             rate_limit: None,
+            pings: None,
         }
     }
 

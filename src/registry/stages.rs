@@ -54,6 +54,40 @@ pub struct Blob {
 /// server, and for loopback registries (see [`ping_loopback`]). The challenge goes to the
 /// authorizer.
 pub async fn ping(session: &mut Session<'_>, host: &str, insecure: bool) -> Result<(), Box<Stop>> {
+    let Some(cache) = session.pings else { return ping_once(session, host, insecure).await.map(drop) };
+    let cell = cache.lock().ok().map(|mut cells| cells.entry(host.to_owned()).or_default().clone());
+    let Some(cell) = cell else { return ping_once(session, host, insecure).await.map(drop) };
+    if let Some(memo) = cell.get() {
+        reuse_ping(session, memo);
+        return Ok(());
+    }
+    let mut pinged = false;
+    let memo = cell
+        .get_or_try_init(|| {
+            pinged = true;
+            ping_once(session, host, insecure)
+        })
+        .await?
+        .clone();
+    if !pinged {
+        reuse_ping(session, &memo);
+    }
+    Ok(())
+}
+
+/// Another pull's ping of the same registry, taken as this session's own.
+fn reuse_ping(session: &mut Session<'_>, memo: &super::session::PingMemo) {
+    session.base = memo.base.clone();
+    let tls = session.base.scheme() == "https";
+    session.authorizer.challenged(memo.challenge.as_deref(), tls);
+}
+
+/// The ping itself; what it settled, for the other pulls of a run.
+async fn ping_once(
+    session: &mut Session<'_>,
+    host: &str,
+    insecure: bool,
+) -> Result<super::session::PingMemo, Box<Stop>> {
     let url = session.url("v2/");
     let http_base = Url::parse(&format!("http://{host}/")).ok();
     let loopback_base = http_base.clone().filter(|_| url.scheme() == "https" && is_loopback(host));
@@ -71,16 +105,17 @@ pub async fn ping(session: &mut Session<'_>, host: &str, insecure: bool) -> Resu
         }
     };
     let tls = session.base.scheme() == "https";
+    let memo = |session: &Session<'_>, challenge| super::session::PingMemo { base: session.base.clone(), challenge };
     match response.status {
         StatusCode::OK => {
             session.authorizer.challenged(None, tls);
-            Ok(())
+            Ok(memo(session, None))
         }
         StatusCode::UNAUTHORIZED => {
             let header = response.headers.get(reqwest::header::WWW_AUTHENTICATE).and_then(|h| h.to_str().ok());
             let header = header.map(|h| session.redactor.clean(h));
             session.authorizer.challenged(header.as_deref(), tls);
-            Ok(())
+            Ok(memo(session, header))
         }
         _ => Err(session.status_stop(Stage::Ping, response)),
     }

@@ -824,6 +824,50 @@ fn the_preset_picker_checks_a_login_and_the_list_shows_expiry() {
     assert!(!window.tree_text().contains("github_pat_11ABCDEFG"), "the token is never in the accessibility tree");
 }
 
+// ---- #17: Check manifests… ----------------------------------------------------------------
+
+/// The window's check: open the view, name a file, results arrive, a failure opens to the
+/// kubelet's words.
+#[test]
+fn check_manifests_shows_which_pods_would_pull() {
+    if !component_available("docker-registry and skopeo", registry::available()) {
+        return;
+    }
+    let registry = Registry::start(Some(("alice", "view-pw")));
+    registry.push_image("team/app", "v1");
+    let home = TempHome::new();
+    let image = format!("{}/team/app:v1", registry.host);
+    let secret = |name: &str, password: &str| {
+        let config = serde_json::json!({"auths": {registry.host.as_str(): {"auth": encode_auth("alice", &Secret::new(password))}}});
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{config}'\n"
+        )
+    };
+    let pod = |name: &str, pull_secret: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  imagePullSecrets:\n  - name: {pull_secret}\n  containers:\n  - name: app\n    image: {image}\n"
+        )
+    };
+    let file = home.path().join("shop.yaml");
+    let documents = [secret("good", "view-pw"), secret("stale", "old-pw"), pod("web", "good"), pod("broken", "stale")];
+    std::fs::write(&file, documents.join("---\n")).unwrap();
+    let mut window = window(&home);
+    window.click("Check manifests…");
+    window.type_into("Files", file.to_str().unwrap());
+    window.click("Check");
+    let report = window.app().check_report().expect("the results");
+    assert_eq!((report.summary.pulls, report.summary.fails), (1, 1), "{report:?}");
+    assert!(window.shows("1 of 2 containers would pull, 1 would fail"), "{}", window.tree_text());
+    window.harness.get_by_label_contains("fails · default/Pod/broken").click();
+    window.settle();
+    assert!(window.shows("What the kubelet will report"), "{}", window.tree_text());
+    assert!(window.shows("401 Unauthorized"));
+    assert!(!window.tree_text().contains("old-pw"));
+    window.harness.key_press(egui::Key::Escape);
+    window.settle();
+    assert!(!window.shows("Will these pods pull?"), "Esc closes the view");
+}
+
 // ---- Flows kept from before ------------------------------------------------------------------
 
 #[test]

@@ -14,6 +14,7 @@
 
 mod support;
 
+mod check;
 mod cli;
 mod concurrency;
 mod crash_safety;

@@ -162,7 +162,8 @@ fn answer(head: &str, service: &str, users: &Users, x5c: &str, key: &Path, oauth
     let (kind, name, wanted) =
         (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
     let actions: Vec<String> =
-        wanted.split(',').filter(|a| granted.iter().any(|g| g == a)).map(str::to_owned).collect();
+        // A grant is an action on every repository (`pull`) or on one (`pull:team/app`).
+        wanted.split(',').filter(|a| granted.iter().any(|g| g == a || *g == format!("{a}:{name}"))).map(str::to_owned).collect();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
     let claims = serde_json::json!({

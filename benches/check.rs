@@ -1,0 +1,232 @@
+//! `cargo bench --bench check`: `regcred check` on 200 images on 4 registries (basic auth, token
+//! auth, TLS with a private CA, anonymous), against `skopeo inspect` run once per image one after
+//! another with the same credentials — what a pipeline does without regcred. Target ≤ 0.05× its
+//! time. Also the requests sent per registry, against the protocol minimum.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::format_push_string,
+    clippy::format_collect,
+    clippy::missing_panics_doc,
+    clippy::cast_precision_loss,
+    reason = "a benchmark (and the test fixtures it shares) stops at the first failure"
+)]
+#![allow(dead_code, reason = "the shared test fixtures carry more than the benchmark uses")]
+
+#[path = "../tests/integration/support/registry.rs"]
+mod registry;
+#[path = "../tests/integration/support/tiny_http.rs"]
+pub mod tiny_http;
+#[path = "../tests/integration/support/token_server.rs"]
+mod token_server;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Instant;
+
+use base64::Engine as _;
+
+const PASSWORD: &str = "bench-password";
+const TAGS: usize = 50;
+
+/// A registry of the benchmark: how to reach it and what skopeo needs for it.
+struct Target {
+    label: &'static str,
+    registry: registry::Registry,
+    credentials: bool,
+    skopeo_tls: Vec<String>,
+    token_auth: bool,
+}
+
+/// Copies `team/app:v1` to `TAGS` tags (manifests only: the blobs are there).
+fn tag(target: &Target) {
+    let host = &target.registry.host;
+    let auth = target.registry.dir.path().join("bench-auth.json");
+    for n in 0..TAGS {
+        let mut command = Command::new("skopeo");
+        command.args(["copy", "--quiet"]);
+        if target.skopeo_tls.is_empty() {
+            command.args(["--src-tls-verify=false", "--dest-tls-verify=false"]);
+        } else {
+            for side in ["--src-cert-dir", "--dest-cert-dir"] {
+                command.args(target.skopeo_tls.iter().map(|a| a.replace("--cert-dir", side)));
+            }
+        }
+        if target.credentials {
+            command.arg(format!("--src-creds=alice:{PASSWORD}")).arg(format!("--dest-creds=alice:{PASSWORD}"));
+        }
+        let status = command
+            .arg(format!("docker://{host}/team/app:v1"))
+            .arg(format!("docker://{host}/team/app:t{n}"))
+            .env("REGISTRY_AUTH_FILE", &auth)
+            .status()
+            .expect("skopeo copy");
+        assert!(status.success(), "tagging on {}", target.label);
+    }
+}
+
+fn push(target: &Target) {
+    let layout = target.registry.dir.path().join("bench-layout");
+    registry::write_oci_layout(&layout, "v1", target.label.as_bytes());
+    let mut command = Command::new("skopeo");
+    command.args(["copy", "--quiet"]);
+    if target.skopeo_tls.is_empty() {
+        command.arg("--dest-tls-verify=false");
+    } else {
+        command.args(target.skopeo_tls.iter().map(|a| a.replace("--cert-dir", "--dest-cert-dir")));
+    }
+    if target.credentials {
+        command.arg(format!("--dest-creds=alice:{PASSWORD}"));
+    }
+    let status = command
+        .arg(format!("oci:{}:v1", layout.display()))
+        .arg(format!("docker://{}/team/app:v1", target.registry.host))
+        .env("REGISTRY_AUTH_FILE", target.registry.dir.path().join("bench-auth.json"))
+        .status()
+        .expect("skopeo");
+    assert!(status.success(), "push to {}", target.label);
+}
+
+/// The four registries, started.
+fn targets(tokens: &token_server::TokenServer) -> Vec<Target> {
+    let tls = registry::Registry::start_with(&registry::Setup {
+        basic: Some(("alice", PASSWORD)),
+        tls: true,
+        ..registry::Setup::default()
+    });
+    let tls_cert_dir = tls.ca_dir().join(&tls.host);
+    vec![
+        Target {
+            label: "basic",
+            registry: registry::Registry::start(Some(("alice", PASSWORD))),
+            credentials: true,
+            skopeo_tls: Vec::new(),
+            token_auth: false,
+        },
+        Target {
+            label: "token",
+            registry: registry::Registry::start_with(&registry::Setup {
+                token: Some((tokens.realm(), "registry.test".to_owned(), tokens.bundle.clone())),
+                ..registry::Setup::default()
+            }),
+            credentials: true,
+            skopeo_tls: Vec::new(),
+            token_auth: true,
+        },
+        Target {
+            label: "tls",
+            registry: tls,
+            credentials: true,
+            skopeo_tls: vec![format!("--cert-dir={}", tls_cert_dir.display())],
+            token_auth: false,
+        },
+        Target {
+            label: "anonymous",
+            registry: registry::Registry::start(None),
+            credentials: false,
+            skopeo_tls: Vec::new(),
+            token_auth: false,
+        },
+    ]
+}
+
+/// The manifests (one Secret with the three logins, one Pod per image) and the images.
+fn manifests(targets: &[Target]) -> (String, Vec<(&Target, String)>) {
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("alice:{PASSWORD}"));
+    let auths: serde_json::Map<String, serde_json::Value> = targets
+        .iter()
+        .filter(|t| t.credentials)
+        .map(|t| (t.registry.host.clone(), serde_json::json!({ "auth": auth })))
+        .collect();
+    let config = serde_json::json!({ "auths": auths }).to_string();
+    let mut yaml = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{config}'\n"
+    );
+    let mut images = Vec::new();
+    for target in targets {
+        for n in 0..TAGS {
+            let image = format!("{}/team/app:t{n}", target.registry.host);
+            let _ = write!(
+                yaml,
+                "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {}-{n}\nspec:\n  imagePullSecrets:\n  - name: regcred\n  containers:\n  - name: app\n    image: {image}\n",
+                target.label
+            );
+            images.push((target, image));
+        }
+    }
+    (yaml, images)
+}
+
+fn main() {
+    if !registry::available() {
+        println!("docker-registry/skopeo not installed: nothing to measure (run ./scripts/test once to install them)");
+        return;
+    }
+    let users =
+        HashMap::from([("alice".to_owned(), (PASSWORD.to_owned(), vec!["pull".to_owned(), "push".to_owned()]))]);
+    let tokens = token_server::TokenServer::start("registry.test", users);
+    let targets = targets(&tokens);
+    for target in &targets {
+        push(target);
+        tag(target);
+    }
+
+    let (yaml, images) = manifests(&targets);
+    let work = tempfile::tempdir().unwrap();
+    let manifests = work.path().join("bench.yaml");
+    std::fs::write(&manifests, yaml).unwrap();
+    let ca_dir = targets[2].registry.ca_dir();
+
+    let ours = {
+        let started = Instant::now();
+        let output = Command::new(env!("CARGO_BIN_EXE_regcred"))
+            .args(["check", "--json", "-f", manifests.to_str().unwrap()])
+            .env("HOME", work.path())
+            .env("REGCRED_CA_DIR", &ca_dir)
+            .output()
+            .expect("regcred check");
+        let took = started.elapsed();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        assert_eq!(report["summary"]["pulls"], 200, "{}", String::from_utf8_lossy(&output.stderr));
+        (took, report)
+    };
+    let theirs = {
+        let auth_dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        for (target, image) in &images {
+            let mut command = Command::new("skopeo");
+            command.arg("inspect").args(&target.skopeo_tls);
+            if target.skopeo_tls.is_empty() {
+                command.arg("--tls-verify=false");
+            }
+            if target.credentials {
+                command.arg(format!("--creds=alice:{PASSWORD}"));
+            }
+            let output = command
+                .arg(format!("docker://{image}"))
+                .env("REGISTRY_AUTH_FILE", auth_dir.path().join("a.json"))
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "skopeo inspect {image}: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        started.elapsed()
+    };
+    let ratio = ours.0.as_secs_f64() / theirs.as_secs_f64();
+    println!("regcred check, 200 images on 4 registries (basic, token, TLS, anonymous), whole process:");
+    println!(
+        "  regcred check {:.2} s, skopeo inspect x200 one after another {:.2} s, ratio {ratio:.3} (target ≤ 0.05: {})",
+        ours.0.as_secs_f64(),
+        theirs.as_secs_f64(),
+        if ratio <= 0.05 { "met" } else { "NOT met" }
+    );
+    println!(
+        "  requests per registry (runtime's minimum: ping 1, token 1 per repository if token auth, then per image manifest HEAD+GET 2 and blobs 2):"
+    );
+    for target in &targets {
+        let sent = ours.1["summary"]["requests"][target.registry.host.as_str()].as_u64().unwrap_or(0);
+        let minimum = 1 + usize::from(target.token_auth) + TAGS * 4;
+        println!("    {:<9} {:>4} requests (minimum {minimum})", target.label, sent);
+    }
+}

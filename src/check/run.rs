@@ -1,0 +1,484 @@
+//! Running a check: each workload's credentials as the kubelet builds them, one test pull per
+//! distinct (image, credential list) in parallel — every matching credential tried in order, as
+//! the kubelet does — and the verdict of every container.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+use super::manifests::{Container, Manifests, PullPolicy, SecretsFrom, Workload};
+use crate::keychain::Credential;
+use crate::kubelet::{
+    CredentialOrigin, Keyring, KeyringCredential, UnionKeyring, aggregate_error, failed_to_retrieve_image_pull_secret,
+    make_docker_keyring,
+};
+use crate::registry::{FailureClass, Outcome, PullOptions, PullReport, Puller};
+
+/// At most this many pulls to one registry at once.
+pub const PER_REGISTRY: usize = 4;
+/// At most this many pulls at once in all.
+pub const IN_ALL: usize = 16;
+
+/// How a check runs.
+#[derive(Debug, Default)]
+pub struct CheckOptions {
+    /// The test pulls' options (quick mode, platform, runtime, CAs).
+    pub pull: PullOptions,
+    /// The node's own Docker config, as the kubelet reads it, when given.
+    pub node: Option<Keyring>,
+    /// The user's local credentials, standing in for Secrets missing from the manifests
+    /// (`--local`).
+    pub local: Option<Keyring>,
+}
+
+/// How a container fares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The node would pull the image.
+    Pulls,
+    /// The pod would end in `ErrImagePull`, then `ImagePullBackOff`.
+    Fails,
+    /// Not pulled (`imagePullPolicy: Never`).
+    Skipped,
+}
+
+/// The credential a pull used or tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsedCredential {
+    /// The pull Secret's name (none for the node's config or local credentials).
+    pub secret: Option<String>,
+    /// The registry key that matched.
+    pub key: String,
+    /// Where it came from, in words (`Secret shop/regcred (.dockerconfigjson)`).
+    pub origin: String,
+}
+
+impl UsedCredential {
+    fn of(credential: &KeyringCredential) -> Self {
+        let (secret, origin) = match &credential.origin {
+            CredentialOrigin::PodSecret { namespace, name, data_key } => {
+                (Some(name.clone()), format!("Secret {namespace}/{name} ({data_key})"))
+            }
+            CredentialOrigin::NodeConfig { path } => (None, path.clone()),
+        };
+        Self { secret, key: credential.key.clone(), origin }
+    }
+
+    /// `Secret shop/regcred (.dockerconfigjson), key registry.example.com`.
+    pub fn describe(&self) -> String {
+        format!("{}, key {}", self.origin, self.key)
+    }
+}
+
+/// One failed attempt with one credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    /// The credential (none: anonymous).
+    pub credential: Option<UsedCredential>,
+    /// The runtime's error text, as the kubelet aggregates it.
+    pub error: String,
+}
+
+/// One container's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// The pod's namespace.
+    pub namespace: String,
+    /// `Kind/name`.
+    pub workload: String,
+    /// The container's name.
+    pub container: String,
+    /// The image as written.
+    pub image: String,
+    /// `pulls`, `fails` or `skipped`.
+    pub verdict: Verdict,
+    /// The credential that pulled (for a failure, the last one tried); none: anonymous.
+    pub credential: Option<UsedCredential>,
+    /// For a failure, the kubelet's event text (`Failed to pull image …`).
+    pub kubelet: Option<String>,
+    /// For a failure, the pod's reason (`ErrImagePull`, `InvalidImageName` …).
+    pub reason: Option<String>,
+    /// For a failure, the one-line cause.
+    pub cause: Option<String>,
+    /// For a failure, what to do.
+    pub what_to_do: Option<String>,
+    /// The credentials that failed before (or instead of) the one that pulled.
+    pub tried: Vec<Attempt>,
+    /// The manifest digest the image resolved to, when it pulls.
+    pub digest: Option<String>,
+    /// When the credential used stops working, if within a day (RFC 3339).
+    pub expires_at: Option<String>,
+    /// What else the cluster would say (a missing Secret's event, a `ServiceAccount` not in the
+    /// manifests, the pull policy).
+    pub notes: Vec<String>,
+    /// Where the workload was read (`file`, document number).
+    pub source: String,
+}
+
+/// The whole check.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// Every container, in reading order.
+    pub results: Vec<CheckResult>,
+    /// Counts and timing.
+    pub summary: Summary,
+    /// Documents that could not be read (`file #n: why`).
+    pub errors: Vec<String>,
+}
+
+/// The counts of a check.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Workloads read.
+    pub workloads: usize,
+    /// Containers checked.
+    pub containers: usize,
+    /// Distinct (image, credentials) pulls made.
+    pub pulls_made: usize,
+    /// Containers that pull.
+    pub pulls: usize,
+    /// Containers that fail.
+    pub fails: usize,
+    /// Containers skipped.
+    pub skipped: usize,
+    /// Requests sent, per registry host (token services counted with their registry).
+    pub requests: BTreeMap<String, usize>,
+    /// Wall time of the pulls, in seconds.
+    pub seconds: f64,
+}
+
+impl CheckReport {
+    /// Whether every container would pull (or is skipped).
+    pub fn all_pull(&self) -> bool {
+        self.summary.fails == 0
+    }
+}
+
+/// One container to decide, before any pull.
+struct Pending<'m> {
+    workload: &'m Workload,
+    container: &'m Container,
+    notes: Vec<String>,
+    plan: Plan,
+}
+
+/// What a container needs.
+enum Plan {
+    /// Nothing to pull.
+    Skip,
+    /// The kubelet fails before any pull (a broken Secret, an invalid image name).
+    FailEarly { reason: &'static str, event: String, what_to_do: String },
+    /// Job number `n`.
+    Pull(usize),
+}
+
+/// A distinct pull: the image and the credentials to try in order.
+struct Job {
+    image: String,
+    credentials: Vec<KeyringCredential>,
+}
+
+/// How a job ended.
+struct JobOutcome {
+    /// The attempt that pulled: its credential index and report.
+    pulled: Option<(Option<usize>, PullReport)>,
+    /// Each failed attempt: credential index (none: anonymous), report.
+    failed: Vec<(Option<usize>, PullReport)>,
+}
+
+/// Checks every container of `manifests`.
+pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport {
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut pending = Vec::new();
+    for workload in &manifests.workloads {
+        let (keyring, notes) = workload_keyring(manifests, workload, options);
+        for container in &workload.containers {
+            let mut notes = notes.clone();
+            let plan = plan_container(container, keyring.as_ref(), &mut jobs, &mut notes);
+            pending.push(Pending { workload, container, notes, plan });
+        }
+    }
+    let started = Instant::now();
+    let outcomes = run_jobs(&jobs, &options.pull).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut summary =
+        Summary { workloads: manifests.workloads.len(), pulls_made: jobs.len(), seconds, ..Summary::default() };
+    for (job, outcome) in jobs.iter().zip(&outcomes) {
+        let host =
+            crate::image_ref::ImageRef::parse(&job.image).map(|r| r.registry_host().to_owned()).unwrap_or_default();
+        let sent: usize = outcome.failed.iter().chain(&outcome.pulled).map(|(_, report)| report.requests.len()).sum();
+        *summary.requests.entry(host).or_default() += sent;
+    }
+    let results: Vec<CheckResult> =
+        pending.into_iter().map(|p| verdict_of(p, &jobs, &outcomes, options.pull.runtime)).collect();
+    summary.containers = results.len();
+    for result in &results {
+        match result.verdict {
+            Verdict::Pulls => summary.pulls += 1,
+            Verdict::Fails => summary.fails += 1,
+            Verdict::Skipped => summary.skipped += 1,
+        }
+    }
+    let errors = manifests.errors.iter().map(ToString::to_string).collect();
+    CheckReport { results, summary, errors }
+}
+
+/// The pod's keyring as the kubelet builds it, and what the cluster would say about its Secrets.
+fn workload_keyring(
+    manifests: &Manifests,
+    workload: &Workload,
+    options: &CheckOptions,
+) -> (Result<UnionKeyring, crate::kubelet::KeyringError>, Vec<String>) {
+    let secrets = manifests.pod_pull_secrets(workload);
+    let mut notes = Vec::new();
+    if let SecretsFrom::UnknownServiceAccount { name } = &secrets.from
+        && name != "default"
+    {
+        notes.push(format!(
+            "the ServiceAccount {}/{name} is not in the manifests: in the cluster, its imagePullSecrets would be added to the pod",
+            workload.namespace
+        ));
+    }
+    let node = options.node.clone().unwrap_or_default();
+    let mut local = None;
+    if !secrets.missing.is_empty() {
+        let (s, are) = if secrets.missing.len() == 1 { ("", "is") } else { ("s", "are") };
+        match &options.local {
+            Some(keyring) => {
+                notes.push(format!(
+                    "the Secret{s} {} {are} not in the manifests: checked with your local credentials instead (--local)",
+                    secrets.missing.join(", ")
+                ));
+                local = Some(keyring.clone());
+            }
+            None => notes.push(format!(
+                "{}: {}",
+                crate::kubelet::FAILED_TO_RETRIEVE_IMAGE_PULL_SECRET,
+                failed_to_retrieve_image_pull_secret(&secrets.missing)
+            )),
+        }
+    }
+    // The pod's Secrets first, then (with --local) the local credentials in the missing ones'
+    // place, then the node's own config: MakeDockerKeyring's order.
+    let keyring = match local {
+        None => make_docker_keyring(&secrets.kubelet_data(), node),
+        Some(local) => crate::kubelet::secrets_keyring(&secrets.kubelet_data())
+            .map(|pod| UnionKeyring::new(pod.into_iter().chain([local, node]).collect())),
+    };
+    (keyring, notes)
+}
+
+/// What a container needs: nothing (Never), an early failure, or a job (shared by every container
+/// with the same image and credentials).
+fn plan_container(
+    container: &Container,
+    keyring: Result<&UnionKeyring, &crate::kubelet::KeyringError>,
+    jobs: &mut Vec<Job>,
+    notes: &mut Vec<String>,
+) -> Plan {
+    if container.image_pull_policy == PullPolicy::Never {
+        notes.push(
+            "imagePullPolicy: Never: the image must be pre-pulled on every node (the kubelet never pulls it); not checked"
+                .to_owned(),
+        );
+        return Plan::Skip;
+    }
+    let keyring = match keyring {
+        Ok(keyring) => keyring,
+        Err(error) => {
+            return Plan::FailEarly {
+                reason: "ErrImagePull",
+                event: format!("Failed to pull image \"{}\": {error}", container.image),
+                what_to_do: "Fix the pull Secret named in the message: its data must be a valid Docker config."
+                    .to_owned(),
+            };
+        }
+    };
+    let credentials = match keyring.lookup(&container.image) {
+        Ok(found) => found.into_iter().cloned().collect::<Vec<_>>(),
+        Err(error) => {
+            return Plan::FailEarly {
+                reason: "InvalidImageName",
+                event: format!("Failed to apply default image tag \"{}\": {error}", container.image),
+                what_to_do: "Fix the image reference in the manifest.".to_owned(),
+            };
+        }
+    };
+    let at = jobs.iter().position(|job| job.image == container.image && job.credentials == credentials);
+    Plan::Pull(at.unwrap_or_else(|| {
+        jobs.push(Job { image: container.image.clone(), credentials });
+        jobs.len() - 1
+    }))
+}
+
+/// Runs every job at once, bounded per registry and in all, on one puller (one ping per
+/// registry, tokens and connections shared).
+async fn run_jobs(jobs: &[Job], options: &PullOptions) -> Vec<JobOutcome> {
+    let puller = Arc::new(Puller::for_a_run());
+    let all = Arc::new(tokio::sync::Semaphore::new(IN_ALL));
+    let mut per_host: HashMap<String, Arc<tokio::sync::Semaphore>> = HashMap::new();
+    let runs = jobs.iter().map(|job| {
+        let host =
+            crate::image_ref::ImageRef::parse(&job.image).map(|r| r.registry_host().to_owned()).unwrap_or_default();
+        let host_limit =
+            per_host.entry(host).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_REGISTRY))).clone();
+        let (all, puller) = (all.clone(), puller.clone());
+        async move {
+            let _host = host_limit.acquire_owned().await.ok();
+            let _all = all.acquire_owned().await.ok();
+            run_job(&puller, job, options).await
+        }
+    });
+    futures_util::future::join_all(runs.collect::<Vec<_>>()).await
+}
+
+/// The kubelet's credential loop for one image: anonymous when nothing matches; else each
+/// credential in order until one pulls.
+async fn run_job(puller: &Puller, job: &Job, options: &PullOptions) -> JobOutcome {
+    let mut failed = Vec::new();
+    let attempts: Vec<Option<usize>> =
+        if job.credentials.is_empty() { vec![None] } else { (0..job.credentials.len()).map(Some).collect() };
+    for index in attempts {
+        let credential = index.map(|i| {
+            let c = &job.credentials[i];
+            Credential { username: c.username.clone(), secret: c.password.clone() }
+        });
+        let source =
+            index.map_or_else(|| "anonymous".to_owned(), |i| UsedCredential::of(&job.credentials[i]).describe());
+        let report = puller.pull(&job.image, credential.as_ref(), &source, options, None, None).await;
+        if matches!(report.outcome, Outcome::Success(_)) {
+            return JobOutcome { pulled: Some((index, report)), failed };
+        }
+        failed.push((index, report));
+    }
+    JobOutcome { pulled: None, failed }
+}
+
+/// The runtime's error text inside a kubelet event (`Failed to pull image "X": TEXT`).
+fn runtime_error(event: &str, image: &str) -> String {
+    event.strip_prefix(&format!("Failed to pull image \"{image}\": ")).unwrap_or(event).to_owned()
+}
+
+fn verdict_of(
+    pending: Pending<'_>,
+    jobs: &[Job],
+    outcomes: &[JobOutcome],
+    runtime: crate::registry::Runtime,
+) -> CheckResult {
+    let Pending { workload, container, notes, plan } = pending;
+    let mut result = CheckResult {
+        namespace: workload.namespace.clone(),
+        workload: format!("{}/{}", workload.kind.as_str(), workload.name),
+        container: container.name.clone(),
+        image: container.image.clone(),
+        verdict: Verdict::Skipped,
+        credential: None,
+        kubelet: None,
+        reason: None,
+        cause: None,
+        what_to_do: None,
+        tried: Vec::new(),
+        digest: None,
+        expires_at: None,
+        notes,
+        source: workload.source.to_string(),
+    };
+    let index = match plan {
+        Plan::Skip => return result,
+        Plan::FailEarly { reason, event, what_to_do } => {
+            result.verdict = Verdict::Fails;
+            result.cause = Some(event.clone());
+            result.kubelet = Some(event);
+            result.reason = Some(reason.to_owned());
+            result.what_to_do = Some(what_to_do);
+            return result;
+        }
+        Plan::Pull(index) => index,
+    };
+    let (job, outcome) = (&jobs[index], &outcomes[index]);
+    let used = |i: &Option<usize>| i.map(|i| UsedCredential::of(&job.credentials[i]));
+    result.tried = outcome
+        .failed
+        .iter()
+        .map(|(i, report)| Attempt { credential: used(i), error: failure_text(report, &job.image) })
+        .collect();
+    if let Some((i, report)) = &outcome.pulled {
+        result.verdict = Verdict::Pulls;
+        result.credential = used(i);
+        if let Outcome::Success(success) = &report.outcome {
+            result.digest = Some(success.digest.clone());
+        }
+        if let Some(credential) = i.map(|i| &job.credentials[i]) {
+            let now = SystemTime::now();
+            let expiry = crate::expiry::expiry_of(&credential.username, &credential.password, &credential.key, now);
+            if let Some(expiry) = expiry.filter(|e| crate::expiry::within(e, now, Duration::from_hours(24))) {
+                result.expires_at = Some(crate::expiry::rfc3339(expiry.at));
+                result.notes.push(format!(
+                    "the credential {}: {}",
+                    crate::expiry::describe(&expiry, now),
+                    crate::expiry::renewal_advice(&expiry)
+                ));
+            }
+        }
+        return result;
+    }
+    result.verdict = Verdict::Fails;
+    result.credential = outcome.failed.last().and_then(|(i, _)| used(i));
+    let errors: Vec<String> = result.tried.iter().map(|a| a.error.clone()).collect();
+    let last = outcome.failed.last().and_then(|(_, report)| match &report.outcome {
+        Outcome::Failure(failure) => Some(failure),
+        Outcome::Success(_) => None,
+    });
+    result.kubelet = Some(format!("Failed to pull image \"{}\": {}", job.image, aggregate_error(&errors)));
+    result.reason = last.map(|f| f.kubelet_reason.to_owned());
+    result.cause = last.map(|f| f.verdict.clone());
+    result.what_to_do = last.map(|f| f.what_to_do.clone());
+    let _ = runtime;
+    result
+}
+
+/// An attempt's runtime error text (or its cause when the pull never reached the runtime's words).
+fn failure_text(report: &PullReport, image: &str) -> String {
+    match &report.outcome {
+        Outcome::Failure(failure) if failure.class == FailureClass::Cancelled => "cancelled".to_owned(),
+        Outcome::Failure(failure) => runtime_error(&failure.kubelet_event, image),
+        Outcome::Success(_) => String::new(),
+    }
+}
+
+/// The user's own credentials — every entry of the files regcred reads, each secret from wherever
+/// it lives — as a keyring, for pull Secrets the manifests lack (`--local`). Entries whose secret
+/// cannot be read are left out, with a warning each.
+///
+/// # Errors
+///
+/// When the credentials cannot be put in a keyring (a key the kubelet cannot parse is only
+/// ignored, as the kubelet does).
+pub fn local_keyring(
+    sources: &crate::auth_files::Sources,
+    open: &crate::keychain::StoreOpener<'_>,
+) -> Result<(Keyring, Vec<String>), crate::kubelet::KeyringError> {
+    let mut auths = serde_json::Map::new();
+    let mut warnings = Vec::new();
+    for source in &sources.files {
+        let Some(file) = source.file() else { continue };
+        for entry in file.entries() {
+            let Some(server) = entry.server.as_ref() else { continue };
+            match crate::resolve::registry_auth(sources, server, open) {
+                Ok(auth) => {
+                    let value = serde_json::json!({ "username": auth.username, "password": auth.password.expose() });
+                    auths.entry(entry.key.clone()).or_insert(value);
+                }
+                Err(error) => warnings.push(format!("{}: not used: {error}", entry.key)),
+            }
+        }
+    }
+    let json = zeroize::Zeroizing::new(serde_json::json!({ "auths": auths }).to_string());
+    let mut keyring = Keyring::new();
+    let origin = CredentialOrigin::NodeConfig { path: "your local credentials (--local)".to_owned() };
+    keyring.add_docker_config(json.as_bytes(), crate::kubelet::ConfigFormat::DockerConfigJson, &origin)?;
+    Ok((keyring, warnings))
+}

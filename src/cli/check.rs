@@ -1,0 +1,314 @@
+//! `regcred check`: will these pods pull? Every image of a set of Kubernetes manifests, with the
+//! credentials the kubelet would use.
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use regcred::auth_files::{Env, Sources};
+use regcred::check::manifests::{Manifests, read_documents};
+use regcred::check::{CheckOptions, CheckReport, CheckResult, UsedCredential, Verdict, check};
+use regcred::kubelet::{ConfigFormat, CredentialOrigin, Keyring};
+
+use regcred::registry::{Platform, PullOptions, Runtime};
+
+/// The biggest manifest file read (helm and kustomize output included).
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Exit status for usage and input errors.
+const INPUT_ERROR: u8 = 2;
+
+/// `regcred check` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Manifests: a file, a directory (its .yaml, .yml and .json files, recursively), or - for
+    /// standard input. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub files: Vec<String>,
+    /// The namespace of objects that name none (as kubectl's --namespace).
+    #[arg(short = 'n', long, default_value = "default")]
+    pub namespace: String,
+    /// The node's own Docker config, as the kubelet reads it (/var/lib/kubelet/config.json).
+    #[arg(long, value_name = "FILE")]
+    pub node_config: Option<PathBuf>,
+    /// Check pull Secrets that are not in the manifests with your local credentials instead.
+    #[arg(long)]
+    pub local: bool,
+    /// The node's platform.
+    #[arg(long, default_value = "linux/amd64", value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Platform,
+    /// Whose words the kubelet's event uses: containerd (2.x), containerd-1.7, cri-o or docker.
+    #[arg(long, default_value = "containerd", value_name = "RUNTIME")]
+    pub runtime: Runtime,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a `JUnit` XML report to FILE (for CI systems).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// Runs `regcred check`: exit 0 when everything pulls, 1 when anything would fail, 2 for input
+/// errors (a path that cannot be read, a document that cannot be parsed, no workloads).
+pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut manifests = Manifests::default();
+    for path in &args.files {
+        match read_path(path, &args.namespace) {
+            Ok(read) => manifests.merge(read),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return Ok(ExitCode::from(INPUT_ERROR));
+            }
+        }
+    }
+    let mut options = CheckOptions {
+        pull: PullOptions {
+            platform: args.platform.clone(),
+            runtime: args.runtime,
+            ..PullOptions::for_user(env.home.as_deref())
+        },
+        ..CheckOptions::default()
+    };
+    if let Some(path) = &args.node_config {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read the node config {}", path.display()))?;
+        let mut node = Keyring::new();
+        let origin = CredentialOrigin::NodeConfig { path: format!("node config {}", path.display()) };
+        node.add_docker_config(&bytes, ConfigFormat::DockerConfigJson, &origin)
+            .with_context(|| format!("the node config {} cannot be read as the kubelet reads it", path.display()))?;
+        options.node = Some(node);
+    }
+    if args.local {
+        options.local = Some(local_keyring(env)?);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let report = runtime.block_on(check(&manifests, &options));
+    if let Some(path) = &args.junit {
+        regcred::atomic_file::write_atomic(path, junit(&report).as_bytes())
+            .with_context(|| format!("cannot write the JUnit report {}", path.display()))?;
+    }
+    if args.json {
+        super::print_json(&report)?;
+    } else {
+        print!("{}", text(&report));
+    }
+    let no_workloads = manifests.workloads.is_empty();
+    if no_workloads {
+        eprintln!("error: no workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob …) in the manifests");
+    }
+    Ok(if !report.errors.is_empty() || no_workloads {
+        ExitCode::from(INPUT_ERROR)
+    } else if report.all_pull() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Reads a file, a directory's manifests, or standard input.
+fn read_path(path: &str, namespace: &str) -> anyhow::Result<Manifests> {
+    if path == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(MAX_MANIFEST_BYTES)
+            .read_to_string(&mut text)
+            .context("cannot read the manifests from stdin")?;
+        return Ok(read_documents("<stdin>", &text, namespace));
+    }
+    let path = Path::new(path);
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_dir() {
+        return read_file(path, namespace);
+    }
+    let mut files = Vec::new();
+    collect(path, &mut files).with_context(|| format!("cannot read the directory {}", path.display()))?;
+    files.sort();
+    let mut manifests = Manifests::default();
+    for file in files {
+        manifests.merge(read_file(&file, namespace)?);
+    }
+    Ok(manifests)
+}
+
+fn read_file(path: &Path, namespace: &str) -> anyhow::Result<Manifests> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    anyhow::ensure!(meta.len() <= MAX_MANIFEST_BYTES, "{} is larger than 64 MiB", path.display());
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+    Ok(read_documents(&path.display().to_string(), &text, namespace))
+}
+
+/// A directory's .yaml, .yml and .json files, recursively (as `kubectl apply -R -f DIR`).
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The user's own credentials as a keyring (warnings for entries that could not be read).
+fn local_keyring(env: &Env) -> anyhow::Result<Keyring> {
+    let sources = Sources::discover(env);
+    super::warn_unusable(&sources);
+    let (keyring, warnings) = regcred::check::local_keyring(&sources, &regcred::keychain::open_store)?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(keyring)
+}
+
+/// The report as text: failures first, grouped by workload; then the summary.
+pub fn text(report: &CheckReport) -> String {
+    let mut out = String::new();
+    for error in &report.errors {
+        let _ = writeln!(out, "error: {error}");
+    }
+    let mut order: Vec<&CheckResult> = report.results.iter().collect();
+    let rank = |r: &CheckResult| match r.verdict {
+        Verdict::Fails => 0,
+        Verdict::Skipped => 1,
+        Verdict::Pulls => 2,
+    };
+    let worst: std::collections::HashMap<(String, String), u8> =
+        order.iter().fold(std::collections::HashMap::new(), |mut worst, r| {
+            let entry = worst.entry((r.namespace.clone(), r.workload.clone())).or_insert(2);
+            *entry = (*entry).min(rank(r));
+            worst
+        });
+    order.sort_by_key(|r| (worst[&(r.namespace.clone(), r.workload.clone())], r.namespace.clone(), r.workload.clone()));
+    let mut current = None;
+    for result in order {
+        let workload = (result.namespace.as_str(), result.workload.as_str());
+        if current != Some(workload) {
+            let _ = writeln!(out, "{}/{}", result.namespace, result.workload);
+            current = Some(workload);
+        }
+        let mark = match result.verdict {
+            Verdict::Pulls => "pulls",
+            Verdict::Fails => "FAILS",
+            Verdict::Skipped => "skipped",
+        };
+        let _ = writeln!(out, "  {mark:<7}  {}  {}", result.container, result.image);
+        match result.verdict {
+            Verdict::Pulls => {
+                let with = result.credential.as_ref().map_or_else(|| "anonymous".to_owned(), UsedCredential::describe);
+                let _ = writeln!(out, "           with {with}");
+            }
+            Verdict::Fails => {
+                if let Some(cause) = &result.cause {
+                    let _ = writeln!(out, "           {cause}");
+                }
+                if let [only] = result.tried.as_slice() {
+                    let with =
+                        only.credential.as_ref().map_or_else(|| "anonymous".to_owned(), UsedCredential::describe);
+                    let _ = writeln!(out, "           with {with}");
+                }
+                if let Some(kubelet) = &result.kubelet {
+                    let reason = result.reason.as_deref().unwrap_or("ErrImagePull");
+                    let _ = writeln!(out, "           kubelet: {kubelet} ({reason}, then ImagePullBackOff)");
+                }
+                if let Some(what) = &result.what_to_do {
+                    let _ = writeln!(out, "           what to do: {what}");
+                }
+            }
+            Verdict::Skipped => {}
+        }
+        for attempt in result.tried.iter().filter(|_| result.tried.len() > 1 || result.verdict == Verdict::Pulls) {
+            let with = attempt.credential.as_ref().map_or_else(|| "anonymous".to_owned(), UsedCredential::describe);
+            let _ = writeln!(out, "           tried {with}: {}", attempt.error);
+        }
+        for note in &result.notes {
+            let _ = writeln!(out, "           note: {note}");
+        }
+    }
+    let s = &report.summary;
+    let requests: Vec<String> = s.requests.iter().map(|(host, n)| format!("{host} {n}")).collect();
+    let _ = writeln!(
+        out,
+        "{} container{} in {} workload{}: {} pull, {} fail, {} skipped ({} distinct pull{} in {:.1} s; requests: {})",
+        s.containers,
+        if s.containers == 1 { "" } else { "s" },
+        s.workloads,
+        if s.workloads == 1 { "" } else { "s" },
+        s.pulls,
+        s.fails,
+        s.skipped,
+        s.pulls_made,
+        if s.pulls_made == 1 { "" } else { "s" },
+        s.seconds,
+        if requests.is_empty() { "none".to_owned() } else { requests.join(", ") }
+    );
+    out
+}
+
+/// The report as `JUnit` XML: one test case per container, its workload as the class.
+pub fn junit(report: &CheckReport) -> String {
+    let escape = |text: &str| {
+        text.chars()
+            .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+            .collect::<String>()
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let s = &report.summary;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"regcred check\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+        s.containers, s.fails, s.skipped, s.seconds
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"image pulls\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{}\">",
+        s.containers,
+        s.fails,
+        s.skipped,
+        report.errors.len()
+    );
+    for result in &report.results {
+        let class = escape(&format!("{}/{}", result.namespace, result.workload));
+        let name = escape(&format!("{} {}", result.container, result.image));
+        let _ = write!(out, "    <testcase classname=\"{class}\" name=\"{name}\"");
+        match result.verdict {
+            Verdict::Pulls => {
+                let _ = writeln!(out, "/>");
+            }
+            Verdict::Skipped => {
+                let why = escape(&result.notes.join("; "));
+                let _ = writeln!(out, ">\n      <skipped message=\"{why}\"/>\n    </testcase>");
+            }
+            Verdict::Fails => {
+                let message = escape(result.cause.as_deref().unwrap_or("would not pull"));
+                let body = escape(&format!(
+                    "{}\nwhat to do: {}",
+                    result.kubelet.as_deref().unwrap_or_default(),
+                    result.what_to_do.as_deref().unwrap_or_default()
+                ));
+                let reason = escape(result.reason.as_deref().unwrap_or("ErrImagePull"));
+                let _ = writeln!(
+                    out,
+                    ">\n      <failure message=\"{message}\" type=\"{reason}\">{body}</failure>\n    </testcase>"
+                );
+            }
+        }
+    }
+    for error in &report.errors {
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"manifests\" name=\"{}\">\n      <error message=\"{}\"/>\n    </testcase>",
+            escape(error),
+            escape(error)
+        );
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}

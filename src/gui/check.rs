@@ -1,0 +1,271 @@
+//! "Check manifests…": will these pods pull? Paste Kubernetes YAML (or name files), and every
+//! container's image is test-pulled with the credentials the kubelet would use — the same check
+//! as `regcred check`, its results failures first, each failure opening to the kubelet's words.
+
+use eframe::egui;
+
+use super::jobs::Slot;
+use super::state::State;
+use super::theme::{self, Icon, Tone};
+use super::workspace::Workspace;
+use crate::check::{CheckOptions, CheckReport, CheckResult, Verdict};
+
+/// The view's state.
+#[derive(Default)]
+pub struct CheckPanel {
+    /// Whether the view is open.
+    pub open: bool,
+    /// Pasted manifests.
+    pub text: String,
+    /// Files or directories, separated by spaces.
+    pub paths: String,
+    /// The namespace of objects that name none.
+    pub namespace: String,
+    /// Check missing Secrets with the user's own credentials.
+    pub local: bool,
+    /// The check running.
+    pub job: Slot<Result<CheckReport, String>>,
+    /// The last report, or why there is none.
+    pub report: Option<Result<CheckReport, String>>,
+}
+
+impl CheckPanel {
+    /// Takes a finished check's report.
+    pub fn poll(&mut self) {
+        if let Some(report) = self.job.poll() {
+            self.report = Some(report);
+        }
+    }
+
+    /// The view, as a window over the app.
+    pub fn ui(&mut self, ctx: &egui::Context, workspace: &Workspace, state: &State) {
+        if !self.open {
+            return;
+        }
+        let mut open = true;
+        let size = ctx.content_rect().size();
+        egui::Window::new("Check manifests")
+            .open(&mut open)
+            .collapsible(false)
+            .default_size([(size.x - 120.0).clamp(480.0, 900.0), (size.y - 120.0).clamp(360.0, 700.0)])
+            .max_size(size - egui::vec2(40.0, 60.0))
+            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+            .show(ctx, |ui| self.contents(ui, workspace, state));
+        if !open || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+            self.open = false;
+        }
+    }
+
+    fn contents(&mut self, ui: &mut egui::Ui, workspace: &Workspace, state: &State) {
+        theme::empty_state(
+            ui,
+            "Will these pods pull? Every image of the manifests is test-pulled with the credentials the kubelet would use: the pods' imagePullSecrets (or their ServiceAccount's) found among the manifests.",
+        );
+        ui.horizontal(|ui| {
+            let label = ui.label("Files");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.paths)
+                    .hint_text("app.yaml k8s/ (space-separated)")
+                    .desired_width(320.0),
+            )
+            .labelled_by(label.id);
+            let label = ui.label("Namespace");
+            ui.add(egui::TextEdit::singleline(&mut self.namespace).hint_text("default").desired_width(110.0))
+                .labelled_by(label.id);
+        });
+        let label = ui.label("Manifests");
+        egui::ScrollArea::vertical().id_salt("check-text").max_height(130.0).show(ui, |ui| {
+            ui.add(
+                egui::TextEdit::multiline(&mut self.text)
+                    .code_editor()
+                    .hint_text("Paste YAML or JSON: kubectl get deploy,sts,ds,cronjob,job,pod,sa,secret -o yaml, helm template, kustomize build …")
+                    .desired_rows(5)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.local, "Check Secrets missing from the manifests with my own credentials");
+        });
+        let running = self.job.busy();
+        ui.horizontal(|ui| {
+            let ready = !running && (!self.text.trim().is_empty() || !self.paths.trim().is_empty());
+            if ui.add_enabled(ready, theme::primary("Check")).clicked() {
+                self.start(workspace, state);
+            }
+            if running {
+                ui.spinner();
+                ui.weak("test-pulling every image…");
+            }
+        });
+        ui.separator();
+        match &self.report {
+            None if !running => theme::empty_state(ui, "Nothing checked yet."),
+            None => {}
+            Some(Err(why)) => {
+                theme::message(ui, Tone::Bad, why);
+            }
+            Some(Ok(report)) => report_ui(ui, report),
+        }
+    }
+
+    fn start(&mut self, workspace: &Workspace, state: &State) {
+        let namespace =
+            if self.namespace.trim().is_empty() { "default".to_owned() } else { self.namespace.trim().to_owned() };
+        let (text, paths, local) = (self.text.clone(), self.paths.clone(), self.local);
+        let (sources, opener) = (workspace.sources.clone(), workspace.opener.clone());
+        let mut pull = crate::registry::PullOptions::for_user(workspace.env.home.as_deref());
+        pull.runtime = state.runtime;
+        if let Ok(platform) = state.platform.parse() {
+            pull.platform = platform;
+        }
+        self.report = None;
+        self.job.start_async(&workspace.runtime, workspace.repaint.clone(), async move {
+            let prepared = tokio::task::spawn_blocking(move || {
+                let manifests = read_manifests(&text, &paths, &namespace)?;
+                let local = if local {
+                    Some(crate::check::local_keyring(&sources, &*opener).map_err(|e| e.to_string())?.0)
+                } else {
+                    None
+                };
+                Ok::<_, String>((manifests, local))
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            let (manifests, local) = prepared?;
+            if manifests.workloads.is_empty() && manifests.errors.is_empty() {
+                return Err("No workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob …) in the manifests."
+                    .to_owned());
+            }
+            let options = CheckOptions { pull, node: None, local };
+            Ok(crate::check::check(&manifests, &options).await)
+        });
+    }
+}
+
+/// The pasted text and the named files, read as `regcred check -f` reads them.
+fn read_manifests(text: &str, paths: &str, namespace: &str) -> Result<crate::check::manifests::Manifests, String> {
+    let mut manifests = crate::check::manifests::Manifests::default();
+    if !text.trim().is_empty() {
+        manifests.merge(crate::check::manifests::read_documents("pasted", text, namespace));
+    }
+    for path in paths.split_whitespace() {
+        let path = std::path::Path::new(path);
+        let files = if path.is_dir() {
+            let mut files = Vec::new();
+            collect(path, &mut files).map_err(|e| format!("{}: {e}", path.display()))?;
+            files.sort();
+            files
+        } else {
+            vec![path.to_path_buf()]
+        };
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            manifests.merge(crate::check::manifests::read_documents(&file.display().to_string(), &text, namespace));
+        }
+    }
+    Ok(manifests)
+}
+
+fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The summary, then every container, failures first, each failure opening to its details.
+fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
+    let s = &report.summary;
+    let tone = if s.fails > 0 { Tone::Bad } else { Tone::Good };
+    let icon = if s.fails > 0 { Icon::Cross } else { Icon::Check };
+    theme::verdict(
+        ui,
+        tone,
+        icon,
+        &format!(
+            "{} of {} container{} would pull, {} would fail, {} skipped ({} distinct pull{}, {:.1} s)",
+            s.pulls,
+            s.containers,
+            if s.containers == 1 { "" } else { "s" },
+            s.fails,
+            s.skipped,
+            s.pulls_made,
+            if s.pulls_made == 1 { "" } else { "s" },
+            s.seconds
+        ),
+    );
+    for error in &report.errors {
+        theme::message(ui, Tone::Bad, &format!("Not read: {error}"));
+    }
+    let mut rows: Vec<&CheckResult> = report.results.iter().collect();
+    rows.sort_by_key(|r| match r.verdict {
+        Verdict::Fails => 0,
+        Verdict::Skipped => 1,
+        Verdict::Pulls => 2,
+    });
+    egui::ScrollArea::vertical().id_salt("check-results").auto_shrink([false, true]).show(ui, |ui| {
+        for (index, result) in rows.into_iter().enumerate() {
+            row_ui(ui, index, result);
+        }
+    });
+}
+
+fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
+    let title = format!("{}/{} · {} · {}", result.namespace, result.workload, result.container, result.image);
+    let with =
+        result.credential.as_ref().map_or_else(|| "anonymous".to_owned(), crate::check::UsedCredential::describe);
+    match result.verdict {
+        Verdict::Pulls => {
+            ui.horizontal(|ui| {
+                theme::icon_badge(ui, Tone::Good, Icon::Check, "pulls");
+                ui.add(egui::Label::new(&title).truncate()).on_hover_text(format!("{title}\nwith {with}"));
+            });
+        }
+        Verdict::Skipped => {
+            ui.horizontal(|ui| {
+                theme::badge(ui, Tone::Neutral, "skipped");
+                ui.add(egui::Label::new(&title).truncate()).on_hover_text(result.notes.join("\n"));
+            });
+        }
+        Verdict::Fails => {
+            egui::CollapsingHeader::new(
+                egui::RichText::new(format!("fails · {title}")).color(Tone::Bad.text(ui.visuals())),
+            )
+            .id_salt(("check-row", index))
+            .show(ui, |ui| {
+                if let Some(cause) = &result.cause {
+                    theme::message(ui, Tone::Bad, cause);
+                }
+                ui.weak(format!("with {with}"));
+                if let Some(kubelet) = &result.kubelet {
+                    ui.label(egui::RichText::new("What the kubelet will report").strong());
+                    let reason = result.reason.as_deref().unwrap_or("ErrImagePull");
+                    ui.add(egui::Label::new(egui::RichText::new(kubelet).monospace()).wrap());
+                    ui.weak(format!("{reason}, then ImagePullBackOff"));
+                }
+                if let Some(what) = &result.what_to_do {
+                    ui.label(egui::RichText::new("What to do").strong());
+                    ui.add(egui::Label::new(what).wrap());
+                }
+                for attempt in result.tried.iter().filter(|_| result.tried.len() > 1) {
+                    let with = attempt
+                        .credential
+                        .as_ref()
+                        .map_or_else(|| "anonymous".to_owned(), crate::check::UsedCredential::describe);
+                    ui.add(egui::Label::new(format!("tried {with}: {}", attempt.error)).wrap());
+                }
+            });
+        }
+    }
+    for note in &result.notes {
+        if result.verdict != Verdict::Skipped {
+            theme::message(ui, Tone::Warn, &format!("    {note}"));
+        }
+    }
+}
