@@ -162,6 +162,8 @@ struct Pending<'m> {
     workload: &'m Workload,
     container: &'m Container,
     notes: Vec<String>,
+    /// What to do first if the pull fails, when the manifests themselves explain it.
+    hint: Option<String>,
     plan: Plan,
 }
 
@@ -194,11 +196,11 @@ pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport
     let mut jobs: Vec<Job> = Vec::new();
     let mut pending = Vec::new();
     for workload in &manifests.workloads {
-        let (keyring, notes) = workload_keyring(manifests, workload, options);
+        let (keyring, notes, hint) = workload_keyring(manifests, workload, options);
         for container in &workload.containers {
             let mut notes = notes.clone();
             let plan = plan_container(container, keyring.as_ref(), &mut jobs, &mut notes);
-            pending.push(Pending { workload, container, notes, plan });
+            pending.push(Pending { workload, container, notes, hint: hint.clone(), plan });
         }
     }
     let started = Instant::now();
@@ -231,9 +233,38 @@ fn workload_keyring(
     manifests: &Manifests,
     workload: &Workload,
     options: &CheckOptions,
-) -> (Result<UnionKeyring, crate::kubelet::KeyringError>, Vec<String>) {
+) -> (Result<UnionKeyring, crate::kubelet::KeyringError>, Vec<String>, Option<String>) {
     let secrets = manifests.pod_pull_secrets(workload);
     let mut notes = Vec::new();
+    let mut hint = None;
+    for secret in &secrets.found {
+        if secret.kubelet_data().kubelet_config().is_none() {
+            notes.push(format!(
+                "the Secret {}/{} has type {} (or no data under its key): the kubelet reads only kubernetes.io/dockerconfigjson (.dockerconfigjson) and kubernetes.io/dockercfg (.dockercfg) Secrets, and ignores it",
+                secret.namespace, secret.name, secret.secret_type
+            ));
+            hint = Some(format!(
+                "Make the Secret {} a kubernetes.io/dockerconfigjson Secret (kubectl create secret docker-registry, or regcred yaml).",
+                secret.name
+            ));
+        }
+    }
+    // A Secret in another namespace is as good as missing: pods read only their own namespace's.
+    let elsewhere: Vec<String> = secrets
+        .missing
+        .iter()
+        .filter_map(|name| {
+            let other = manifests.secrets.iter().find(|s| s.name == *name && s.namespace != workload.namespace)?;
+            Some(format!("{name} (it is in namespace {}, not {})", other.namespace, workload.namespace))
+        })
+        .collect();
+    if !elsewhere.is_empty() {
+        notes.push(format!("a pod reads pull Secrets only from its own namespace: {}", elsewhere.join(", ")));
+        hint = Some(format!(
+            "Create the Secret in namespace {} too (pods cannot use another namespace's Secrets).",
+            workload.namespace
+        ));
+    }
     if let SecretsFrom::UnknownServiceAccount { name } = &secrets.from
         && name != "default"
     {
@@ -247,18 +278,29 @@ fn workload_keyring(
     if !secrets.missing.is_empty() {
         let (s, are) = if secrets.missing.len() == 1 { ("", "is") } else { ("s", "are") };
         match &options.local {
-            Some(keyring) => {
+            // --local stands in for Secrets that are nowhere, not for a namespace mistake.
+            Some(keyring) if elsewhere.is_empty() => {
                 notes.push(format!(
                     "the Secret{s} {} {are} not in the manifests: checked with your local credentials instead (--local)",
                     secrets.missing.join(", ")
                 ));
                 local = Some(keyring.clone());
             }
-            None => notes.push(format!(
-                "{}: {}",
-                crate::kubelet::FAILED_TO_RETRIEVE_IMAGE_PULL_SECRET,
-                failed_to_retrieve_image_pull_secret(&secrets.missing)
-            )),
+            _ => {
+                notes.push(format!(
+                    "{}: {}",
+                    crate::kubelet::FAILED_TO_RETRIEVE_IMAGE_PULL_SECRET,
+                    failed_to_retrieve_image_pull_secret(&secrets.missing)
+                ));
+                if hint.is_none() {
+                    hint = Some(format!(
+                        "The Secret{s} {} {are} not in these manifests: add {}, apply {} first, or check with your own logins (--local).",
+                        secrets.missing.join(", "),
+                        if s.is_empty() { "it" } else { "them" },
+                        if s.is_empty() { "it" } else { "them" }
+                    ));
+                }
+            }
         }
     }
     // The pod's Secrets first, then (with --local) the local credentials in the missing ones'
@@ -268,7 +310,7 @@ fn workload_keyring(
         Some(local) => crate::kubelet::secrets_keyring(&secrets.kubelet_data())
             .map(|pod| UnionKeyring::new(pod.into_iter().chain([local, node]).collect())),
     };
-    (keyring, notes)
+    (keyring, notes, hint)
 }
 
 /// What a container needs: nothing (Never), an early failure, or a job (shared by every container
@@ -289,11 +331,16 @@ fn plan_container(
     let keyring = match keyring {
         Ok(keyring) => keyring,
         Err(error) => {
+            let what_to_do = match error.secret() {
+                Some((namespace, name, key)) => format!(
+                    "Fix the pull Secret {namespace}/{name}: its {key} is not a Docker config the kubelet can read ({error})."
+                ),
+                None => "Fix the pod's pull Secrets: one is not a Docker config the kubelet can read.".to_owned(),
+            };
             return Plan::FailEarly {
                 reason: "ErrImagePull",
                 event: format!("Failed to pull image \"{}\": {error}", container.image),
-                what_to_do: "Fix the pull Secret named in the message: its data must be a valid Docker config."
-                    .to_owned(),
+                what_to_do,
             };
         }
     };
@@ -368,7 +415,7 @@ fn verdict_of(
     outcomes: &[JobOutcome],
     runtime: crate::registry::Runtime,
 ) -> CheckResult {
-    let Pending { workload, container, notes, plan } = pending;
+    let Pending { workload, container, notes, hint, plan } = pending;
     let mut result = CheckResult {
         namespace: workload.namespace.clone(),
         workload: format!("{}/{}", workload.kind.as_str(), workload.name),
@@ -393,7 +440,7 @@ fn verdict_of(
             result.cause = Some(event.clone());
             result.kubelet = Some(event);
             result.reason = Some(reason.to_owned());
-            result.what_to_do = Some(what_to_do);
+            result.what_to_do = Some(hint.map_or(what_to_do.clone(), |hint| format!("{hint} {what_to_do}")));
             return result;
         }
         Plan::Pull(index) => index,
@@ -417,7 +464,7 @@ fn verdict_of(
             if let Some(expiry) = expiry.filter(|e| crate::expiry::within(e, now, Duration::from_hours(24))) {
                 result.expires_at = Some(crate::expiry::rfc3339(expiry.at));
                 result.notes.push(format!(
-                    "the credential {}: {}",
+                    "the credential {}. {}",
                     crate::expiry::describe(&expiry, now),
                     crate::expiry::renewal_advice(&expiry)
                 ));
@@ -435,7 +482,11 @@ fn verdict_of(
     result.kubelet = Some(format!("Failed to pull image \"{}\": {}", job.image, aggregate_error(&errors)));
     result.reason = last.map(|f| f.kubelet_reason.to_owned());
     result.cause = last.map(|f| f.verdict.clone());
-    result.what_to_do = last.map(|f| f.what_to_do.clone());
+    result.what_to_do = last.map(|f| match (&hint, &result.credential) {
+        (Some(hint), _) => format!("{hint} {}", f.what_to_do),
+        (None, Some(used)) if used.secret.is_some() => format!("{} Here: {}.", f.what_to_do, used.describe()),
+        (None, _) => f.what_to_do.clone(),
+    });
     let _ = runtime;
     result
 }

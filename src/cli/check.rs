@@ -122,9 +122,8 @@ fn read_path(path: &str, namespace: &str) -> anyhow::Result<Manifests> {
     if !meta.is_dir() {
         return read_file(path, namespace);
     }
-    let mut files = Vec::new();
-    collect(path, &mut files).with_context(|| format!("cannot read the directory {}", path.display()))?;
-    files.sort();
+    let files = regcred::check::manifests::manifest_files(path)
+        .with_context(|| format!("cannot read the directory {}", path.display()))?;
     let mut manifests = Manifests::default();
     for file in files {
         manifests.merge(read_file(&file, namespace)?);
@@ -138,19 +137,6 @@ fn read_file(path: &Path, namespace: &str) -> anyhow::Result<Manifests> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))?;
     Ok(read_documents(&path.display().to_string(), &text, namespace))
-}
-
-/// A directory's .yaml, .yml and .json files, recursively (as `kubectl apply -R -f DIR`).
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// The user's own credentials as a keyring (warnings for entries that could not be read).
@@ -182,7 +168,9 @@ pub fn text(report: &CheckReport) -> String {
             *entry = (*entry).min(rank(r));
             worst
         });
-    order.sort_by_key(|r| (worst[&(r.namespace.clone(), r.workload.clone())], r.namespace.clone(), r.workload.clone()));
+    order.sort_by_key(|r| {
+        (worst[&(r.namespace.clone(), r.workload.clone())], r.namespace.clone(), r.workload.clone(), rank(r))
+    });
     let mut current = None;
     for result in order {
         let workload = (result.namespace.as_str(), result.workload.as_str());
@@ -198,7 +186,10 @@ pub fn text(report: &CheckReport) -> String {
         let _ = writeln!(out, "  {mark:<7}  {}  {}", result.container, result.image);
         match result.verdict {
             Verdict::Pulls => {
-                let with = result.credential.as_ref().map_or_else(|| "anonymous".to_owned(), UsedCredential::describe);
+                let with = result
+                    .credential
+                    .as_ref()
+                    .map_or_else(|| "no credential (anonymous)".to_owned(), UsedCredential::describe);
                 let _ = writeln!(out, "           with {with}");
             }
             Verdict::Fails => {
@@ -206,8 +197,10 @@ pub fn text(report: &CheckReport) -> String {
                     let _ = writeln!(out, "           {cause}");
                 }
                 if let [only] = result.tried.as_slice() {
-                    let with =
-                        only.credential.as_ref().map_or_else(|| "anonymous".to_owned(), UsedCredential::describe);
+                    let with = only
+                        .credential
+                        .as_ref()
+                        .map_or_else(|| "no credential (anonymous)".to_owned(), UsedCredential::describe);
                     let _ = writeln!(out, "           with {with}");
                 }
                 if let Some(kubelet) = &result.kubelet {
@@ -221,7 +214,10 @@ pub fn text(report: &CheckReport) -> String {
             Verdict::Skipped => {}
         }
         for attempt in result.tried.iter().filter(|_| result.tried.len() > 1 || result.verdict == Verdict::Pulls) {
-            let with = attempt.credential.as_ref().map_or_else(|| "anonymous".to_owned(), UsedCredential::describe);
+            let with = attempt
+                .credential
+                .as_ref()
+                .map_or_else(|| "no credential (anonymous)".to_owned(), UsedCredential::describe);
             let _ = writeln!(out, "           tried {with}: {}", attempt.error);
         }
         for note in &result.notes {
@@ -263,13 +259,17 @@ pub fn junit(report: &CheckReport) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"regcred check\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
-        s.containers, s.fails, s.skipped, s.seconds
+        "<testsuites name=\"regcred check\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+        s.containers + report.errors.len(),
+        s.fails,
+        report.errors.len(),
+        s.skipped,
+        s.seconds
     );
     let _ = writeln!(
         out,
         "  <testsuite name=\"image pulls\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{}\">",
-        s.containers,
+        s.containers + report.errors.len(),
         s.fails,
         s.skipped,
         report.errors.len()

@@ -35,6 +35,9 @@ struct EntryRow {
     /// password's `expiration`) or its registry's rule does (`oauth2accesstoken`: about 1 hour).
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_at: Option<String>,
+    /// `expires_at` is the registry's usual lifetime counted from now (no date in the secret).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    expires_estimated: bool,
     #[serde(skip)]
     expiry: Option<regcred::expiry::Expiry>,
 }
@@ -156,6 +159,7 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
             });
             rows.push(EntryRow {
                 expires_at: None,
+                expires_estimated: false,
                 expiry,
                 kind: source.kind,
                 file: source.path.clone(),
@@ -170,6 +174,7 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
     fill_from_keychain(&mut rows, now);
     for row in &mut rows {
         row.expires_at = row.expiry.map(|e| regcred::expiry::rfc3339(e.at));
+        row.expires_estimated = row.expiry.is_some_and(|e| e.approximate);
     }
     let unusable: Vec<FailedFile> = sources
         .files

@@ -152,10 +152,7 @@ fn read_manifests(text: &str, paths: &str, namespace: &str) -> Result<crate::che
     for path in paths.split_whitespace() {
         let path = std::path::Path::new(path);
         let files = if path.is_dir() {
-            let mut files = Vec::new();
-            collect(path, &mut files).map_err(|e| format!("{}: {e}", path.display()))?;
-            files.sort();
-            files
+            crate::check::manifests::manifest_files(path).map_err(|e| format!("{}: {e}", path.display()))?
         } else {
             vec![path.to_path_buf()]
         };
@@ -165,18 +162,6 @@ fn read_manifests(text: &str, paths: &str, namespace: &str) -> Result<crate::che
         }
     }
     Ok(manifests)
-}
-
-fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// The summary, then every container, failures first, each failure opening to its details.
@@ -218,8 +203,10 @@ fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
 
 fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
     let title = format!("{}/{} · {} · {}", result.namespace, result.workload, result.container, result.image);
-    let with =
-        result.credential.as_ref().map_or_else(|| "anonymous".to_owned(), crate::check::UsedCredential::describe);
+    let with = result
+        .credential
+        .as_ref()
+        .map_or_else(|| "no credential (anonymous)".to_owned(), crate::check::UsedCredential::describe);
     match result.verdict {
         Verdict::Pulls => {
             ui.horizontal(|ui| {
@@ -257,7 +244,7 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
                     let with = attempt
                         .credential
                         .as_ref()
-                        .map_or_else(|| "anonymous".to_owned(), crate::check::UsedCredential::describe);
+                        .map_or_else(|| "no credential (anonymous)".to_owned(), crate::check::UsedCredential::describe);
                     ui.add(egui::Label::new(format!("tried {with}: {}", attempt.error)).wrap());
                 }
             });

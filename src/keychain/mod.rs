@@ -96,7 +96,9 @@ pub enum KeychainError {
         message: String,
     },
     /// The keychain cannot be reached (no Secret Service, no session bus …).
-    #[error("the OS keychain is not available: {message}")]
+    #[error(
+        "the OS keychain is not available ({message}); start it (GNOME Keyring, KeePassXC, KWallet), or keep the secret elsewhere: --store file (plaintext) or --store helper:NAME"
+    )]
     Unavailable {
         /// The keychain's own words.
         message: String,

@@ -68,7 +68,10 @@ fn check_other_server(preset: &Preset, host: &str) -> Vec<Finding> {
         PresetId::Acr if host.contains(".azurecr.") => {
             format!("{host} is not an ACR login server: registry names are 5 to 50 letters and digits, as in NAME.azurecr.io.")
         }
-        _ => format!("{host} is not a {} server; it should look like {}.", preset.name, preset.server_hint),
+        _ => {
+            let article = if preset.name.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+            format!("{host} is not {article} {} server; it should look like {}.", preset.name, preset.server_hint)
+        }
     };
     vec![server_error(message)]
 }
@@ -284,7 +287,7 @@ fn check_github_token(secret: &str) -> Vec<Finding> {
         )
     } else if secret.starts_with("ghu_") {
         (
-            Severity::Warning,
+            Severity::Error,
             "GitHub App user tokens (ghu_…) are not accepted by GitHub Packages; use a classic token with read:packages.",
         )
     } else if secret.starts_with("ghr_") {
@@ -524,6 +527,15 @@ pub fn check_login(preset: &Preset, server: &str, username: &str, secret: &Secre
     findings.extend(check_acr_username(preset, server, username));
     let (normalized, secret_findings) = check_secret(preset, username, secret);
     findings.extend(secret_findings);
+    // A token that says it has expired cannot log in, whatever the registry.
+    let now = std::time::SystemTime::now();
+    let stored = normalized.as_ref().unwrap_or(secret);
+    if let Some(expiry) = expiry::expiry_of(username, stored, server, now).filter(|e| !e.approximate && e.at <= now) {
+        findings.push(secret_finding(
+            Severity::Error,
+            format!("This token {} ({}); get a new one.", expiry::describe(&expiry, now), expiry::rfc3339(expiry.at)),
+        ));
+    }
     Checked { normalized, findings }
 }
 

@@ -160,7 +160,15 @@ fn secrets_from_service_accounts_missing_secrets_and_local_credentials() {
     let never = format!(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: cached\nspec:\n  containers:\n  - name: app\n    image: {image}\n    imagePullPolicy: Never\n"
     );
-    let file = write(home.path(), "all.yaml", &[service_account, pod_with_sa, secret_in_shop, missing, never]);
+    // The Secret exists, but in another namespace; and one of the wrong type.
+    let wrong_namespace = deployment("elsewhere", &image, &["regcred"]);
+    let opaque = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\ntype: Opaque\nstringData:\n  token: x\n".to_owned();
+    let uses_opaque = deployment("opaque", &image, &["plain"]);
+    let file = write(
+        home.path(),
+        "all.yaml",
+        &[service_account, pod_with_sa, secret_in_shop, missing, never, wrong_namespace, opaque, uses_opaque],
+    );
     let (code, json, _) = check(&home, &["-f", &file]);
     assert_eq!(code, 1);
     let rows = json["results"].as_array().unwrap();
@@ -184,10 +192,19 @@ fn secrets_from_service_accounts_missing_secrets_and_local_credentials() {
         b"sa-pw",
     );
     assert!(login.status.success());
+    let elsewhere = rows.iter().find(|r| r["workload"] == "Deployment/elsewhere").unwrap();
+    assert_eq!(elsewhere["verdict"], "fails");
+    assert!(elsewhere["notes"].to_string().contains("regcred (it is in namespace shop, not default)"), "{elsewhere}");
+    let opaque = rows.iter().find(|r| r["workload"] == "Deployment/opaque").unwrap();
+    assert!(opaque["notes"].to_string().contains("has type Opaque"), "{opaque}");
+    assert!(opaque["what_to_do"].as_str().unwrap().starts_with("Make the Secret plain a kubernetes.io/dockerconfigjson"), "{opaque}");
     let (_, json, _) = check(&home, &["-f", &file, "--local"]);
-    let lost = json["results"].as_array().unwrap().iter().find(|r| r["workload"] == "Deployment/lost").unwrap();
+    let rows = json["results"].as_array().unwrap();
+    let lost = rows.iter().find(|r| r["workload"] == "Deployment/lost").unwrap();
     assert_eq!(lost["verdict"], "pulls", "{lost}");
     assert_eq!(lost["credential"]["secret"], Value::Null);
+    let elsewhere = rows.iter().find(|r| r["workload"] == "Deployment/elsewhere").unwrap();
+    assert_eq!(elsewhere["verdict"], "fails", "--local does not cover a Secret of another namespace");
 }
 
 #[test]

@@ -401,3 +401,27 @@ impl Manifests {
         PodSecrets { from, names, found, missing }
     }
 }
+
+/// A directory's manifest files (`.yaml`, `.yml`, `.json`), recursively and sorted, as
+/// `kubectl apply -R -f DIR` reads them.
+///
+/// # Errors
+///
+/// When a directory cannot be listed.
+pub fn manifest_files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files)?;
+    files.sort();
+    Ok(files)
+}
