@@ -162,7 +162,8 @@ fn secrets_from_service_accounts_missing_secrets_and_local_credentials() {
     );
     // The Secret exists, but in another namespace; and one of the wrong type.
     let wrong_namespace = deployment("elsewhere", &image, &["regcred"]);
-    let opaque = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\ntype: Opaque\nstringData:\n  token: x\n".to_owned();
+    let opaque =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\ntype: Opaque\nstringData:\n  token: x\n".to_owned();
     let uses_opaque = deployment("opaque", &image, &["plain"]);
     let file = write(
         home.path(),
@@ -197,7 +198,10 @@ fn secrets_from_service_accounts_missing_secrets_and_local_credentials() {
     assert!(elsewhere["notes"].to_string().contains("regcred (it is in namespace shop, not default)"), "{elsewhere}");
     let opaque = rows.iter().find(|r| r["workload"] == "Deployment/opaque").unwrap();
     assert!(opaque["notes"].to_string().contains("has type Opaque"), "{opaque}");
-    assert!(opaque["what_to_do"].as_str().unwrap().starts_with("Make the Secret plain a kubernetes.io/dockerconfigjson"), "{opaque}");
+    assert!(
+        opaque["what_to_do"].as_str().unwrap().starts_with("Make the Secret plain a kubernetes.io/dockerconfigjson"),
+        "{opaque}"
+    );
     let (_, json, _) = check(&home, &["-f", &file, "--local"]);
     let rows = json["results"].as_array().unwrap();
     let lost = rows.iter().find(|r| r["workload"] == "Deployment/lost").unwrap();

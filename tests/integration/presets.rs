@@ -152,7 +152,11 @@ fn each_preset_refuses_what_cannot_work_and_stores_nothing() {
         (&["--preset", "harbor", "-u", "robot$x"], "Abcdefgh1234", "needs the registry"),
         (&["--preset", "nosuch", "x.example.com", "-u", "u"], "pw", "unknown registry preset"),
         (&["--preset", "ghcr", "-u", "octocat"], "ghu_0123456789abcdefghijklmnopqrstuvwxyz", "GitHub App user tokens"),
-        (&["--preset", "acr", "myregistry.azurecr.io", "-u", "00000000-0000-0000-0000-000000000000"], &jwt(1_700_000_000), "This token expired"),
+        (
+            &["--preset", "acr", "myregistry.azurecr.io", "-u", "00000000-0000-0000-0000-000000000000"],
+            &jwt(1_700_000_000),
+            "This token expired",
+        ),
     ];
     for (args, secret, says) in cases {
         let home = TempHome::new();
