@@ -248,7 +248,7 @@ fn github_tokens() {
     );
     let expected = [
         ("ghs_", Severity::Warning),
-        ("ghu_", Severity::Warning),
+        ("ghu_", Severity::Error),
         ("ghr_", Severity::Error),
         ("gho_", Severity::Info),
         ("password", Severity::Warning),
@@ -378,7 +378,9 @@ fn check_login_joins_the_fields() {
     assert!(checked.findings[0].message.contains("admin user"));
     assert!(!checked.has_errors());
     let checked = check_login(preset(PresetId::Ecr), "public.ecr.aws", "aws", &Secret::new(ecr_password()));
-    assert_eq!(severities(&checked.findings), [Severity::Error, Severity::Error]);
+    // The server, the user name, and the password's own expiry (long past) are all refused.
+    assert_eq!(severities(&checked.findings), [Severity::Error, Severity::Error, Severity::Error]);
+    assert!(checked.findings[2].message.starts_with("This token expired"), "{:?}", checked.findings[2]);
     assert!(checked.has_errors());
     assert_no_leak(secret.expose(), &checked.findings);
 }
