@@ -57,11 +57,12 @@ pub struct Puller {
 }
 
 /// What the pulls of one run share (`regcred check`): each registry's HTTP clients (so their
-/// connections are reused) and its ping.
+/// connections are reused), its ping, and the blobs found per repository and user.
 #[derive(Debug, Default)]
 struct RunCache {
     clients: std::sync::Mutex<std::collections::HashMap<String, Arc<Clients>>>,
     pings: super::session::PingCache,
+    blobs: super::session::BlobCache,
 }
 
 impl Puller {
@@ -193,6 +194,7 @@ impl Puller {
         let authorizer = Authorizer::new(credential, policy);
         let mut session = Session::new(clients, authorizer, &self.tokens, base, options.timeouts, cancel);
         session.pings = self.run.as_ref().map(|run| &run.pings);
+        session.blobs = self.run.as_ref().map(|run| &run.blobs);
         let mut found = Found::default();
         let walked = if login_only {
             stages::check_login(&mut session, &host, options.insecure).await.map(|()| Success::login())

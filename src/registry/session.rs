@@ -93,7 +93,14 @@ pub struct Session<'a> {
     pub rate_limit: Option<RateLimit>,
     /// Pings shared by every pull of a run (`regcred check`): one per registry.
     pub pings: Option<&'a PingCache>,
+    /// Blobs a run already found (`regcred check`): each checked once per repository and user.
+    pub blobs: Option<&'a BlobCache>,
 }
+
+/// The blobs a run has found in a repository, by (registry host, repository, user, digest): the
+/// config's verified bytes, or nothing for a layer that exists. Images that share blobs (the tags
+/// of one repository) check each blob once per user — what a node's content store does too.
+pub type BlobCache = std::sync::Mutex<std::collections::HashMap<(String, String, String, String), Vec<u8>>>;
 
 /// What a registry's ping settled: where requests go and how it challenges.
 #[derive(Debug, Clone)]
@@ -134,6 +141,7 @@ impl<'a> Session<'a> {
             token: None,
             rate_limit: None,
             pings: None,
+            blobs: None,
         }
     }
 

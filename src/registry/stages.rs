@@ -350,6 +350,23 @@ pub async fn check_blobs(
     image: &ImageRef,
     blobs: &[Blob],
 ) -> Result<serde_json::Value, (Box<Stop>, Blob)> {
+    let host = session.base.host_str().unwrap_or_default().to_owned()
+        + &session.base.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let user = session.authorizer.credential().map(|c| c.username.clone()).unwrap_or_default();
+    let key = |blob: &Blob| (host.clone(), image.path().to_owned(), user.clone(), blob.digest.clone());
+    let known: std::collections::HashMap<String, Vec<u8>> = session
+        .blobs
+        .and_then(|cache| cache.lock().ok())
+        .map(|cache| {
+            blobs.iter().filter_map(|b| cache.get(&key(b)).map(|bytes| (b.digest.clone(), bytes.clone()))).collect()
+        })
+        .unwrap_or_default();
+    let mut config = serde_json::Value::Null;
+    if let Some(bytes) = blobs.iter().find(|b| b.config).and_then(|b| known.get(&b.digest)) {
+        config = serde_json::from_slice(bytes).unwrap_or_default();
+    }
+    let blobs: Vec<Blob> = blobs.iter().filter(|b| !known.contains_key(&b.digest)).cloned().collect();
+    let blobs = blobs.as_slice();
     let specs = blobs
         .iter()
         .map(|blob| {
@@ -358,7 +375,7 @@ pub async fn check_blobs(
             session.spec(Stage::Blob, method, url, MANIFEST_CAP)
         })
         .collect();
-    let mut config = serde_json::Value::Null;
+    let mut found = Vec::new();
     for (result, blob) in session.requests_together(specs).await.into_iter().zip(blobs) {
         let response = result.map_err(|stop| (stop, blob.clone()))?;
         if !response.status.is_success() {
@@ -378,7 +395,13 @@ pub async fn check_blobs(
                 return Err((Box::new(stop), blob.clone()));
             }
             config = serde_json::from_slice(&response.body).unwrap_or_default();
+            found.push((key(blob), response.body.clone()));
+        } else {
+            found.push((key(blob), Vec::new()));
         }
+    }
+    if let Some(mut cache) = session.blobs.and_then(|cache| cache.lock().ok()) {
+        cache.extend(found);
     }
     Ok(config)
 }
