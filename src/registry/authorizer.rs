@@ -109,9 +109,16 @@ type TokenKey = (String, String, String, String);
 #[derive(Debug, Default)]
 pub struct TokenCache {
     tokens: Mutex<HashMap<TokenKey, (Secret, Instant)>>,
+    /// One token request at a time per key: pulls that start together ask once.
+    gates: Mutex<HashMap<TokenKey, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl TokenCache {
+    /// The gate of `key`'s token requests.
+    fn gate(&self, key: TokenKey) -> Option<std::sync::Arc<tokio::sync::Mutex<()>>> {
+        self.gates.lock().ok().map(|mut gates| gates.entry(key).or_default().clone())
+    }
+
     fn get(&self, key: &TokenKey) -> Option<Secret> {
         let tokens = self.tokens.lock().ok()?;
         tokens.get(key).filter(|(_, until)| *until > Instant::now()).map(|(token, _)| token.clone())
@@ -226,6 +233,11 @@ impl<'a> Authorizer<'a> {
         let token = cache.get(&self.token_key(scope)?)?;
         self.use_token(&token).ok()?;
         Some(token)
+    }
+
+    /// The gate that lets one pull at a time ask for `scope`'s token (see [`TokenCache`]).
+    pub fn token_gate(&self, cache: &TokenCache, scope: &str) -> Option<std::sync::Arc<tokio::sync::Mutex<()>>> {
+        cache.gate(self.token_key(scope)?)
     }
 
     /// The token requests for `scope`, in order: the OAuth2 `POST` (with a credential), then the

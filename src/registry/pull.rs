@@ -57,12 +57,11 @@ pub struct Puller {
 }
 
 /// What the pulls of one run share (`regcred check`): each registry's HTTP clients (so their
-/// connections are reused), its ping, and the blobs found per repository and user.
+/// connections are reused), its ping, and the manifests and blobs found per repository and user.
 #[derive(Debug, Default)]
 struct RunCache {
     clients: std::sync::Mutex<std::collections::HashMap<String, Arc<Clients>>>,
-    pings: super::session::PingCache,
-    blobs: super::session::BlobCache,
+    memos: super::session::RunMemos,
 }
 
 impl Puller {
@@ -193,8 +192,7 @@ impl Puller {
         };
         let authorizer = Authorizer::new(credential, policy);
         let mut session = Session::new(clients, authorizer, &self.tokens, base, options.timeouts, cancel);
-        session.pings = self.run.as_ref().map(|run| &run.pings);
-        session.blobs = self.run.as_ref().map(|run| &run.blobs);
+        session.run = self.run.as_ref().map(|run| &run.memos);
         let mut found = Found::default();
         let walked = if login_only {
             stages::check_login(&mut session, &host, options.insecure).await.map(|()| Success::login())
@@ -245,7 +243,7 @@ async fn walk_road(
     let blob_outcome = if options.full {
         stages::download_blobs(session, image, &blobs, progress).await
     } else {
-        stages::check_blobs(session, image, &blobs).await
+        stages::check_manifest_blobs(session, image, &manifest_digest, &blobs).await
     };
     let config = blob_outcome.map_err(|(stop, blob)| {
         found.blob = Some(blob);

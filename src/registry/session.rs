@@ -91,16 +91,41 @@ pub struct Session<'a> {
     pub token: Option<TokenAttempt>,
     /// The registry's rate-limit headers, when it sent them.
     pub rate_limit: Option<RateLimit>,
-    /// Pings shared by every pull of a run (`regcred check`): one per registry.
-    pub pings: Option<&'a PingCache>,
-    /// Blobs a run already found (`regcred check`): each checked once per repository and user.
-    pub blobs: Option<&'a BlobCache>,
+    /// What the pulls of a run (`regcred check`) do once: pings, manifests, blobs.
+    pub run: Option<&'a RunMemos>,
 }
+
+/// Work the pulls of a run do once per key: the first pull that needs it does it, the others wait
+/// for it and take its result. A failure is not kept (each pull then meets it itself).
+pub type RunOnce<K, V> = std::sync::Mutex<std::collections::HashMap<K, Arc<tokio::sync::OnceCell<V>>>>;
+
+/// The cell of `key` in `cache` (none only if another thread panicked holding the lock).
+pub fn cell_of<K: Eq + std::hash::Hash, V>(cache: &RunOnce<K, V>, key: K) -> Option<Arc<tokio::sync::OnceCell<V>>> {
+    cache.lock().ok().map(|mut cells| cells.entry(key).or_default().clone())
+}
+
+/// What a run keeps per repository and user: (registry host, repository, user, digest).
+pub type RepoKey = (String, String, String, String);
 
 /// The blobs a run has found in a repository, by (registry host, repository, user, digest): the
 /// config's verified bytes, or nothing for a layer that exists. Images that share blobs (the tags
 /// of one repository) check each blob once per user — what a node's content store does too.
-pub type BlobCache = std::sync::Mutex<std::collections::HashMap<(String, String, String, String), Vec<u8>>>;
+pub type BlobCache = std::sync::Mutex<std::collections::HashMap<RepoKey, Vec<u8>>>;
+
+/// What a run fetched and verified once per (registry host, repository, user, digest): manifests
+/// by digest (content-addressed, so a node fetches them once too), and the config of a platform
+/// manifest whose blobs were all found.
+#[derive(Debug, Default)]
+pub struct RunMemos {
+    /// Pings, one per registry.
+    pub pings: PingCache,
+    /// Manifests by digest.
+    pub manifests: RunOnce<RepoKey, super::stages::Manifest>,
+    /// Platform manifests whose blobs were all found: their config's JSON.
+    pub checked: RunOnce<RepoKey, serde_json::Value>,
+    /// Blobs found.
+    pub blobs: BlobCache,
+}
 
 /// What a registry's ping settled: where requests go and how it challenges.
 #[derive(Debug, Clone)]
@@ -113,7 +138,7 @@ pub struct PingMemo {
 
 /// One ping per registry for a run: the first pull to a host pings, the others wait for it and
 /// use its answer. A failed ping is not kept (each pull then meets the failure itself).
-pub type PingCache = std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::OnceCell<PingMemo>>>>;
+pub type PingCache = RunOnce<String, PingMemo>;
 
 impl<'a> Session<'a> {
     /// A session on `clients` for the registry at `base`.
@@ -140,8 +165,7 @@ impl<'a> Session<'a> {
             cancel,
             token: None,
             rate_limit: None,
-            pings: None,
-            blobs: None,
+            run: None,
         }
     }
 
@@ -250,10 +274,36 @@ impl<'a> Session<'a> {
     /// A token for `scope`: from the cache (unless `fresh`), else from the token service, as the
     /// authorizer asks for it.
     pub async fn fetch_token(&mut self, scope: &str, fresh: bool) -> Result<(), Box<Stop>> {
-        if !fresh && let Some(token) = self.authorizer.cached_token(self.tokens, scope) {
-            self.redactor.add_secret(token.expose());
+        if fresh {
+            return self.request_token(scope).await;
+        }
+        if self.use_cached_token(scope) {
             return Ok(());
         }
+        // Pulls that start together wait for the first one's token instead of each asking.
+        let gate = self.authorizer.token_gate(self.tokens, scope);
+        let _turn = match &gate {
+            Some(gate) => tokio::select! {
+                turn = gate.lock() => Some(turn),
+                () = until_set(self.cancel) => return Err(Stop::new(FailureClass::Cancelled, Stage::Token, "cancelled")),
+            },
+            None => None,
+        };
+        if self.use_cached_token(scope) {
+            return Ok(());
+        }
+        self.request_token(scope).await
+    }
+
+    /// Uses the cached token for `scope`, when there is one.
+    fn use_cached_token(&mut self, scope: &str) -> bool {
+        let Some(token) = self.authorizer.cached_token(self.tokens, scope) else { return false };
+        self.redactor.add_secret(token.expose());
+        true
+    }
+
+    /// A token for `scope` from the token service, as the authorizer asks for it.
+    async fn request_token(&mut self, scope: &str) -> Result<(), Box<Stop>> {
         let requests = self.authorizer.token_requests(scope).map_err(|refusal| match refusal {
             TokenRefusal::BadRealm(realm) => {
                 Stop::new(FailureClass::Protocol, Stage::Token, format!("the token realm {realm:?} is not a URL"))

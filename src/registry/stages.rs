@@ -13,8 +13,8 @@ use sha2::{Digest as _, Sha256};
 use super::authorizer::{Scheme, is_loopback};
 use super::node::Platform;
 use super::report::{FailureClass, RateLimit, RegistryError, Stage};
-use super::session::{Answer, Session, Stop, registry_errors};
-use super::transport::{self, HttpFailure, MANIFEST_CAP, Response, SMALL_CAP};
+use super::session::{Answer, RepoKey, Session, Stop, cell_of, registry_errors};
+use super::transport::{self, HttpFailure, MANIFEST_CAP, RequestSpec, Response, SMALL_CAP};
 use crate::image_ref::ImageRef;
 
 /// How long a loopback registry's plain-HTTP ping has to answer before HTTPS is asked as well.
@@ -54,8 +54,7 @@ pub struct Blob {
 /// server, and for loopback registries (see [`ping_loopback`]). The challenge goes to the
 /// authorizer.
 pub async fn ping(session: &mut Session<'_>, host: &str, insecure: bool) -> Result<(), Box<Stop>> {
-    let Some(cache) = session.pings else { return ping_once(session, host, insecure).await.map(drop) };
-    let cell = cache.lock().ok().map(|mut cells| cells.entry(host.to_owned()).or_default().clone());
+    let cell = session.run.and_then(|run| super::session::cell_of(&run.pings, host.to_owned()));
     let Some(cell) = cell else { return ping_once(session, host, insecure).await.map(drop) };
     if let Some(memo) = cell.get() {
         reuse_ping(session, memo);
@@ -173,6 +172,7 @@ pub async fn check_login(session: &mut Session<'_>, host: &str, insecure: bool) 
 }
 
 /// The manifest a reference resolves to.
+#[derive(Debug, Clone)]
 pub struct Manifest {
     /// Its digest (verified).
     pub digest: String,
@@ -191,8 +191,12 @@ impl Manifest {
     }
 }
 
-/// `HEAD` (what the runtime resolves with) and `GET` (the bytes), sent together.
+/// `HEAD` (what the runtime resolves with) and `GET` (the bytes), sent together. In a run, as a
+/// node does: see [`manifest_in_run`].
 pub async fn manifest(session: &mut Session<'_>, image: &ImageRef) -> Result<Manifest, Box<Stop>> {
+    if session.run.is_some() {
+        return manifest_in_run(session, image).await;
+    }
     let url = session.url(&format!("v2/{}/manifests/{}", image.path(), image.manifest_reference()));
     let mut head = session.spec(Stage::Manifest, Method::HEAD, url.clone(), 0);
     head.accept = Some(ACCEPT);
@@ -208,20 +212,98 @@ pub async fn manifest(session: &mut Session<'_>, image: &ImageRef) -> Result<Man
         session.rate_limit = RateLimit::from_headers(&get.headers).or_else(|| session.rate_limit.take());
     }
     if !head.status.is_success() {
-        // A HEAD carries no error envelope: the GET's answer has the registry's words.
-        let answer = match get {
-            Ok(response) if !response.status.is_success() => response,
-            _ => head,
-        };
-        let stop = session.status_stop(Stage::Manifest, answer);
-        return Err(tell_repository_from_tag(session, image, stop).await);
+        return Err(head_failed(session, image, head, get).await);
     }
-    let response = get?;
+    manifest_from(session, get?, image.digest())
+}
+
+/// A manifest in a run of many pulls, as a node resolves and fetches it: `HEAD` for each image
+/// (it is what decides whether the image resolves, and Docker Hub does not count it as a pull),
+/// then the bytes by digest once per repository, user and digest — they are content-addressed,
+/// and a node's content store fetches them once too. Pulls that need the same manifest at the
+/// same time wait for the first one's `GET`. A `HEAD` without a digest is followed by a `GET` of
+/// the tag, as containerd does.
+async fn manifest_in_run(session: &mut Session<'_>, image: &ImageRef) -> Result<Manifest, Box<Stop>> {
+    let url = session.url(&format!("v2/{}/manifests/{}", image.path(), image.manifest_reference()));
+    let mut head = session.spec(Stage::Manifest, Method::HEAD, url.clone(), 0);
+    head.accept = Some(ACCEPT);
+    let head = session.request(head).await?;
+    session.rate_limit = RateLimit::from_headers(&head.headers).or_else(|| session.rate_limit.take());
+    let get = |session: &Session<'_>, url: Url| {
+        let mut get = session.spec(Stage::Manifest, Method::GET, url, MANIFEST_CAP);
+        get.accept = Some(ACCEPT);
+        get
+    };
+    if !head.status.is_success() {
+        let spec = get(session, url);
+        let answer = session.request(spec).await;
+        return Err(head_failed(session, image, head, answer).await);
+    }
+    let announced = head
+        .headers
+        .get("docker-content-digest")
+        .and_then(|d| d.to_str().ok())
+        .filter(|d| d.starts_with("sha256:") && d.len() == 71)
+        .map(str::to_owned);
+    let Some(digest) = image.digest().map(str::to_owned).or(announced) else {
+        let spec = get(session, url);
+        let response = session.request(spec).await?;
+        return manifest_from(session, response, None);
+    };
+    manifest_by_digest(session, image, &digest, |session, url| get(session, url)).await
+}
+
+/// The manifest `digest` of `image`'s repository: fetched, verified and kept once per run (or
+/// fetched, outside a run).
+async fn manifest_by_digest(
+    session: &mut Session<'_>,
+    image: &ImageRef,
+    digest: &str,
+    get: impl FnOnce(&Session<'_>, Url) -> RequestSpec,
+) -> Result<Manifest, Box<Stop>> {
+    let url = session.url(&format!("v2/{}/manifests/{digest}", image.path()));
+    let fetch = async |session: &mut Session<'_>| {
+        let spec = get(session, url);
+        let response = session.request(spec).await?;
+        manifest_from(session, response, Some(digest))
+    };
+    let key = repo_key(session, image, digest);
+    let Some(cell) = session.run.and_then(|run| cell_of(&run.manifests, key)) else { return fetch(session).await };
+    cell.get_or_try_init(|| fetch(session)).await.cloned()
+}
+
+/// (registry host, repository, user, `digest`): what a run keeps things by.
+fn repo_key(session: &Session<'_>, image: &ImageRef, digest: &str) -> RepoKey {
+    let host = session.base.host_str().unwrap_or_default().to_owned()
+        + &session.base.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let user = session.authorizer.credential().map(|c| c.username.clone()).unwrap_or_default();
+    (host, image.path().to_owned(), user, digest.to_owned())
+}
+
+/// The stop for a manifest `HEAD` that failed. A `HEAD` carries no error envelope: the `GET`'s
+/// answer has the registry's words.
+async fn head_failed(
+    session: &mut Session<'_>,
+    image: &ImageRef,
+    head: Response,
+    get: Result<Response, Box<Stop>>,
+) -> Box<Stop> {
+    let answer = match get {
+        Ok(response) if !response.status.is_success() => response,
+        _ => head,
+    };
+    let stop = session.status_stop(Stage::Manifest, answer);
+    tell_repository_from_tag(session, image, stop).await
+}
+
+/// A manifest `GET`'s answer, checked: status, digest (the one `expected`, else the registry's
+/// `Docker-Content-Digest`), JSON.
+fn manifest_from(session: &Session<'_>, response: Response, expected: Option<&str>) -> Result<Manifest, Box<Stop>> {
     if !response.status.is_success() {
         return Err(session.status_stop(Stage::Manifest, response));
     }
     let announced = response.headers.get("docker-content-digest").and_then(|d| d.to_str().ok()).map(str::to_owned);
-    let expected = image.digest().map(str::to_owned).or(announced);
+    let expected = expected.map(str::to_owned).or(announced);
     let digest = verify_manifest(session, &response.body, expected.as_deref())?;
     let media_type = response
         .headers
@@ -304,17 +386,14 @@ pub async fn choose_platform(
         return Err(Stop::new(FailureClass::PlatformMissing, Stage::Platform, cause));
     };
     let digest = chosen.get("digest").and_then(|d| d.as_str()).unwrap_or_default().to_owned();
-    let url = session.url(&format!("v2/{}/manifests/{digest}", image.path()));
-    let mut spec = session.spec(Stage::Manifest, Method::GET, url, MANIFEST_CAP);
-    spec.accept = Some(ACCEPT);
-    let response = session.request(spec).await?;
-    if !response.status.is_success() {
-        return Err(session.status_stop(Stage::Manifest, response));
-    }
-    verify_manifest(session, &response.body, Some(&digest))?;
-    let manifest = parse_manifest(session, &response.body)?;
+    let get = |session: &Session<'_>, url| {
+        let mut spec = session.spec(Stage::Manifest, Method::GET, url, MANIFEST_CAP);
+        spec.accept = Some(ACCEPT);
+        spec
+    };
+    let manifest = manifest_by_digest(session, image, &digest, get).await?;
     let platform = platform_of(chosen).map(|p| p.to_string()).unwrap_or_default();
-    Ok((platforms, platform, digest, manifest))
+    Ok((platforms, platform, digest, manifest.json))
 }
 
 /// The `platform` of an index entry or an image config.
@@ -343,20 +422,34 @@ pub fn blobs_of(manifest: &serde_json::Value) -> Result<Vec<Blob>, Box<Stop>> {
     Ok(std::iter::once(blob(config, true)).chain(layers.iter().map(|l| blob(l, false))).collect())
 }
 
+/// Quick mode for the platform manifest `manifest_digest`: see [`check_blobs`]. In a run, once
+/// per repository, user and manifest: pulls of the same manifest at the same time wait for the
+/// first one's answer.
+pub async fn check_manifest_blobs(
+    session: &mut Session<'_>,
+    image: &ImageRef,
+    manifest_digest: &str,
+    blobs: &[Blob],
+) -> Result<serde_json::Value, (Box<Stop>, Blob)> {
+    let key = repo_key(session, image, manifest_digest);
+    let Some(cell) = session.run.and_then(|run| cell_of(&run.checked, key)) else {
+        return check_blobs(session, image, blobs).await;
+    };
+    cell.get_or_try_init(|| check_blobs(session, image, blobs)).await.cloned()
+}
+
 /// Quick mode: the config is fetched (small; it names the image's platform) and verified, the
 /// layers are checked with `HEAD`, all at once. Returns the config's JSON.
-pub async fn check_blobs(
+async fn check_blobs(
     session: &mut Session<'_>,
     image: &ImageRef,
     blobs: &[Blob],
 ) -> Result<serde_json::Value, (Box<Stop>, Blob)> {
-    let host = session.base.host_str().unwrap_or_default().to_owned()
-        + &session.base.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let user = session.authorizer.credential().map(|c| c.username.clone()).unwrap_or_default();
-    let key = |blob: &Blob| (host.clone(), image.path().to_owned(), user.clone(), blob.digest.clone());
+    let (host, path, user, _) = repo_key(session, image, "");
+    let key = |blob: &Blob| (host.clone(), path.clone(), user.clone(), blob.digest.clone());
     let known: std::collections::HashMap<String, Vec<u8>> = session
-        .blobs
-        .and_then(|cache| cache.lock().ok())
+        .run
+        .and_then(|run| run.blobs.lock().ok())
         .map(|cache| {
             blobs.iter().filter_map(|b| cache.get(&key(b)).map(|bytes| (b.digest.clone(), bytes.clone()))).collect()
         })
@@ -400,7 +493,7 @@ pub async fn check_blobs(
             found.push((key(blob), Vec::new()));
         }
     }
-    if let Some(mut cache) = session.blobs.and_then(|cache| cache.lock().ok()) {
+    if let Some(mut cache) = session.run.and_then(|run| run.blobs.lock().ok()) {
         cache.extend(found);
     }
     Ok(config)

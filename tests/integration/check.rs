@@ -1,7 +1,7 @@
 //! `regcred check` end to end: manifests made by kubectl (and written as people write them),
 //! real registries (basic auth; token auth with per-repository grants), the kubelet's credential
 //! order, missing Secrets, `ServiceAccounts`, `kind: List` from stdin, a broken document, `Never`,
-//! the JSON shape, `JUnit`, exit codes, and one ping per registry.
+//! the JSON shape, `JUnit`, exit codes, and the protocol's minimum of requests.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -254,6 +254,46 @@ fn per_repository_grants_on_a_token_registry() {
     let db = result(&json, &db);
     assert_eq!(db["verdict"], "fails", "the user may not pull team/db");
     assert!(db["kubelet"].as_str().unwrap().contains("Failed to pull image"), "{db}");
+}
+
+#[test]
+fn tags_of_one_image_cost_the_protocol_minimum() {
+    if !available() {
+        return;
+    }
+    let users: crate::support::token_server::Users =
+        HashMap::from([("alice".to_owned(), ("alice-pw".to_owned(), vec!["pull".to_owned(), "push".to_owned()]))]);
+    let tokens = TokenServer::start("registry.test", users);
+    let registry = Registry::start_with(&Setup {
+        token: Some((tokens.realm(), "registry.test".to_owned(), tokens.bundle.clone())),
+        ..Setup::default()
+    });
+    let layout = registry.dir.path().join("layout");
+    registry::write_oci_layout(&layout, "v1", b"one image, six tags\n");
+    let tags: Vec<String> = (0..6).map(|n| format!("t{n}")).collect();
+    for tag in &tags {
+        let status = Command::new("skopeo")
+            .args(["copy", "--quiet", "--dest-tls-verify=false", "--dest-creds=alice:alice-pw"])
+            .arg(format!("oci:{}:v1", layout.display()))
+            .arg(format!("docker://{}/team/app:{tag}", registry.host))
+            .env("REGISTRY_AUTH_FILE", registry.dir.path().join("push-auth.json"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let home = TempHome::new();
+    let mut documents = vec![secret("regcred", &registry.host, "alice", "alice-pw")];
+    documents
+        .extend(tags.iter().map(|tag| deployment(tag, &format!("{}/team/app:{tag}", registry.host), &["regcred"])));
+    let file = write(home.path(), "tags.yaml", &documents);
+    let before = tokens.token_requests();
+    let (code, json, stderr) = check(&home, &["-f", &file]);
+    assert_eq!(code, 0, "{stderr}");
+    // The six pulls start together, as a node's would: one ping, one token request (counted with
+    // the registry's), a HEAD per tag (what resolves it), the manifest's bytes once
+    // (content-addressed), its config and layer once.
+    let requests = json["summary"]["requests"][registry.host.as_str()].as_u64().unwrap();
+    assert_eq!((requests, tokens.token_requests() - before), (1 + 1 + 6 + 1 + 2, 1), "{json}");
 }
 
 #[test]
