@@ -28,6 +28,8 @@ fn main() -> ExitCode {
     };
     match cli::run(command) {
         Ok(code) => code,
+        // What a shell reports for a tool stopped by a closed pipe (128 + SIGPIPE), said quietly.
+        Err(error) if error.downcast_ref::<cli::OutputClosed>().is_some() => ExitCode::from(141),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

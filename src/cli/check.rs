@@ -92,7 +92,7 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         super::print_json(&report)?;
     } else {
-        print!("{}", text(&report));
+        super::emit(&text(&report))?;
     }
     let no_workloads = manifests.workloads.is_empty();
     if no_workloads {

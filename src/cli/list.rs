@@ -1,5 +1,6 @@
 //! `regcred sources` and `regcred list`.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -123,17 +124,17 @@ pub fn sources(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
         print_json(&rows)?;
     } else {
         for row in &rows {
-            println!("{:<22} {}", row.kind.to_string(), row.path.display());
+            outln!("{:<22} {}", row.kind.to_string(), row.path.display());
             match (&row.error, row.status) {
-                (Some(error), _) => println!("    error: {error}"),
-                (None, "missing") => println!("    not present"),
+                (Some(error), _) => outln!("    error: {error}"),
+                (None, "missing") => outln!("    not present"),
                 _ => {
-                    println!("    {} entries, {} with problems", row.entries, row.problems);
+                    outln!("    {} entries, {} with problems", row.entries, row.problems);
                     if let Some(store) = row.creds_store {
-                        println!("    credsStore: {store}");
+                        outln!("    credsStore: {store}");
                     }
                     if row.cred_helpers > 0 {
-                        println!("    credHelpers: {} registries", row.cred_helpers);
+                        outln!("    credHelpers: {} registries", row.cred_helpers);
                     }
                 }
             }
@@ -197,17 +198,18 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        println!("No registry credentials found. Files looked at:");
+        outln!("No registry credentials found. Files looked at:");
         for source in &sources.files {
-            println!("  {} {}", source.kind, source.path.display());
+            outln!("  {} {}", source.kind, source.path.display());
         }
         return Ok(if unusable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
     }
     let key_width = rows.iter().map(|r| r.key.chars().count()).max().unwrap_or(8).clamp(8, 48);
+    let mut text = String::new();
     let mut current_file = None;
     for row in &rows {
         if current_file != Some(&row.file) {
-            println!("{} — {}", row.kind, row.file.display());
+            let _ = writeln!(text, "{} — {}", row.kind, row.file.display());
             current_file = Some(&row.file);
         }
         let user = row.username.as_deref().unwrap_or("-");
@@ -216,10 +218,12 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
             let mark = if regcred::expiry::within(&e, now, std::time::Duration::ZERO) { " \u{26a0}" } else { "" };
             format!("  ({}, {}){mark}", regcred::expiry::describe(&e, now), regcred::expiry::rfc3339(e.at))
         });
-        println!("  {:<key_width$}  {:<20}  {}{warning}{expiry}", row.key, user, row.secret.label());
+        let _ = writeln!(text, "  {:<key_width$}  {:<20}  {}{warning}{expiry}", row.key, user, row.secret.label());
         for problem in &row.problems {
-            println!("  {:<key_width$}  \u{26a0} {problem}", "");
+            let _ = writeln!(text, "  {:<key_width$}  \u{26a0} {problem}", "");
         }
     }
+    // One write for the whole list: thousands of entries are not thousands of writes.
+    super::emit(&text)?;
     Ok(if unusable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -169,7 +169,7 @@ pub fn login(env: &Env, args: &LoginArgs) -> anyhow::Result<ExitCode> {
     if let Some(warning) = &report.warning {
         eprintln!("warning: {warning}");
     }
-    println!("Login saved for {} ({}) in {}", report.key, report.home.label(), file.path().display());
+    outln!("Login saved for {} ({}) in {}", report.key, report.home.label(), file.path().display());
     super::print_save_notes(&report.save);
     Ok(ExitCode::SUCCESS)
 }
@@ -180,9 +180,9 @@ pub fn logout(env: &Env, server: &str, file_args: &FileArgs) -> anyhow::Result<E
     let mut file = file_args.load(env)?;
     let report = credentials::logout(&mut file, &server, &open_store)?;
     if report.found {
-        println!("Removed the login for {server} from {}", file.path().display());
+        outln!("Removed the login for {server} from {}", file.path().display());
     } else {
-        println!("Not logged in to {server}");
+        outln!("Not logged in to {server}");
     }
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
@@ -214,7 +214,7 @@ pub fn migrate(env: &Env, args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         eprintln!("note: {key} stays in the file: {reason}");
     }
     let report = credentials::migrate(&mut file, &selection, &args.to, &open_store)?;
-    println!(
+    outln!(
         "Moved {} entr{} to {}: {}",
         report.moved.len(),
         if report.moved.len() == 1 { "y" } else { "ies" },
@@ -230,7 +230,7 @@ pub fn adopt(env: &Env, server: &str, file_args: &FileArgs) -> anyhow::Result<Ex
     let server = parse_server(server)?;
     let mut file = file_args.load(env)?;
     let save = credentials::adopt(&mut file, &server)?;
-    println!("{} now uses the keychain item for {server}", file.path().display());
+    outln!("{} now uses the keychain item for {server}", file.path().display());
     super::print_save_notes(&save);
     Ok(ExitCode::SUCCESS)
 }
@@ -247,12 +247,12 @@ pub fn orphans(sources: &Sources) -> anyhow::Result<ExitCode> {
     };
     let found = credentials::orphans(sources, &open_store, keychain.as_ref())?;
     if found.is_empty() {
-        println!("No orphans: every entry has its secret and every keychain item has an entry.");
+        outln!("No orphans: every entry has its secret and every keychain item has an entry.");
         return Ok(ExitCode::SUCCESS);
     }
     for orphan in &found {
-        println!("{}: {}", orphan.subject(), orphan.problem());
-        println!("    fix: {}", orphan.fix());
+        outln!("{}: {}", orphan.subject(), orphan.problem());
+        outln!("    fix: {}", orphan.fix());
     }
     Ok(ExitCode::FAILURE)
 }

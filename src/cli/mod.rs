@@ -1,6 +1,14 @@
 //! The command line: every action of the app, for scripts and CI. Each command is a thin call
 //! into the library; this module only parses arguments and prints.
 
+/// `println!` through [`emit`]: returns the error from the enclosing function. (Defined before
+/// the modules that use it.)
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::emit(&(format!($($arg)*) + "\n"))?
+    };
+}
+
 mod check;
 mod list;
 mod login;
@@ -137,6 +145,30 @@ fn print_save_notes(save: &regcred::auth_files::SaveReport) {
 
 /// Prints a value as pretty JSON on stdout.
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    emit(&(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+/// Standard output went away (`regcred list | head`): the command stops quietly, as Unix tools do.
+#[derive(Debug)]
+pub struct OutputClosed;
+
+impl std::fmt::Display for OutputClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("standard output was closed")
+    }
+}
+
+impl std::error::Error for OutputClosed {}
+
+/// Writes `text` to standard output in one go (a report of thousands of lines is one write, not
+/// one per line). A closed pipe is [`OutputClosed`]; any other failure (a full disk behind a
+/// redirection) is an error that says so.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(OutputClosed.into()),
+        Err(error) => Err(anyhow::Error::new(error).context("cannot write to standard output")),
+    }
 }

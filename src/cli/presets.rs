@@ -43,12 +43,12 @@ pub fn presets(json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for preset in presets::all() {
-        println!("{} ({})", preset.name, preset.cli_names.join(", "));
-        println!("  server     {}", preset.server_hint);
-        println!("  user name  {}", preset.username_hint);
-        println!("  token      {}", preset.token_source);
-        println!("  login      {}", example_command(preset));
-        println!("  docs       {}", preset.docs_url);
+        outln!("{} ({})", preset.name, preset.cli_names.join(", "));
+        outln!("  server     {}", preset.server_hint);
+        outln!("  user name  {}", preset.username_hint);
+        outln!("  token      {}", preset.token_source);
+        outln!("  login      {}", example_command(preset));
+        outln!("  docs       {}", preset.docs_url);
     }
     Ok(ExitCode::SUCCESS)
 }

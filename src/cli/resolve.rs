@@ -34,9 +34,9 @@ pub fn resolve(sources: &Sources, image: &str, json: bool) -> anyhow::Result<Exi
         })?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{image}");
+    outln!("{image}");
     if answers.is_empty() {
-        println!("  no usable credential files: the pull is anonymous");
+        outln!("  no usable credential files: the pull is anonymous");
     }
     for answer in &answers {
         let mut users = Vec::new();
@@ -47,10 +47,10 @@ pub fn resolve(sources: &Sources, image: &str, json: bool) -> anyhow::Result<Exi
             users.push("Podman/skopeo");
         }
         let used_by = if users.is_empty() { String::new() } else { format!("  [used by {}]", users.join(", ")) };
-        println!("  {} — {}{used_by}", answer.kind, answer.path.display());
-        println!("    looks up {:?}: {}", answer.resolution.lookup_key, describe(&answer.resolution.source));
+        outln!("  {} — {}{used_by}", answer.kind, answer.path.display());
+        outln!("    looks up {:?}: {}", answer.resolution.lookup_key, describe(&answer.resolution.source));
         if let Some(spelling) = &answer.resolution.ignored_spelling {
-            println!(
+            outln!(
                 "    \u{26a0} an entry {spelling:?} exists for this registry but this tool does not match that spelling"
             );
         }

@@ -60,7 +60,7 @@ pub fn test_pull(env: &Env, args: &TestPullArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         super::print_json(&report)?;
     } else {
-        print!("{}", report.to_text());
+        super::emit(&report.to_text())?;
     }
     Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -150,7 +150,7 @@ pub fn yaml(sources: &Sources, args: &YamlArgs) -> anyhow::Result<ExitCode> {
     }
     match &args.output {
         Some(path) => write_output(path, output.as_bytes(), args.force)?,
-        None => print!("{output}"),
+        None => super::emit(&output)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -134,3 +134,26 @@ fn a_path_scoped_login_keeps_its_secret_in_the_file() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(std::fs::read_to_string(&auth).unwrap().contains("host:5000/team"));
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_listing_quietly() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    // More than a pipe holds (64 KiB), so regcred is still writing when the reader goes away, as
+    // with `regcred list | head`.
+    let home = TempHome::new();
+    let auths: serde_json::Map<String, Value> = (0..4000)
+        .map(|n| (format!("registry-{n}.example.com"), serde_json::json!({"auth": "dXNlcjpwYXNzd29yZA=="})))
+        .collect();
+    home.write(&home.docker_config(), serde_json::json!({ "auths": auths }).to_string().as_bytes());
+    for args in [&["list"][..], &["list", "--json"][..]] {
+        let mut child =
+            home.regcred(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn regcred");
+        let mut first = [0_u8; 16];
+        child.stdout.take().expect("stdout").read_exact(&mut first).expect("the listing starts");
+        let output = child.wait_with_output().expect("wait");
+        assert_no_panic(&output);
+        assert_eq!(output.status.code(), Some(141), "what a shell reports for a closed pipe: {args:?}");
+        assert!(!String::from_utf8_lossy(&output.stderr).contains("error"), "{:?}", output.stderr);
+    }
+}
