@@ -483,8 +483,10 @@ impl AuthFile {
                 }
                 let prepared = atomic_file::prepare(&target, &bytes).map_err(write_error)?;
                 between();
-                let still = atomic_file::identity(&target).map_err(write_error)? == identity
-                    && read_file(&target, self.kind)?.as_deref().map(hash) == on_disk.as_deref().map(hash);
+                // The content first (a read), the identity last (one stat): nothing slow stands
+                // between the last look and the rename.
+                let still = read_file(&target, self.kind)?.as_deref().map(hash) == on_disk.as_deref().map(hash)
+                    && atomic_file::identity(&target).map_err(write_error)? == identity;
                 if !still {
                     continue;
                 }
