@@ -159,6 +159,20 @@ fn manifests(targets: &[Target]) -> (String, Vec<(&Target, String)>) {
     (yaml, images)
 }
 
+/// `skopeo inspect` of `image` with the target's credentials and trust, as a pipeline runs it.
+fn skopeo_inspect(target: &Target, image: &str, auth_file: &std::path::Path) {
+    let mut command = Command::new("skopeo");
+    command.arg("inspect").args(&target.skopeo_tls);
+    if target.skopeo_tls.is_empty() {
+        command.arg("--tls-verify=false");
+    }
+    if target.credentials {
+        command.arg(format!("--creds=alice:{PASSWORD}"));
+    }
+    let output = command.arg(format!("docker://{image}")).env("REGISTRY_AUTH_FILE", auth_file).output().unwrap();
+    assert!(output.status.success(), "skopeo inspect {image}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
 fn main() {
     if !registry::available() {
         println!("docker-registry/skopeo not installed: nothing to measure (run ./scripts/test once to install them)");
@@ -179,44 +193,41 @@ fn main() {
     std::fs::write(&manifests, yaml).unwrap();
     let ca_dir = targets[2].registry.ca_dir();
 
-    let ours = {
-        let started = Instant::now();
-        let output = Command::new(env!("CARGO_BIN_EXE_regcred"))
-            .args(["check", "--json", "-f", manifests.to_str().unwrap()])
-            .env("HOME", work.path())
-            .env("REGCRED_CA_DIR", &ca_dir)
-            .output()
-            .expect("regcred check");
-        let took = started.elapsed();
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-        assert_eq!(report["summary"]["pulls"], 200, "{}", String::from_utf8_lossy(&output.stderr));
-        (took, report)
-    };
+    let auth_file = work.path().join("skopeo-auth.json");
+    // Neither tool meets a cold registry: one inspect per registry first.
+    for target in &targets {
+        skopeo_inspect(target, &format!("{}/team/app:v1", target.registry.host), &auth_file);
+    }
+    // regcred runs once where skopeo runs 200 times: the median of three runs.
+    let mut runs: Vec<(std::time::Duration, serde_json::Value)> = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let output = Command::new(env!("CARGO_BIN_EXE_regcred"))
+                .args(["check", "--json", "-f", manifests.to_str().unwrap()])
+                .env("HOME", work.path())
+                .env("REGCRED_CA_DIR", &ca_dir)
+                .output()
+                .expect("regcred check");
+            let took = started.elapsed();
+            let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+            assert_eq!(report["summary"]["pulls"], 200, "{}", String::from_utf8_lossy(&output.stderr));
+            (took, report)
+        })
+        .collect();
+    runs.sort_by_key(|(took, _)| *took);
+    let spread = format!("{:.2}–{:.2} s", runs[0].0.as_secs_f64(), runs[2].0.as_secs_f64());
+    let ours = runs.swap_remove(1);
     let theirs = {
-        let auth_dir = tempfile::tempdir().unwrap();
         let started = Instant::now();
         for (target, image) in &images {
-            let mut command = Command::new("skopeo");
-            command.arg("inspect").args(&target.skopeo_tls);
-            if target.skopeo_tls.is_empty() {
-                command.arg("--tls-verify=false");
-            }
-            if target.credentials {
-                command.arg(format!("--creds=alice:{PASSWORD}"));
-            }
-            let output = command
-                .arg(format!("docker://{image}"))
-                .env("REGISTRY_AUTH_FILE", auth_dir.path().join("a.json"))
-                .output()
-                .unwrap();
-            assert!(output.status.success(), "skopeo inspect {image}: {}", String::from_utf8_lossy(&output.stderr));
+            skopeo_inspect(target, image, &auth_file);
         }
         started.elapsed()
     };
     let ratio = ours.0.as_secs_f64() / theirs.as_secs_f64();
     println!("regcred check, 200 images on 4 registries (basic, token, TLS, anonymous), whole process:");
     println!(
-        "  regcred check {:.2} s, skopeo inspect x200 one after another {:.2} s, ratio {ratio:.3} (target ≤ 0.05: {})",
+        "  regcred check {:.2} s (median of 3: {spread}), skopeo inspect x200 one after another {:.2} s, ratio {ratio:.3} (target ≤ 0.05: {})",
         ours.0.as_secs_f64(),
         theirs.as_secs_f64(),
         if ratio <= 0.05 { "met" } else { "NOT met" }
