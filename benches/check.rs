@@ -233,7 +233,7 @@ fn main() {
         if ratio <= 0.05 { "met" } else { "NOT met" }
     );
     println!(
-        "  requests per registry (minimum: ping 1, token 1 per scope if token auth, manifest HEAD 1 per image, GET 1 per manifest digest, blobs 2 once per repository and user):"
+        "  requests per registry (minimum: ping 1, token 1 per scope if token auth, manifest HEAD 1 per image, GET 1 per manifest digest, blobs 2 once per repository and credential):"
     );
     for target in &targets {
         let sent = ours.1["summary"]["requests"][target.registry.host.as_str()].as_u64().unwrap_or(0);

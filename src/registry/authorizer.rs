@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use reqwest::header::HeaderValue;
 use reqwest::{Method, Url};
+use sha2::Digest as _;
 
 use super::challenge::{Challenge, parse_challenges};
 use crate::keychain::Credential;
@@ -104,13 +105,21 @@ pub enum Scheme {
 /// The key of a cached token: realm, service, scope and user.
 type TokenKey = (String, String, String, String);
 
-/// Bearer tokens by realm, service, scope and user, until they expire (shared by the pulls of one
-/// [`super::Puller`]).
-#[derive(Debug, Default)]
+/// Bearer tokens by realm, service, scope and credential, until they expire (shared by the pulls
+/// of one [`super::Puller`]).
+#[derive(Default)]
 pub struct TokenCache {
     tokens: Mutex<HashMap<TokenKey, (Secret, Instant)>>,
     /// One token request at a time per key: pulls that start together ask once.
     gates: Mutex<HashMap<TokenKey, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The count only: the keys name credentials.
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.tokens.lock().map(|tokens| tokens.len()).unwrap_or_default();
+        f.debug_struct("TokenCache").field("tokens", &count).finish_non_exhaustive()
+    }
 }
 
 impl TokenCache {
@@ -224,8 +233,20 @@ impl<'a> Authorizer<'a> {
     /// The cache key of the token for `scope`.
     pub fn token_key(&self, scope: &str) -> Option<TokenKey> {
         let Scheme::Bearer { realm, service } = &self.scheme else { return None };
-        let user = self.credential.map(|c| c.username.clone()).unwrap_or_default();
-        Some((realm.clone(), service.clone(), scope.to_owned(), user))
+        Some((realm.clone(), service.clone(), scope.to_owned(), self.credential_id()))
+    }
+
+    /// Whose cached things these are: the user name and a digest of the secret, so that two
+    /// passwords of one user (a stale pull secret beside a good one) never share a token or
+    /// anything a run keeps. Empty when anonymous. In memory only; never printed.
+    pub fn credential_id(&self) -> String {
+        let Some(credential) = self.credential else { return String::new() };
+        let digest = sha2::Sha256::new()
+            .chain_update(credential.username.as_bytes())
+            .chain_update([0])
+            .chain_update(credential.secret.expose().as_bytes())
+            .finalize();
+        format!("{}#{digest:x}", credential.username)
     }
 
     /// Uses a cached token for `scope`, when there is one; returns it (for redaction).

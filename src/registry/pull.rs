@@ -57,7 +57,7 @@ pub struct Puller {
 }
 
 /// What the pulls of one run share (`regcred check`): each registry's HTTP clients (so their
-/// connections are reused), its ping, and the manifests and blobs found per repository and user.
+/// connections are reused), its ping, and the manifests and blobs found per repository and credential.
 #[derive(Debug, Default)]
 struct RunCache {
     clients: std::sync::Mutex<std::collections::HashMap<String, Arc<Clients>>>,

@@ -104,18 +104,19 @@ pub fn cell_of<K: Eq + std::hash::Hash, V>(cache: &RunOnce<K, V>, key: K) -> Opt
     cache.lock().ok().map(|mut cells| cells.entry(key).or_default().clone())
 }
 
-/// What a run keeps per repository and user: (registry host, repository, user, digest).
+/// What a run keeps per repository and credential: (registry host, repository, credential —
+/// see [`Authorizer::credential_id`] —, digest).
 pub type RepoKey = (String, String, String, String);
 
-/// The blobs a run has found in a repository, by (registry host, repository, user, digest): the
+/// The blobs a run has found in a repository, by (registry host, repository, credential, digest): the
 /// config's verified bytes, or nothing for a layer that exists. Images that share blobs (the tags
 /// of one repository) check each blob once per user — what a node's content store does too.
 pub type BlobCache = std::sync::Mutex<std::collections::HashMap<RepoKey, Vec<u8>>>;
 
-/// What a run fetched and verified once per (registry host, repository, user, digest): manifests
+/// What a run fetched and verified once per (registry host, repository, credential, digest): manifests
 /// by digest (content-addressed, so a node fetches them once too), and the config of a platform
 /// manifest whose blobs were all found.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct RunMemos {
     /// Pings, one per registry.
     pub pings: PingCache,
@@ -125,6 +126,19 @@ pub struct RunMemos {
     pub checked: RunOnce<RepoKey, serde_json::Value>,
     /// Blobs found.
     pub blobs: BlobCache,
+}
+
+/// Counts only: the keys name credentials.
+impl std::fmt::Debug for RunMemos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = |len: Option<usize>| len.unwrap_or_default();
+        f.debug_struct("RunMemos")
+            .field("pings", &count(self.pings.lock().ok().map(|c| c.len())))
+            .field("manifests", &count(self.manifests.lock().ok().map(|c| c.len())))
+            .field("checked", &count(self.checked.lock().ok().map(|c| c.len())))
+            .field("blobs", &count(self.blobs.lock().ok().map(|c| c.len())))
+            .finish()
+    }
 }
 
 /// What a registry's ping settled: where requests go and how it challenges.

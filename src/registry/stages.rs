@@ -219,7 +219,7 @@ pub async fn manifest(session: &mut Session<'_>, image: &ImageRef) -> Result<Man
 
 /// A manifest in a run of many pulls, as a node resolves and fetches it: `HEAD` for each image
 /// (it is what decides whether the image resolves, and Docker Hub does not count it as a pull),
-/// then the bytes by digest once per repository, user and digest — they are content-addressed,
+/// then the bytes by digest once per repository, credential and digest — they are content-addressed,
 /// and a node's content store fetches them once too. Pulls that need the same manifest at the
 /// same time wait for the first one's `GET`. A `HEAD` without a digest is followed by a `GET` of
 /// the tag, as containerd does.
@@ -272,12 +272,11 @@ async fn manifest_by_digest(
     cell.get_or_try_init(|| fetch(session)).await.cloned()
 }
 
-/// (registry host, repository, user, `digest`): what a run keeps things by.
+/// (registry host, repository, credential, `digest`): what a run keeps things by.
 fn repo_key(session: &Session<'_>, image: &ImageRef, digest: &str) -> RepoKey {
     let host = session.base.host_str().unwrap_or_default().to_owned()
         + &session.base.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let user = session.authorizer.credential().map(|c| c.username.clone()).unwrap_or_default();
-    (host, image.path().to_owned(), user, digest.to_owned())
+    (host, image.path().to_owned(), session.authorizer.credential_id(), digest.to_owned())
 }
 
 /// The stop for a manifest `HEAD` that failed. A `HEAD` carries no error envelope: the `GET`'s
@@ -423,7 +422,7 @@ pub fn blobs_of(manifest: &serde_json::Value) -> Result<Vec<Blob>, Box<Stop>> {
 }
 
 /// Quick mode for the platform manifest `manifest_digest`: see [`check_blobs`]. In a run, once
-/// per repository, user and manifest: pulls of the same manifest at the same time wait for the
+/// per repository, credential and manifest: pulls of the same manifest at the same time wait for the
 /// first one's answer.
 pub async fn check_manifest_blobs(
     session: &mut Session<'_>,

@@ -244,13 +244,18 @@ fn per_repository_grants_on_a_token_registry() {
         "shop.yaml",
         &[
             secret("app-only", &registry.host, "app-only", "app-pw"),
+            secret("stale", &registry.host, "app-only", "old-pw"),
             deployment("app", &app, &["app-only"]),
             deployment("db", &db, &["app-only"]),
+            deployment("stale", &app, &["stale"]),
         ],
     );
     let (code, json, _) = check(&home, &["-f", &file]);
     assert_eq!(code, 1);
-    assert_eq!(result(&json, &app)["verdict"], "pulls");
+    let by = |workload: &str| json["results"].as_array().unwrap().iter().find(|r| r["workload"] == workload).unwrap();
+    assert_eq!(by("Deployment/app")["verdict"], "pulls");
+    // The same user with an old password: it never rides on the good password's token.
+    assert_eq!(by("Deployment/stale")["verdict"], "fails", "{json}");
     let db = result(&json, &db);
     assert_eq!(db["verdict"], "fails", "the user may not pull team/db");
     assert!(db["kubelet"].as_str().unwrap().contains("Failed to pull image"), "{db}");
