@@ -292,6 +292,20 @@ fn workload_keyring(
                     crate::kubelet::FAILED_TO_RETRIEVE_IMAGE_PULL_SECRET,
                     failed_to_retrieve_image_pull_secret(&secrets.missing)
                 ));
+                let broken: Vec<&str> = secrets
+                    .missing
+                    .iter()
+                    .filter(|name| {
+                        manifests.broken_secrets.iter().any(|(n, ns)| n == *name && *ns == workload.namespace)
+                    })
+                    .map(String::as_str)
+                    .collect();
+                if hint.is_none() && !broken.is_empty() {
+                    hint = Some(format!(
+                        "The Secret {} is in these manifests but cannot be read (see the input error): the API server would refuse it, so the kubelet finds none. Fix it (regcred yaml writes a correct one).",
+                        broken.join(", ")
+                    ));
+                }
                 if hint.is_none() {
                     hint = Some(format!(
                         "The Secret{s} {} {are} not in these manifests: add {}, apply {} first, or check with your own logins (--local).",

@@ -55,13 +55,13 @@ pub struct CheckArgs {
 /// errors (a path that cannot be read, a document that cannot be parsed, no workloads).
 pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut manifests = Manifests::default();
+    // A path that cannot be read is an input error like a broken document: said, and the rest
+    // still checked.
+    let mut unreadable = Vec::new();
     for path in &args.files {
         match read_path(path, &args.namespace) {
             Ok(read) => manifests.merge(read),
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                return Ok(ExitCode::from(INPUT_ERROR));
-            }
+            Err(error) => unreadable.push(format!("{error:#}")),
         }
     }
     let mut options = CheckOptions {
@@ -84,21 +84,32 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         options.local = Some(local_keyring(env)?);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let report = runtime.block_on(check(&manifests, &options));
-    if let Some(path) = &args.junit {
-        regcred::atomic_file::write_atomic(path, junit(&report).as_bytes())
-            .with_context(|| format!("cannot write the JUnit report {}", path.display()))?;
+    let mut report = runtime.block_on(check(&manifests, &options));
+    unreadable.append(&mut report.errors);
+    report.errors = unreadable;
+    if manifests.workloads.is_empty() {
+        report
+            .errors
+            .push("no workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob …) in the manifests".into());
+    }
+    // Input errors go to stderr (and into --json and the JUnit file): the report on stdout is
+    // what pulls and what does not.
+    for error in &report.errors {
+        eprintln!("error: {error}");
     }
     if args.json {
         super::print_json(&report)?;
     } else {
         super::emit(&text(&report))?;
     }
-    let no_workloads = manifests.workloads.is_empty();
-    if no_workloads {
-        eprintln!("error: no workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob …) in the manifests");
+    // Written after the report is out: a JUnit path that cannot be written loses nothing else.
+    if let Some(path) = &args.junit
+        && let Err(error) = regcred::atomic_file::write_atomic(path, junit(&report).as_bytes())
+    {
+        eprintln!("error: cannot write the JUnit report {}: {error}", path.display());
+        return Ok(ExitCode::from(INPUT_ERROR));
     }
-    Ok(if !report.errors.is_empty() || no_workloads {
+    Ok(if !report.errors.is_empty() {
         ExitCode::from(INPUT_ERROR)
     } else if report.all_pull() {
         ExitCode::SUCCESS
@@ -153,9 +164,6 @@ fn local_keyring(env: &Env) -> anyhow::Result<Keyring> {
 /// The report as text: failures first, grouped by workload; then the summary.
 pub fn text(report: &CheckReport) -> String {
     let mut out = String::new();
-    for error in &report.errors {
-        let _ = writeln!(out, "error: {error}");
-    }
     let mut order: Vec<&CheckResult> = report.results.iter().collect();
     let rank = |r: &CheckResult| match r.verdict {
         Verdict::Fails => 0,
@@ -241,6 +249,10 @@ pub fn text(report: &CheckReport) -> String {
         s.seconds,
         if requests.is_empty() { "none".to_owned() } else { requests.join(", ") }
     );
+    if !report.errors.is_empty() {
+        let count = report.errors.len();
+        let _ = writeln!(out, "{count} input error{} (on stderr): exit 2", if count == 1 { "" } else { "s" });
+    }
     out
 }
 

@@ -149,7 +149,12 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
     // One moment for every row: an estimate ("about 1 h") reads the same where it is computed
     // and where it is printed.
     let now = std::time::SystemTime::now();
-    super::warn_unusable(sources);
+    // A file that cannot be used makes `list` fail (exit 1): said as an error, not a warning.
+    for source in &sources.files {
+        if let SourceStatus::Failed(error) = &source.status {
+            eprintln!("error: {error:#}");
+        }
+    }
     for source in &sources.files {
         let Some(file) = source.file() else { continue };
         let homes = SecretHomes::new(file);
@@ -197,6 +202,10 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
         print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
     }
+    if rows.is_empty() && !unusable.is_empty() {
+        outln!("No usable registry credentials: {} file(s) cannot be used (see above).", unusable.len());
+        return Ok(ExitCode::FAILURE);
+    }
     if rows.is_empty() {
         outln!("No registry credentials found. Files looked at:");
         for source in &sources.files {
@@ -222,6 +231,12 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
         for problem in &row.problems {
             let _ = writeln!(text, "  {:<key_width$}  \u{26a0} {problem}", "");
         }
+    }
+    if rows.iter().any(|row| row.secret.is_plaintext()) {
+        let _ = writeln!(
+            text,
+            "\u{26a0} plaintext: the password is in the file itself (base64 is not encryption); `regcred migrate` moves it to the keychain"
+        );
     }
     // One write for the whole list: thousands of entries are not thousands of writes.
     super::emit(&text)?;

@@ -337,6 +337,31 @@ fn a_list_from_stdin_a_broken_document_and_the_docs_private_image_pod() {
     let errors = json["errors"].to_string();
     assert!(errors.contains("mixed.yaml: document 2"), "{errors}");
 
-    let (code, _, stderr) = check(&home, &["-f", "/nonexistent/manifests.yaml"]);
+    // In text, the input errors go to stderr; stdout is the report and says how many there were.
+    let output = home.run(&["check", "-f", &file]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(stderr.contains("mixed.yaml: document 2") && !stdout.contains("document 2"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 input error (on stderr)"), "{stdout}");
+
+    // A path that cannot be read, and no workloads: exit 2, said in the JSON too.
+    let (code, json, stderr) = check(&home, &["-f", "/nonexistent/manifests.yaml"]);
     assert_eq!(code, 2, "{stderr}");
+    let errors = json["errors"].to_string();
+    assert!(errors.contains("/nonexistent/manifests.yaml") && errors.contains("no workloads"), "{json}");
+
+    // A JUnit file that cannot be written loses nothing else: the report is out, then exit 2.
+    let under_a_file = format!("{file}/junit.xml");
+    let output = home.run(&["check", "-f", &file, "--junit", &under_a_file]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("private-image-test-1"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write the JUnit report"));
+
+    // A pull Secret whose data is not base64 is broken, not absent: the advice says which.
+    let broken = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: not-base64!!\n".to_owned();
+    let file = write(home.path(), "broken-secret.yaml", &[broken, deployment("web", &image, &["regcred"])]);
+    let (code, json, _) = check(&home, &["-f", &file]);
+    assert_eq!(code, 2);
+    let row = result(&json, &image);
+    assert_eq!(row["verdict"], "fails");
+    assert!(row["what_to_do"].as_str().unwrap().contains("cannot be read"), "{row}");
 }

@@ -111,6 +111,13 @@ fn usage_and_reference_errors_exit_non_zero_with_dockers_words() {
     let output = home.run(&["list"]);
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("No registry credentials found"));
+    // A file that cannot be used is an error, not "nothing found".
+    home.write(&home.docker_config(), b"{\"auths\": {");
+    let output = home.run(&["list"]);
+    assert_eq!(output.status.code(), Some(1));
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(stderr.starts_with("error: the Docker config.json cannot be used"), "{stderr}");
+    assert!(stdout.contains("No usable registry credentials") && !stdout.contains("No registry credentials found"));
 }
 
 /// A path-scoped key cannot keep its secret in the keychain (helpers answer per registry host):

@@ -298,6 +298,9 @@ pub struct Manifests {
     pub secrets: Vec<PullSecret>,
     /// Documents that could not be read.
     pub errors: Vec<DocumentError>,
+    /// Secrets (name, namespace) whose document could not be read: the API server would refuse
+    /// them, so in the cluster they do not exist.
+    pub broken_secrets: Vec<(String, String)>,
 }
 
 /// Where a pod's pull-secret names come from.
@@ -363,6 +366,7 @@ impl Manifests {
         self.service_accounts.extend(other.service_accounts);
         self.secrets.extend(other.secrets);
         self.errors.extend(other.errors);
+        self.broken_secrets.extend(other.broken_secrets);
     }
 
     /// The `ServiceAccount` of that namespace and name (the last one read, as a later

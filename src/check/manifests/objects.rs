@@ -72,7 +72,16 @@ fn read_single(
     if kind == "ServiceAccount" && group.is_empty() {
         manifests.service_accounts.push(read_service_account(object, source, namespace)?);
     } else if kind == "Secret" && group.is_empty() {
-        manifests.secrets.push(read_secret(object, source, namespace)?);
+        match read_secret(object, source, namespace) {
+            Ok(secret) => manifests.secrets.push(secret),
+            Err(error) => {
+                // Named, so that a pod that uses it is told the Secret is broken, not absent.
+                if let Ok(named) = name_and_namespace(object, namespace) {
+                    manifests.broken_secrets.push(named);
+                }
+                return Err(error);
+            }
+        }
     } else if let Some(kind) = workload_kind(kind, group) {
         manifests.workloads.push(read_workload(object, kind, source, namespace)?);
     }
