@@ -265,6 +265,12 @@ fn workload_keyring(
             workload.namespace
         ));
     }
+    if let SecretsFrom::ServiceAccount { name } = &secrets.from {
+        notes.push(format!(
+            "the pod names no imagePullSecrets: they come from its ServiceAccount {}/{name}",
+            workload.namespace
+        ));
+    }
     if let SecretsFrom::UnknownServiceAccount { name } = &secrets.from
         && name != "default"
     {

@@ -213,7 +213,11 @@ pub fn text(report: &CheckReport) -> String {
                 }
                 if let Some(kubelet) = &result.kubelet {
                     let reason = result.reason.as_deref().unwrap_or("ErrImagePull");
-                    let _ = writeln!(out, "           kubelet: {kubelet} ({reason}, then ImagePullBackOff)");
+                    let _ = writeln!(
+                        out,
+                        "           kubelet: {kubelet} ({})",
+                        regcred::registry::report::pod_status(reason)
+                    );
                 }
                 if let Some(what) = &result.what_to_do {
                     let _ = writeln!(out, "           what to do: {what}");

@@ -234,7 +234,7 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
                     ui.label(egui::RichText::new("What the kubelet will report").strong());
                     let reason = result.reason.as_deref().unwrap_or("ErrImagePull");
                     ui.add(egui::Label::new(egui::RichText::new(kubelet).monospace()).wrap());
-                    ui.weak(format!("{reason}, then ImagePullBackOff"));
+                    ui.weak(crate::registry::report::pod_status(reason));
                 }
                 if let Some(what) = &result.what_to_do {
                     ui.label(egui::RichText::new("What to do").strong());

@@ -247,10 +247,7 @@ fn failure_ui(ui: &mut egui::Ui, report: &PullReport, failure: &crate::registry:
     ui.add(egui::Label::new(format!("detail {}", failure.detail)).wrap());
     ui.label(egui::RichText::new("What the kubelet will report").strong());
     ui.add(egui::Label::new(egui::RichText::new(&failure.kubelet_event).monospace()).wrap());
-    let then = match failure.kubelet_reason {
-        "InvalidImageName" | "CrashLoopBackOff" => failure.kubelet_reason.to_owned(),
-        reason => format!("{reason}, then ImagePullBackOff"),
-    };
+    let then = crate::registry::report::pod_status(failure.kubelet_reason);
     ui.weak(format!("{then} · in {}'s words", failure.runtime.label()));
     ui.label(egui::RichText::new("What to do").strong());
     ui.add(egui::Label::new(&failure.what_to_do).wrap());

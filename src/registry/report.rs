@@ -397,12 +397,7 @@ impl PullReport {
                 }
                 let _ = writeln!(out, "  detail      {}", failure.detail);
                 let event = failure.kubelet_event.replace('\n', "\n              ");
-                let _ = match failure.kubelet_reason {
-                    "InvalidImageName" | "CrashLoopBackOff" => {
-                        writeln!(out, "  kubelet     {event} ({})", failure.kubelet_reason)
-                    }
-                    reason => writeln!(out, "  kubelet     {event} ({reason}, then ImagePullBackOff)"),
-                };
+                let _ = writeln!(out, "  kubelet     {event} ({})", pod_status(failure.kubelet_reason));
                 let _ = writeln!(out, "  runtime     {}", failure.runtime.label());
                 let _ = writeln!(out, "  what to do  {}", failure.what_to_do);
             }
@@ -432,5 +427,14 @@ pub fn human_size(bytes: u64) -> String {
         1_000..1_000_000 => format!("{:.1} kB", value / 1e3),
         1_000_000..1_000_000_000 => format!("{:.1} MB", value / 1e6),
         _ => format!("{:.2} GB", value / 1e9),
+    }
+}
+
+/// The pod's waiting reasons for a kubelet reason, in order: an image that cannot be pulled goes
+/// on to `ImagePullBackOff`; an invalid name (and a crash) stays as it is.
+pub fn pod_status(reason: &str) -> String {
+    match reason {
+        "InvalidImageName" | "CrashLoopBackOff" => reason.to_owned(),
+        reason => format!("{reason}, then ImagePullBackOff"),
     }
 }

@@ -110,7 +110,7 @@ pub type RepoKey = (String, String, String, String);
 
 /// The blobs a run has found in a repository, by (registry host, repository, credential, digest): the
 /// config's verified bytes, or nothing for a layer that exists. Images that share blobs (the tags
-/// of one repository) check each blob once per user — what a node's content store does too.
+/// of one repository) check each blob once per credential — what a node's content store does too.
 pub type BlobCache = std::sync::Mutex<std::collections::HashMap<RepoKey, Vec<u8>>>;
 
 /// What a run fetched and verified once per (registry host, repository, credential, digest): manifests

@@ -176,6 +176,7 @@ fn secrets_from_service_accounts_missing_secrets_and_local_credentials() {
     let via_sa = rows.iter().find(|r| r["workload"] == "Pod/via-sa").unwrap();
     assert_eq!(via_sa["verdict"], "pulls", "{via_sa}");
     assert_eq!(via_sa["credential"]["secret"], "regcred");
+    assert!(via_sa["notes"].to_string().contains("from its ServiceAccount shop/builder"), "{via_sa}");
     let lost = rows.iter().find(|r| r["workload"] == "Deployment/lost").unwrap();
     assert_eq!(lost["verdict"], "fails");
     let notes = lost["notes"].to_string();
@@ -183,6 +184,10 @@ fn secrets_from_service_accounts_missing_secrets_and_local_credentials() {
         notes.contains("FailedToRetrieveImagePullSecret: Unable to retrieve some image pull secrets (nowhere); attempting to pull the image may not succeed."),
         "{notes}"
     );
+    // An invalid name stays InvalidImageName: the kubelet does not back off on it.
+    let invalid = write(home.path(), "invalid.yaml", &[deployment("shouty", "Registry.Example.com/Team/App:v1", &[])]);
+    let text = String::from_utf8(home.run(&["check", "-f", &invalid]).stdout).unwrap();
+    assert!(text.contains("(InvalidImageName)") && !text.contains("then ImagePullBackOff"), "{text}");
     let cached = rows.iter().find(|r| r["workload"] == "Pod/cached").unwrap();
     assert_eq!(cached["verdict"], "skipped");
     assert!(cached["notes"].to_string().contains("pre-pulled on every node"));
