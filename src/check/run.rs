@@ -127,6 +127,8 @@ pub struct CheckReport {
     pub summary: Summary,
     /// Documents that could not be read (`file #n: why`).
     pub errors: Vec<String>,
+    /// What was read but deserves a word (an object named twice).
+    pub warnings: Vec<String>,
 }
 
 /// The counts of a check.
@@ -195,7 +197,9 @@ struct JobOutcome {
 pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport {
     let mut jobs: Vec<Job> = Vec::new();
     let mut pending = Vec::new();
-    for workload in &manifests.workloads {
+    let (kept, warnings) = manifests.repeats();
+    let workloads = kept.len();
+    for workload in kept.into_iter().map(|index| &manifests.workloads[index]) {
         let (keyring, notes, hint) = workload_keyring(manifests, workload, options);
         for container in &workload.containers {
             let mut notes = notes.clone();
@@ -206,8 +210,7 @@ pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport
     let started = Instant::now();
     let outcomes = run_jobs(&jobs, &options.pull).await;
     let seconds = started.elapsed().as_secs_f64();
-    let mut summary =
-        Summary { workloads: manifests.workloads.len(), pulls_made: jobs.len(), seconds, ..Summary::default() };
+    let mut summary = Summary { workloads, pulls_made: jobs.len(), seconds, ..Summary::default() };
     for (job, outcome) in jobs.iter().zip(&outcomes) {
         let host =
             crate::image_ref::ImageRef::parse(&job.image).map(|r| r.registry_host().to_owned()).unwrap_or_default();
@@ -225,7 +228,7 @@ pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport
         }
     }
     let errors = manifests.errors.iter().map(ToString::to_string).collect();
-    CheckReport { results, summary, errors }
+    CheckReport { results, summary, errors, warnings }
 }
 
 /// The pod's keyring as the kubelet builds it, and what the cluster would say about its Secrets.

@@ -97,6 +97,9 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     for error in &report.errors {
         eprintln!("error: {error}");
     }
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
     if args.json {
         super::print_json(&report)?;
     } else {

@@ -188,6 +188,9 @@ fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
     for error in &report.errors {
         theme::message(ui, Tone::Bad, &format!("Not read: {error}"));
     }
+    for warning in &report.warnings {
+        theme::message(ui, Tone::Warn, warning);
+    }
     let mut rows: Vec<&CheckResult> = report.results.iter().collect();
     rows.sort_by_key(|r| match r.verdict {
         Verdict::Fails => 0,

@@ -134,6 +134,16 @@ fn kubectl_made_manifests_pull_or_fail_as_the_kubelet_would() {
     assert!(junit.contains("tests=\"4\" failures=\"2\"") && junit.contains("<failure message="), "{junit}");
     let pings = json["summary"]["requests"][registry.host.as_str()].as_u64().unwrap();
     assert!(pings > 0);
+
+    // The same file named twice (a directory and a file in it, say): each object is checked once,
+    // as the cluster keeps one, and the repeat is said.
+    let (_, twice, stderr) = check(&home, &["-f", &file, "-f", &file]);
+    assert_eq!(twice["results"].as_array().unwrap().len(), 4, "{twice}");
+    assert_eq!(twice["summary"]["workloads"], 4);
+    let warnings = twice["warnings"].to_string();
+    assert!(warnings.contains("Deployment/web (namespace default) is in the manifests 2 times"), "{warnings}");
+    assert!(warnings.contains("the Secret regcred (namespace default) is in the manifests 2 times"), "{warnings}");
+    assert!(stderr.contains("warning: Deployment/web"), "{stderr}");
 }
 
 #[test]

@@ -369,6 +369,50 @@ impl Manifests {
         self.broken_secrets.extend(other.broken_secrets);
     }
 
+    /// Objects of one kind, namespace and name read more than once: the cluster keeps one (the
+    /// last applied). Returns the indexes of the workloads to check (the last of each name, and
+    /// every `generateName` one: each is its own object) and a warning per repeated name,
+    /// Secrets included.
+    pub fn repeats(&self) -> (Vec<usize>, Vec<String>) {
+        use std::collections::BTreeMap;
+        let mut named: BTreeMap<(String, String, String), Vec<(usize, String)>> = BTreeMap::new();
+        for (index, workload) in self.workloads.iter().enumerate() {
+            // A name that ends in `-` can only be a generateName: every copy is a new object.
+            if !workload.name.ends_with('-') {
+                let key = (workload.kind.to_string(), workload.namespace.clone(), workload.name.clone());
+                named.entry(key).or_default().push((index, workload.source.to_string()));
+            }
+        }
+        let mut dropped = std::collections::HashSet::new();
+        let mut warnings = Vec::new();
+        for ((kind, namespace, name), copies) in &named {
+            if let [earlier @ .., (_, last)] = copies.as_slice()
+                && !earlier.is_empty()
+            {
+                dropped.extend(earlier.iter().map(|(index, _)| *index));
+                let sources: Vec<&str> = earlier.iter().map(|(_, source)| source.as_str()).collect();
+                warnings.push(format!(
+                    "{kind}/{name} (namespace {namespace}) is in the manifests {} times: the last one ({last}) is checked, as the cluster keeps the last one applied (also in {})",
+                    copies.len(),
+                    sources.join("; ")
+                ));
+            }
+        }
+        let mut secrets: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+        for secret in &self.secrets {
+            secrets.entry((&secret.namespace, &secret.name)).or_default().push(secret.source.to_string());
+        }
+        for ((namespace, name), sources) in secrets.into_iter().filter(|(_, sources)| sources.len() > 1) {
+            warnings.push(format!(
+                "the Secret {name} (namespace {namespace}) is in the manifests {} times: the last one is used ({})",
+                sources.len(),
+                sources.join("; ")
+            ));
+        }
+        let kept = (0..self.workloads.len()).filter(|index| !dropped.contains(index)).collect();
+        (kept, warnings)
+    }
+
     /// The `ServiceAccount` of that namespace and name (the last one read, as a later
     /// `kubectl apply` replaces an earlier one).
     pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
