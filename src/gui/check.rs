@@ -27,9 +27,17 @@ pub struct CheckPanel {
     pub job: Slot<Result<CheckReport, String>>,
     /// The last report, or why there is none.
     pub report: Option<Result<CheckReport, String>>,
+    /// Just opened: the keyboard goes to Files (not to the window behind).
+    focus_files: bool,
 }
 
 impl CheckPanel {
+    /// Opens the view with the keyboard in its first field.
+    pub fn show(&mut self) {
+        self.open = true;
+        self.focus_files = true;
+    }
+
     /// Takes a finished check's report.
     pub fn poll(&mut self) {
         if let Some(report) = self.job.poll() {
@@ -63,12 +71,16 @@ impl CheckPanel {
         );
         ui.horizontal(|ui| {
             let label = ui.label("Files");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.paths)
-                    .hint_text("app.yaml k8s/ (space-separated)")
-                    .desired_width(320.0),
-            )
-            .labelled_by(label.id);
+            let files = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.paths)
+                        .hint_text("app.yaml k8s/ (space-separated)")
+                        .desired_width(320.0),
+                )
+                .labelled_by(label.id);
+            if std::mem::take(&mut self.focus_files) {
+                files.request_focus();
+            }
             let label = ui.label("Namespace");
             ui.add(egui::TextEdit::singleline(&mut self.namespace).hint_text("default").desired_width(110.0))
                 .labelled_by(label.id);

@@ -176,7 +176,7 @@ impl App {
                     .button("Check manifests…")
                     .on_hover_text("Will these pods pull? Test every image of some Kubernetes manifests");
                 if check.clicked() {
-                    self.check.open = true;
+                    self.check.show();
                 }
             });
         });

@@ -853,6 +853,7 @@ fn check_manifests_shows_which_pods_would_pull() {
     std::fs::write(&file, documents.join("---\n")).unwrap();
     let mut window = window(&home);
     window.click("Check manifests…");
+    assert_eq!(window.focused(), "Files", "the keyboard goes into the view, not the window behind it");
     window.type_into("Files", file.to_str().unwrap());
     window.click("Check");
     let report = window.app().check_report().expect("the results");
