@@ -217,8 +217,7 @@ pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport
         let sent: usize = outcome.failed.iter().chain(&outcome.pulled).map(|(_, report)| report.requests.len()).sum();
         *summary.requests.entry(host).or_default() += sent;
     }
-    let results: Vec<CheckResult> =
-        pending.into_iter().map(|p| verdict_of(p, &jobs, &outcomes, options.pull.runtime)).collect();
+    let results: Vec<CheckResult> = pending.into_iter().map(|p| verdict_of(p, &jobs, &outcomes)).collect();
     summary.containers = results.len();
     for result in &results {
         match result.verdict {
@@ -432,12 +431,7 @@ fn runtime_error(event: &str, image: &str) -> String {
     event.strip_prefix(&format!("Failed to pull image \"{image}\": ")).unwrap_or(event).to_owned()
 }
 
-fn verdict_of(
-    pending: Pending<'_>,
-    jobs: &[Job],
-    outcomes: &[JobOutcome],
-    runtime: crate::registry::Runtime,
-) -> CheckResult {
+fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> CheckResult {
     let Pending { workload, container, notes, hint, plan } = pending;
     let mut result = CheckResult {
         namespace: workload.namespace.clone(),
@@ -510,7 +504,6 @@ fn verdict_of(
         (None, Some(used)) if used.secret.is_some() => format!("{} Here: {}.", f.what_to_do, used.describe()),
         (None, _) => f.what_to_do.clone(),
     });
-    let _ = runtime;
     result
 }
 

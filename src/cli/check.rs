@@ -9,14 +9,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use regcred::auth_files::{Env, Sources};
-use regcred::check::manifests::{Manifests, read_documents};
+use regcred::check::manifests::{MAX_MANIFEST_BYTES, Manifests, read_documents};
 use regcred::check::{CheckOptions, CheckReport, CheckResult, UsedCredential, Verdict, check};
 use regcred::kubelet::{ConfigFormat, CredentialOrigin, Keyring};
 
 use regcred::registry::{Platform, PullOptions, Runtime};
-
-/// The biggest manifest file read (helm and kustomize output included).
-const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Exit status for usage and input errors.
 const INPUT_ERROR: u8 = 2;
@@ -131,26 +128,7 @@ fn read_path(path: &str, namespace: &str) -> anyhow::Result<Manifests> {
             .context("cannot read the manifests from stdin")?;
         return Ok(read_documents("<stdin>", &text, namespace));
     }
-    let path = Path::new(path);
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if !meta.is_dir() {
-        return read_file(path, namespace);
-    }
-    let files = regcred::check::manifests::manifest_files(path)
-        .with_context(|| format!("cannot read the directory {}", path.display()))?;
-    let mut manifests = Manifests::default();
-    for file in files {
-        manifests.merge(read_file(&file, namespace)?);
-    }
-    Ok(manifests)
-}
-
-fn read_file(path: &Path, namespace: &str) -> anyhow::Result<Manifests> {
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-    anyhow::ensure!(meta.len() <= MAX_MANIFEST_BYTES, "{} is larger than 64 MiB", path.display());
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))?;
-    Ok(read_documents(&path.display().to_string(), &text, namespace))
+    regcred::check::manifests::read_path(Path::new(path), namespace).map_err(anyhow::Error::msg)
 }
 
 /// The user's own credentials as a keyring (warnings for entries that could not be read).

@@ -333,7 +333,6 @@ impl App {
         let secret = normalized_secret(&draft.current);
         let credential = Credential { username: draft.current.username.clone(), secret };
         let (old_key, email) = (draft.key.clone(), draft.current.email.clone());
-        let image = self.pull.new_image.clone();
         let opener = self.workspace.opener.clone();
         let started = self.jobs.save.start(&self.workspace.runtime, self.workspace.repaint.clone(), move || {
             if let Some(old) = old_key.filter(|old| parse_server(old).map_or(true, |o| !o.same_target(&server))) {
@@ -352,7 +351,6 @@ impl App {
             if let Some(warning) = &report.warning {
                 message = format!("{message}. Warning: {warning}");
             }
-            let _ = image;
             Ok(Saved { key: Some(report.key), message, report: Some(save) })
         });
         if !started {
@@ -448,12 +446,10 @@ impl App {
             }
             return;
         };
+        // An existing file is refused by the write itself (off the UI thread, no race between a
+        // look and the write); the refusal asks whether to replace it.
         let absolute = crate::atomic_file::expand_home(&path, self.workspace.env.home.as_deref());
-        if std::fs::symlink_metadata(&absolute).is_ok() {
-            self.dialogs.open = Some(Dialog::ReplaceExport(absolute));
-        } else {
-            self.write_export(absolute, false);
-        }
+        self.write_export(absolute, false);
     }
 
     fn write_export(&mut self, path: PathBuf, replace: bool) {
@@ -507,6 +503,9 @@ impl App {
                 Ok(None) => {
                     let default = format!("~/{}.yaml", self.state.secret_name.trim());
                     self.yaml.export_path.get_or_insert(default);
+                }
+                Err(crate::atomic_file::PrivateWriteError::Exists { path }) => {
+                    self.dialogs.open = Some(Dialog::ReplaceExport(path));
                 }
                 Err(error) => self.toast(error.to_string(), true),
             }

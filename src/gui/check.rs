@@ -162,16 +162,7 @@ fn read_manifests(text: &str, paths: &str, namespace: &str) -> Result<crate::che
         manifests.merge(crate::check::manifests::read_documents("pasted", text, namespace));
     }
     for path in paths.split_whitespace() {
-        let path = std::path::Path::new(path);
-        let files = if path.is_dir() {
-            crate::check::manifests::manifest_files(path).map_err(|e| format!("{}: {e}", path.display()))?
-        } else {
-            vec![path.to_path_buf()]
-        };
-        for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            manifests.merge(crate::check::manifests::read_documents(&file.display().to_string(), &text, namespace));
-        }
+        manifests.merge(crate::check::manifests::read_path(std::path::Path::new(path), namespace)?);
     }
     Ok(manifests)
 }

@@ -135,9 +135,19 @@ impl EditorPanel {
                 commands.push(Command::Toast("Copied the password to the clipboard".to_owned()));
             }
         });
-        findings_ui(ui, draft);
+        // The preset chosen, else the one the server names (an existing ghcr.io entry is checked
+        // too); checked once per frame for the findings and for Save.
+        let chosen = draft.current.preset.map(PresetId::preset);
+        let checked = chosen.or_else(|| presets::detect(draft.current.server.trim())).map(|preset| {
+            let secret = crate::secret::Secret::new(draft.current.password.as_str());
+            presets::check_login(preset, draft.current.server.trim(), &draft.current.username, &secret)
+        });
+        if let Some(checked) = &checked {
+            findings_ui(ui, draft, checked);
+        }
         store_ui(ui, draft, workspace);
-        actions_ui(ui, draft, saving, commands);
+        let preset_error = chosen.is_some() && checked.as_ref().is_some_and(presets::Checked::has_errors);
+        actions_ui(ui, draft, saving, preset_error, commands);
     }
 }
 
@@ -232,12 +242,7 @@ fn fields_ui(ui: &mut egui::Ui, draft: &mut Draft, focus_server: &mut bool, reve
 }
 
 /// The preset's offline checks of what is typed (never showing the secret).
-fn findings_ui(ui: &mut egui::Ui, draft: &Draft) {
-    // The preset chosen, else the one the server names (an existing ghcr.io entry is checked too).
-    let chosen = draft.current.preset.map(PresetId::preset);
-    let Some(preset) = chosen.or_else(|| presets::detect(draft.current.server.trim())) else { return };
-    let secret = crate::secret::Secret::new(draft.current.password.as_str());
-    let checked = presets::check_login(preset, draft.current.server.trim(), &draft.current.username, &secret);
+fn findings_ui(ui: &mut egui::Ui, draft: &Draft, checked: &presets::Checked) {
     let untyped = |field: Field| match field {
         Field::Server => draft.current.server.trim().is_empty(),
         Field::Username => draft.current.username.is_empty(),
@@ -304,11 +309,8 @@ fn store_ui(ui: &mut egui::Ui, draft: &mut Draft, workspace: &Workspace) {
 }
 
 /// Save, Cancel (a new entry) and Revert, with the reason Save is disabled.
-fn actions_ui(ui: &mut egui::Ui, draft: &Draft, saving: bool, commands: &mut Vec<Command>) {
-    let preset_error = draft.current.preset.is_some_and(|id| {
-        let secret = crate::secret::Secret::new(draft.current.password.as_str());
-        presets::check_login(id.preset(), draft.current.server.trim(), &draft.current.username, &secret).has_errors()
-    });
+/// `preset_error`: the chosen preset's checks found an error.
+fn actions_ui(ui: &mut egui::Ui, draft: &Draft, saving: bool, preset_error: bool, commands: &mut Vec<Command>) {
     let validation = if draft.current.server.trim().is_empty() {
         Some("Enter the registry")
     } else if draft.current.username.is_empty() {

@@ -65,6 +65,9 @@ pub struct TestStatus<'a> {
     pub running: &'a dyn Fn(&str) -> bool,
     /// The last results.
     pub results: &'a std::collections::BTreeMap<String, TestRecord>,
+    /// Expiries learnt from secrets read from the keychain or a helper (a file's own secrets
+    /// give theirs in the row).
+    pub expiries: &'a std::collections::HashMap<String, crate::expiry::Expiry>,
 }
 
 impl ListPanel {
@@ -442,7 +445,7 @@ fn row_ui(
         if !row.problems.is_empty() {
             theme::badge(ui, Tone::Bad, "problem").on_hover_text(row.problems.join("\n"));
         }
-        if let Some(expiry) = &row.expiry {
+        if let Some(expiry) = row.expiry.as_ref().or_else(|| status.expiries.get(&row.key)) {
             expiry_badge(ui, expiry);
         }
         test_badge(ui, (status.running)(&row.key), status.results.get(&row.key));

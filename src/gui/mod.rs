@@ -88,7 +88,7 @@ impl eframe::App for App {
             let running = |key: &str| {
                 self.row_tests.is_running(&key.to_owned()) || self.pull.running.as_ref().is_some_and(|(k, _)| k == key)
             };
-            let status = list::TestStatus { running: &running, results: &self.state.results };
+            let status = list::TestStatus { running: &running, results: &self.state.results, expiries: &self.expiries };
             let selected = self.editor.draft.as_ref().and_then(|d| d.key.clone());
             self.list.ui(ui, &self.workspace, &mut self.state.filter, selected.as_deref(), &status, &mut self.commands);
         });

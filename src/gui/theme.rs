@@ -21,38 +21,16 @@ pub enum Tone {
 impl Tone {
     /// The colour of text of this tone on `visuals`.
     pub fn text(self, visuals: &egui::Visuals) -> Color32 {
-        let dark = visuals.dark_mode;
-        match self {
-            Self::Good => {
-                if dark {
-                    Color32::from_rgb(110, 200, 120)
-                } else {
-                    Color32::from_rgb(30, 120, 50)
-                }
-            }
-            Self::Info => {
-                if dark {
-                    Color32::from_rgb(120, 170, 240)
-                } else {
-                    Color32::from_rgb(30, 90, 180)
-                }
-            }
-            Self::Warn => {
-                if dark {
-                    Color32::from_rgb(235, 180, 80)
-                } else {
-                    Color32::from_rgb(160, 95, 0)
-                }
-            }
-            Self::Bad => {
-                if dark {
-                    Color32::from_rgb(240, 110, 100)
-                } else {
-                    Color32::from_rgb(185, 35, 30)
-                }
-            }
-            Self::Neutral => visuals.weak_text_color(),
-        }
+        // (on a dark background, on a light one)
+        let (dark, light) = match self {
+            Self::Good => ((110, 200, 120), (30, 120, 50)),
+            Self::Info => ((120, 170, 240), (30, 90, 180)),
+            Self::Warn => ((235, 180, 80), (160, 95, 0)),
+            Self::Bad => ((240, 110, 100), (185, 35, 30)),
+            Self::Neutral => return visuals.weak_text_color(),
+        };
+        let (r, g, b) = if visuals.dark_mode { dark } else { light };
+        Color32::from_rgb(r, g, b)
     }
 
     /// The badge background for this tone.

@@ -123,68 +123,40 @@ impl Puller {
         options: &PullOptions,
         walk: Walk<'_>,
     ) -> PullReport {
+        // A pull that stops before any request: its report from the class, stage and cause.
+        let stopped = |reference: &str, class, stage, cause: &str| {
+            let failure = early_failure(class, stage, image_input, cause, options.runtime);
+            let outcome = Outcome::Failure(failure);
+            finish(image_input, reference, credential_source, Vec::new(), outcome, &redactor_for(credential))
+        };
         let image = match ImageRef::parse(image_input) {
             Ok(image) => image,
             Err(error) => {
-                let failure = early_failure(
-                    FailureClass::InvalidReference,
-                    Stage::Reference,
-                    image_input,
-                    &error.to_string(),
-                    options.runtime,
-                );
-                return finish(
-                    image_input,
-                    image_input,
-                    credential_source,
-                    Vec::new(),
-                    Outcome::Failure(failure),
-                    &redactor_for(credential),
-                );
+                return stopped(image_input, FailureClass::InvalidReference, Stage::Reference, &error.to_string());
             }
         };
         let reference = image.to_string();
         let host = image.registry_host().to_owned();
         let policy = CredentialPolicy { registry_host: host.clone(), insecure: options.insecure };
-        let shared = self.run.as_ref().and_then(|run| {
-            let clients = run.clients.lock().ok()?;
-            clients.get(&format!("{host} {}", options.insecure)).cloned()
-        });
-        let made = match shared {
-            Some(clients) => Ok(clients),
-            None => Clients::new(policy.clone(), &options.ca_dirs, options.timeouts, &options.resolve).map(Arc::new),
-        };
-        let clients = match made {
-            Ok(clients) => {
-                if let Some(mut cache) = self.run.as_ref().and_then(|run| run.clients.lock().ok()) {
-                    cache.entry(format!("{host} {}", options.insecure)).or_insert_with(|| clients.clone());
+        // A run shares each registry's clients (their connections); a lone pull makes its own.
+        let key = format!("{host} {}", options.insecure);
+        let shared = self.run.as_ref().and_then(|run| run.clients.lock().ok()?.get(&key).cloned());
+        let clients = match shared {
+            Some(clients) => clients,
+            None => match Clients::new(policy.clone(), &options.ca_dirs, options.timeouts, &options.resolve) {
+                Ok(clients) => {
+                    let clients = Arc::new(clients);
+                    if let Some(mut cache) = self.run.as_ref().and_then(|run| run.clients.lock().ok()) {
+                        cache.entry(key).or_insert_with(|| clients.clone());
+                    }
+                    clients
                 }
-                clients
-            }
-            Err(error) => {
-                let failure = early_failure(error.class, Stage::Connect, image_input, &error.cause, options.runtime);
-                return finish(
-                    image_input,
-                    &reference,
-                    credential_source,
-                    Vec::new(),
-                    Outcome::Failure(failure),
-                    &redactor_for(credential),
-                );
-            }
+                Err(error) => return stopped(&reference, error.class, Stage::Connect, &error.cause),
+            },
         };
         let Ok(base) = Url::parse(&format!("https://{host}/")) else {
             let cause = "the registry host is not a valid URL host";
-            let failure =
-                early_failure(FailureClass::InvalidReference, Stage::Reference, image_input, cause, options.runtime);
-            return finish(
-                image_input,
-                &reference,
-                credential_source,
-                Vec::new(),
-                Outcome::Failure(failure),
-                &redactor_for(credential),
-            );
+            return stopped(&reference, FailureClass::InvalidReference, Stage::Reference, cause);
         };
         let (cancel, progress, login_only) = match walk {
             Walk::Pull { cancel, progress } => (cancel, progress, false),

@@ -450,6 +450,39 @@ impl Manifests {
     }
 }
 
+/// The largest manifest file (or standard input) read: 64 MiB.
+pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a manifest file, or every manifest file of a directory (see [`manifest_files`]), as
+/// `regcred check -f` and the window's check do.
+///
+/// # Errors
+///
+/// When a path cannot be read, is larger than [`MAX_MANIFEST_BYTES`] or is not UTF-8 text (the
+/// message names it).
+pub fn read_path(path: &std::path::Path, namespace: &str) -> Result<Manifests, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    if !std::fs::metadata(path).map_err(cannot)?.is_dir() {
+        return read_file(path, namespace);
+    }
+    let files = manifest_files(path).map_err(|e| format!("cannot read the directory {}: {e}", path.display()))?;
+    let mut manifests = Manifests::default();
+    for file in files {
+        manifests.merge(read_file(&file, namespace)?);
+    }
+    Ok(manifests)
+}
+
+fn read_file(path: &std::path::Path, namespace: &str) -> Result<Manifests, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    if std::fs::metadata(path).map_err(cannot)?.len() > MAX_MANIFEST_BYTES {
+        return Err(format!("{} is larger than 64 MiB", path.display()));
+    }
+    let bytes = std::fs::read(path).map_err(cannot)?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
+    Ok(read_documents(&path.display().to_string(), &text, namespace))
+}
+
 /// A directory's manifest files (`.yaml`, `.yml`, `.json`), recursively and sorted, as
 /// `kubectl apply -R -f DIR` reads them.
 ///
