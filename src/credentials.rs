@@ -212,7 +212,50 @@ pub fn login_with_policy(
     open: &StoreOpener<'_>,
     policy: ConflictPolicy,
 ) -> Result<LoginReport, CredentialsError> {
-    with_rollback(file, |file| login_inner(file, server, credential, choice, open, policy))
+    let login = Login { server, credential, email: None };
+    with_rollback(file, |file| login_inner(file, &login, choice, open, policy))
+}
+
+/// An entry as the window's Save writes it: possibly renamed, its login and its email.
+pub struct EntryEdit<'a> {
+    /// The entry's key before the edit (`None` for a new entry).
+    pub old_key: Option<&'a str>,
+    /// The registry it is for now.
+    pub server: &'a ServerKey,
+    /// Its user name and secret.
+    pub credential: &'a Credential,
+    /// Its email (empty: none).
+    pub email: &'a str,
+    /// Where the secret goes.
+    pub choice: StoreChoice,
+}
+
+/// Saves an edited entry in one write and one rollback: the rename (when the server changed), the
+/// login (the secret stored, verified, routed) and the email. A failure at any step leaves the
+/// file on disk, the in-memory file and the store as they were.
+pub fn save_entry(
+    file: &mut AuthFile,
+    edit: &EntryEdit<'_>,
+    open: &StoreOpener<'_>,
+    policy: ConflictPolicy,
+) -> Result<LoginReport, CredentialsError> {
+    with_rollback(file, |file| {
+        // Renamed: the old key names another registry or scope (or was not a registry at all).
+        let renamed = edit.old_key.filter(|old| !ServerKey::parse(old).is_ok_and(|o| o.same_target(edit.server)));
+        if let Some(old) = renamed {
+            file.rename_entry(old, edit.server)?;
+        }
+        let login = Login { server: edit.server, credential: edit.credential, email: Some(edit.email) };
+        login_inner(file, &login, Some(edit.choice.clone()), open, policy)
+    })
+}
+
+/// What a login writes.
+struct Login<'a> {
+    server: &'a ServerKey,
+    credential: &'a Credential,
+    /// The email to set with it (`None`: leave the entry's as it is).
+    email: Option<&'a str>,
 }
 
 /// Runs an operation on `file`, putting the in-memory file back as it was when it fails.
@@ -230,12 +273,12 @@ fn with_rollback<T>(
 
 fn login_inner(
     file: &mut AuthFile,
-    server: &ServerKey,
-    credential: &Credential,
+    login: &Login<'_>,
     choice: Option<StoreChoice>,
     open: &StoreOpener<'_>,
     policy: ConflictPolicy,
 ) -> Result<LoginReport, CredentialsError> {
+    let Login { server, credential, email } = *login;
     let choice = choice
         .or_else(|| {
             routed_helper(file, server)
@@ -246,6 +289,9 @@ fn login_inner(
         Some(key) => key,
         None => file.add_entry(server)?,
     };
+    if let Some(email) = email {
+        file.set_email(&key, Some(email))?;
+    }
     let helper_key = file.helper_key(server);
     let Some(helper) = choice.helper() else {
         file.set_credentials(&key, &credential.username, &credential.secret)?;

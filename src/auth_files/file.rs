@@ -53,10 +53,13 @@ impl FileKind {
     }
 
     /// How this kind spells a registry key.
+    /// The key a new entry for `server` gets: Docker's spelling of the registry, or — for a key
+    /// scoped to a path (`host:5000/team`), which the kubelet and Podman match and Docker ignores
+    /// — the key with its path kept, in any format.
     fn key_for(self, server: &ServerKey) -> String {
         match self {
-            Self::DockerConfig | Self::LegacyDockercfg => server.docker_key(),
-            Self::ContainersAuth => server.podman_key(),
+            Self::DockerConfig | Self::LegacyDockercfg if server.scope().is_empty() => server.docker_key(),
+            Self::DockerConfig | Self::LegacyDockercfg | Self::ContainersAuth => server.podman_key(),
         }
     }
 }

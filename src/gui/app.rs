@@ -1,6 +1,6 @@
 //! The application: it owns the persisted [`State`], the [`Workspace`] every panel reads, the
-//! panels (list, editor, test pull, YAML, dialogs) and the background jobs; panels push
-//! [`Command`]s, applied after the frame (see `actions.rs`).
+//! panels (table, detail with its tabs, dialogs) and the background jobs; panels push
+//! [`Command`]s, applied after the frame (see `actions/`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -9,84 +9,24 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 
+use super::command::Command;
+use super::detail::{Answer, DetailView};
 use super::dialogs::Dialogs;
 use super::editor::EditorPanel;
 use super::jobs::{Keyed, Limits, Slot};
-use super::list::ListPanel;
+use super::list::{ListPanel, RowFacts};
 use super::pull::PullPanel;
 use super::state::{State, TestRecord};
 use super::workspace::{Opener, Workspace};
 use super::yaml::YamlPanel;
-use crate::auth_files::{AuthFileError, ConflictPolicy, Env, SaveReport, Sources};
+use crate::auth_files::{AuthFileError, Env, SaveReport, Sources};
 use crate::credentials::{CredentialsError, Orphan};
 use crate::expiry::Expiry;
 use crate::keychain::{KeychainError, KeychainState};
 use crate::registry::{PullReport, Puller};
 
-/// Something the user asked for; applied after the frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Show another of the files found.
-    SelectFile(usize),
-    /// Choose a file to open (dialog or path field).
-    AskOpenFile,
-    /// Open this file.
-    OpenFile(PathBuf),
-    /// Read the files again.
-    Reload,
-    /// Open an entry in the editor.
-    Select(String),
-    /// Save a new entry over the existing entry of its registry (after confirmation).
-    SaveReplacing,
-    /// Start a new entry (Ctrl+N).
-    NewEntry,
-    /// Start a new entry with the open one's user name, secret and email.
-    Duplicate,
-    /// Drop a new entry.
-    CancelNew,
-    /// Ask to remove an entry.
-    AskRemove(String),
-    /// Remove it (after confirmation).
-    Remove(String),
-    /// Ask to move every plaintext secret of the file into the keychain.
-    AskMigrate,
-    /// Move them (after confirmation).
-    Migrate,
-    /// Look for orphans.
-    FindOrphans,
-    /// Ask before applying an orphan's fix.
-    AskFixOrphan(Orphan),
-    /// Apply it.
-    FixOrphan(Orphan),
-    /// Test one registry of the list (its remembered image, or its login).
-    TestRow(String),
-    /// Test every registry of the list.
-    TestAll,
-    /// Ctrl+T: the open registry's test pull, or the row under the list cursor.
-    TestSelected,
-    /// Save the editor's entry.
-    Save,
-    /// Save again, settling a conflict with another program's write.
-    SaveWith(ConflictPolicy),
-    /// Save, then do this.
-    SaveThen(Box<Command>),
-    /// Drop the editor's changes, then do this.
-    DiscardThen(Box<Command>),
-    /// Drop the editor's changes.
-    Revert,
-    /// Test-pull the image typed for the open registry.
-    TestPull,
-    /// Stop it.
-    CancelPull,
-    /// Export the YAML (through the save dialog, or to a path).
-    Export(Option<PathBuf>),
-    /// Export over an existing file (after confirmation).
-    ExportReplace(PathBuf),
-    /// Tell the user something.
-    Toast(String),
-    /// Quit (asks first about unsaved changes).
-    Quit,
-}
+/// A secret read from its store, for the registry it was read for.
+pub type SecretRead = Result<Option<crate::keychain::Credential>, KeychainError>;
 
 /// A notification in the status line.
 pub struct Toast {
@@ -186,8 +126,8 @@ pub fn keychain_advice(state: &KeychainState) -> String {
 pub struct RowTest {
     /// What to remember (not for a cancelled or impossible test).
     pub record: Option<TestRecord>,
-    /// The pull's report, for the card of (registry, image).
-    pub report: Option<(String, PullReport)>,
+    /// The answer for the registry's card.
+    pub answer: Option<Answer>,
     /// The expiry of the credential used, when it says.
     pub expiry: Option<Expiry>,
 }
@@ -197,7 +137,10 @@ pub struct RowTest {
 pub struct Jobs {
     pub(super) load: Slot<Sources>,
     pub(super) save: Slot<Result<Saved, SaveFailure>>,
-    pub(super) secret: Slot<(String, Result<Option<crate::keychain::Credential>, KeychainError>)>,
+    /// Secrets being read, one per registry: picking B while A's loads never leaves B waiting.
+    pub(super) secret: Keyed<String, SecretRead>,
+    /// The rows' background facts (keychain expiries, helpers not installed), after each load.
+    pub(super) facts: Slot<RowFacts>,
     pub(super) export: Slot<Result<Option<PathBuf>, crate::atomic_file::PrivateWriteError>>,
     pub(super) orphans: Slot<Result<Vec<Orphan>, CredentialsError>>,
     pub(super) keychain: Slot<KeychainState>,
@@ -211,6 +154,7 @@ pub struct App {
     pub state: State,
     pub(super) workspace: Workspace,
     pub(super) list: ListPanel,
+    pub(super) detail: DetailView,
     pub(super) editor: EditorPanel,
     pub(super) pull: PullPanel,
     pub(super) yaml: YamlPanel,
@@ -222,8 +166,10 @@ pub struct App {
     pub(super) row_tests: Keyed<String, RowTest>,
     pub(super) limits: Arc<Limits>,
     pub(super) puller: Arc<Puller>,
-    /// Expiries learnt from secrets read (keychain items have no expiry in the file).
-    pub(super) expiries: HashMap<String, Expiry>,
+    /// Each registry's latest answer, in full (this run only).
+    pub(super) answers: HashMap<String, Answer>,
+    /// Facts about rows learnt in the background (keychain expiries, missing helpers).
+    pub(super) facts: RowFacts,
     /// What to do once the running save succeeds.
     pub(super) after_save: Option<Command>,
     /// The window may close (the user confirmed, or nothing is unsaved).
@@ -231,8 +177,6 @@ pub struct App {
     /// The title last sent to the window system.
     pub(super) shown_title: Option<String>,
     pub(super) select_after_load: Option<String>,
-    /// In the narrow layout: the YAML instead of the editor.
-    pub(super) narrow_yaml: bool,
     /// Input held for the next frame (after a Tab: see `raw_input_hook`).
     pub(super) deferred_input: Vec<egui::Event>,
 }
@@ -263,6 +207,7 @@ impl App {
             state,
             workspace,
             list: ListPanel::default(),
+            detail: DetailView::default(),
             editor: EditorPanel::default(),
             pull: PullPanel::default(),
             yaml: YamlPanel::default(),
@@ -274,14 +219,15 @@ impl App {
             row_tests: Keyed::default(),
             limits: Arc::new(Limits::default()),
             puller: Arc::new(Puller::default()),
-            expiries: HashMap::new(),
+            answers: HashMap::new(),
+            facts: RowFacts::default(),
             after_save: None,
             allow_close: false,
             shown_title: None,
             select_after_load: None,
-            narrow_yaml: false,
             deferred_input: Vec::new(),
         };
+        super::theme::install(ctx, app.state.theme);
         app.jobs.keychain.start(&app.workspace.runtime, ctx.clone(), crate::keychain::KeyringStore::state);
         app
     }
@@ -306,7 +252,8 @@ impl App {
         let jobs = &self.jobs;
         jobs.load.busy()
             || jobs.save.busy()
-            || jobs.secret.busy()
+            || !jobs.secret.is_empty()
+            || jobs.facts.busy()
             || jobs.export.busy()
             || jobs.orphans.busy()
             || jobs.keychain.busy()
@@ -325,10 +272,25 @@ impl App {
         self.start_keychain_users();
     }
 
-    /// The report of the last test of `key` with its remembered image (or the card's image).
+    /// The report of the latest answer for `key` (a login check, a row test or a test pull).
     pub fn pull_result(&self, key: &str) -> Option<&PullReport> {
-        let image = self.state.images.get(key).cloned().unwrap_or_default();
-        self.pull.reports.get(&(key.to_owned(), image))
+        self.answers.get(key).map(|answer| &answer.report)
+    }
+
+    /// The expiry shown for `key` (the file's secret, or the keychain's learnt in the background).
+    pub fn expiry_of(&self, key: &str) -> Option<&Expiry> {
+        let row = self.list.rows().iter().find(|row| row.key == key);
+        row.and_then(|row| row.expiry.as_ref()).or_else(|| self.facts.expiries.get(key))
+    }
+
+    /// The registry selected (open in the detail pane).
+    pub fn selected(&self) -> Option<String> {
+        self.draft().and_then(|draft| draft.key.clone())
+    }
+
+    /// The detail pane's tab.
+    pub fn tab(&self) -> super::detail::Tab {
+        self.detail.tab
     }
 
     /// The last remembered test of `key`.

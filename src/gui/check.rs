@@ -102,7 +102,7 @@ impl CheckPanel {
         let running = self.job.busy();
         ui.horizontal(|ui| {
             let ready = !running && (!self.text.trim().is_empty() || !self.paths.trim().is_empty());
-            if ui.add_enabled(ready, theme::primary("Check")).clicked() {
+            if ui.add_enabled(ready, theme::primary(ui, "Check")).clicked() {
                 self.start(workspace, state);
             }
             if running {
@@ -216,7 +216,7 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
     match result.verdict {
         Verdict::Pulls => {
             ui.horizontal(|ui| {
-                theme::icon_badge(ui, Tone::Good, Icon::Check, "pulls");
+                theme::status(ui, Tone::Good, Icon::Check, "pulls");
                 ui.add(egui::Label::new(&title).truncate()).on_hover_text(format!("{title}\nwith {with}"));
             });
         }

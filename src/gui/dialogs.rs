@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use super::app::Command;
+use super::command::Command;
 use super::theme;
 use crate::auth_files::ConflictPolicy;
 use crate::credentials::Orphan;
@@ -30,6 +30,15 @@ pub enum Dialog {
     Exists(String),
     /// A path to open (where no file dialog opens), and the recent files.
     OpenFile(String, Vec<PathBuf>),
+    /// The secret would go to plaintext and the user has not chosen that themselves.
+    Plaintext {
+        /// The key the entry will have.
+        key: String,
+        /// Whether it is plaintext because the key has a path.
+        scoped: bool,
+        /// The whole registry, when the keychain could keep its secret instead.
+        whole: Option<String>,
+    },
 }
 
 /// The dialogs' state.
@@ -57,6 +66,7 @@ impl Dialog {
             Self::Conflict(message) => format!("conflict {message}"),
             Self::Unsaved(then) => format!("unsaved {then:?}"),
             Self::ReplaceExport(path) => format!("replace {}", path.display()),
+            Self::Plaintext { key, .. } => format!("plaintext {key}"),
         }
     }
 }
@@ -76,7 +86,10 @@ impl Dialogs {
         }
         let mut keep = true;
         let id = egui::Id::unique(("regcred-dialog", self.serial));
-        let response = egui::Modal::new(id).show(ctx, |ui| {
+        // Anchored at the top: a dialog whose content grows extends downwards instead of
+        // re-centring under the pointer. The backdrop dims the window behind it.
+        let area = egui::Modal::default_area(id).anchor(egui::Align2::CENTER_TOP, [0.0, 96.0]);
+        let response = egui::Modal::new(id).area(area).show(ctx, |ui| {
             let max = ctx.content_rect().size();
             // A fixed width: the text wraps the same way every frame, so the dialog neither
             // jitters nor keeps the size of the dialog shown before it.
@@ -123,11 +136,15 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+N", "Add a registry (the cursor goes to Server)"),
     ("Tab", "Server, Username, Password, Email"),
     ("Ctrl+S", "Save the registry"),
-    ("Ctrl+T", "Test pull (the open registry, or the one selected in the list)"),
-    ("↑ ↓  Enter", "Move in the list, open the registry"),
-    ("Ctrl+F", "Filter the list"),
+    ("Ctrl+T", "Test the registry open (its image, or its login)"),
+    ("Up Down", "Select the previous or next registry (the detail follows)"),
+    ("Home End", "Select the first or last registry"),
+    ("PgUp PgDn", "Move the selection a page"),
+    ("Enter", "Open the selected registry's Login tab"),
+    ("Delete", "Remove the selected registry (asks first)"),
+    ("Ctrl+F", "Filter the list (Down goes back to the rows)"),
     ("Ctrl+O", "Open a credential file"),
-    ("Esc", "Close a dialog"),
+    ("Esc", "Close a dialog or this help"),
     ("Ctrl+Q", "Quit (asks first about unsaved changes)"),
     ("F1", "This help"),
 ];
@@ -220,6 +237,7 @@ fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Dialog, commands: &mut Vec<Command>
             )
         }
         Dialog::OpenFile(path, recent) => open_file_ui(ui, path, recent, commands),
+        Dialog::Plaintext { key, scoped, whole } => plaintext_ui(ui, key, *scoped, whole.as_deref(), commands),
     }
 }
 
@@ -285,7 +303,7 @@ fn open_file_ui(ui: &mut egui::Ui, path: &mut String, recent: &[PathBuf], comman
             edit.request_focus();
         }
         let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.add_enabled(!path.trim().is_empty(), theme::primary("Open")).clicked() || entered {
+        if ui.add_enabled(!path.trim().is_empty(), theme::primary(ui, "Open")).clicked() || entered {
             commands.push(Command::OpenFile(PathBuf::from(path.trim())));
             keep = false;
         }
@@ -300,6 +318,31 @@ fn open_file_ui(ui: &mut egui::Ui, path: &mut String, recent: &[PathBuf], comman
         }
     }
     keep && buttons(ui, &[(None, "Cancel", false)], commands)
+}
+
+/// Before a secret goes to plaintext that the user did not choose themselves: what it means, and
+/// the honest other route where there is one.
+fn plaintext_ui(ui: &mut egui::Ui, key: &str, scoped: bool, whole: Option<&str>, commands: &mut Vec<Command>) -> bool {
+    theme::heading(ui, "Keep this password in plaintext?");
+    let why = if scoped {
+        format!(
+            "{key} has a path. The OS keychain and credential helpers answer for a whole registry, so this key can only keep its password in the file — base64-encoded, not encrypted: anyone who can read the file can read it."
+        )
+    } else {
+        format!(
+            "The password for {key} would be written into the file — base64-encoded, not encrypted: anyone who can read the file can read it."
+        )
+    };
+    wrapped(ui, &why);
+    let mut choices = vec![(Some(Command::SavePlaintext), "Save in the file".to_owned(), false)];
+    if let Some(whole) = whole {
+        wrapped(ui, &format!("Or save the login for all of {whole}, with its password in the OS keychain."));
+        choices.push((Some(Command::SaveWholeRegistry), format!("Use {whole} and the keychain"), false));
+    }
+    choices.push((None, "Cancel".to_owned(), false));
+    let choices: Vec<(Option<Command>, &str, bool)> =
+        choices.iter().map(|(command, label, red)| (command.clone(), label.as_str(), *red)).collect();
+    buttons(ui, &choices, commands)
 }
 
 fn wrapped(ui: &mut egui::Ui, text: &str) {

@@ -1,12 +1,14 @@
-//! The entry editor: a draft as `{ current, loaded }` (so "unsaved" is `current != loaded`), the
+//! The Login tab: a draft as `{ current, loaded }` (so "unsaved" is `current != loaded`), the
 //! preset picker, the fields in reading and Tab order (Server → Username → Password → Email), where
-//! the secret goes, and Save / Cancel / Revert.
+//! the secret goes (said before saving, in words that agree with the key shown), and Save /
+//! Cancel / Revert / Remove….
 
 use eframe::egui;
 use zeroize::Zeroizing;
 
-use super::app::Command;
-use super::theme::{self, Tone};
+use super::command::Command;
+use super::detail::FixField;
+use super::theme::{self, GRID, Tone};
 use super::workspace::Workspace;
 use crate::keychain::KeychainState;
 use crate::presets::{self, Field, PresetId, Severity};
@@ -65,6 +67,8 @@ pub struct Draft {
     pub secret_loading: bool,
     /// Why the secret could not be read, if so.
     pub secret_error: Option<String>,
+    /// The user chose the file (plaintext) themselves, or confirmed it: Save does not ask again.
+    pub plaintext_seen: bool,
 }
 
 impl Draft {
@@ -92,8 +96,8 @@ pub struct EditorPanel {
     pub draft: Option<Draft>,
     /// Show the password in clear.
     pub reveal: bool,
-    /// Put the cursor in Server on the next frame (Ctrl+N, Add registry).
-    pub focus_server: bool,
+    /// Put the cursor in this field on the next frame (Ctrl+N, Add registry, an answer's fix).
+    pub focus: Option<FixField>,
 }
 
 impl EditorPanel {
@@ -106,29 +110,30 @@ impl EditorPanel {
             loaded: Fields::blank(store),
             secret_loading: false,
             secret_error: None,
+            plaintext_seen: false,
         });
         self.reveal = false;
-        self.focus_server = true;
+        self.focus = Some(FixField::Server);
     }
 
-    /// The editor.
+    /// The tab.
     pub fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace, saving: bool, commands: &mut Vec<Command>) {
         let Some(draft) = self.draft.as_mut() else {
-            theme::heading(ui, "Registry");
             theme::empty_state(ui, "Pick a registry on the left, or add one (Ctrl+N).");
             return;
         };
-        ui.horizontal(|ui| {
-            theme::heading(ui, if draft.key.is_some() { "Registry" } else { "New registry" });
-            if draft.dirty() {
-                theme::badge(ui, Tone::Warn, "unsaved changes");
-            }
-        });
+        let focus = self.focus.take();
         preset_ui(ui, draft);
-        egui::Grid::new("editor").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-            fields_ui(ui, draft, &mut self.focus_server, self.reveal);
-        });
+        ui.add_space(GRID);
+        let width = (ui.available_width() - 30.0 * GRID).clamp(200.0, 460.0);
+        egui::Grid::new("editor").num_columns(2).spacing([3.0 * GRID, 2.0 * GRID]).min_col_width(24.0 * GRID).show(
+            ui,
+            |ui| {
+                fields_ui(ui, draft, (workspace, width), focus, self.reveal);
+            },
+        );
         ui.horizontal(|ui| {
+            ui.add_space(27.0 * GRID);
             ui.checkbox(&mut self.reveal, "Reveal password");
             if ui.button("Copy password").clicked() {
                 ui.ctx().copy_text(draft.current.password.to_string());
@@ -145,7 +150,13 @@ impl EditorPanel {
         if let Some(checked) = &checked {
             findings_ui(ui, draft, checked);
         }
-        store_ui(ui, draft, workspace);
+        ui.add_space(GRID);
+        let store = store_ui(ui, draft, workspace);
+        if focus == Some(FixField::Store) {
+            store.request_focus();
+            ui.scroll_to_rect(store.rect, None);
+        }
+        ui.add_space(2.0 * GRID);
         let preset_error = chosen.is_some() && checked.as_ref().is_some_and(presets::Checked::has_errors);
         actions_ui(ui, draft, saving, preset_error, commands);
     }
@@ -186,47 +197,60 @@ fn preset_ui(ui: &mut egui::Ui, draft: &mut Draft) {
             }
         }
     });
-    if let Some(preset) = draft.current.preset.map(PresetId::preset) {
-        theme::empty_state(
-            ui,
-            &format!("{} · user: {} · token: {}", preset.server_hint, preset.username_hint, preset.token_source),
-        );
-    }
+    // Always one line (elided, whole on hover), so choosing a preset never moves the fields.
+    let hint = draft.current.preset.map(PresetId::preset).map_or_else(
+        || "Any registry: type its address below, or choose a preset for its rules.".to_owned(),
+        |preset| format!("{} · user: {} · token: {}", preset.server_hint, preset.username_hint, preset.token_source),
+    );
+    ui.add(egui::Label::new(egui::RichText::new(&hint).color(ui.visuals().weak_text_color())).truncate())
+        .on_hover_text(&hint);
 }
 
 /// Server, Username, Password, Email, in that Tab order.
-fn fields_ui(ui: &mut egui::Ui, draft: &mut Draft, focus_server: &mut bool, reveal: bool) {
+fn fields_ui(
+    ui: &mut egui::Ui,
+    draft: &mut Draft,
+    (workspace, width): (&Workspace, f32),
+    focus: Option<FixField>,
+    reveal: bool,
+) {
     let label = ui.label("Server");
     let server = ui
         .add(
             egui::TextEdit::singleline(&mut draft.current.server)
                 .hint_text("registry.example.com:5000")
-                .desired_width(260.0),
+                .desired_width(width),
         )
         .labelled_by(label.id);
-    if std::mem::take(focus_server) {
-        server.request_focus();
-    }
     ui.end_row();
     ui.label("");
+    // The key the entry will have in this file (a path kept: the kubelet matches it).
     match crate::auth_files::parse_server(draft.current.server.trim()) {
-        Ok(key) => ui.weak(format!("saved as {}", key.docker_key())),
+        Ok(key) => {
+            let saved = workspace.file().map_or_else(
+                || if key.scope().is_empty() { key.docker_key() } else { key.podman_key() },
+                |file| file.find_key(&key).unwrap_or_else(|| file.entry_key_for(&key)),
+            );
+            theme::weak(ui, &format!("saved as {saved}"))
+        }
         Err(error) if !draft.current.server.trim().is_empty() => theme::message(ui, Tone::Bad, &error.to_string()),
-        Err(_) => ui.weak("e.g. registry.example.com:5000, ghcr.io or docker.io"),
+        Err(_) => theme::weak(ui, "e.g. registry.example.com:5000, ghcr.io or docker.io"),
     };
     ui.end_row();
     let label = ui.label("Username");
-    ui.add(egui::TextEdit::singleline(&mut draft.current.username).desired_width(260.0)).labelled_by(label.id);
+    let user =
+        ui.add(egui::TextEdit::singleline(&mut draft.current.username).desired_width(width)).labelled_by(label.id);
     ui.end_row();
     let label = ui.label("Password");
-    ui.add(egui::TextEdit::singleline(&mut *draft.current.password).password(!reveal).desired_width(260.0))
+    let password = ui
+        .add(egui::TextEdit::singleline(&mut *draft.current.password).password(!reveal).desired_width(width))
         .labelled_by(label.id);
     ui.end_row();
     if draft.secret_loading {
         ui.label("");
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.weak("reading the secret from its store…");
+            theme::weak(ui, "reading the secret from its store…");
         });
         ui.end_row();
     }
@@ -236,9 +260,19 @@ fn fields_ui(ui: &mut egui::Ui, draft: &mut Draft, focus_server: &mut bool, reve
         ui.end_row();
     }
     let label = ui.label("Email");
-    ui.add(egui::TextEdit::singleline(&mut draft.current.email).hint_text("(optional)").desired_width(260.0))
+    ui.add(egui::TextEdit::singleline(&mut draft.current.email).hint_text("(optional)").desired_width(width))
         .labelled_by(label.id);
     ui.end_row();
+    let target = match focus {
+        Some(FixField::Server) => Some(server),
+        Some(FixField::Username) => Some(user),
+        Some(FixField::Password) => Some(password),
+        _ => None,
+    };
+    if let Some(target) = target {
+        target.request_focus();
+        ui.scroll_to_rect(target.rect, None);
+    }
 }
 
 /// The preset's offline checks of what is typed (never showing the secret).
@@ -259,32 +293,46 @@ fn findings_ui(ui: &mut egui::Ui, draft: &Draft, checked: &presets::Checked) {
     }
 }
 
-/// Where the secret goes; the keychain is offered only when it works, and the reason is said.
-fn store_ui(ui: &mut egui::Ui, draft: &mut Draft, workspace: &Workspace) {
+/// Where the secret goes; the keychain is offered only when it works, and the reason is said in
+/// one sentence that agrees with the key shown above. Returns the first choice (for focus).
+fn store_ui(ui: &mut egui::Ui, draft: &mut Draft, workspace: &Workspace) -> egui::Response {
     let keychain = workspace.keychain.clone();
     let works = keychain == Some(KeychainState::Available);
     // Helpers answer per registry host: a key with a path keeps its secret in the file.
-    let scoped = crate::auth_files::parse_server(draft.current.server.trim()).is_ok_and(|s| !s.scope().is_empty());
+    let server = crate::auth_files::parse_server(draft.current.server.trim()).ok();
+    let scoped = server.as_ref().is_some_and(|s| !s.scope().is_empty());
     if scoped && draft.current.store != StoreKind::File && draft.key.is_none() {
         draft.current.store = StoreKind::File;
     }
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Store the secret in");
-        ui.add_enabled_ui((works && !scoped) || draft.current.store == StoreKind::Keychain, |ui| {
-            ui.radio_value(&mut draft.current.store, StoreKind::Keychain, "the OS keychain");
-        });
-        if let StoreKind::Helper(name) = &draft.loaded.store {
-            let helper = StoreKind::Helper(name.clone());
-            ui.radio_value(&mut draft.current.store, helper, format!("helper {name}"));
-        }
-        ui.radio_value(&mut draft.current.store, StoreKind::File, "the file (plaintext)");
-    });
+    let first = ui
+        .horizontal_wrapped(|ui| {
+            let label = ui.label("Store the secret in");
+            let keychain_radio = ui
+                .add_enabled_ui((works && !scoped) || draft.current.store == StoreKind::Keychain, |ui| {
+                    ui.radio_value(&mut draft.current.store, StoreKind::Keychain, "the OS keychain")
+                })
+                .inner
+                .labelled_by(label.id);
+            if let StoreKind::Helper(name) = &draft.loaded.store {
+                let helper = StoreKind::Helper(name.clone());
+                ui.radio_value(&mut draft.current.store, helper, format!("helper {name}"));
+            }
+            let file = ui.radio_value(&mut draft.current.store, StoreKind::File, "the file (plaintext)");
+            if file.clicked() {
+                draft.plaintext_seen = true;
+            }
+            keychain_radio
+        })
+        .inner;
     let lives_in_keychain = draft.loaded.store == StoreKind::Keychain && draft.key.is_some();
-    if scoped {
+    if let Some(server) = server.as_ref().filter(|_| scoped) {
         theme::message(
             ui,
             Tone::Warn,
-            "This key has a path, and the keychain answers per registry host: its secret stays in the file.",
+            &format!(
+                "The keychain and credential helpers answer for a whole registry ({}), not for a path: this key keeps its password in the file, in plaintext.",
+                server.registry()
+            ),
         );
     } else if !works {
         let why = match &keychain {
@@ -298,21 +346,22 @@ fn store_ui(ui: &mut egui::Ui, draft: &mut Draft, workspace: &Workspace) {
             }
         };
         theme::message(ui, Tone::Warn, &why);
-    }
-    if draft.current.store == StoreKind::File {
+    } else if draft.current.store == StoreKind::File {
         theme::message(
             ui,
             Tone::Warn,
             "Plaintext: anyone who can read the file can read the password (base64 is not encryption).",
         );
     }
+    first
 }
 
-/// Save, Cancel (a new entry) and Revert, with the reason Save is disabled.
+/// Save (the tab's one primary action), Cancel (a new entry) or Revert, and Remove… on the right,
+/// with the reason Save is disabled in words.
 /// `preset_error`: the chosen preset's checks found an error.
 fn actions_ui(ui: &mut egui::Ui, draft: &Draft, saving: bool, preset_error: bool, commands: &mut Vec<Command>) {
     let validation = if draft.current.server.trim().is_empty() {
-        Some("Enter the registry")
+        Some("Enter a server: the registry's address")
     } else if draft.current.username.is_empty() {
         Some("Enter a user name")
     } else if draft.current.password.is_empty() && !draft.secret_loading {
@@ -324,7 +373,7 @@ fn actions_ui(ui: &mut egui::Ui, draft: &Draft, saving: bool, preset_error: bool
     };
     ui.horizontal(|ui| {
         let can_save = validation.is_none() && (draft.dirty() || draft.key.is_none()) && !saving;
-        if ui.add_enabled(can_save, theme::primary("Save")).on_hover_text("Ctrl+S").clicked() {
+        if ui.add_enabled(can_save, theme::primary(ui, "Save")).on_hover_text("Ctrl+S").clicked() {
             commands.push(Command::Save);
         }
         if draft.key.is_none() {
@@ -337,8 +386,15 @@ fn actions_ui(ui: &mut egui::Ui, draft: &Draft, saving: bool, preset_error: bool
         if saving {
             ui.spinner();
         }
-        if let Some(message) = validation.filter(|_| draft.dirty()) {
-            ui.weak(message);
+        if let Some(key) = &draft.key {
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.add(theme::destructive(ui, "Remove…")).on_hover_text("Delete").clicked() {
+                    commands.push(Command::AskRemove(key.clone()));
+                }
+            });
         }
     });
+    if let Some(message) = validation.filter(|_| draft.dirty()) {
+        theme::weak(ui, message);
+    }
 }

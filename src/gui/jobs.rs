@@ -113,6 +113,27 @@ impl<K: std::hash::Hash + Eq + Clone + Send + 'static, T: Send + 'static> Keyed<
         true
     }
 
+    /// Starts blocking `work` (files, keychain) for `key` on the runtime's blocking pool, unless one
+    /// for `key` is running (then `false`: its result will answer).
+    pub fn start_blocking(
+        &mut self,
+        key: K,
+        runtime: &tokio::runtime::Handle,
+        repaint: egui::Context,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> bool {
+        if self.running.contains_key(&key) {
+            return false;
+        }
+        let (sender, receiver) = channel();
+        runtime.spawn_blocking(move || {
+            let _ = sender.send(work());
+            repaint.request_repaint();
+        });
+        self.running.insert(key, receiver);
+        true
+    }
+
     /// Every result that arrived since the last poll.
     pub fn poll(&mut self) -> Vec<(K, T)> {
         let mut done = Vec::new();

@@ -1,20 +1,25 @@
 //! The desktop window (eframe/egui). Only here is egui used; every file, keychain and network
 //! operation runs as a background job on the runtime `main` owns.
 //!
-//! * [`App`] owns the state, the panels and the jobs, and routes [`Command`]s (`app.rs`,
-//!   `actions.rs`).
-//! * Each area has its own state and code: the registry list (`list.rs`), the editor
-//!   (`editor.rs`), the test pull (`pull.rs`), the YAML (`yaml.rs`), the dialogs (`dialogs.rs`);
-//!   `workspace.rs` is what they all read, `theme.rs` the shared look, `jobs.rs` the job slots.
+//! The window is list + detail: the registry table on the left (`list.rs`), and on the right the
+//! detail pane (`detail.rs`) led by the selected registry's latest answer (`card.rs`), with its
+//! Login (`editor.rs`), Test pull (`pull.rs`) and Kubernetes (`yaml.rs`) tabs. [`App`] owns the
+//! state and the jobs (`app.rs`, `jobs.rs`); panels push [`Command`]s (`command.rs`), applied
+//! after the frame (`actions/`); `keyboard.rs` is the keyboard, `theme.rs` the visual language,
+//! `workspace.rs` what every panel reads, `dialogs.rs` and `check.rs` the rest.
 
 use eframe::egui;
 
 mod actions;
 mod app;
+mod card;
 mod check;
+mod command;
+mod detail;
 mod dialogs;
 mod editor;
 mod jobs;
+mod keyboard;
 mod list;
 mod pull;
 mod state;
@@ -22,9 +27,12 @@ mod theme;
 mod workspace;
 mod yaml;
 
-pub use app::{App, Command, keychain_advice};
+pub use app::{App, keychain_advice};
+pub use command::Command;
+pub use detail::{AnswerSource, FixField, Tab};
 pub use editor::{Draft, Fields, StoreKind};
 pub use state::{State, TestRecord, TestVerdict, YamlTab};
+pub use theme::{ThemeChoice, contrast, text_pairs};
 pub use workspace::Opener;
 
 /// Splits a frame's input after its first Tab press: the Tab (and anything before it) now, the rest
@@ -44,15 +52,15 @@ pub fn split_after_focus_move(mut events: Vec<egui::Event>) -> (Vec<egui::Event>
 /// The application id used for the window, desktop entry and storage.
 pub const APP_ID: &str = "io.github.regcred.Regcred";
 
-/// Below this width of the centre, the editor and the YAML share it as two tabs.
-const WIDE_CENTRE: f32 = 860.0;
-
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         // Last frame's commands first; this frame's shortcuts wait for the next one, after this
         // frame's text reached its field: Ctrl+S typed right after the last letter saves that letter.
         App::logic(self, ctx);
         self.shortcuts(ctx);
+        let dialog = self.dialogs.open.is_some() || self.dialogs.help || self.check.open;
+        let keys = keyboard::take_list_keys(ctx, self.list.filter_focused, dialog);
+        self.list_keys(ctx, &keys);
         let close = ctx.input(|i| i.viewport().close_requested());
         if close && !self.allow_close && self.draft().is_some_and(Draft::dirty) {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
@@ -82,17 +90,15 @@ impl eframe::App for App {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
-        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        egui::Panel::left("list").resizable(true).default_size(330.0).size_range(270.0..=520.0).show(ui, |ui| {
-            let running = |key: &str| {
-                self.row_tests.is_running(&key.to_owned()) || self.pull.running.as_ref().is_some_and(|(k, _)| k == key)
-            };
-            let status = list::TestStatus { running: &running, results: &self.state.results, expiries: &self.expiries };
-            let selected = self.editor.draft.as_ref().and_then(|d| d.key.clone());
-            self.list.ui(ui, &self.workspace, &mut self.state.filter, selected.as_deref(), &status, &mut self.commands);
-        });
-        egui::CentralPanel::default().show(ui, |ui| self.centre_ui(ui));
+        egui::Panel::top("top-bar")
+            .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::symmetric(16, 10)))
+            .show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::bottom("status")
+            .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::symmetric(16, 6)))
+            .show(ui, |ui| self.status_ui(ui));
+        egui::CentralPanel::default()
+            .frame(egui::Frame::central_panel(ui.style()).inner_margin(egui::Margin::symmetric(16, 12)))
+            .show(ui, |ui| self.split_ui(ui));
         let ctx = ui.ctx().clone();
         self.check.ui(&ctx, &self.workspace, &self.state);
         self.dialogs.ui(&ctx, &mut self.commands);
@@ -103,60 +109,17 @@ impl eframe::App for App {
     }
 }
 
-impl App {
-    /// The keyboard: Ctrl+N/S/T/F/O/Q, F1, and ↑/↓/Enter in the list when no field is typed in.
-    fn shortcuts(&mut self, ctx: &egui::Context) {
-        let command = |key| egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key);
-        let (new, save, test, find, open, quit, help) = ctx.input_mut(|input| {
-            (
-                input.consume_shortcut(&command(egui::Key::N)),
-                input.consume_shortcut(&command(egui::Key::S)),
-                input.consume_shortcut(&command(egui::Key::T)),
-                input.consume_shortcut(&command(egui::Key::F)),
-                input.consume_shortcut(&command(egui::Key::O)),
-                input.consume_shortcut(&command(egui::Key::Q)),
-                input.key_pressed(egui::Key::F1),
-            )
-        });
-        let commands = [
-            (new, Command::NewEntry),
-            (save, Command::Save),
-            (test, Command::TestSelected),
-            (open, Command::AskOpenFile),
-            (quit, Command::Quit),
-        ];
-        self.commands.extend(commands.into_iter().filter(|(pressed, _)| *pressed).map(|(_, c)| c));
-        if find {
-            self.list.focus_filter = true;
-        }
-        if help {
-            self.dialogs.help = !self.dialogs.help;
-        }
-        if ctx.egui_wants_keyboard_input() || self.dialogs.open.is_some() {
-            return;
-        }
-        let (up, down, enter) = ctx.input_mut(|input| {
-            (
-                input.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
-                input.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
-                input.consume_key(egui::Modifiers::NONE, egui::Key::Enter),
-            )
-        });
-        let count = self.list.rows().len();
-        if count > 0 && (up || down) {
-            let at = self.list.cursor.unwrap_or(if down { usize::MAX } else { 0 });
-            self.list.cursor = Some(if down { at.wrapping_add(1).min(count - 1) } else { at.saturating_sub(1) });
-        }
-        if enter && let Some(key) = self.list.cursor_key() {
-            self.commands.push(Command::Select(key));
-        }
-    }
+/// The room around the divider between the table and the detail pane.
+const GUTTER: f32 = 12.0 * theme::GRID;
 
-    /// The name, the keychain's state as a coloured chip with its advice, Help.
+impl App {
+    /// The name, the file shown (elided to its share of the bar, whole on hover), the keychain's
+    /// state in words; on the right Check manifests…, Theme and Help.
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.strong("regcred");
-            ui.separator();
+            ui.label(egui::RichText::new("regcred").size(theme::HEADING + 2.0).strong());
+            ui.add_space(2.0 * theme::GRID);
+            self.file_picker_ui(ui);
             let (tone, text) = match &self.workspace.keychain {
                 None => (theme::Tone::Neutral, "Keychain: checking…"),
                 Some(crate::keychain::KeychainState::Available) => (theme::Tone::Good, "Keychain: available"),
@@ -169,9 +132,10 @@ impl App {
                 chip.on_hover_text(app::keychain_advice(state));
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button("Help").on_hover_text("F1").clicked() {
+                if ui.button("Help").on_hover_text("F1: the keyboard").clicked() {
                     self.dialogs.help = !self.dialogs.help;
                 }
+                self.theme_ui(ui);
                 let check = ui
                     .button("Check manifests…")
                     .on_hover_text("Will these pods pull? Test every image of some Kubernetes manifests");
@@ -182,74 +146,139 @@ impl App {
         });
     }
 
-    /// The status line: the latest notifications, or the keys to know.
+    /// Which file: the files found (and opened), each with its kind, path and count.
+    fn file_picker_ui(&mut self, ui: &mut egui::Ui) {
+        let home = self.workspace.env.home.clone();
+        let describe = |source: &crate::auth_files::SourceFile| {
+            let status = match &source.status {
+                crate::auth_files::SourceStatus::Loaded(file) => match file.entry_count() {
+                    1 => "1 registry".to_owned(),
+                    count => format!("{count} registries"),
+                },
+                crate::auth_files::SourceStatus::Missing => "not created yet".to_owned(),
+                crate::auth_files::SourceStatus::Failed(_) => "cannot be used".to_owned(),
+            };
+            let path = tilde(&source.path, home.as_deref());
+            format!("{} · {path} · {status}", source.kind)
+        };
+        let current = self.workspace.shown().map_or_else(|| "no files".to_owned(), describe);
+        let label = ui.label("File");
+        // What is left beside the keychain's words and the three buttons on the right.
+        let width = (ui.available_width() - 500.0).clamp(140.0, 520.0);
+        let combo = ui.scope(|ui| {
+            ui.set_max_width(width);
+            egui::ComboBox::from_id_salt("file").width(width).truncate().selected_text(current.clone()).show_ui(
+                ui,
+                |ui| {
+                    for (index, source) in self.workspace.sources.files.iter().enumerate() {
+                        if ui.selectable_label(index == self.workspace.file_index, describe(source)).clicked() {
+                            self.commands.push(Command::SelectFile(index));
+                        }
+                    }
+                    ui.separator();
+                    if ui.button("Open file…  (Ctrl+O)").clicked() {
+                        self.commands.push(Command::AskOpenFile);
+                    }
+                },
+            )
+        });
+        combo.inner.response.labelled_by(label.id).on_hover_text(current);
+    }
+
+    /// System / Light / Dark, remembered.
+    fn theme_ui(&mut self, ui: &mut egui::Ui) {
+        let before = self.state.theme;
+        let combo = egui::ComboBox::from_id_salt("theme").selected_text(before.label()).show_ui(ui, |ui| {
+            for choice in theme::ThemeChoice::ALL {
+                ui.selectable_value(&mut self.state.theme, choice, choice.label());
+            }
+        });
+        combo.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Theme"));
+        combo.response.on_hover_text("Theme: follow the system, or always light or dark");
+        if self.state.theme != before {
+            ui.ctx().set_theme(self.state.theme.preference());
+        }
+    }
+
+    /// The status line: the latest notifications (each once), or the keys to know.
     fn status_ui(&mut self, ui: &mut egui::Ui) {
         if self.toasts.is_empty() {
-            ui.weak("Ctrl+N add · Ctrl+S save · Ctrl+T test · Ctrl+F filter · F1 help");
+            theme::weak(ui, "Ctrl+N add · Ctrl+S save · Ctrl+T test · Up/Down select · Ctrl+F filter · F1 help");
         }
-        for toast in self.toasts.iter().rev().take(3) {
+        let mut shown: Vec<&str> = Vec::new();
+        for toast in self.toasts.iter().rev() {
+            if shown.len() == 3 || shown.contains(&toast.text.as_str()) {
+                continue;
+            }
+            shown.push(&toast.text);
             let tone = if toast.error { theme::Tone::Bad } else { theme::Tone::Neutral };
             let color = if toast.error { tone.text(ui.visuals()) } else { ui.visuals().text_color() };
             ui.add(egui::Label::new(egui::RichText::new(&toast.text).color(color)).wrap());
         }
     }
 
-    /// The centre: the editor and the test pull, and the YAML — side by side when wide, as two
-    /// tabs when narrow. The editor comes first in the Tab order either way.
-    fn centre_ui(&mut self, ui: &mut egui::Ui) {
+    /// The table and the detail pane side by side, split at the remembered share of the width
+    /// with a visible grip. Nothing inside can widen either side: each is clipped to its rect.
+    fn split_ui(&mut self, ui: &mut egui::Ui) {
         let full = ui.available_rect_before_wrap();
-        if full.width() < WIDE_CENTRE {
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.narrow_yaml, false, "Registry");
-                ui.selectable_value(&mut self.narrow_yaml, true, "YAML");
-            });
-            ui.separator();
-            if self.narrow_yaml {
-                self.yaml_column(ui);
-            } else {
-                self.editor_column(ui);
-            }
-            return;
-        }
-        let yaml_width = self.state.yaml_width.clamp(320.0, full.width() - 460.0);
-        let split = full.right() - yaml_width;
-        let left = egui::Rect::from_min_max(full.min, egui::pos2(split - 8.0, full.bottom()));
-        let right = egui::Rect::from_min_max(egui::pos2(split + 8.0, full.top()), full.max);
-        ui.scope_builder(egui::UiBuilder::new().max_rect(left), |ui| self.editor_column(ui));
-        let handle =
-            egui::Rect::from_min_max(egui::pos2(split - 3.0, full.top()), egui::pos2(split + 3.0, full.bottom()));
-        let drag = ui.interact(handle, ui.scope_id().with("yaml-split"), egui::Sense::drag());
-        if drag.dragged() {
-            self.state.yaml_width = (self.state.yaml_width - drag.drag_delta().x).clamp(320.0, full.width() - 460.0);
-        }
-        let stroke = if drag.hovered() {
-            ui.visuals().widgets.active.bg_stroke
-        } else {
-            ui.visuals().widgets.noninteractive.bg_stroke
-        };
-        ui.painter().vline(split, full.y_range(), stroke);
-        ui.scope_builder(egui::UiBuilder::new().max_rect(right), |ui| self.yaml_column(ui));
-    }
-
-    fn editor_column(&mut self, ui: &mut egui::Ui) {
-        egui::ScrollArea::vertical().id_salt("centre").auto_shrink(false).show(ui, |ui| {
-            let saving = self.jobs.save.busy();
-            self.editor.ui(ui, &self.workspace, saving, &mut self.commands);
-            if let Some(draft) = self.editor.draft.as_ref() {
-                ui.separator();
-                self.pull.ui(ui, &self.workspace, &mut self.state, draft, &mut self.commands);
-            }
+        let split = full.left() + full.width() * self.state.table_share();
+        let left = egui::Rect::from_min_max(full.min, egui::pos2(split - GUTTER / 2.0, full.bottom()));
+        let right = egui::Rect::from_min_max(egui::pos2(split + GUTTER / 2.0, full.top()), full.max);
+        ui.scope_builder(egui::UiBuilder::new().max_rect(left), |ui| {
+            ui.set_clip_rect(left.intersect(ui.clip_rect()));
+            self.table_ui(ui);
+        });
+        self.grip_ui(ui, full, split);
+        ui.scope_builder(egui::UiBuilder::new().max_rect(right), |ui| {
+            ui.set_clip_rect(right.intersect(ui.clip_rect()));
+            self.detail_ui(ui);
         });
     }
 
-    fn yaml_column(&mut self, ui: &mut egui::Ui) {
-        let image = self.editor.draft.as_ref().map(|d| self.pull.image_for(&self.state, d)).unwrap_or_default();
-        let selection = self.yaml.selection.take();
-        let source =
-            app::yaml_source(self.editor.draft.as_ref(), self.workspace.file(), &self.list.checked, selection.as_ref());
-        self.yaml.ui(ui, &mut self.state, &source, &image, &mut self.commands);
-        drop(source);
-        self.yaml.selection = selection;
+    fn table_ui(&mut self, ui: &mut egui::Ui) {
+        let running = |key: &str| {
+            self.row_tests.is_running(&key.to_owned()) || self.pull.running.as_ref().is_some_and(|(k, _)| k == key)
+        };
+        let status = list::RowStatus { running: &running, results: &self.state.results, facts: &self.facts };
+        let selected = self.editor.draft.as_ref().and_then(|d| d.key.clone());
+        let view = (&mut self.state.filter, &mut self.state.compact);
+        self.list.ui(ui, &self.workspace, view, selected.as_deref(), &status, &mut self.commands);
+    }
+
+    /// The divider: a line with a grip of three dots, dragged to share the width differently;
+    /// a double click gives back the default.
+    fn grip_ui(&mut self, ui: &mut egui::Ui, full: egui::Rect, split: f32) {
+        let handle = egui::Rect::from_center_size(egui::pos2(split, full.center().y), egui::vec2(10.0, full.height()));
+        let id = egui::Id::unique("table-split");
+        let drag = ui.interact(handle, id, egui::Sense::click_and_drag());
+        drag.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Splitter, true, "Resize the registry table"));
+        if drag.dragged() && full.width() > 0.0 {
+            let share = (self.state.table_share() + drag.drag_delta().x / full.width())
+                .clamp(*state::TABLE_SHARES.start(), *state::TABLE_SHARES.end());
+            self.state.table_share = share;
+        }
+        if drag.double_clicked() {
+            self.state.table_share = state::DEFAULT_TABLE_SHARE;
+        }
+        let palette = theme::palette(ui.visuals());
+        let active = drag.hovered() || drag.dragged();
+        if active {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+        }
+        let colour = if active { palette.link } else { palette.border };
+        ui.painter().vline(split, full.y_range(), egui::Stroke::new(1.0, colour));
+        let dots = if active { palette.link } else { palette.weak };
+        for offset in [-8.0, 0.0, 8.0] {
+            ui.painter().circle_filled(egui::pos2(split, full.center().y + offset), 2.0, dots);
+        }
+    }
+}
+
+/// `path` with the home directory written as `~`.
+fn tilde(path: &std::path::Path, home: Option<&std::path::Path>) -> String {
+    match home.and_then(|home| path.strip_prefix(home).ok()) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
     }
 }
 

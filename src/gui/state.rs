@@ -68,8 +68,8 @@ pub struct State {
     pub pull_policy: String,
     /// Test-pull image per registry key (only registries that exist in a file).
     pub images: BTreeMap<String, String>,
-    /// Full test pulls.
-    pub full_pull: bool,
+    /// Registries whose test pulls download every blob (Full); the others are Quick.
+    pub full_pulls: std::collections::BTreeSet<String>,
     /// The node platform for test pulls.
     pub platform: String,
     /// Whose words the kubelet line uses.
@@ -78,8 +78,12 @@ pub struct State {
     pub kubectl_134: bool,
     /// The last test of each registry key.
     pub results: BTreeMap<String, TestRecord>,
-    /// The width of the YAML column in the wide layout.
-    pub yaml_width: f32,
+    /// The table's share of the window's width (the rest is the detail pane).
+    pub table_share: f32,
+    /// Compact rows for long lists.
+    pub compact: bool,
+    /// System, light or dark.
+    pub theme: super::theme::ThemeChoice,
 }
 
 impl Default for State {
@@ -94,17 +98,38 @@ impl Default for State {
             service_account: "default".to_owned(),
             pull_policy: "Always".to_owned(),
             images: BTreeMap::new(),
-            full_pull: false,
+            full_pulls: std::collections::BTreeSet::new(),
             platform: "linux/amd64".to_owned(),
             runtime: Runtime::default(),
             kubectl_134: false,
             results: BTreeMap::new(),
-            yaml_width: 430.0,
+            table_share: DEFAULT_TABLE_SHARE,
+            compact: false,
+            theme: super::theme::ThemeChoice::System,
         }
     }
 }
 
+/// The table's share of the width on a first start.
+pub const DEFAULT_TABLE_SHARE: f32 = 0.52;
+/// The table's share is kept within these, whatever was remembered.
+pub const TABLE_SHARES: std::ops::RangeInclusive<f32> = 0.3..=0.72;
+
 impl State {
+    /// The table's share, sane whatever the preferences file held.
+    pub fn table_share(&self) -> f32 {
+        if self.table_share.is_finite() {
+            self.table_share.clamp(*TABLE_SHARES.start(), *TABLE_SHARES.end())
+        } else {
+            DEFAULT_TABLE_SHARE
+        }
+    }
+
+    /// Whether `key`'s test pulls download every blob.
+    pub fn full_pull(&self, key: &str) -> bool {
+        self.full_pulls.contains(key)
+    }
+
     /// Puts `path` first among the recent files (eight at most).
     pub fn remember_file(&mut self, path: PathBuf) {
         self.recent_files.retain(|p| *p != path);

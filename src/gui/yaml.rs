@@ -1,15 +1,15 @@
-//! The Kubernetes YAML: tabs for the Secret, the dockercfg Secret, the Pod, the ServiceAccount patch
-//! and the node recipe — for the registry being edited, or one Secret for every ticked registry —
-//! masked until revealed, Export (asking before it replaces a file) and Copy.
+//! The Kubernetes tab: the Secret, the dockercfg Secret, the Pod, the ServiceAccount patch and the
+//! node recipe — for the registry open, or one Secret for every ticked registry — masked until
+//! revealed, Export YAML… (the one primary action; it asks before replacing a file) and Copy.
 
 use std::collections::BTreeSet;
 
 use eframe::egui;
 
-use super::app::Command;
+use super::command::Command;
 use super::jobs::Slot;
 use super::state::{State, YamlTab};
-use super::theme::{self, Tone};
+use super::theme::{self, GRID, Tone};
 use crate::pull_secret::{
     KubectlStyle, NodeFileFormat, PodRequest, RegistryAuth, SecretRequest, SecretType, render_node_recipe, render_pod,
     render_secret, render_service_account_patch,
@@ -71,11 +71,11 @@ impl YamlPanel {
         image: &str,
         commands: &mut Vec<Command>,
     ) {
-        theme::heading(ui, "Kubernetes YAML");
         if let Source::Ticked(selection) = source {
             theme::badge(ui, Tone::Info, format!("one Secret for {} ticked registries", selection.keys.len()));
         }
         tabs_ui(ui, state);
+        ui.add_space(GRID);
         fields_ui(ui, state);
         ui.horizontal_wrapped(|ui| {
             ui.checkbox(&mut self.reveal, "Reveal secrets");
@@ -84,7 +84,7 @@ impl YamlPanel {
         let preview = Self::preview(state, source, image);
         ui.horizontal(|ui| {
             let ok = preview.is_ok();
-            if ui.add_enabled(ok, theme::primary("Export YAML…")).clicked() {
+            if ui.add_enabled(ok, theme::primary(ui, "Export YAML…")).clicked() {
                 commands.push(Command::Export(None));
             }
             if ui.add_enabled(ok, egui::Button::new("Copy")).clicked()
@@ -111,6 +111,10 @@ impl YamlPanel {
                 theme::empty_state(ui, &why);
             }
             Err(why) if matches!(source, Source::Nothing | Source::Waiting(_)) => theme::empty_state(ui, &why),
+            // Nothing is wrong with a field not typed in yet: the Pod waits for an image.
+            Err(_) if state.yaml_tab == YamlTab::Pod && image.trim().is_empty() => {
+                theme::empty_state(ui, "Type an image in the Test pull tab to see the Pod that pulls it.");
+            }
             Err(why) => {
                 theme::message(ui, Tone::Bad, &why);
             }
@@ -218,16 +222,43 @@ fn masked(text: &str) -> String {
         .join("\n")
 }
 
+/// The kinds of YAML: a short name and what it is.
+const KINDS: [(YamlTab, &str, &str); 5] = [
+    (
+        YamlTab::Secret,
+        "Secret",
+        "The pull Secret, kubernetes.io/dockerconfigjson (what kubectl create secret docker-registry makes)",
+    ),
+    (YamlTab::Dockercfg, "dockercfg", "The legacy pull Secret, kubernetes.io/dockercfg"),
+    (YamlTab::Pod, "Pod", "A Pod that pulls the Test pull image with this Secret"),
+    (
+        YamlTab::ServiceAccount,
+        "ServiceAccount",
+        "The patch that adds the Secret to a ServiceAccount's imagePullSecrets",
+    ),
+    (YamlTab::Nodes, "Nodes", "The per-node recipe: the kubelet's own config.json"),
+];
+
+/// Which YAML: one row of short names that never wraps (the full name on hover), or a list where
+/// the row would not fit.
 fn tabs_ui(ui: &mut egui::Ui, state: &mut State) {
-    ui.horizontal_wrapped(|ui| {
-        for (tab, label) in [
-            (YamlTab::Secret, "Secret (dockerconfigjson)"),
-            (YamlTab::Dockercfg, "Secret (dockercfg)"),
-            (YamlTab::Pod, "Pod"),
-            (YamlTab::ServiceAccount, "ServiceAccount"),
-            (YamlTab::Nodes, "Nodes"),
-        ] {
-            ui.selectable_value(&mut state.yaml_tab, tab, label);
+    if ui.available_width() < 460.0 {
+        ui.horizontal(|ui| {
+            let label = ui.label("Kind");
+            let chosen = KINDS.iter().find(|(tab, ..)| *tab == state.yaml_tab).map_or("Secret", |(_, name, _)| name);
+            let combo = egui::ComboBox::from_id_salt("yaml-kind").selected_text(chosen).show_ui(ui, |ui| {
+                for (tab, name, what) in KINDS {
+                    ui.selectable_value(&mut state.yaml_tab, tab, name).on_hover_text(what);
+                }
+            });
+            combo.response.labelled_by(label.id);
+        });
+        return;
+    }
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = GRID;
+        for (tab, name, what) in KINDS {
+            ui.selectable_value(&mut state.yaml_tab, tab, name).on_hover_text(what);
         }
     });
 }

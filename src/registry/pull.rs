@@ -107,12 +107,23 @@ impl Puller {
         credential: &Credential,
         options: &PullOptions,
     ) -> Result<(), Box<super::report::Failure>> {
-        let probe = format!("{registry_host}/regcred-login-check");
-        let report = self.pull_with(&probe, Some(credential), "login check", options, Walk::Login).await;
-        match report.outcome {
+        match self.check_login(registry_host, credential, "login check", options).await.outcome {
             Outcome::Failure(failure) => Err(Box::new(failure)),
             Outcome::Success(_) => Ok(()),
         }
+    }
+
+    /// [`Puller::verify_login`] with its whole report (requests, challenge, what to do), for a
+    /// face that shows a login check like a pull; `credential_source` says where it came from.
+    pub async fn check_login(
+        &self,
+        registry_host: &str,
+        credential: &Credential,
+        credential_source: &str,
+        options: &PullOptions,
+    ) -> PullReport {
+        let probe = format!("{registry_host}/regcred-login-check");
+        self.pull_with(&probe, Some(credential), credential_source, options, Walk::Login).await
     }
 
     async fn pull_with(

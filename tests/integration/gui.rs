@@ -83,8 +83,53 @@ impl Window {
         }
     }
 
+    /// The table's row for `key` (a list item described as `KEY — user … — secret … — last test …`).
+    fn row(&self, key: &str) -> egui_kittest::Node<'_> {
+        let start = format!("{key} — ");
+        self.harness.get_by(move |node: &egui_kittest::kittest::AccessKitNode<'_>| {
+            node.role() == egui::accesskit::Role::ListItem && node.label().is_some_and(|l| l.starts_with(&start))
+        })
+    }
+
+    /// Selects `key`'s row with a click on its middle (on its words, as people click).
+    fn select(&mut self, key: &str) {
+        self.row(key).click();
+        self.settle();
+        if !self.shows("has changes that are not saved") {
+            assert_eq!(self.app().selected().as_deref(), Some(key), "a click on the row selects it");
+        }
+    }
+
+    /// Shows a tab of the detail pane.
+    fn tab(&mut self, name: &str) {
+        self.harness.get_by_role_and_label(egui::accesskit::Role::Tab, name).click();
+        self.settle();
+    }
+
+    /// Makes `label` reachable as a person would: the tab or menu it lives in is opened first.
+    fn reveal(&mut self, label: &str) {
+        if self.harness.query_by_label(label).is_some() {
+            return;
+        }
+        match label {
+            "Image" | "Platform" | "Run test pull" | "Full (download every blob)" | "Quick" => self.tab("Test pull"),
+            "Server" | "Username" | "Password" | "Email" | "Save" | "Revert" | "Copy password" | "Remove…" => {
+                self.tab("Login");
+            }
+            "Copy" | "Export YAML…" | "Secret name" | "Namespace" | "Pod" | "Reveal secrets" => {
+                self.tab("Kubernetes");
+            }
+            "Reload" | "Orphans…" | "Move plaintext to keychain…" | "Compact rows" => {
+                self.harness.get_by_label("More…").click();
+                self.harness.run_steps(2);
+            }
+            _ => {}
+        }
+    }
+
     /// Focuses the field labelled `label` and types `text` into it (after what it holds).
     fn type_into(&mut self, label: &str, text: &str) {
+        self.reveal(label);
         self.harness.get_by_label(label).focus();
         self.harness.run_steps(1);
         self.harness.get_by_label(label).type_text(text);
@@ -92,6 +137,7 @@ impl Window {
     }
 
     fn click(&mut self, label: &str) {
+        self.reveal(label);
         self.harness.get_by_label(label).click();
         self.settle();
     }
@@ -257,21 +303,21 @@ fn a_test_pull_sends_a_credential_only_to_its_own_registry() {
         &plaintext_config(&[("a.example.com", "alice", "canary-of-a"), (&own_host, "bob", "file-pw")]),
     );
     let mut window = window(&home);
-    window.click("a.example.com");
+    window.select("a.example.com");
     window.type_into("Image", &format!("{}/team/app:1", other.addr));
     assert!(window.shows("tested with: anonymous"), "{}", window.tree_text());
-    window.click("Test pull");
+    window.click("Run test pull");
     assert!(!other.requests().is_empty(), "the test reached host B");
     assert_eq!(authorizations(&other), Vec::<String>::new(), "no credential of A went to B");
     let report = window.app().pull_result("a.example.com").expect("the card");
     assert!(!report.to_text().contains("canary-of-a"));
     assert!(report.credential_source.contains("anonymous"), "{}", report.credential_source);
 
-    window.click(&own_host);
+    window.select(&own_host);
     window.type_into("Password", "-draft");
     window.type_into("Image", &format!("{own_host}/team/app:1"));
     assert!(window.shows("tested with: unsaved draft"), "{}", window.tree_text());
-    window.click("Test pull");
+    window.click("Run test pull");
     let expected = format!("basic {}", encode_auth("bob", &Secret::new("file-pw-draft")));
     let sent = authorizations(&own);
     assert!(
@@ -304,13 +350,14 @@ fn a_result_lands_on_the_registry_and_image_it_was_started_for() {
     let home = TempHome::new();
     home.write(&home.docker_config(), &plaintext_config(&[(&a, "alice", "pw-a"), ("b.example.com", "bob", "pw-b")]));
     let mut window = window(&home);
-    window.click(&a);
+    window.select(&a);
     window.type_into("Image", &format!("{a}/team/app:1"));
+    window.reveal("Full (download every blob)");
     window.harness.get_by_label("Full (download every blob)").click();
-    window.harness.get_by_label("Test pull").click();
+    window.reveal("Run test pull");
+    window.harness.get_by_label("Run test pull").click();
     window.harness.run_steps(3);
-    window.harness.get_by_label("b.example.com").click();
-    window.settle();
+    window.select("b.example.com");
     assert_eq!(window.app().draft().and_then(|d| d.key.clone()).as_deref(), Some("b.example.com"));
     assert!(window.app().pull_result("b.example.com").is_none(), "B got nothing");
     assert!(!window.shows("Would not pull"), "B shows no card");
@@ -318,12 +365,13 @@ fn a_result_lands_on_the_registry_and_image_it_was_started_for() {
     let report = window.app().pull_result(&a).expect("A's card");
     assert!(matches!(report.outcome, Outcome::Failure(_)), "{}", report.to_text());
     assert!(matches!(window.app().test_record(&a).map(|r| &r.verdict), Some(TestVerdict::Fails(_))));
-    window.click(&a);
+    window.select(&a);
     assert!(window.shows("Would not pull"), "A's card is A's");
 
     // Cancel: neutral words, no badge changed, no invented kubelet line.
     let before = window.app().test_record(&a).cloned();
-    window.harness.get_by_label("Test pull").click();
+    window.reveal("Run test pull");
+    window.harness.get_by_label("Run test pull").click();
     window.harness.run_steps(3);
     assert!(!window.shows("Would not pull"), "starting a new pull clears the old card: {}", window.tree_text());
     window.harness.get_all_by_label("Cancel").last().unwrap().click();
@@ -344,10 +392,12 @@ fn copy_hands_the_text_to_the_clipboard() {
     let home = TempHome::new();
     home.write(&home.docker_config(), &plaintext_config(&[("quay.io", "robot", "copy-me")]));
     let mut window = window(&home);
-    window.click("quay.io");
+    window.select("quay.io");
+    window.reveal("Copy");
     window.harness.get_by_label("Copy").click();
     window.harness.run_steps(1);
     assert_eq!(window.copied(), vec![window.app().preview().unwrap()]);
+    window.reveal("Copy password");
     window.harness.get_by_label("Copy password").click();
     window.harness.run_steps(1);
     assert_eq!(window.copied(), vec!["copy-me".to_owned()]);
@@ -362,10 +412,10 @@ fn no_edit_is_thrown_away_silently() {
     let original = plaintext_config(&[("a.example.com", "alice", "pw-a"), ("b.example.com", "bob", "pw-b")]);
     home.write(&home.docker_config(), &original);
     let mut window = window(&home);
-    window.click("a.example.com");
+    window.select("a.example.com");
     window.type_into("Password", "-1");
     let ways: [(&str, Way); 5] = [
-        ("select another", Box::new(|w: &mut Window| w.click("b.example.com"))),
+        ("select another", Box::new(|w: &mut Window| w.select("b.example.com"))),
         ("add", Box::new(|w: &mut Window| w.click("Add registry"))),
         ("reload", Box::new(|w: &mut Window| w.click("Reload"))),
         ("quit", Box::new(|w: &mut Window| w.key(egui::Modifiers::COMMAND, egui::Key::Q))),
@@ -393,7 +443,7 @@ fn no_edit_is_thrown_away_silently() {
     }
     assert_eq!(std::fs::read(home.docker_config()).unwrap(), original, "nothing written");
 
-    window.click("b.example.com");
+    window.select("b.example.com");
     window.click("Discard");
     assert_eq!(window.app().draft().and_then(|d| d.key.clone()).as_deref(), Some("b.example.com"));
     assert_eq!(std::fs::read(home.docker_config()).unwrap(), original, "discarded");
@@ -417,7 +467,7 @@ fn export_asks_before_replacing_and_expands_the_home() {
     let precious = home.path().join("precious.txt");
     std::fs::write(&precious, "precious").unwrap();
     let mut window = window(&home);
-    window.click("quay.io");
+    window.select("quay.io");
     window.click("Export YAML…");
     assert_eq!(window.harness.get_by_label("Export to").value().as_deref(), Some("~/regcred.yaml"), "the proposal");
     window.click("Write");
@@ -451,7 +501,7 @@ fn a_conflict_from_any_save_path_opens_the_dialog() {
     let home = TempHome::new();
     home.write(&home.docker_config(), &fixture("ecr-gcr.json"));
     let mut window = window(&home);
-    window.click("quay.io");
+    window.select("quay.io");
     window.type_into("Password", "-mine");
     let theirs = |home: &TempHome, user: &str| {
         let mut theirs: Value = serde_json::from_slice(&fixture("ecr-gcr.json")).unwrap();
@@ -473,7 +523,7 @@ fn a_conflict_from_any_save_path_opens_the_dialog() {
     );
     assert_eq!(saved["auths"]["ghcr.io"]["auth"], "dTpw", "their other change merged");
 
-    window.click("quay.io");
+    window.select("quay.io");
     window.type_into("Email", ".uk");
     let written = theirs(&home, "again");
     window.click("Save");
@@ -483,7 +533,7 @@ fn a_conflict_from_any_save_path_opens_the_dialog() {
     assert_eq!(saved["auths"]["quay.io"]["auth"], written["auths"]["quay.io"]["auth"], "their secret kept");
 
     let written = theirs(&home, "third");
-    window.click("ghcr.io");
+    window.select("ghcr.io");
     window.click("Remove…");
     window.click("Remove");
     if window.shows("The file changed on disk") {
@@ -526,7 +576,7 @@ fn small_truths_hold() {
     home.write(&home.docker_config(), &plaintext_config(&[("quay.io", "robot", "pw")]));
     std::fs::set_permissions(home.docker_config(), std::fs::Permissions::from_mode(0o644)).unwrap();
     let mut window = window(&home);
-    window.click("quay.io");
+    window.select("quay.io");
     window.type_into("Password", "2");
     window.click("Save");
     assert_eq!(std::fs::metadata(home.docker_config()).unwrap().permissions().mode() & 0o777, 0o600);
@@ -536,7 +586,7 @@ fn small_truths_hold() {
     window.click("Add registry");
     window.type_into("Server", "127.0.0.1:5000");
     window.type_into("Image", "127.0.0.1:5000/team/app");
-    window.click("quay.io");
+    window.select("quay.io");
     window.click("Discard");
     let kept = window.app().persisted_state().images;
     assert!(kept.keys().all(|k| k == "quay.io"), "{kept:?}");
@@ -545,7 +595,7 @@ fn small_truths_hold() {
     window.type_into("Image", "quay.io/team/app");
     window.type_into("Platform", "/arm64/");
     assert!(window.shows("Platform: \"linux/amd64/arm64/\" is not OS/ARCH"), "{}", window.tree_text());
-    assert!(window.harness.get_by_label("Test pull").accesskit_node().is_disabled());
+    assert!(window.harness.get_by_label("Run test pull").accesskit_node().is_disabled());
 }
 
 /// Item 10, the keychain's rows: the user name shown; a stub with no secret behind it warned.
@@ -681,43 +731,87 @@ fn escape_closes_every_dialog() {
     window.click("Orphans…");
     window.click("Remove the empty entry");
     esc(&mut window, "the orphan's confirmation", "Remove the entry");
-    window.click("quay.io");
+    window.select("quay.io");
     window.click("Remove…");
     esc(&mut window, "Remove", "Remove this registry?");
     window.key(egui::Modifiers::COMMAND, egui::Key::O);
     esc(&mut window, "Open file", "Open a credential file");
     window.key(egui::Modifiers::NONE, egui::Key::F1);
-    esc(&mut window, "Help", "Move in the list, open the registry");
+    esc(&mut window, "Help", "Select the previous or next registry");
     window.type_into("Password", "x");
-    window.click("ghost.example.com");
+    window.select("ghost.example.com");
     esc(&mut window, "Unsaved", "has changes that are not saved");
     assert_eq!(window.app().draft().unwrap().current.password.as_str(), "pwx", "Esc is Cancel");
 }
 
-/// ↑/↓ move the list selection, Enter opens, Ctrl+T tests it, Ctrl+F focuses the filter.
+/// The table like a native list: ↓ from the Filter selects the first row (the detail follows),
+/// ↓/↑/Home/End move the selection itself, Enter opens the Login tab, Delete asks to remove,
+/// Ctrl+T tests the selection; no widget keeps a second focus ring.
 #[test]
 fn the_list_works_from_the_keyboard() {
     let slow = slow_server(Duration::from_millis(10));
     let host = slow.addr.to_string();
     let home = TempHome::new();
-    home.write(&home.docker_config(), &plaintext_config(&[("a.example.com", "a", "pw"), (&host, "b", "pw")]));
+    home.write(
+        &home.docker_config(),
+        &plaintext_config(&[("a.example.com", "a", "pw"), (&host, "b", "pw"), ("c.example.com", "c", "pw")]),
+    );
     let mut window = window(&home);
+    let keys = window.app().visible_keys();
     window.key(egui::Modifiers::COMMAND, egui::Key::F);
     assert_eq!(window.focused(), "Filter");
-    window.key(egui::Modifiers::NONE, egui::Key::Escape);
-    window.harness.ctx.memory_mut(|m| {
-        if let Some(id) = m.focused() {
-            m.surrender_focus(id);
-        }
-    });
-    let at = window.app().visible_keys().iter().position(|k| *k == host).unwrap();
-    for _ in 0..=at {
+    window.key(egui::Modifiers::NONE, egui::Key::ArrowDown);
+    assert_eq!(window.app().selected().as_deref(), Some(keys[0].as_str()), "↓ from Filter enters the list");
+    assert_eq!(window.focused(), "", "one focus indicator: the selection");
+    assert_eq!(window.row(&keys[0]).accesskit_node().is_selected(), Some(true), "the row says it is selected");
+    window.key(egui::Modifiers::NONE, egui::Key::ArrowDown);
+    assert_eq!(window.app().selected().as_deref(), Some(keys[1].as_str()), "the detail follows");
+    window.key(egui::Modifiers::NONE, egui::Key::End);
+    assert_eq!(window.app().selected().as_deref(), Some(keys[2].as_str()));
+    window.key(egui::Modifiers::NONE, egui::Key::Home);
+    assert_eq!(window.app().selected().as_deref(), Some(keys[0].as_str()));
+    window.key(egui::Modifiers::NONE, egui::Key::ArrowUp);
+    assert_eq!(window.app().selected().as_deref(), Some(keys[0].as_str()), "stays on the first row");
+    window.tab("Kubernetes");
+    let at = keys.iter().position(|k| *k == host).unwrap();
+    for _ in 0..at {
         window.key(egui::Modifiers::NONE, egui::Key::ArrowDown);
     }
     window.key(egui::Modifiers::NONE, egui::Key::Enter);
-    assert_eq!(window.app().draft().and_then(|d| d.key.clone()).as_deref(), Some(host.as_str()));
+    assert_eq!(window.app().selected().as_deref(), Some(host.as_str()));
+    assert_eq!(window.app().tab(), regcred::gui::Tab::Login, "Enter opens the Login tab");
     window.key(egui::Modifiers::COMMAND, egui::Key::T);
     assert!(window.app().test_record(&host).is_some(), "Ctrl+T tested the selected row");
+    window.key(egui::Modifiers::NONE, egui::Key::Delete);
+    assert!(window.shows("Remove this registry?"), "Delete asks first");
+    window.harness.key_press(egui::Key::Escape);
+    window.settle();
+    assert!(read_json(&home.docker_config())["auths"][&host].is_object(), "nothing removed without a yes");
+}
+
+/// ↓ past the visible rows scrolls the selection into view (Enter never opens a hidden row).
+#[test]
+fn the_selection_scrolls_into_view() {
+    let home = TempHome::new();
+    let entries: Vec<(String, String, String)> =
+        (0..60).map(|i| (format!("r{i:02}.example.com"), "u".to_owned(), "pw".to_owned())).collect();
+    let refs: Vec<(&str, &str, &str)> = entries.iter().map(|(k, u, p)| (k.as_str(), u.as_str(), p.as_str())).collect();
+    home.write(&home.docker_config(), &plaintext_config(&refs));
+    let mut window = make(Make { size: [900.0, 560.0], ..Make::new(home.path()) });
+    window.key(egui::Modifiers::COMMAND, egui::Key::F);
+    for _ in 0..30 {
+        window.key(egui::Modifiers::NONE, egui::Key::ArrowDown);
+    }
+    let selected = window.app().selected().unwrap();
+    assert_eq!(selected, "r29.example.com");
+    let row = window.row(&selected).rect();
+    assert!(row.top() >= 0.0 && row.bottom() <= 560.0, "the selected row is on screen: {row:?}");
+    window.key(egui::Modifiers::NONE, egui::Key::End);
+    let row = window.row("r59.example.com").rect();
+    assert!(row.bottom() <= 560.0, "End scrolls to the last row: {row:?}");
+    window.key(egui::Modifiers::NONE, egui::Key::PageUp);
+    let selected = window.app().selected().unwrap();
+    assert!(selected.as_str() < "r59.example.com", "Page Up moved up: {selected}");
 }
 
 /// Every leaf widget's rectangle, for the overlap check.
@@ -728,7 +822,22 @@ fn leaf_rects(window: &Window) -> Vec<(String, egui::Rect)> {
         .children_recursive()
         .filter(|node| node.children().next().is_none())
         .filter_map(|node| {
-            let rect = node.rect();
+            // What a scroll area shows of the widget: the rest is scrolled away, not on screen.
+            let mut rect = node.rect();
+            let mut parent = node.accesskit_node().parent();
+            while let Some(ancestor) = parent {
+                if ancestor.role() == egui::accesskit::Role::ScrollView
+                    && let Some(bounds) = ancestor.bounding_box()
+                {
+                    #[expect(clippy::cast_possible_truncation, reason = "screen points")]
+                    let clip = egui::Rect::from_min_max(
+                        egui::pos2(bounds.x0 as f32, bounds.y0 as f32),
+                        egui::pos2(bounds.x1 as f32, bounds.y1 as f32),
+                    );
+                    rect = rect.intersect(clip);
+                }
+                parent = ancestor.parent();
+            }
             let label = node.accesskit_node().label().unwrap_or_default();
             (rect.width() > 1.0 && rect.height() > 1.0)
                 .then_some((format!("{:?} {label}", node.accesskit_node().role()), rect))
@@ -736,8 +845,8 @@ fn leaf_rects(window: &Window) -> Vec<(String, egui::Rect)> {
         .collect()
 }
 
-/// At 900×560 and at 800×600 nothing overlaps: the YAML becomes a tab beside the editor. (A few
-/// registries, so no panel scrolls: what a scroll area clips has no place to be checked.)
+/// At 800×600, 900×560, 1280×800 and 1920×1080 nothing overlaps and nothing leaves the window,
+/// on every tab (of what a scroll area shows; what it scrolls away is not on screen).
 #[test]
 fn nothing_overlaps_at_small_sizes() {
     let home = TempHome::new();
@@ -750,13 +859,11 @@ fn nothing_overlaps_at_small_sizes() {
             ("quay.io", "q", "pw"),
         ]),
     );
-    for size in [[900.0, 560.0], [800.0, 600.0], [1280.0, 800.0]] {
+    for size in [[900.0, 560.0], [800.0, 600.0], [1280.0, 800.0], [1920.0, 1080.0]] {
         let mut window = make(Make { size, ..Make::new(home.path()) });
-        window.click("good.example.com");
-        for screen in ["editor", "yaml"] {
-            if screen == "yaml" && size[0] < 1000.0 {
-                window.click("YAML");
-            }
+        window.select("good.example.com");
+        for screen in ["Login", "Test pull", "Kubernetes"] {
+            window.tab(screen);
             let screen_rect = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(size[0], size[1]));
             let rects: Vec<_> = leaf_rects(&window).into_iter().filter(|(_, r)| screen_rect.intersects(*r)).collect();
             for (i, (a, ra)) in rects.iter().enumerate() {
@@ -797,7 +904,8 @@ fn the_preset_picker_checks_a_login_and_the_list_shows_expiry() {
     let mut window = window(&home);
     assert!(window.shows("expires in 2 h") || window.shows("expires in 3 h"), "{}", window.tree_text());
     assert!(window.shows("expired 2 h ago"), "{}", window.tree_text());
-    window.click("myregistry.azurecr.io");
+    window.select("myregistry.azurecr.io");
+    window.tab("Kubernetes");
     assert!(
         window.shows("this Secret stops working"),
         "the YAML warns: {}",
@@ -903,8 +1011,8 @@ fn broken_entries_are_flagged_and_left_alone_by_a_save() {
     home.write(&home.docker_config(), &original);
     let mut window = window(&home);
     assert!(window.shows("urlsafe.example.com"));
-    assert!(window.harness.query_all_by_label("problem").count() >= 10);
-    window.click("good.example.com");
+    assert!(window.harness.query_all_by_label("broken entry").count() >= 10, "{}", window.tree_text());
+    window.select("good.example.com");
     window.type_into("Password", "-changed");
     window.click("Save");
     let before: Value = serde_json::from_slice(&original).unwrap();
@@ -926,15 +1034,15 @@ fn test_pull_from_the_window_shows_success_and_the_kubelet_line() {
     let home = TempHome::new();
     home.write(&home.docker_config(), &plaintext_config(&[(&registry.host, "alice", "gui-pull-pw")]));
     let mut window = window(&home);
-    window.click(&registry.host);
+    window.select(&registry.host);
     window.type_into("Image", &format!("{}/team/app:v1", registry.host));
-    window.click("Test pull");
+    window.click("Run test pull");
     let report = window.app().pull_result(&registry.host).expect("a result card");
     assert!(matches!(report.outcome, Outcome::Success(_)), "{}", report.to_text());
     assert!(window.shows("Would pull"));
 
     window.type_into("Password", "-wrong");
-    window.click("Test pull");
+    window.click("Run test pull");
     let report = window.app().pull_result(&registry.host).unwrap();
     let Outcome::Failure(failure) = &report.outcome else { panic!("{}", report.to_text()) };
     assert!(failure.kubelet_event.contains("401 Unauthorized"));
@@ -966,7 +1074,7 @@ fn plaintext_secrets_move_to_the_keychain_after_a_confirmation_that_says_what_ch
     assert_eq!(config["auths"]["quay.io"], serde_json::json!({"email": "ops@example.com"}));
     assert_eq!(config["credHelpers"]["quay.io"], "regcred");
     assert_eq!(window.store.get("quay.io").unwrap().unwrap().username, "robot+ci");
-    window.click("quay.io");
+    window.select("quay.io");
     window.type_into("Image", "quay.io/team/app");
     assert!(window.shows("tested with: keychain"), "{}", window.tree_text());
 }
@@ -1053,52 +1161,49 @@ fn lavapipe() -> bool {
     component_available("a Vulkan driver (mesa-vulkan-drivers) for snapshot rendering", found)
 }
 
-/// The main screens in the dark and the light theme, at the smallest size and a common one,
-/// rendered with wgpu on Mesa's software Vulkan and compared with `tests/snapshots`
-/// (`UPDATE_SNAPSHOTS=1` rewrites them after a deliberate change).
+/// The sizes every screen is drawn at, as `tests/snapshots` names them.
+const SIZES: [([f32; 2], &str); 3] =
+    [([900.0, 560.0], "900x560"), ([1280.0, 800.0], "1280x800"), ([1920.0, 1080.0], "1920x1080")];
+
+/// Snapshots `name` in the dark and the light theme (`NAME_SIZE_dark`, `NAME_SIZE_light`).
+fn both_themes(window: &mut Window, name: &str, size: &str) {
+    window.harness.remove_cursor();
+    for (theme, suffix) in [(egui::Theme::Dark, "dark"), (egui::Theme::Light, "light")] {
+        window.harness.ctx.set_theme(theme);
+        window.harness.run_steps(3);
+        window.harness.snapshot(format!("{name}_{size}_{suffix}"));
+    }
+    window.harness.ctx.set_theme(egui::Theme::Dark);
+}
+
+/// The first start (an empty HOME: the welcome) at every size, dark and light, rendered with
+/// wgpu on Mesa's software Vulkan and compared with `tests/snapshots` (`UPDATE_SNAPSHOTS=1`
+/// rewrites them after a deliberate change).
 #[test]
-fn snapshots_of_the_main_screens() {
+fn snapshots_of_the_first_start() {
     if !lavapipe() {
         return;
     }
     // Fixed paths: the images must not depend on the machine.
-    let root = std::path::Path::new("/tmp/regcred-snapshots");
+    let root = std::path::Path::new("/tmp/regcred-snapshots-first");
     let _ = std::fs::remove_dir_all(root);
-    std::fs::create_dir_all(root.join("empty")).unwrap();
-    let mut empty = make(Make { render: true, ..Make::new(&root.join("empty")) });
-    empty.harness.snapshot("window_empty");
-    let mut results = empty.harness.take_snapshot_results();
-
-    let home = root.join("home");
-    std::fs::create_dir_all(home.join(".docker")).unwrap();
-    std::fs::write(home.join(".docker/config.json"), fixture("broken-entries.json")).unwrap();
-    for (size, name) in [([1280.0, 800.0], "1280x800"), ([900.0, 560.0], "900x560")] {
-        let mut window = make(Make { size, render: true, ..Make::new(&home) });
-        window.click("good.example.com");
-        window.harness.snapshot(format!("window_editor_{name}_dark"));
-        window.harness.ctx.set_theme(egui::Theme::Light);
-        window.harness.run_steps(3);
-        window.harness.snapshot(format!("window_editor_{name}_light"));
-        window.harness.ctx.set_theme(egui::Theme::Dark);
-        if size[0] < 1000.0 {
-            window.click("YAML");
-        }
-        window.click("Pod");
-        window.harness.snapshot(format!("window_yaml_pod_{name}"));
-        if size[0] > 1000.0 {
-            window.type_into("Image", "nonexistent.invalid/team/app:1.0");
-            window.click("Test pull");
-            window.harness.snapshot("window_failure_card");
-        }
+    std::fs::create_dir_all(root).unwrap();
+    let mut results = egui_kittest::SnapshotResults::default();
+    for (size, name) in SIZES {
+        let mut window = make(Make { size, render: true, ..Make::new(root) });
+        assert!(window.shows("Welcome to regcred"));
+        both_themes(&mut window, "first_start", name);
         results.extend(window.harness.take_snapshot_results());
     }
     results.unwrap();
 }
 
-/// The list after Test all (the README's screenshot) and the success card, from real pulls
-/// against registries on fixed ports (the hosts are on screen).
+/// The screens of a day's work, against real registries on fixed ports (the hosts are on screen),
+/// at every size, dark and light: the table after Test all with the detail of a failed row, the
+/// Kubernetes tab with two rows ticked, and Check manifests. The 1280×800 dark table is the
+/// README's screenshot.
 #[test]
-fn snapshots_after_test_all_and_of_a_successful_pull() {
+fn snapshots_after_test_all_of_the_secret_and_of_check() {
     if !lavapipe() || !component_available("docker-registry and skopeo", registry::available()) {
         return;
     }
@@ -1116,30 +1221,51 @@ fn snapshots_after_test_all_and_of_a_successful_pull() {
     let home = std::path::Path::new("/tmp/regcred-snapshot-pull");
     let _ = std::fs::remove_dir_all(home);
     std::fs::create_dir_all(home.join(".docker")).unwrap();
-    // Three rows that Test all can reach here: one pulls, one is refused, one lacks its tag.
+    // Rows that Test all can reach here: one pulls, one is refused, one lacks its tag, one
+    // checks its login.
     let alias = good.host.replace("127.0.0.1", "localhost");
     let config = plaintext_config(&[
         (&good.host, "alice", "snapshot-pw"),
         (&second.host, "ci", "wrong-pw"),
         (&alias, "alice", "snapshot-pw"),
+        ("[::1]:24999", "alice", "snapshot-pw"),
     ]);
     std::fs::write(home.join(".docker/config.json"), config).unwrap();
-    let mut window = make(Make { render: true, ..Make::new(home) });
-    let images = &mut window.harness.state_mut().state.images;
-    images.insert(good.host.clone(), format!("{}/team/app:v1", good.host));
-    images.insert(alias.clone(), format!("{alias}/team/app:v2"));
-    window.click("Test all");
-    window.click(&good.host);
-    window.click("Test pull");
-    assert!(window.shows("Would pull"));
-    window.harness.remove_cursor();
-    window.harness.run_steps(2);
-    // Ages say "just now" for a minute: the snapshot is taken well within it.
-    window.harness.snapshot("window_after_tests");
-    let mut results = window.harness.take_snapshot_results();
-    window.harness.ctx.set_theme(egui::Theme::Light);
-    window.harness.run_steps(3);
-    window.harness.snapshot("window_after_tests_light");
-    results.extend(window.harness.take_snapshot_results());
+    let manifests = home.join("shop.yaml");
+    let pod = |name: &str, image: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: app\n    image: {image}\n"
+        )
+    };
+    let documents =
+        [pod("web", &format!("{}/team/app:v1", good.host)), pod("worker", &format!("{}/team/worker:2", second.host))];
+    std::fs::write(&manifests, documents.join("---\n")).unwrap();
+    let mut results = egui_kittest::SnapshotResults::default();
+    for (size, name) in SIZES {
+        let mut window = make(Make { size, render: true, ..Make::new(home) });
+        let images = &mut window.harness.state_mut().state.images;
+        images.insert(good.host.clone(), format!("{}/team/app:v1", good.host));
+        images.insert(alias.clone(), format!("{alias}/team/app:v2"));
+        window.click("Test all");
+        window.select(&second.host);
+        assert!(window.shows("What to do"), "a failed row's card says what to do: {}", window.tree_text());
+        // Ages say "just now" for a minute: the snapshots are taken well within it.
+        both_themes(&mut window, "table_after_test_all", name);
+
+        window.harness.get_by_label(&format!("Tick {}", good.host)).click();
+        window.harness.get_by_label(&format!("Tick {}", second.host)).click();
+        window.settle();
+        window.tab("Kubernetes");
+        assert!(window.shows("one Secret for 2 ticked registries"), "{}", window.tree_text());
+        both_themes(&mut window, "kubernetes_two_ticked", name);
+
+        window.harness.get_all_by_label("Check manifests…").next().unwrap().click();
+        window.settle();
+        window.type_into("Files", manifests.to_str().unwrap());
+        window.click("Check");
+        assert!(window.app().check_report().is_some());
+        both_themes(&mut window, "check_manifests", name);
+        results.extend(window.harness.take_snapshot_results());
+    }
     results.unwrap();
 }

@@ -1,0 +1,261 @@
+//! Actions that test: the Test pull tab's pull, a row's Test (its remembered image, or the login
+//! check), Test all, and filing each answer under the registry it was started for.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::super::app::{App, RowTest};
+use super::super::detail::{Answer, AnswerSource};
+use super::super::state::{TestRecord, TestVerdict};
+use super::super::theme;
+use crate::auth_files::{Sources, parse_server};
+use crate::keychain::Credential;
+use crate::registry::{Outcome, PullOptions, PullReport};
+use crate::resolve::{DraftCredential, test_credential};
+use crate::secret::Secret;
+
+impl App {
+    /// Ctrl+T: the open registry's image; a saved registry with no image typed gets the row's
+    /// test (its remembered image, or the login check); with nothing open, the list's selection.
+    pub(in crate::gui) fn test_selected(&mut self) {
+        let open =
+            self.editor.draft.as_ref().map(|d| (d.key.clone(), self.pull.image_for(&self.state, d).trim().is_empty()));
+        match open {
+            Some((Some(key), true)) => self.test_row(key, AnswerSource::RowTest),
+            Some(_) => self.test_pull(),
+            None => {}
+        }
+    }
+
+    /// The current options for a test pull of `key`'s registry (Quick or Full is per registry).
+    pub(in crate::gui) fn pull_options(&self, key: &str) -> PullOptions {
+        let mut options = PullOptions::for_user(self.workspace.env.home.as_deref());
+        options.full = self.state.full_pull(key);
+        options.runtime = self.state.runtime;
+        if let Ok(platform) = self.state.platform.parse() {
+            options.platform = platform;
+        }
+        options
+    }
+
+    /// The card's test pull: the image typed for the open registry, with the credential a node
+    /// would use for the image's own registry (the draft's only when it is that registry).
+    pub(in crate::gui) fn test_pull(&mut self) {
+        let Some(draft) = self.editor.draft.as_ref() else { return };
+        let key = draft.registry_key();
+        let image = self.pull.image_for(&self.state, draft).trim().to_owned();
+        if image.is_empty() {
+            return self.toast("Type an image to test-pull", true);
+        }
+        let candidate =
+            (!draft.current.username.is_empty() && !draft.current.password.is_empty()).then(|| Credential {
+                username: draft.current.username.clone(),
+                secret: Secret::new(draft.current.password.as_str()),
+            });
+        let server = parse_server(draft.current.server.trim()).ok();
+        let unsaved = draft.dirty() || draft.key.is_none();
+        let options = self.pull_options(&key);
+        self.pull.cancel.store(false, Ordering::Relaxed);
+        if let Ok(mut progress) = self.pull.progress.lock() {
+            progress.clear();
+        }
+        self.answers.remove(&key);
+        self.pull.running = Some((key.clone(), image.clone()));
+        let (sources, opener, puller) =
+            (self.workspace.sources.clone(), self.workspace.opener.clone(), self.puller.clone());
+        let (cancel, progress, repaint) =
+            (self.pull.cancel.clone(), self.pull.progress.clone(), self.workspace.repaint.clone());
+        self.pull.job.start_async(&self.workspace.runtime, self.workspace.repaint.clone(), async move {
+            let chosen = tokio::task::spawn_blocking({
+                let image = image.clone();
+                move || {
+                    let reference = crate::image_ref::ImageRef::parse(&image).ok()?;
+                    let draft = server.as_ref().map(|server| DraftCredential {
+                        server,
+                        credential: candidate.as_ref(),
+                        unsaved,
+                    });
+                    Some(test_credential(&sources, &reference, draft.as_ref(), &*opener))
+                }
+            })
+            .await
+            .ok()
+            .flatten();
+            let report_progress = move |update: crate::registry::BlobProgress| {
+                if let Ok(mut all) = progress.lock() {
+                    match all.iter_mut().find(|p| p.digest == update.digest) {
+                        Some(existing) => *existing = update,
+                        None => all.push(update),
+                    }
+                }
+                repaint.request_repaint();
+            };
+            let report = match chosen {
+                Some(Err(error)) => crate::registry::credential_failure(&image, &error.to_string(), options.runtime),
+                Some(Ok((credential, tested))) => {
+                    let source = tested.describe();
+                    puller
+                        .pull(&image, credential.as_ref(), &source, &options, Some(&cancel), Some(&report_progress))
+                        .await
+                }
+                None => puller.pull(&image, None, "anonymous", &options, Some(&cancel), Some(&report_progress)).await,
+            };
+            super::super::pull::Finished { key, image, report }
+        });
+    }
+
+    /// A row's test: its remembered image with its saved credential, or, with no image, the
+    /// login check `docker login` makes. Bounded per registry host and in all.
+    pub(in crate::gui) fn test_row(&mut self, key: String, source: AnswerSource) {
+        if self.row_tests.is_running(&key) {
+            return;
+        }
+        let image = self.state.images.get(&key).map(|i| i.trim().to_owned()).filter(|i| !i.is_empty());
+        let Ok(server) = parse_server(&key) else {
+            return self.toast(format!("{key} is not a registry key that can be tested"), true);
+        };
+        let host = image
+            .as_deref()
+            .and_then(|i| crate::image_ref::ImageRef::parse(i).ok())
+            .map_or_else(|| server.endpoint_host().to_owned(), |i| i.registry_host().to_owned());
+        let (sources, opener, puller, limits) =
+            (self.workspace.sources.clone(), self.workspace.opener.clone(), self.puller.clone(), self.limits.clone());
+        let options = self.pull_options(&key);
+        let runtime = self.workspace.runtime.clone();
+        self.row_tests.start_async(key, &self.workspace.runtime, self.workspace.repaint.clone(), async move {
+            let _permits = limits.acquire(&host).await;
+            let test = RowTestRun { sources, opener, server, image, source };
+            row_test(&runtime, &puller, test, &options).await
+        });
+    }
+
+    pub(in crate::gui) fn poll_tests(&mut self) {
+        if let Some(finished) = self.pull.job.poll() {
+            self.pull.running = None;
+            let super::super::pull::Finished { key, image, report } = finished;
+            let cancelled =
+                matches!(&report.outcome, Outcome::Failure(f) if f.class == crate::registry::FailureClass::Cancelled);
+            if !cancelled {
+                let verdict = verdict_of(&report);
+                let text = match &verdict {
+                    TestVerdict::Fails(reason) => format!("Test pull failed: {reason}"),
+                    _ => format!("Test pull succeeded: {}", report.reference),
+                };
+                self.toast(text, matches!(verdict, TestVerdict::Fails(_)));
+                if self.workspace.file().is_some_and(|f| f.entry_alone(&key).is_some()) {
+                    self.state
+                        .results
+                        .insert(key.clone(), TestRecord { at: theme::now(), image: Some(image.clone()), verdict });
+                }
+            }
+            let _ = image;
+            self.answers.insert(key, Answer { source: AnswerSource::TestPull, at: theme::now(), report });
+        }
+        for (key, test) in self.row_tests.poll() {
+            if let Some(record) = test.record {
+                self.state.results.insert(key.clone(), record);
+            }
+            if let Some(answer) = test.answer {
+                self.answers.insert(key.clone(), answer);
+            }
+            if let Some(expiry) = test.expiry {
+                self.facts.expiries.insert(key, expiry);
+            }
+        }
+    }
+}
+
+/// What a row's test needs, moved onto the runtime.
+struct RowTestRun {
+    sources: Arc<Sources>,
+    opener: super::super::workspace::Opener,
+    server: crate::auth_files::ServerKey,
+    image: Option<String>,
+    source: AnswerSource,
+}
+
+/// A row's test, off the UI thread: the remembered image's pull, or the login check, each with
+/// its whole report for the card.
+async fn row_test(
+    runtime: &tokio::runtime::Handle,
+    puller: &crate::registry::Puller,
+    test: RowTestRun,
+    options: &PullOptions,
+) -> RowTest {
+    let RowTestRun { sources, opener, server, image, source } = test;
+    let fetch_server = server.clone();
+    let image_for_lookup = image.clone();
+    let chosen = runtime
+        .spawn_blocking(move || match image_for_lookup.as_deref().map(crate::image_ref::ImageRef::parse) {
+            Some(Ok(reference)) => {
+                test_credential(&sources, &reference, None, &*opener).map(|(c, t)| (c, t.describe()))
+            }
+            Some(Err(_)) => Ok((None, "anonymous".to_owned())),
+            None => crate::resolve::fetch_credential_with(&sources, &fetch_server, &*opener).map(|found| {
+                (Some(Credential { username: found.username, secret: found.password }), found.home.label())
+            }),
+        })
+        .await;
+    let now = std::time::SystemTime::now();
+    let subject = image.clone().unwrap_or_else(|| server.endpoint_host().to_owned());
+    let (credential, credential_source) = match chosen {
+        Ok(Ok(chosen)) => chosen,
+        Ok(Err(error)) => {
+            return failed_row(&subject, &format!("cannot read the credential: {error}"), image, source, options);
+        }
+        Err(_) => return failed_row(&subject, "the test could not run", image, source, options),
+    };
+    let expiry =
+        credential.as_ref().and_then(|c| crate::expiry::expiry_of(&c.username, &c.secret, server.registry(), now));
+    let Some(image) = image else {
+        let Some(credential) = credential else {
+            return failed_row(
+                &subject,
+                "no credential to check the login with",
+                None,
+                AnswerSource::LoginCheck,
+                options,
+            );
+        };
+        let report = puller.check_login(server.endpoint_host(), &credential, &credential_source, options).await;
+        let verdict = match &report.outcome {
+            Outcome::Success(_) => TestVerdict::LoginWorks,
+            Outcome::Failure(failure) => TestVerdict::Fails(failure.verdict.clone()),
+        };
+        let at = theme::now();
+        return RowTest {
+            record: Some(TestRecord { at, image: None, verdict }),
+            answer: Some(Answer { source: AnswerSource::LoginCheck, at, report }),
+            expiry,
+        };
+    };
+    let report = puller.pull(&image, credential.as_ref(), &credential_source, options, None, None).await;
+    let at = theme::now();
+    let record = TestRecord { at, image: Some(image), verdict: verdict_of(&report) };
+    RowTest { record: Some(record), answer: Some(Answer { source, at, report }), expiry }
+}
+
+/// A test that could not start: its report says why, in the runtime's words where it can.
+fn failed_row(
+    subject: &str,
+    cause: &str,
+    image: Option<String>,
+    source: AnswerSource,
+    options: &PullOptions,
+) -> RowTest {
+    let report = crate::registry::credential_failure(subject, cause, options.runtime);
+    let at = theme::now();
+    RowTest {
+        record: Some(TestRecord { at, image, verdict: verdict_of(&report) }),
+        answer: Some(Answer { source, at, report }),
+        expiry: None,
+    }
+}
+
+/// The remembered verdict of a report.
+fn verdict_of(report: &PullReport) -> TestVerdict {
+    match &report.outcome {
+        Outcome::Success(_) => TestVerdict::Pulls,
+        Outcome::Failure(failure) => TestVerdict::Fails(failure.verdict.clone()),
+    }
+}

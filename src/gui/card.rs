@@ -1,0 +1,232 @@
+//! The answer card that leads the detail pane: the selected registry's latest answer, the same
+//! card whether it came from a login check, a row's Test, Test all or a Test pull — verdict,
+//! stage and request, the registry's error, the credential used, the kubelet's line where a pull
+//! was made, what to do with a button that jumps to the field to fix, and Copy report.
+
+use eframe::egui;
+
+use super::command::Command;
+use super::detail::{Answer, AnswerSource, FixField};
+use super::state::{TestRecord, TestVerdict};
+use super::theme::{self, GRID, Icon, Tone};
+use crate::registry::{FailureClass, Outcome, PullReport};
+
+/// The card: the latest answer in full; else the remembered one-line verdict; else an invitation.
+pub fn ui(
+    ui: &mut egui::Ui,
+    answer: Option<&Answer>,
+    remembered: Option<&TestRecord>,
+    running: bool,
+    commands: &mut Vec<Command>,
+) {
+    if running {
+        theme::card(ui, Tone::Info, |ui| {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Testing… the answer appears here.");
+            });
+        });
+        return;
+    }
+    match (answer, remembered) {
+        (Some(answer), _) => answer_ui(ui, answer, commands),
+        (None, Some(record)) => remembered_ui(ui, record, commands),
+        (None, None) => {
+            theme::card(ui, Tone::Neutral, |ui| {
+                theme::status(ui, Tone::Neutral, Icon::Untested, "Not tested yet");
+                theme::weak(
+                    ui,
+                    "Test checks the login (or pulls the image you set in Test pull) the way a node would, and the answer appears here.",
+                );
+                if ui.button("Test now").on_hover_text("Ctrl+T").clicked() {
+                    commands.push(Command::TestSelected);
+                }
+            });
+        }
+    }
+}
+
+/// A verdict remembered from an earlier run (the report itself is not kept: it may hold what the
+/// registry said, and the preferences file never holds more than the verdict).
+fn remembered_ui(ui: &mut egui::Ui, record: &TestRecord, commands: &mut Vec<Command>) {
+    let age = theme::age(theme::now().saturating_sub(record.at));
+    let what = record.image.as_deref().map_or_else(|| "login check".to_owned(), |image| format!("image {image}"));
+    let (tone, icon, verdict) = match &record.verdict {
+        TestVerdict::Pulls => (Tone::Good, Icon::Check, "Would pull".to_owned()),
+        TestVerdict::LoginWorks => (Tone::Good, Icon::Check, "The registry accepts the login".to_owned()),
+        TestVerdict::Fails(reason) => (Tone::Bad, Icon::Cross, reason.clone()),
+    };
+    theme::card(ui, tone, |ui| {
+        theme::verdict(ui, tone, icon, &verdict);
+        theme::weak(ui, &format!("Remembered from {age} ({what}). Test again for the whole answer."));
+        if ui.button("Test again").on_hover_text("Ctrl+T").clicked() {
+            commands.push(Command::TestSelected);
+        }
+    });
+}
+
+fn answer_ui(ui: &mut egui::Ui, answer: &Answer, commands: &mut Vec<Command>) {
+    let report = &answer.report;
+    let age = theme::age(theme::now().saturating_sub(answer.at));
+    let tone = match &report.outcome {
+        Outcome::Success(_) => Tone::Good,
+        Outcome::Failure(failure) if failure.class == FailureClass::Cancelled => Tone::Neutral,
+        Outcome::Failure(_) => Tone::Bad,
+    };
+    theme::card(ui, tone, |ui| {
+        ui.spacing_mut().item_spacing.y = 1.5 * GRID;
+        match &report.outcome {
+            Outcome::Success(success) => success_ui(ui, answer, success, &age),
+            Outcome::Failure(failure) if failure.class == FailureClass::Cancelled => {
+                theme::verdict(ui, Tone::Neutral, Icon::Info, "Cancelled");
+                theme::weak(
+                    ui,
+                    &format!("{} {age}: the test stopped before the end (nothing is known).", answer.source.label()),
+                );
+            }
+            Outcome::Failure(failure) => failure_ui(ui, answer, failure, &age, commands),
+        }
+        if let Some(limit) = &report.rate_limit {
+            theme::weak(ui, &format!("Rate limit: {}", limit.describe()));
+        }
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Copy report").clicked() {
+                ui.ctx().copy_text(report.to_text());
+                commands.push(Command::Toast("Copied the report to the clipboard".to_owned()));
+            }
+            if ui.button("Test again").on_hover_text("Ctrl+T").clicked() {
+                commands.push(Command::TestSelected);
+            }
+        });
+        requests_ui(ui, report);
+    });
+}
+
+fn success_ui(ui: &mut egui::Ui, answer: &Answer, success: &crate::registry::Success, age: &str) {
+    let report = &answer.report;
+    if answer.source == AnswerSource::LoginCheck {
+        theme::verdict(ui, Tone::Good, Icon::Check, "The registry accepts the login");
+        theme::weak(ui, &format!("{} {age} · tested with {}", answer.source.label(), report.credential_source));
+        return;
+    }
+    theme::verdict(ui, Tone::Good, Icon::Check, &format!("Would pull {}", report.reference));
+    theme::weak(ui, &format!("{} {age} · tested with {}", answer.source.label(), report.credential_source));
+    ui.horizontal(|ui| {
+        ui.label("Digest");
+        let short = success.digest.get(..19).map_or_else(|| success.digest.clone(), |s| format!("{s}…"));
+        ui.add(egui::Label::new(egui::RichText::new(short).monospace()).truncate()).on_hover_text(&success.digest);
+        if ui.small_button("Copy digest").clicked() {
+            ui.ctx().copy_text(success.digest.clone());
+        }
+    });
+    if !success.platforms.is_empty() {
+        ui.add(egui::Label::new(format!("Platforms {}", success.platforms.join(", "))).wrap());
+    }
+    ui.add(
+        egui::Label::new(format!(
+            "{} · {} layer{} · {} · {}",
+            success.platform,
+            success.layers,
+            if success.layers == 1 { "" } else { "s" },
+            crate::registry::report::human_size(success.total_size),
+            if success.full { "every blob downloaded and verified" } else { "quick: blobs checked" }
+        ))
+        .wrap(),
+    );
+}
+
+fn failure_ui(
+    ui: &mut egui::Ui,
+    answer: &Answer,
+    failure: &crate::registry::Failure,
+    age: &str,
+    commands: &mut Vec<Command>,
+) {
+    let report = &answer.report;
+    let headline = if answer.source == AnswerSource::LoginCheck { "Login check failed" } else { "Would not pull" };
+    theme::verdict(ui, Tone::Bad, Icon::Cross, &format!("{headline}: {}", failure.verdict));
+    let status = failure.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
+    let request =
+        failure.request.as_ref().map_or_else(String::new, |r| format!(" · {} {} answered {status}", r.method, r.url));
+    theme::weak(ui, &format!("{} {age} · stage {}{request}", answer.source.label(), failure.stage.name()));
+    for error in &failure.errors {
+        ui.add(egui::Label::new(format!("The registry said {}: {}", error.code, error.message)).wrap());
+    }
+    if let Some(challenge) = &failure.challenge {
+        theme::weak(ui, &format!("Challenge: {challenge}"));
+    }
+    theme::weak(ui, &format!("Tested with {}", report.credential_source));
+    if answer.source != AnswerSource::LoginCheck {
+        theme::caption(ui, "What the kubelet will report");
+        egui::Frame::new()
+            .fill(theme::palette(ui.visuals()).field)
+            .corner_radius(GRID)
+            .inner_margin(egui::Margin::same(8))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.add(
+                    egui::Label::new(egui::RichText::new(&failure.kubelet_event).monospace()).wrap().selectable(true),
+                );
+            });
+        let then = crate::registry::report::pod_status(failure.kubelet_reason);
+        theme::weak(ui, &format!("{then} · in {}'s words", failure.runtime.label()));
+    }
+    theme::caption(ui, "What to do");
+    ui.add(egui::Label::new(&failure.what_to_do).wrap());
+    if let Some((field, label)) = fix_for(failure.class) {
+        let fix = ui.add(theme::primary(ui, label)).on_hover_text("Opens the field to change");
+        if fix.clicked() {
+            commands.push(Command::Fix(field));
+        }
+    }
+    theme::weak(ui, &format!("Detail: {}", failure.detail));
+}
+
+/// The field a failure of `class` is fixed in, and the button's words.
+pub fn fix_for(class: FailureClass) -> Option<(FixField, &'static str)> {
+    Some(match class {
+        FailureClass::WrongCredentialsBasic | FailureClass::WrongCredentialsToken => {
+            (FixField::Password, "Fix the password")
+        }
+        FailureClass::NoCredentials => (FixField::Password, "Enter a password"),
+        FailureClass::Denied => (FixField::Username, "Use another user"),
+        FailureClass::CredentialUnavailable => (FixField::Store, "Choose where the secret lives"),
+        FailureClass::DnsFailure
+        | FailureClass::ConnectionRefused
+        | FailureClass::Timeout
+        | FailureClass::TlsUnknownAuthority
+        | FailureClass::TlsFailure
+        | FailureClass::HttpToHttps => (FixField::Server, "Fix the server"),
+        FailureClass::InvalidReference
+        | FailureClass::RepositoryUnknown
+        | FailureClass::TagUnknown
+        | FailureClass::PlatformMissing
+        | FailureClass::PlatformMismatch => (FixField::Image, "Fix the image"),
+        _ => return None,
+    })
+}
+
+/// Every request of the answer, folded.
+fn requests_ui(ui: &mut egui::Ui, report: &PullReport) {
+    if report.requests.is_empty() {
+        return;
+    }
+    ui.collapsing(format!("Requests ({})", report.requests.len()), |ui| {
+        for request in &report.requests {
+            let status = request.status.map_or_else(|| "–".to_owned(), |s| s.to_string());
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(format!(
+                        "{:<8} {} {} → {status} ({:.0} ms)",
+                        request.stage.name(),
+                        request.method,
+                        request.url,
+                        request.millis
+                    ))
+                    .monospace(),
+                )
+                .wrap(),
+            );
+        }
+    });
+}

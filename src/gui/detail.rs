@@ -1,0 +1,277 @@
+//! The detail pane: the selected registry's title and facts, led by its latest answer (the card),
+//! then three tabs — Login, Test pull, Kubernetes. With nothing selected it is the welcome (an
+//! empty file) or says what to do; with rows ticked and nothing open it shows their one Secret.
+
+use eframe::egui;
+
+use super::app::App;
+use super::command::Command;
+use super::theme::{self, GRID, Tone};
+use crate::registry::PullReport;
+
+/// The detail pane's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    /// Preset, server, user, password, email, store.
+    #[default]
+    Login,
+    /// Image, quick/full, platform, runtime.
+    TestPull,
+    /// The Secret and its companions.
+    Kubernetes,
+}
+
+impl Tab {
+    /// Its name on the tab.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Login => "Login",
+            Self::TestPull => "Test pull",
+            Self::Kubernetes => "Kubernetes",
+        }
+    }
+}
+
+/// A field an answer can send the user to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixField {
+    /// The server (Login).
+    Server,
+    /// The user name (Login).
+    Username,
+    /// The password (Login).
+    Password,
+    /// Where the secret lives (Login).
+    Store,
+    /// The image (Test pull).
+    Image,
+}
+
+impl FixField {
+    /// The tab the field is on.
+    pub fn tab(self) -> Tab {
+        if self == Self::Image { Tab::TestPull } else { Tab::Login }
+    }
+}
+
+/// Where an answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerSource {
+    /// A row's Test with no image: `GET /v2/` with the credential, as `docker login` checks.
+    LoginCheck,
+    /// A row's Test of its remembered image.
+    RowTest,
+    /// Test all.
+    TestAll,
+    /// The Test pull tab.
+    TestPull,
+}
+
+impl AnswerSource {
+    /// How the card names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LoginCheck => "Login check,",
+            Self::RowTest => "Row test,",
+            Self::TestAll => "Test all,",
+            Self::TestPull => "Test pull,",
+        }
+    }
+}
+
+/// A registry's latest answer, in full.
+pub struct Answer {
+    /// Where it came from.
+    pub source: AnswerSource,
+    /// When it finished (seconds since the epoch).
+    pub at: u64,
+    /// The report.
+    pub report: PullReport,
+}
+
+impl App {
+    /// The pane.
+    pub(super) fn detail_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(draft) = self.editor.draft.as_ref() else {
+            if !self.list.checked.is_empty() {
+                ui.horizontal(|ui| {
+                    let count = self.list.checked.len();
+                    theme::title(ui, &format!("{count} registr{} ticked", if count == 1 { "y" } else { "ies" }));
+                });
+                theme::weak(ui, "One Secret holds every ticked registry.");
+                ui.add_space(2.0 * GRID);
+                self.detail.tab = Tab::Kubernetes;
+                let area = egui::ScrollArea::vertical().id_salt("detail").auto_shrink(false);
+                theme::scroll_view(ui, area, |ui| self.yaml_tab_ui(ui));
+                return;
+            }
+            if self.list.is_empty() && self.state.filter.is_empty() {
+                self.welcome_ui(ui);
+            } else {
+                ui.add_space(8.0 * GRID);
+                ui.vertical_centered(|ui| {
+                    theme::heading(ui, "Select a registry");
+                    theme::empty_state(
+                        ui,
+                        "Its last answer, its login, a test pull and its Kubernetes YAML appear here. The Up and Down arrow keys move through the list, Ctrl+N adds a registry.",
+                    );
+                });
+            }
+            return;
+        };
+        let key = draft.registry_key();
+        let is_new = draft.key.is_none();
+        let dirty = draft.dirty();
+        self.header_ui(ui, &key, is_new, dirty);
+        ui.add_space(2.0 * GRID);
+        if !is_new || self.answers.contains_key(&key) {
+            let running = self.row_tests.is_running(&key) || self.pull.running.as_ref().is_some_and(|(k, _)| *k == key);
+            let remembered = self.state.results.get(&key);
+            // The card leads, but never pushes the tabs out of reach: past 40 % of the pane it
+            // scrolls on its own.
+            let most = (ui.available_height() * 0.4).max(30.0 * GRID);
+            let area = egui::ScrollArea::vertical().id_salt("card").max_height(most).auto_shrink([false, true]);
+            theme::scroll_view(ui, area, |ui| {
+                super::card::ui(ui, self.answers.get(&key), remembered, running, &mut self.commands);
+            });
+            ui.add_space(2.0 * GRID);
+        }
+        self.tabs_ui(ui);
+        ui.add_space(GRID);
+        let area = egui::ScrollArea::vertical().id_salt("detail").auto_shrink(false);
+        theme::scroll_view(ui, area, |ui| match self.detail.tab {
+            Tab::Login => {
+                let saving = self.jobs.save.busy();
+                self.editor.ui(ui, &self.workspace, saving, &mut self.commands);
+            }
+            Tab::TestPull => {
+                if let Some(draft) = self.editor.draft.as_ref() {
+                    self.pull.ui(ui, &self.workspace, &mut self.state, draft, &mut self.commands);
+                }
+            }
+            Tab::Kubernetes => self.yaml_tab_ui(ui),
+        });
+    }
+
+    /// The registry's name as the title, and its facts in one line below.
+    fn header_ui(&self, ui: &mut egui::Ui, key: &str, is_new: bool, dirty: bool) {
+        ui.horizontal(|ui| {
+            let mark = if is_new { None } else { crate::presets::detect(key).map(|p| p.id) };
+            super::list::mark_ui(ui, mark);
+            let shown = crate::untrusted::inert(key, 200);
+            let title = if is_new && key.is_empty() { "New registry".to_owned() } else { shown };
+            theme::title(ui, &title).on_hover_text(&title);
+            if dirty {
+                theme::badge(ui, Tone::Warn, "unsaved changes");
+            }
+        });
+        let Some(row) = self.list.rows().iter().find(|row| row.key == key) else {
+            if is_new {
+                theme::weak(ui, "A new registry: fill in the login and save (Ctrl+S).");
+            }
+            return;
+        };
+        let user = row.username.as_deref().unwrap_or("no user");
+        let mut facts = format!("user {user} · secret in {}", home_words(&row.home));
+        let expiry = row.expiry.as_ref().or_else(|| self.facts.expiries.get(key));
+        if let Some(expiry) = expiry {
+            facts.push_str(" · ");
+            facts.push_str(&crate::expiry::describe(expiry, std::time::SystemTime::now()));
+        }
+        if let Some(shown) = self.workspace.shown() {
+            facts.push_str(" · ");
+            facts.push_str(&shown.path.display().to_string());
+        }
+        theme::weak(ui, &facts);
+    }
+
+    fn tabs_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            for tab in [Tab::Login, Tab::TestPull, Tab::Kubernetes] {
+                let chosen = self.detail.tab == tab;
+                let text = egui::RichText::new(tab.label()).size(theme::BODY + 1.0);
+                let text = if chosen { text.strong() } else { text };
+                let response =
+                    ui.add(egui::Button::new(text).frame(false).min_size(egui::vec2(24.0 * GRID, 8.0 * GRID)));
+                response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Tab, true, chosen, tab.label()));
+                if chosen {
+                    let palette = theme::palette(ui.visuals());
+                    let rect = response.rect;
+                    ui.painter().hline(rect.x_range(), rect.bottom() - 1.0, egui::Stroke::new(2.5, palette.link));
+                }
+                if response.clicked() {
+                    self.detail.tab = tab;
+                }
+            }
+        });
+        let line = ui.visuals().widgets.noninteractive.bg_stroke;
+        let rect = ui.min_rect();
+        ui.painter().hline(ui.max_rect().x_range(), rect.bottom() + 1.0, line);
+    }
+
+    fn yaml_tab_ui(&mut self, ui: &mut egui::Ui) {
+        let image = self.editor.draft.as_ref().map(|d| self.pull.image_for(&self.state, d)).unwrap_or_default();
+        let selection = self.yaml.selection.take();
+        let source = super::app::yaml_source(
+            self.editor.draft.as_ref(),
+            self.workspace.file(),
+            &self.list.checked,
+            selection.as_ref(),
+        );
+        self.yaml.ui(ui, &mut self.state, &source, &image, &mut self.commands);
+        drop(source);
+        self.yaml.selection = selection;
+    }
+
+    /// The first start: what regcred does, and the three ways in.
+    fn welcome_ui(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(10.0 * GRID);
+        ui.vertical_centered(|ui| {
+            ui.set_max_width(520.0);
+            theme::title(ui, "Welcome to regcred");
+            ui.add_space(2.0 * GRID);
+            theme::empty_state(
+                ui,
+                "regcred keeps your container-registry logins where Docker, Podman and the kubelet read them, with the passwords in the OS keychain. It test-pulls an image the way a node would and tells you why a pull would fail, and writes the image pull Secret for Kubernetes.",
+            );
+            ui.add_space(4.0 * GRID);
+            if ui.add(theme::primary(ui, "Add your first registry")).on_hover_text("Ctrl+N").clicked() {
+                self.commands.push(Command::NewEntry);
+            }
+            ui.add_space(2.0 * GRID);
+            ui.horizontal(|ui| {
+                let width = 2.0 * 42.0 * GRID + ui.spacing().item_spacing.x;
+                ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
+                if ui.add(egui::Button::new("Open file…").min_size(egui::vec2(42.0 * GRID, 0.0))).on_hover_text("Ctrl+O").clicked() {
+                    self.commands.push(Command::AskOpenFile);
+                }
+                let check = egui::Button::new("Check Kubernetes manifests…").min_size(egui::vec2(42.0 * GRID, 0.0));
+                if ui.add(check).on_hover_text("Will these pods pull?").clicked() {
+                    self.check.show();
+                }
+            });
+            ui.add_space(4.0 * GRID);
+            if let Some(shown) = self.workspace.shown() {
+                theme::weak(ui, &format!("Saving creates {} (mode 0600).", shown.path.display()));
+            }
+        });
+    }
+}
+
+/// Where a secret lives, in words for the title line.
+fn home_words(home: &crate::resolve::SecretHome) -> String {
+    use crate::resolve::SecretHome;
+    match home {
+        SecretHome::Helper { helper, .. } if helper == crate::keychain::REGCRED_HELPER => "the OS keychain".to_owned(),
+        SecretHome::Helper { helper, .. } => format!("the helper {helper}"),
+        SecretHome::Plaintext => "the file (plaintext)".to_owned(),
+        SecretHome::Missing => "nowhere (no secret)".to_owned(),
+    }
+}
+
+/// The pane's own state.
+#[derive(Default)]
+pub struct DetailView {
+    /// The tab shown.
+    pub tab: Tab,
+}
