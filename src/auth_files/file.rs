@@ -33,6 +33,56 @@ impl FileKind {
     /// (Docker's file always has that name), `.dockercfg`, `dockercfg` or `*.dockercfg` the legacy
     /// file, any other name a Podman-style `auth.json` (Podman's `$REGISTRY_AUTH_FILE` may have any
     /// name). The window and every command decide with this one rule.
+    /// The kind of the file at `path`: by its name where the name says (`config.json`,
+    /// `*.dockercfg`, `auth.json`), else by its content — Docker's own settings (`credsStore`,
+    /// `HttpHeaders`, `proxies` …) make a Docker config, registries at the top level a legacy
+    /// `.dockercfg` — else an auth.json. Reads at most the first mebibyte.
+    pub fn detect(path: &Path) -> Self {
+        let by_name = Self::for_path(path);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if by_name != Self::ContainersAuth || name == "auth.json" {
+            return by_name;
+        }
+        // Only a regular file is read (a FIFO would block).
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return by_name;
+        }
+        let mut head = Vec::new();
+        let read = std::fs::File::open(path).and_then(|file| {
+            use std::io::Read as _;
+            file.take(1 << 20).read_to_end(&mut head)
+        });
+        match (read, serde_json::from_slice::<Value>(&head)) {
+            (Ok(_), Ok(Value::Object(top))) => Self::of_document(&top).unwrap_or(by_name),
+            _ => by_name,
+        }
+    }
+
+    /// What a document's top-level keys say it is, when they say.
+    fn of_document(top: &Map<String, Value>) -> Option<Self> {
+        const DOCKER_ONLY: [&str; 10] = [
+            "credsStore",
+            "HttpHeaders",
+            "psFormat",
+            "imagesFormat",
+            "detachKeys",
+            "proxies",
+            "currentContext",
+            "plugins",
+            "features",
+            "experimental",
+        ];
+        if DOCKER_ONLY.iter().any(|key| top.contains_key(*key)) {
+            return Some(Self::DockerConfig);
+        }
+        let registries_at_top = !top.is_empty()
+            && !top.contains_key("auths")
+            && !top.contains_key("credHelpers")
+            && top.values().all(|v| v.as_object().is_some_and(|e| e.contains_key("auth") || e.contains_key("email")));
+        registries_at_top.then_some(Self::LegacyDockercfg)
+    }
+
+    /// The kind a file's name says (`config.json`, `*.dockercfg`, anything else an auth.json).
     pub fn for_path(path: &Path) -> Self {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if name == "config.json" {

@@ -20,6 +20,9 @@ pub struct Env {
     pub xdg_config_home: Option<PathBuf>,
     /// A legacy `.dockercfg` opened by path (no variable names one; default `~/.dockercfg`).
     pub dockercfg: Option<PathBuf>,
+    /// A Docker config opened by path under another name than `config.json` (a CI's
+    /// `…config-with-helper-and-store.json`): no variable can name it.
+    pub docker_config_file: Option<PathBuf>,
 }
 
 impl Env {
@@ -33,17 +36,22 @@ impl Env {
             xdg_runtime_dir: var("XDG_RUNTIME_DIR"),
             xdg_config_home: var("XDG_CONFIG_HOME"),
             dockercfg: None,
+            docker_config_file: None,
         }
     }
 
     /// This environment with `file` taking the place of the file of its kind
-    /// ([`FileKind::for_path`]), as a file manager's "Open with regcred" and `--file` ask: a
-    /// `config.json`'s directory becomes `$DOCKER_CONFIG`, a legacy file replaces `~/.dockercfg`,
-    /// any other becomes `$REGISTRY_AUTH_FILE`. Returns the kind chosen.
+    /// ([`FileKind::detect`]: by its name, else by its content), as a file manager's "Open with
+    /// regcred" and `--file` ask: a `config.json`'s directory becomes `$DOCKER_CONFIG` (a Docker
+    /// config of another name is kept by its path), a legacy file replaces `~/.dockercfg`, any
+    /// other becomes `$REGISTRY_AUTH_FILE`. Returns the kind chosen.
     pub fn with_file(mut self, file: &Path) -> (Self, FileKind) {
         let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-        let kind = FileKind::for_path(&file);
+        let kind = FileKind::detect(&file);
         match kind {
+            FileKind::DockerConfig if file.file_name().is_some_and(|n| n != "config.json") => {
+                self.docker_config_file = Some(file);
+            }
             FileKind::DockerConfig => self.docker_config = file.parent().map(Path::to_path_buf),
             FileKind::LegacyDockercfg => self.dockercfg = Some(file),
             FileKind::ContainersAuth => self.registry_auth_file = Some(file),
@@ -53,6 +61,9 @@ impl Env {
 
     /// Docker's `config.json`: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
     pub fn docker_config_path(&self) -> Option<PathBuf> {
+        if let Some(file) = &self.docker_config_file {
+            return Some(file.clone());
+        }
         match (&self.docker_config, &self.home) {
             (Some(dir), _) => Some(dir.join("config.json")),
             (None, Some(home)) => Some(home.join(".docker").join("config.json")),
@@ -141,8 +152,20 @@ pub struct Sources {
 impl Sources {
     /// Finds and loads every file `env` points to. One broken file does not stop the others.
     pub fn discover(env: &Env) -> Self {
+        Self::discover_with(env, &[])
+    }
+
+    /// [`Sources::discover`], then each of `opened` that is not among them (files the window
+    /// opened by path: the user's own files stay listed beside them), its kind detected.
+    pub fn discover_with(env: &Env, opened: &[PathBuf]) -> Self {
         let kinds = [FileKind::DockerConfig, FileKind::LegacyDockercfg, FileKind::ContainersAuth];
-        let files = kinds.into_iter().filter_map(|kind| Some(SourceFile::load(kind, &env.path_of(kind)?))).collect();
+        let mut files: Vec<SourceFile> =
+            kinds.into_iter().filter_map(|kind| Some(SourceFile::load(kind, &env.path_of(kind)?))).collect();
+        for path in opened {
+            if !files.iter().any(|file| file.path == *path) {
+                files.push(SourceFile::load(FileKind::detect(path), path));
+            }
+        }
         Self { files }
     }
 
@@ -173,6 +196,24 @@ mod tests {
         let (env, kind) = base.with_file(Path::new("/run/user/1000/containers/auth.json"));
         assert_eq!(kind, FileKind::ContainersAuth);
         assert_eq!(env.containers_auth_path(), Some(PathBuf::from("/run/user/1000/containers/auth.json")));
+    }
+
+    #[test]
+    fn a_docker_config_of_another_name_is_known_by_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("testcontainers-java__config-with-helper-and-store.json");
+        std::fs::write(&file, br#"{"auths":{"a.example.com":{}},"credsStore":"desktop"}"#).unwrap();
+        let base = Env { home: Some(PathBuf::from("/home/u")), ..Env::default() };
+        let (env, kind) = base.with_file(&file);
+        assert_eq!(kind, FileKind::DockerConfig);
+        assert_eq!(env.docker_config_path(), Some(file), "kept by its path, not its directory's config.json");
+        let podman = dir.path().join("my-auth.json");
+        std::fs::write(&podman, br#"{"auths":{"quay.io/team":{"auth":"dTpw"}}}"#).unwrap();
+        assert_eq!(FileKind::detect(&podman), FileKind::ContainersAuth);
+        let legacy = dir.path().join("old-creds.json");
+        std::fs::write(&legacy, br#"{"https://index.docker.io/v1/":{"auth":"dTpw","email":"a@b"}}"#).unwrap();
+        assert_eq!(FileKind::detect(&legacy), FileKind::LegacyDockercfg);
+        assert_eq!(FileKind::detect(&dir.path().join("missing.json")), FileKind::ContainersAuth, "by name");
     }
 
     #[test]

@@ -202,6 +202,7 @@ impl App {
             generation: 0,
             keychain: None,
             keychain_users: None,
+            opened: state.last_file.clone().into_iter().collect(),
         };
         let mut app = Self {
             state,

@@ -73,6 +73,8 @@ pub enum Command {
     Export(Option<PathBuf>),
     /// Export over an existing file (after confirmation).
     ExportReplace(PathBuf),
+    /// Copy the Kubernetes tab's YAML (Ctrl+Shift+C).
+    CopyYaml,
     /// Tell the user something.
     Toast(String),
     /// Quit (asks first about unsaved changes).

@@ -137,6 +137,8 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Tab", "Server, Username, Password, Email"),
     ("Ctrl+S", "Save the registry"),
     ("Ctrl+T", "Test the registry open (its image, or its login)"),
+    ("Ctrl+1 2 3", "The Login, Test pull and Kubernetes tabs"),
+    ("Ctrl+Shift+C", "Copy the Kubernetes YAML"),
     ("Up Down", "Select the previous or next registry (the detail follows)"),
     ("Home End", "Select the first or last registry"),
     ("PgUp PgDn", "Move the selection a page"),
@@ -293,7 +295,10 @@ fn orphans_ui(ui: &mut egui::Ui, orphans: &[Orphan], commands: &mut Vec<Command>
 
 fn open_file_ui(ui: &mut egui::Ui, path: &mut String, recent: &[PathBuf], commands: &mut Vec<Command>) -> bool {
     theme::heading(ui, "Open a credential file");
-    wrapped(ui, "config.json is Docker's format, *.dockercfg the legacy one, any other name Podman's auth.json.");
+    wrapped(
+        ui,
+        "Its kind comes from its name (config.json, *.dockercfg, auth.json), else from its content. It is listed beside your own files, which stay.",
+    );
     let mut keep = true;
     ui.horizontal(|ui| {
         let label = ui.label("Path");
@@ -309,7 +314,7 @@ fn open_file_ui(ui: &mut egui::Ui, path: &mut String, recent: &[PathBuf], comman
         }
     });
     if !recent.is_empty() {
-        ui.label(egui::RichText::new("Recent").strong());
+        ui.label(egui::RichText::new("Your files and recent ones").strong());
         for file in recent {
             if ui.link(file.display().to_string()).clicked() {
                 commands.push(Command::OpenFile(file.clone()));

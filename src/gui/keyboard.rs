@@ -1,4 +1,5 @@
-//! The keyboard: Ctrl+N/S/T/F/O/Q and F1 everywhere; and the registry table like a native list —
+//! The keyboard: Ctrl+N/S/T/F/O/Q, Ctrl+1/2/3 (the tabs, the cursor in their first field),
+//! Ctrl+Shift+C (copy the YAML) and F1 everywhere; and the registry table like a native list —
 //! ↑/↓ move the *selection* (the detail follows, the row scrolls into view), ↓ from the Filter
 //! enters the list, Home/End, Page Up/Down, Enter opens the Login tab, Delete asks to remove.
 //! List keys are taken out of the frame's input before any widget sees them (a focused field or
@@ -82,7 +83,7 @@ pub fn take_list_keys(ctx: &egui::Context, filter_focused: bool, dialog_open: bo
 }
 
 impl App {
-    /// Ctrl+N/S/T/F/O/Q and F1.
+    /// Ctrl+N/S/T/F/O/Q, Ctrl+1/2/3, Ctrl+Shift+C and F1.
     pub(super) fn shortcuts(&mut self, ctx: &egui::Context) {
         let command = |key| egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key);
         let (new, save, test, find, open, quit, help) = ctx.input_mut(|input| {
@@ -96,12 +97,27 @@ impl App {
                 input.key_pressed(egui::Key::F1),
             )
         });
+        let (login, pull, kubernetes, copy) = ctx.input_mut(|input| {
+            (
+                input.consume_shortcut(&command(egui::Key::Num1)),
+                input.consume_shortcut(&command(egui::Key::Num2)),
+                input.consume_shortcut(&command(egui::Key::Num3)),
+                input.consume_shortcut(&egui::KeyboardShortcut::new(
+                    egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+                    egui::Key::C,
+                )),
+            )
+        });
         let commands = [
             (new, Command::NewEntry),
             (save, Command::Save),
             (test, Command::TestSelected),
             (open, Command::AskOpenFile),
             (quit, Command::Quit),
+            (login, Command::Fix(super::detail::FixField::Server)),
+            (pull, Command::Fix(super::detail::FixField::Image)),
+            (kubernetes, Command::ShowTab(Tab::Kubernetes)),
+            (copy, Command::CopyYaml),
         ];
         self.commands.extend(commands.into_iter().filter(|(pressed, _)| *pressed).map(|(_, c)| c));
         if find {

@@ -33,6 +33,8 @@ pub struct Workspace {
     pub generation: u64,
     /// The keychain's state, once probed.
     pub keychain: Option<KeychainState>,
+    /// Files opened by path (Open file…): listed beside the user's own, never in their place.
+    pub opened: Vec<std::path::PathBuf>,
     /// The keychain's items: server → user name (for rows of keychain stubs).
     pub keychain_users: Option<HashMap<String, String>>,
 }

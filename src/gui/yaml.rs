@@ -87,7 +87,7 @@ impl YamlPanel {
             if ui.add_enabled(ok, theme::primary(ui, "Export YAML…")).clicked() {
                 commands.push(Command::Export(None));
             }
-            if ui.add_enabled(ok, egui::Button::new("Copy")).clicked()
+            if ui.add_enabled(ok, egui::Button::new("Copy")).on_hover_text("Ctrl+Shift+C").clicked()
                 && let Ok(text) = &preview
             {
                 ui.ctx().copy_text(text.clone());

@@ -1269,3 +1269,167 @@ fn snapshots_after_test_all_of_the_secret_and_of_check() {
     }
     results.unwrap();
 }
+
+// ---- #22: the window redesigned -------------------------------------------------------------
+
+/// The Theme control (System / Light / Dark) switches the window and is remembered.
+#[test]
+fn the_theme_control_switches_light_and_dark_and_is_remembered() {
+    let home = TempHome::new();
+    let mut window = window(&home);
+    for (choice, dark) in [(regcred::gui::ThemeChoice::Light, false), (regcred::gui::ThemeChoice::Dark, true)] {
+        window.harness.get_by_label("Theme").click();
+        window.harness.run_steps(2);
+        window.harness.get_by_label(choice.label()).click();
+        window.settle();
+        assert_eq!(window.harness.ctx.theme() == egui::Theme::Dark, dark, "{choice:?}");
+        assert_eq!(window.app().persisted_state().theme, choice, "remembered");
+    }
+}
+
+/// A key with a path (`host:port/team`) is saved under that key, with where its secret can live
+/// said before saving in words that agree with the key shown; a keyboard save never moves a secret
+/// to plaintext unseen: it asks, and offers the whole registry in the keychain instead.
+#[test]
+fn a_path_scoped_key_keeps_its_path_and_its_secret_where_the_user_saw_it_go() {
+    let home = TempHome::new();
+    let mut window = window(&home);
+    let add = |window: &mut Window, server: &str| {
+        window.key(egui::Modifiers::COMMAND, egui::Key::N);
+        window.harness.get_by_label("Server").type_text(server);
+        window.harness.run_steps(2);
+        window.key(egui::Modifiers::NONE, egui::Key::Tab);
+        window.harness.get_by_label("Username").type_text("robot");
+        window.harness.run_steps(2);
+        window.key(egui::Modifiers::NONE, egui::Key::Tab);
+        window.harness.get_by_label("Password").type_text("scoped-secret");
+        window.harness.run_steps(2);
+    };
+    add(&mut window, "registry.example.com:5000/team");
+    assert!(window.shows("saved as registry.example.com:5000/team"), "{}", window.tree_text());
+    assert!(window.shows("this key keeps its password in the file, in plaintext"), "{}", window.tree_text());
+    window.key(egui::Modifiers::COMMAND, egui::Key::S);
+    assert!(window.shows("Keep this password in plaintext?"), "asks before plaintext: {}", window.tree_text());
+    assert!(!home.docker_config().exists(), "nothing written before the answer");
+    window.click("Save in the file");
+    let config = read_json(&home.docker_config());
+    assert_eq!(
+        config["auths"]["registry.example.com:5000/team"]["auth"],
+        encode_auth("robot", &Secret::new("scoped-secret")),
+        "the key keeps its path: {config}"
+    );
+    assert!(config["auths"].get("registry.example.com:5000").is_none(), "{config}");
+
+    add(&mut window, "other.example.com:5000/team");
+    window.key(egui::Modifiers::COMMAND, egui::Key::S);
+    window.click("Use other.example.com:5000 and the keychain");
+    let config = read_json(&home.docker_config());
+    assert_eq!(config["auths"]["other.example.com:5000"], serde_json::json!({}), "{config}");
+    assert_eq!(config["credHelpers"]["other.example.com:5000"], "regcred", "{config}");
+    assert_eq!(window.store.get("other.example.com:5000").unwrap().unwrap().secret.expose(), "scoped-secret");
+}
+
+/// A token kept in the keychain shows its expiry on the first frame after a restart, without a
+/// click; a helper that is not installed is a problem in its row.
+#[test]
+fn status_is_visible_without_clicking() {
+    let soon = crate::presets::jwt(
+        (std::time::SystemTime::now() + Duration::from_hours(3))
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    );
+    let home = TempHome::new();
+    home.write(
+        &home.docker_config(),
+        br#"{"auths":{"tok.example.com":{},"gone.example.com":{}},"credHelpers":{"tok.example.com":"regcred","gone.example.com":"not-installed-anywhere"}}"#,
+    );
+    let mut window = window(&home);
+    window
+        .store
+        .store("tok.example.com", &Credential { username: "robot".into(), secret: Secret::new(soon.as_str()) })
+        .unwrap();
+    // A restart: a new window over the same files and keychain.
+    let store = window.store.clone();
+    let opener: Opener = Arc::new(move |_: &str| Ok(Box::new(store.clone()) as Box<dyn SecretStore>));
+    window = make(Make { opener: Some(opener), ..Make::new(home.path()) });
+    window.harness.state_mut().set_keychain_state(KeychainState::Available);
+    window.settle();
+    let row = window.row("tok.example.com").accesskit_node().label().unwrap_or_default();
+    assert!(row.contains("expires in 2 h") || row.contains("expires in 3 h"), "{row}");
+    let row = window.row("gone.example.com").accesskit_node().label().unwrap_or_default();
+    assert!(row.contains("not-installed-anywhere (not installed)"), "{row}");
+    assert!(window.app().selected().is_none(), "nothing was clicked");
+}
+
+/// A real-world file with a long name at 1280×800: the layout stays wide, every row's Test
+/// button stays inside the window, the file is a Docker config by its content, and the user's own
+/// config stays listed beside it.
+#[test]
+fn a_long_file_name_never_breaks_the_layout() {
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &plaintext_config(&[("mine.example.com", "me", "pw")]));
+    let long = home.path().join("testcontainers-java__config-with-helper-and-store.json");
+    std::fs::write(
+        &long,
+        br#"{"auths":{"registry.example.com":{},"https://index.docker.io/v1/":{"auth":"dTpw"},"quay.io":{"auth":"dTpw"}},"credsStore":"desktop","credHelpers":{"registry.example.com":"gcloud"}}"#,
+    )
+    .unwrap();
+    let mut window = make(Make { size: [1280.0, 800.0], ..Make::new(home.path()) });
+    let grip = window.harness.get_by_label("Resize the registry table").rect().center().x;
+    window.key(egui::Modifiers::COMMAND, egui::Key::O);
+    window.type_into("Path", long.to_str().unwrap());
+    window.click("Open");
+    assert_eq!(window.app().visible_keys().len(), 3, "the opened file is shown");
+    let file = window.harness.get_by_label("File").value().unwrap_or_default();
+    assert!(file.starts_with("Docker config.json"), "a Docker config by its content: {file}");
+    let after = window.harness.get_by_label("Resize the registry table").rect().center().x;
+    assert!((after - grip).abs() < 1.0, "the split did not move: {grip} → {after}");
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
+    for key in window.app().visible_keys() {
+        let test = window.harness.get_by_label(&format!("Test pull {key}")).rect();
+        assert!(screen.contains_rect(test) && test.right() < after, "{key}'s Test {test:?} inside its pane");
+    }
+    window.key(egui::Modifiers::COMMAND, egui::Key::O);
+    assert!(window.shows(&home.docker_config().display().to_string()), "your own config is offered");
+    window.harness.key_press(egui::Key::Escape);
+    window.settle();
+    window.harness.get_by_label("File").click();
+    window.harness.run_steps(2);
+    assert!(window.shows("mine.example.com") || window.shows("~/.docker/config.json"), "{}", window.tree_text());
+}
+
+/// Test all, then a failed row selected: its card says what the registry said, what the kubelet
+/// will report is left out of a login check, and what to do, with a button to the field to fix.
+#[test]
+fn a_failed_rows_card_says_what_to_do_and_jumps_to_the_fix() {
+    let server = capture_server();
+    let host = server.addr.to_string();
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &plaintext_config(&[(&host, "alice", "wrong")]));
+    let mut window = window(&home);
+    window.click("Test all");
+    window.select(&host);
+    assert!(window.shows("Login check failed"), "{}", window.tree_text());
+    assert!(window.shows("What to do"));
+    assert!(window.shows("The registry said UNAUTHORIZED: authentication required"));
+    window.click("Fix the password");
+    assert_eq!(window.app().tab(), regcred::gui::Tab::Login);
+    assert_eq!(window.focused(), "Password", "the cursor is in the field to fix");
+}
+
+/// Small truths: an empty Save says what to enter in words; the status line shows a repeated
+/// message once.
+#[test]
+fn an_empty_save_says_what_to_enter_and_the_status_line_does_not_repeat() {
+    let home = TempHome::new();
+    let mut window = window(&home);
+    window.key(egui::Modifiers::COMMAND, egui::Key::N);
+    window.key(egui::Modifiers::COMMAND, egui::Key::S);
+    window.key(egui::Modifiers::COMMAND, egui::Key::S);
+    let toasts = window.app().toasts();
+    assert!(toasts.iter().any(|t| t.starts_with("Enter a server")), "{toasts:?}");
+    assert!(!toasts.iter().any(|t| t.contains("is not a registry key")), "{toasts:?}");
+    let shown = window.harness.query_all_by_label_contains("Enter a server").count();
+    assert_eq!(shown, 1, "once in the status line: {}", window.tree_text());
+}

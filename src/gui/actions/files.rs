@@ -13,8 +13,10 @@ use crate::resolve::SecretHome;
 
 impl App {
     pub(in crate::gui) fn start_load(&mut self) {
-        let env = self.workspace.env.clone();
-        self.jobs.load.start(&self.workspace.runtime, self.workspace.repaint.clone(), move || Sources::discover(&env));
+        let (env, opened) = (self.workspace.env.clone(), self.workspace.opened.clone());
+        self.jobs.load.start(&self.workspace.runtime, self.workspace.repaint.clone(), move || {
+            Sources::discover_with(&env, &opened)
+        });
     }
 
     pub(in crate::gui) fn select_file(&mut self, index: usize) {
@@ -31,16 +33,35 @@ impl App {
                 rfd::FileDialog::new().set_title("Open a credential file").pick_file()
             });
         } else {
-            self.dialogs.open = Some(Dialog::OpenFile(String::new(), self.state.recent_files.clone()));
+            self.dialogs.open = Some(Dialog::OpenFile(String::new(), self.offered_files()));
         }
     }
 
-    /// Shows `path` (Docker's, the legacy or a Podman-style file by its name) in place of the file
-    /// of its kind, and remembers it.
+    /// What Open file… offers: the user's own Docker config and Podman auth.json where they exist,
+    /// then the files opened lately (paths, each once).
+    pub(in crate::gui) fn offered_files(&self) -> Vec<PathBuf> {
+        let own = self.workspace.sources.files.iter().filter(|file| {
+            matches!(file.kind, crate::auth_files::FileKind::DockerConfig | crate::auth_files::FileKind::ContainersAuth)
+                && matches!(file.status, crate::auth_files::SourceStatus::Loaded(_))
+                && !self.workspace.opened.contains(&file.path)
+        });
+        let mut offered: Vec<PathBuf> = own.map(|file| file.path.clone()).collect();
+        for path in &self.state.recent_files {
+            if !offered.contains(path) {
+                offered.push(path.clone());
+            }
+        }
+        offered
+    }
+
+    /// Shows `path` beside the user's own files (its kind from its name, else its content), and
+    /// remembers it.
     pub(in crate::gui) fn open_file(&mut self, path: &std::path::Path) {
         let path = crate::atomic_file::expand_home(path, self.workspace.env.home.as_deref());
-        let (env, _) = self.workspace.env.clone().with_file(&path);
-        self.workspace.env = env;
+        let path = std::path::absolute(&path).unwrap_or(path);
+        if !self.workspace.opened.contains(&path) {
+            self.workspace.opened.push(path.clone());
+        }
         self.state.last_file = Some(path.clone());
         self.state.remember_file(path);
         self.editor.draft = None;

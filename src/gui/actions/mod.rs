@@ -85,6 +85,13 @@ impl App {
             Command::Export(path) => self.export(path),
             Command::ExportReplace(path) => self.write_export(path, true),
             Command::Toast(text) => self.toast(text, false),
+            Command::CopyYaml => match self.preview() {
+                Ok(text) => {
+                    ctx.copy_text(text);
+                    self.toast("Copied the YAML to the clipboard", false);
+                }
+                Err(why) => self.toast(why, true),
+            },
             Command::Quit => {
                 self.allow_close = true;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -138,7 +145,7 @@ impl App {
         if let Some(path) = self.jobs.open_dialog.poll() {
             match path {
                 Some(path) => self.commands.push(Command::OpenFile(path)),
-                None => self.dialogs.open = Some(Dialog::OpenFile(String::new(), self.state.recent_files.clone())),
+                None => self.dialogs.open = Some(Dialog::OpenFile(String::new(), self.offered_files())),
             }
         }
         if let Some(selection) = self.yaml.selection_job.poll() {
