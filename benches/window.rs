@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use regcred::auth_files::Env;
@@ -166,7 +167,9 @@ fn main() {
     harness.run_steps(3);
     harness.state_mut().state.images.insert("registry-00001.example.com:5000".to_owned(), format!("{addr}/team/app:1"));
     harness.run_steps(2);
-    harness.get_by_label("Test pull").click();
+    harness.get_by_role_and_label(egui::accesskit::Role::Tab, "Test pull").click();
+    harness.run_steps(3);
+    harness.get_by_label("Run test pull").click();
     let mut longest = Duration::ZERO;
     let watch = Instant::now();
     while watch.elapsed() < Duration::from_secs(3) {

@@ -166,6 +166,8 @@ struct Pending<'m> {
     notes: Vec<String>,
     /// What to do first if the pull fails, when the manifests themselves explain it.
     hint: Option<String>,
+    /// Neither the pod nor a `ServiceAccount` that could name any names a pull Secret.
+    names_no_secret: bool,
     plan: Plan,
 }
 
@@ -201,10 +203,11 @@ pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport
     let workloads = kept.len();
     for workload in kept.into_iter().map(|index| &manifests.workloads[index]) {
         let (keyring, notes, hint) = workload_keyring(manifests, workload, options);
+        let names_no_secret = names_no_secret(manifests, workload);
         for container in &workload.containers {
             let mut notes = notes.clone();
             let plan = plan_container(container, keyring.as_ref(), &mut jobs, &mut notes);
-            pending.push(Pending { workload, container, notes, hint: hint.clone(), plan });
+            pending.push(Pending { workload, container, notes, hint: hint.clone(), names_no_secret, plan });
         }
     }
     let started = Instant::now();
@@ -231,6 +234,18 @@ pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport
 }
 
 /// The pod's keyring as the kubelet builds it, and what the cluster would say about its Secrets.
+/// Whether nothing names a pull Secret for `workload`: not its pod, not its `ServiceAccount` (the
+/// `default` one, when it is not in the manifests, names none in most clusters).
+fn names_no_secret(manifests: &Manifests, workload: &Workload) -> bool {
+    let secrets = manifests.pod_pull_secrets(workload);
+    secrets.found.is_empty()
+        && secrets.missing.is_empty()
+        && match &secrets.from {
+            SecretsFrom::Pod | SecretsFrom::ServiceAccount { .. } => true,
+            SecretsFrom::UnknownServiceAccount { name } => name == "default",
+        }
+}
+
 fn workload_keyring(
     manifests: &Manifests,
     workload: &Workload,
@@ -432,7 +447,7 @@ fn runtime_error(event: &str, image: &str) -> String {
 }
 
 fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> CheckResult {
-    let Pending { workload, container, notes, hint, plan } = pending;
+    let Pending { workload, container, notes, hint, names_no_secret, plan } = pending;
     let mut result = CheckResult {
         namespace: workload.namespace.clone(),
         workload: format!("{}/{}", workload.kind.as_str(), workload.name),
@@ -499,6 +514,20 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
     result.kubelet = Some(format!("Failed to pull image \"{}\": {}", job.image, aggregate_error(&errors)));
     result.reason = last.map(|f| f.kubelet_reason.to_owned());
     result.cause = last.map(|f| f.verdict.clone());
+    // An anonymous pull refused, from a workload that names no pull Secret at all: the fix is in
+    // the workload (its pod template), whatever login this machine has.
+    let anonymous_refusal = last.is_some_and(|f| {
+        matches!(f.class, FailureClass::NoCredentials | FailureClass::Denied | FailureClass::RepositoryUnknown)
+    }) && result.credential.is_none();
+    let hint = hint.or_else(|| {
+        (names_no_secret && anonymous_refusal).then(|| {
+            format!(
+                "The {} {} names no imagePullSecrets: add one to its pod template (regcred yaml makes the Secret), or to its ServiceAccount.",
+                workload.kind.as_str(),
+                workload.name
+            )
+        })
+    });
     result.what_to_do = last.map(|f| match (&hint, &result.credential) {
         (Some(hint), _) => format!("{hint} {}", f.what_to_do),
         (None, Some(used)) if used.secret.is_some() => format!("{} Here: {}.", f.what_to_do, used.describe()),

@@ -172,7 +172,7 @@ fn failure_ui(
         theme::weak(ui, &format!("{then} · in {}'s words", failure.runtime.label()));
     }
     theme::caption(ui, "What to do");
-    ui.add(egui::Label::new(&failure.what_to_do).wrap());
+    ui.add(egui::Label::new(in_window_words(&failure.what_to_do)).wrap());
     if let Some((field, label)) = fix_for(failure.class) {
         let fix = ui.add(theme::primary(ui, label)).on_hover_text("Opens the field to change");
         if fix.clicked() {
@@ -180,6 +180,16 @@ fn failure_ui(
         }
     }
     theme::weak(ui, &format!("Detail: {}", failure.detail));
+}
+
+/// The advice as the window says it: its own actions instead of command-line flags.
+pub fn in_window_words(advice: &str) -> String {
+    advice
+        .replace("; here, pass --ca-dir or put it in ", "; for regcred here, put it in ")
+        .replace(" or the --ca-dir directory", "")
+        .replace(" and here with --insecure", "")
+        .replace(" (--insecure)", "")
+        .replace("Log in to the registry (regcred login)", "Save a login for the registry (Login tab)")
 }
 
 /// The field a failure of `class` is fixed in, and the button's words.
@@ -229,4 +239,16 @@ fn requests_ui(ui: &mut egui::Ui, report: &PullReport) {
             );
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_window_names_its_own_actions_not_flags() {
+        let advice = "Install the registry's CA on every node: /etc/docker/certs.d/h/ca.crt (Docker); here, pass --ca-dir or put it in ~/.docker/certs.d/h/ca.crt.";
+        let said = super::in_window_words(advice);
+        assert!(!said.contains("--ca-dir") && said.contains("~/.docker/certs.d/h/ca.crt"), "{said}");
+        let said = super::in_window_words("Log in to the registry (regcred login), then attach the pull secret.");
+        assert!(said.starts_with("Save a login for the registry (Login tab)"), "{said}");
+    }
 }

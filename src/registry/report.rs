@@ -173,9 +173,12 @@ impl Failure {
             error.detail = error.detail.as_deref().map(|detail| redactor.clean(detail));
         }
         self.challenge = self.challenge.as_deref().map(|challenge| redactor.clean(challenge));
-        for text in [&mut self.detail, &mut self.verdict, &mut self.kubelet_event, &mut self.what_to_do] {
+        for text in [&mut self.detail, &mut self.verdict, &mut self.kubelet_event] {
             *text = redactor.clean(text);
         }
+        // regcred's own advice, naming only the image's host: made inert, never rewritten by the
+        // redactor (a password "pass" would otherwise eat the word in "pass --ca-dir").
+        self.what_to_do = crate::untrusted::inert(&self.what_to_do, crate::untrusted::TEXT_CAP);
     }
 }
 
@@ -436,5 +439,29 @@ pub fn pod_status(reason: &str) -> String {
     match reason {
         "InvalidImageName" | "CrashLoopBackOff" => reason.to_owned(),
         reason => format!("{reason}, then ImagePullBackOff"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The redactor removes the secrets a registry's words echo, but never rewrites regcred's own
+    /// advice: a password `pass` must not turn "pass --ca-dir" into "<redacted> --ca-dir".
+    #[test]
+    fn redaction_spares_the_advice_and_takes_the_echo() {
+        let mut failure = crate::registry::failure::early_failure(
+            FailureClass::TlsUnknownAuthority,
+            Stage::Ping,
+            "registry.example.com/app:1",
+            "echoed pass",
+            crate::registry::Runtime::default(),
+        );
+        failure.detail = "the server echoed user:pass back".to_owned();
+        let mut redactor = Redactor::new();
+        redactor.add_login("user", "pass");
+        failure.make_inert(&redactor);
+        assert!(failure.what_to_do.contains("pass --ca-dir"), "{}", failure.what_to_do);
+        assert!(!failure.detail.contains("pass"), "{}", failure.detail);
     }
 }

@@ -380,3 +380,26 @@ fn a_list_from_stdin_a_broken_document_and_the_docs_private_image_pod() {
     assert_eq!(row["verdict"], "fails");
     assert!(row["what_to_do"].as_str().unwrap().contains("cannot be read"), "{row}");
 }
+
+/// A workload that names no pull Secret, refused anonymously: the fix is said in the workload's
+/// own words — add `imagePullSecrets` to the `CronJob` — whatever login this machine has.
+#[test]
+fn a_workload_that_names_no_pull_secret_is_told_to_add_one() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::start(Some(("alice", "check-pw")));
+    registry.push_image("team/app", "v1");
+    let home = TempHome::new();
+    let image = format!("{}/team/app:v1", registry.host);
+    let cronjob = format!(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n  schedule: '0 3 * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n          - name: job\n            image: {image}\n"
+    );
+    let file = write(home.path(), "cron.yaml", &[cronjob]);
+    let (code, json, stderr) = check(&home, &["-f", &file]);
+    assert_eq!(code, 1, "{stderr}");
+    let nightly = result(&json, &image);
+    assert_eq!(nightly["verdict"], "fails");
+    let advice = nightly["what_to_do"].as_str().unwrap_or_default();
+    assert!(advice.starts_with("The CronJob nightly names no imagePullSecrets: add one"), "{advice}");
+}
