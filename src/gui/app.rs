@@ -85,39 +85,10 @@ impl SaveFailure {
     /// The words for the user: never `Debug` text; a keychain that does not work is explained.
     pub fn text(&self) -> String {
         match self {
-            Self::Credentials(CredentialsError::Store(store)) => keychain_error_advice(store),
+            Self::Credentials(CredentialsError::Store(store)) => super::workspace::keychain_error_advice(store),
             Self::Credentials(error) => error.to_string(),
             Self::File(error) => error.to_string(),
             Self::NoFile(why) => why.clone(),
-        }
-    }
-}
-
-/// A store error in words a user can act on (the daemon's own words only as the detail).
-pub fn keychain_error_advice(error: &KeychainError) -> String {
-    match error {
-        KeychainError::Unavailable { .. } => {
-            "The OS keychain is not available (no Secret Service is running): start or install one (GNOME Keyring, KeePassXC, KWallet), or store the secret in the file.".to_owned()
-        }
-        KeychainError::Locked { .. } => "The OS keychain is locked: unlock it (log in to the desktop, or open your keyring app) and save again.".to_owned(),
-        other => other.to_string(),
-    }
-}
-
-/// What the keychain's state means for the user, and what to do.
-pub fn keychain_advice(state: &KeychainState) -> String {
-    match state {
-        KeychainState::Available => "The OS keychain is available.".to_owned(),
-        KeychainState::Locked(_) => {
-            "The OS keychain is locked: unlock it (log in to the desktop, or open your keyring app).".to_owned()
-        }
-        KeychainState::Absent(_) => {
-            "No OS keychain is running (no Secret Service): start or install one (GNOME Keyring, KeePassXC, KWallet)."
-                .to_owned()
-        }
-        KeychainState::NotAnswering(_) => {
-            "The OS keychain does not answer (its daemon may be stopped or hung): restart it, or log out and in."
-                .to_owned()
         }
     }
 }

@@ -339,10 +339,13 @@ fn store_ui(ui: &mut egui::Ui, draft: &mut Draft, workspace: &Workspace) -> egui
             None => "Checking the OS keychain…".to_owned(),
             Some(state) if lives_in_keychain => format!(
                 "{} This registry's secret lives there: it cannot be read or changed until the keychain answers.",
-                super::app::keychain_advice(state)
+                super::workspace::keychain_advice(state)
             ),
             Some(state) => {
-                format!("{} Until then, the secret can only be kept in the file.", super::app::keychain_advice(state))
+                format!(
+                    "{} Until then, the secret can only be kept in the file.",
+                    super::workspace::keychain_advice(state)
+                )
             }
         };
         theme::message(ui, Tone::Warn, &why);

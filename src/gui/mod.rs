@@ -27,13 +27,13 @@ mod theme;
 mod workspace;
 mod yaml;
 
-pub use app::{App, keychain_advice};
+pub use app::App;
 pub use command::Command;
 pub use detail::{AnswerSource, FixField, Tab};
 pub use editor::{Draft, Fields, StoreKind};
 pub use state::{State, TestRecord, TestVerdict, YamlTab};
 pub use theme::{ThemeChoice, contrast, text_pairs};
-pub use workspace::Opener;
+pub use workspace::{Opener, keychain_advice};
 
 /// Splits a frame's input after its first Tab press: the Tab (and anything before it) now, the rest
 /// in the next frame.
@@ -129,7 +129,7 @@ impl App {
             };
             let chip = theme::badge(ui, tone, text);
             if let Some(state) = &self.workspace.keychain {
-                chip.on_hover_text(app::keychain_advice(state));
+                chip.on_hover_text(workspace::keychain_advice(state));
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button("Help").on_hover_text("F1: the keyboard").clicked() {

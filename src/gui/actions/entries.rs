@@ -264,7 +264,7 @@ impl App {
                 Ok(None) => {
                     draft.secret_error = Some("No secret is stored for this registry: type it and save.".to_owned());
                 }
-                Err(error) => draft.secret_error = Some(super::super::app::keychain_error_advice(&error)),
+                Err(error) => draft.secret_error = Some(super::super::workspace::keychain_error_advice(&error)),
             }
         }
     }
