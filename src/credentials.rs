@@ -295,7 +295,11 @@ fn login_inner(
     let helper_key = file.helper_key(server);
     let Some(helper) = choice.helper() else {
         file.set_credentials(&key, &credential.username, &credential.secret)?;
-        file.set_cred_helper(&helper_key, None);
+        // A route answers for the whole registry host: a key with a path must leave the host's
+        // own route (and the login behind it) alone.
+        if server.scope().is_empty() {
+            file.set_cred_helper(&helper_key, None);
+        }
         let warning = file.creds_store().filter(|_| file.kind() == FileKind::DockerConfig).map(|store| {
             let missing = if crate::keychain::find_helper(store).is_none() { " (which is not installed)" } else { "" };
             format!(

@@ -141,6 +141,8 @@ pub struct App {
     pub(super) answers: HashMap<String, Answer>,
     /// Facts about rows learnt in the background (keychain expiries, missing helpers).
     pub(super) facts: RowFacts,
+    /// The facts were asked for again while their job ran.
+    pub(super) facts_again: bool,
     /// What to do once the running save succeeds.
     pub(super) after_save: Option<Command>,
     /// The window may close (the user confirmed, or nothing is unsaved).
@@ -193,6 +195,7 @@ impl App {
             puller: Arc::new(Puller::default()),
             answers: HashMap::new(),
             facts: RowFacts::default(),
+            facts_again: false,
             after_save: None,
             allow_close: false,
             shown_title: None,
@@ -242,6 +245,7 @@ impl App {
     pub fn set_keychain_state(&mut self, state: KeychainState) {
         self.workspace.keychain = Some(state);
         self.start_keychain_users();
+        self.start_facts();
     }
 
     /// The report of the latest answer for `key` (a login check, a row test or a test pull).

@@ -119,37 +119,37 @@ impl App {
             }
             return;
         };
-        let key = draft.registry_key();
+        let key = draft.answer_key();
         let is_new = draft.key.is_none();
         let dirty = draft.dirty();
-        self.header_ui(ui, &key, is_new, dirty);
+        let title = if is_new { draft.current.server.trim().to_owned() } else { key.clone() };
+        self.header_ui(ui, &title, is_new, dirty);
         ui.add_space(2.0 * GRID);
-        if !is_new || self.answers.contains_key(&key) {
-            let running = self.row_tests.is_running(&key) || self.pull.running.as_ref().is_some_and(|(k, _)| *k == key);
-            let remembered = self.state.results.get(&key);
-            // The card leads, but never pushes the tabs out of reach: past 40 % of the pane it
-            // scrolls on its own.
-            let most = (ui.available_height() * 0.4).max(30.0 * GRID);
-            let area = egui::ScrollArea::vertical().id_salt("card").max_height(most).auto_shrink([false, true]);
-            theme::scroll_view(ui, area, |ui| {
-                super::card::ui(ui, self.answers.get(&key), remembered, running, &mut self.commands);
-            });
-            ui.add_space(2.0 * GRID);
-        }
-        self.tabs_ui(ui);
-        ui.add_space(GRID);
+        // The answer, the tabs and the tab's content scroll together: nothing of the card (what to
+        // do, its fix button) or of the form (Save) is ever out of reach.
         let area = egui::ScrollArea::vertical().id_salt("detail").auto_shrink(false);
-        theme::scroll_view(ui, area, |ui| match self.detail.tab {
-            Tab::Login => {
-                let saving = self.jobs.save.busy();
-                self.editor.ui(ui, &self.workspace, saving, &mut self.commands);
+        theme::scroll_view(ui, area, |ui| {
+            if !is_new || self.answers.contains_key(&key) {
+                let running =
+                    self.row_tests.is_running(&key) || self.pull.running.as_ref().is_some_and(|(k, _)| *k == key);
+                let remembered = self.state.results.get(&key);
+                super::card::ui(ui, self.answers.get(&key), remembered, running, &mut self.commands);
+                ui.add_space(2.0 * GRID);
             }
-            Tab::TestPull => {
-                if let Some(draft) = self.editor.draft.as_ref() {
-                    self.pull.ui(ui, &self.workspace, &mut self.state, draft, &mut self.commands);
+            self.tabs_ui(ui);
+            ui.add_space(GRID);
+            match self.detail.tab {
+                Tab::Login => {
+                    let saving = self.jobs.save.busy();
+                    self.editor.ui(ui, &self.workspace, saving, &mut self.commands);
                 }
+                Tab::TestPull => {
+                    if let Some(draft) = self.editor.draft.as_ref() {
+                        self.pull.ui(ui, &self.workspace, &mut self.state, draft, &mut self.commands);
+                    }
+                }
+                Tab::Kubernetes => self.yaml_tab_ui(ui),
             }
-            Tab::Kubernetes => self.yaml_tab_ui(ui),
         });
     }
 
@@ -165,14 +165,13 @@ impl App {
                 theme::badge(ui, Tone::Warn, "unsaved changes");
             }
         });
-        let Some(row) = self.list.rows().iter().find(|row| row.key == key) else {
-            if is_new {
-                theme::weak(ui, "A new registry: fill in the login and save (Ctrl+S).");
-            }
+        if is_new {
+            theme::weak(ui, "A new registry: fill in the login and save (Ctrl+S).");
             return;
-        };
-        let user = row.username.as_deref().unwrap_or("no user");
-        let mut facts = format!("user {user} · secret in {}", home_words(&row.home));
+        }
+        let Some(row) = self.list.rows().iter().find(|row| row.key == key) else { return };
+        let user = row.username.as_deref().map_or_else(|| "no user name".to_owned(), |user| format!("user {user}"));
+        let mut facts = format!("{user} · {}", home_words(&row.home));
         let expiry = row.expiry.as_ref().or_else(|| self.facts.expiries.get(key));
         if let Some(expiry) = expiry {
             facts.push_str(" · ");
@@ -183,6 +182,10 @@ impl App {
             facts.push_str(&shown.path.display().to_string());
         }
         theme::weak(ui, &facts);
+        // What is wrong with the entry, where the keyboard and a screen reader reach it.
+        for problem in &row.problems {
+            theme::message(ui, Tone::Bad, problem);
+        }
     }
 
     fn tabs_ui(&mut self, ui: &mut egui::Ui) {
@@ -227,7 +230,7 @@ impl App {
     fn welcome_ui(&mut self, ui: &mut egui::Ui) {
         ui.add_space(10.0 * GRID);
         ui.vertical_centered(|ui| {
-            ui.set_max_width(520.0);
+            ui.set_max_width(ui.available_width().min(520.0));
             theme::title(ui, "Welcome to regcred");
             ui.add_space(2.0 * GRID);
             theme::empty_state(
@@ -239,17 +242,12 @@ impl App {
                 self.commands.push(Command::NewEntry);
             }
             ui.add_space(2.0 * GRID);
-            ui.horizontal(|ui| {
-                let width = 2.0 * 42.0 * GRID + ui.spacing().item_spacing.x;
-                ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
-                if ui.add(egui::Button::new("Open file…").min_size(egui::vec2(42.0 * GRID, 0.0))).on_hover_text("Ctrl+O").clicked() {
-                    self.commands.push(Command::AskOpenFile);
-                }
-                let check = egui::Button::new("Check Kubernetes manifests…").min_size(egui::vec2(42.0 * GRID, 0.0));
-                if ui.add(check).on_hover_text("Will these pods pull?").clicked() {
-                    self.check.show();
-                }
-            });
+            if ui.button("Open file…").on_hover_text("Ctrl+O").clicked() {
+                self.commands.push(Command::AskOpenFile);
+            }
+            if ui.button("Check Kubernetes manifests…").on_hover_text("Will these pods pull?").clicked() {
+                self.check.show();
+            }
             ui.add_space(4.0 * GRID);
             if let Some(shown) = self.workspace.shown() {
                 theme::weak(ui, &format!("Saving creates {} (mode 0600).", shown.path.display()));
@@ -262,10 +260,12 @@ impl App {
 fn home_words(home: &crate::resolve::SecretHome) -> String {
     use crate::resolve::SecretHome;
     match home {
-        SecretHome::Helper { helper, .. } if helper == crate::keychain::REGCRED_HELPER => "the OS keychain".to_owned(),
-        SecretHome::Helper { helper, .. } => format!("the helper {helper}"),
-        SecretHome::Plaintext => "the file (plaintext)".to_owned(),
-        SecretHome::Missing => "nowhere (no secret)".to_owned(),
+        SecretHome::Helper { helper, .. } if helper == crate::keychain::REGCRED_HELPER => {
+            "secret in the OS keychain".to_owned()
+        }
+        SecretHome::Helper { helper, .. } => format!("secret kept by the helper {helper}"),
+        SecretHome::Plaintext => "secret in the file (plaintext)".to_owned(),
+        SecretHome::Missing => "no secret".to_owned(),
     }
 }
 

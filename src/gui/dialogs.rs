@@ -117,7 +117,7 @@ impl Dialogs {
             .resizable(false)
             .anchor(egui::Align2::RIGHT_TOP, [-12.0, 48.0])
             .show(ctx, |ui| {
-                egui::Grid::new("shortcuts").show(ui, |ui| {
+                egui::Grid::new("shortcuts").min_col_width(110.0).spacing([16.0, 6.0]).show(ui, |ui| {
                     for (keys, what) in SHORTCUTS {
                         ui.monospace(*keys);
                         ui.label(*what);

@@ -13,6 +13,9 @@ use super::workspace::Workspace;
 use crate::keychain::KeychainState;
 use crate::presets::{self, Field, PresetId, Severity};
 
+/// The answer key of a registry not saved yet (no entry key can be this).
+pub const NEW_REGISTRY: &str = "\u{1}new registry";
+
 /// Where the editor will put the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreKind {
@@ -65,6 +68,8 @@ pub struct Draft {
     pub loaded: Fields,
     /// Whether the secret is still being read from its store.
     pub secret_loading: bool,
+    /// The entry whose secret is being read for this draft (kept by Duplicate, which copies it).
+    pub secret_for: Option<String>,
     /// Why the secret could not be read, if so.
     pub secret_error: Option<String>,
     /// The user chose the file (plaintext) themselves, or confirmed it: Save does not ask again.
@@ -83,9 +88,10 @@ impl Draft {
         now.server != then.server || now.username != then.username || *now.password != *then.password
     }
 
-    /// The registry key the draft is for: its entry's key, or the server typed.
-    pub fn registry_key(&self) -> String {
-        self.key.clone().unwrap_or_else(|| self.current.server.trim().to_owned())
+    /// Where the draft's answers are filed: its entry's key, or one place of its own for a new
+    /// registry (never under an existing entry the typed server happens to match).
+    pub fn answer_key(&self) -> String {
+        self.key.clone().unwrap_or_else(|| NEW_REGISTRY.to_owned())
     }
 }
 
@@ -109,6 +115,7 @@ impl EditorPanel {
             current: Fields::blank(store.clone()),
             loaded: Fields::blank(store),
             secret_loading: false,
+            secret_for: None,
             secret_error: None,
             plaintext_seen: false,
         });
@@ -218,6 +225,7 @@ fn fields_ui(
     let server = ui
         .add(
             egui::TextEdit::singleline(&mut draft.current.server)
+                .id_salt("server")
                 .hint_text("registry.example.com:5000")
                 .desired_width(width),
         )
@@ -238,12 +246,18 @@ fn fields_ui(
     };
     ui.end_row();
     let label = ui.label("Username");
-    let user =
-        ui.add(egui::TextEdit::singleline(&mut draft.current.username).desired_width(width)).labelled_by(label.id);
+    let user = ui
+        .add(egui::TextEdit::singleline(&mut draft.current.username).id_salt("username").desired_width(width))
+        .labelled_by(label.id);
     ui.end_row();
     let label = ui.label("Password");
     let password = ui
-        .add(egui::TextEdit::singleline(&mut *draft.current.password).password(!reveal).desired_width(width))
+        .add(
+            egui::TextEdit::singleline(&mut *draft.current.password)
+                .id_salt("password")
+                .password(!reveal)
+                .desired_width(width),
+        )
         .labelled_by(label.id);
     ui.end_row();
     if draft.secret_loading {
@@ -260,18 +274,29 @@ fn fields_ui(
         ui.end_row();
     }
     let label = ui.label("Email");
-    ui.add(egui::TextEdit::singleline(&mut draft.current.email).hint_text("(optional)").desired_width(width))
-        .labelled_by(label.id);
+    ui.add(
+        egui::TextEdit::singleline(&mut draft.current.email)
+            .id_salt("email")
+            .hint_text("(optional)")
+            .desired_width(width),
+    )
+    .labelled_by(label.id);
     ui.end_row();
     let target = match focus {
-        Some(FixField::Server) => Some(server),
-        Some(FixField::Username) => Some(user),
-        Some(FixField::Password) => Some(password),
+        Some(FixField::Server) => Some((server, draft.current.server.clone())),
+        Some(FixField::Username) => Some((user, draft.current.username.clone())),
+        Some(FixField::Password) => Some((password, draft.current.password.to_string())),
         _ => None,
     };
-    if let Some(target) = target {
+    if let Some((target, text)) = target {
+        // The field to fix, its text selected: typing replaces it.
         target.request_focus();
         ui.scroll_to_rect(target.rect, None);
+        if let Some(mut state) = egui::TextEdit::load_state(ui.ctx(), target.id) {
+            state.cursor.set_char_range(Some(egui::text::CCursorRange::select_all_str(&text)));
+            state.store(ui.ctx(), target.id);
+        }
+        drop(zeroize::Zeroizing::new(text));
     }
 }
 

@@ -153,8 +153,16 @@ impl ListPanel {
         if std::mem::take(&mut self.focus_filter) {
             filter.request_focus();
         }
+        // Esc in the filter clears it (a second Esc leaves it).
+        if filter.has_focus() && !filter_text.is_empty() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+            filter_text.clear();
+            filter.request_focus();
+        }
         self.filter_focused = filter.has_focus();
         self.refresh(workspace, filter_text);
+        if !filter_text.is_empty() {
+            theme::weak(ui, &format!("{} of {} shown (Esc in the filter shows all)", self.rows.len(), self.all.len()));
+        }
         ui.add_space(GRID);
         if self.rows.is_empty() {
             empty_ui(ui, workspace, filter_text);
@@ -348,7 +356,7 @@ fn header_ui(
 fn columns(width: f32) -> [f32; 8] {
     let fixed = [7.0 * GRID, 0.0, 0.0, 30.0 * GRID, 0.0, 27.0 * GRID, 17.0 * GRID, 8.0 * GRID];
     let rest = (width - fixed.iter().sum::<f32>()).max(120.0);
-    [fixed[0], rest * 0.32, rest * 0.16, fixed[3], rest * 0.52, fixed[5], fixed[6], fixed[7]]
+    [fixed[0], rest * 0.38, rest * 0.17, fixed[3], rest * 0.45, fixed[5], fixed[6], fixed[7]]
 }
 
 fn columns_ui(ui: &mut egui::Ui) {

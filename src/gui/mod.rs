@@ -188,6 +188,7 @@ impl App {
     /// System / Light / Dark, remembered.
     fn theme_ui(&mut self, ui: &mut egui::Ui) {
         let before = self.state.theme;
+        let glyph = if ui.visuals().dark_mode { theme::Icon::Dark } else { theme::Icon::Light };
         let combo = egui::ComboBox::from_id_salt("theme").selected_text(before.label()).show_ui(ui, |ui| {
             for choice in theme::ThemeChoice::ALL {
                 ui.selectable_value(&mut self.state.theme, choice, choice.label());
@@ -198,6 +199,8 @@ impl App {
         if self.state.theme != before {
             ui.ctx().set_theme(self.state.theme.preference());
         }
+        // Right to left: the icon goes before the list, saying what it chooses.
+        theme::icon(ui, glyph, ui.visuals().weak_text_color(), theme::HEADING + 2.0);
     }
 
     /// The status line: the latest notifications (each once), or the keys to know.

@@ -61,21 +61,26 @@ impl PullPanel {
         draft: &Draft,
         commands: &mut Vec<Command>,
     ) {
-        let key = draft.registry_key();
+        let key = draft.answer_key();
         let focus = std::mem::take(&mut self.focus_image);
         ui.horizontal(|ui| {
             let label = ui.label("Image");
-            let edit = |image: &mut String, ui: &mut egui::Ui| {
+            let mut edit = |image: &mut String, ui: &mut egui::Ui| {
                 let width = ui.available_width().clamp(200.0, 480.0);
                 let field = ui
                     .add(
                         egui::TextEdit::singleline(image)
+                            .id_salt("image")
                             .hint_text("registry.example.com/team/app:1.0")
                             .desired_width(width),
                     )
                     .labelled_by(label.id);
                 if focus {
                     field.request_focus();
+                }
+                // Enter in the image runs the test pull, as a search field runs its search.
+                if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    commands.push(Command::TestPull);
                 }
             };
             match &draft.key {

@@ -210,6 +210,8 @@ fn visuals(palette: &Palette, dark: bool) -> egui::Visuals {
         state.bg_stroke = egui::Stroke::new(1.0, palette.border);
         state.corner_radius = corner;
     }
+    // Controls keep an edge a person can see (a checkbox on white included).
+    widgets.inactive.bg_stroke = egui::Stroke::new(1.0, blend(palette.weak, palette.border, 0.45));
     widgets.hovered.bg_stroke = egui::Stroke::new(1.0, palette.weak);
     widgets.noninteractive.corner_radius = corner;
     visuals
@@ -268,6 +270,10 @@ pub enum Icon {
     More,
     /// Information.
     Info,
+    /// The dark theme.
+    Dark,
+    /// The light theme.
+    Light,
 }
 
 impl Icon {
@@ -284,6 +290,8 @@ impl Icon {
             Self::Registry => material::ICON_DNS,
             Self::More => material::ICON_MORE_VERT,
             Self::Info => material::ICON_INFO,
+            Self::Dark => material::ICON_DARK_MODE,
+            Self::Light => material::ICON_LIGHT_MODE,
         }
     }
 }

@@ -102,7 +102,8 @@ impl YamlPanel {
         match preview {
             Ok(text) => {
                 let shown = if self.reveal { text } else { masked(&text) };
-                egui::ScrollArea::both().id_salt("yaml-scroll").auto_shrink(false).show(ui, |ui| {
+                // Long lines scroll sideways here; the pane itself scrolls down.
+                egui::ScrollArea::horizontal().id_salt("yaml-scroll").auto_shrink([false, true]).show(ui, |ui| {
                     ui.add(egui::Label::new(egui::RichText::new(shown).monospace()).selectable(true).extend());
                 });
             }

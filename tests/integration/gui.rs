@@ -102,7 +102,12 @@ impl Window {
 
     /// Shows a tab of the detail pane.
     fn tab(&mut self, name: &str) {
-        self.harness.get_by_role_and_label(egui::accesskit::Role::Tab, name).click();
+        let node = self.harness.get_by_role_and_label(egui::accesskit::Role::Tab, name);
+        if visible_rect(&node).contains_rect(node.rect().shrink(1.0)) {
+            node.click();
+        } else {
+            node.click_accesskit();
+        }
         self.settle();
     }
 
@@ -136,9 +141,22 @@ impl Window {
         self.harness.run_steps(2);
     }
 
-    fn click(&mut self, label: &str) {
+    /// Clicks `label` as a person would: its tab or menu opened, scrolled into view; without
+    /// waiting for what it starts.
+    fn press(&mut self, label: &str) {
         self.reveal(label);
-        self.harness.get_by_label(label).click();
+        let node = self.harness.get_by_label(label);
+        // On screen: a real click at its middle. Scrolled away: the click a screen reader sends
+        // (a person would scroll first).
+        if visible_rect(&node).contains_rect(node.rect().shrink(1.0)) {
+            node.click();
+        } else {
+            node.click_accesskit();
+        }
+    }
+
+    fn click(&mut self, label: &str) {
+        self.press(label);
         self.settle();
     }
 
@@ -352,10 +370,8 @@ fn a_result_lands_on_the_registry_and_image_it_was_started_for() {
     let mut window = window(&home);
     window.select(&a);
     window.type_into("Image", &format!("{a}/team/app:1"));
-    window.reveal("Full (download every blob)");
-    window.harness.get_by_label("Full (download every blob)").click();
-    window.reveal("Run test pull");
-    window.harness.get_by_label("Run test pull").click();
+    window.press("Full (download every blob)");
+    window.press("Run test pull");
     window.harness.run_steps(3);
     window.select("b.example.com");
     assert_eq!(window.app().draft().and_then(|d| d.key.clone()).as_deref(), Some("b.example.com"));
@@ -370,8 +386,7 @@ fn a_result_lands_on_the_registry_and_image_it_was_started_for() {
 
     // Cancel: neutral words, no badge changed, no invented kubelet line.
     let before = window.app().test_record(&a).cloned();
-    window.reveal("Run test pull");
-    window.harness.get_by_label("Run test pull").click();
+    window.press("Run test pull");
     window.harness.run_steps(3);
     assert!(!window.shows("Would not pull"), "starting a new pull clears the old card: {}", window.tree_text());
     window.harness.get_all_by_label("Cancel").last().unwrap().click();
@@ -393,12 +408,10 @@ fn copy_hands_the_text_to_the_clipboard() {
     home.write(&home.docker_config(), &plaintext_config(&[("quay.io", "robot", "copy-me")]));
     let mut window = window(&home);
     window.select("quay.io");
-    window.reveal("Copy");
-    window.harness.get_by_label("Copy").click();
+    window.press("Copy");
     window.harness.run_steps(1);
     assert_eq!(window.copied(), vec![window.app().preview().unwrap()]);
-    window.reveal("Copy password");
-    window.harness.get_by_label("Copy password").click();
+    window.press("Copy password");
     window.harness.run_steps(1);
     assert_eq!(window.copied(), vec!["copy-me".to_owned()]);
     window.settle();
@@ -588,6 +601,8 @@ fn small_truths_hold() {
     window.type_into("Image", "127.0.0.1:5000/team/app");
     window.select("quay.io");
     window.click("Discard");
+    let typed: Vec<&String> = window.app().state.images.keys().filter(|k| k.starts_with('1')).collect();
+    assert!(typed.is_empty(), "no image slot for any prefix of the server typed: {typed:?}");
     let kept = window.app().persisted_state().images;
     assert!(kept.keys().all(|k| k == "quay.io"), "{kept:?}");
 
@@ -815,6 +830,26 @@ fn the_selection_scrolls_into_view() {
 }
 
 /// Every leaf widget's rectangle, for the overlap check.
+/// What the scroll areas around `node` show of it: the rest is scrolled away, not on screen.
+fn visible_rect(node: &egui_kittest::Node<'_>) -> egui::Rect {
+    let mut rect = node.rect();
+    let mut parent = node.accesskit_node().parent();
+    while let Some(ancestor) = parent {
+        if ancestor.role() == egui::accesskit::Role::ScrollView
+            && let Some(bounds) = ancestor.bounding_box()
+        {
+            #[expect(clippy::cast_possible_truncation, reason = "screen points")]
+            let clip = egui::Rect::from_min_max(
+                egui::pos2(bounds.x0 as f32, bounds.y0 as f32),
+                egui::pos2(bounds.x1 as f32, bounds.y1 as f32),
+            );
+            rect = rect.intersect(clip);
+        }
+        parent = ancestor.parent();
+    }
+    rect
+}
+
 fn leaf_rects(window: &Window) -> Vec<(String, egui::Rect)> {
     window
         .harness
@@ -822,22 +857,7 @@ fn leaf_rects(window: &Window) -> Vec<(String, egui::Rect)> {
         .children_recursive()
         .filter(|node| node.children().next().is_none())
         .filter_map(|node| {
-            // What a scroll area shows of the widget: the rest is scrolled away, not on screen.
-            let mut rect = node.rect();
-            let mut parent = node.accesskit_node().parent();
-            while let Some(ancestor) = parent {
-                if ancestor.role() == egui::accesskit::Role::ScrollView
-                    && let Some(bounds) = ancestor.bounding_box()
-                {
-                    #[expect(clippy::cast_possible_truncation, reason = "screen points")]
-                    let clip = egui::Rect::from_min_max(
-                        egui::pos2(bounds.x0 as f32, bounds.y0 as f32),
-                        egui::pos2(bounds.x1 as f32, bounds.y1 as f32),
-                    );
-                    rect = rect.intersect(clip);
-                }
-                parent = ancestor.parent();
-            }
+            let rect = visible_rect(&node);
             let label = node.accesskit_node().label().unwrap_or_default();
             (rect.width() > 1.0 && rect.height() > 1.0)
                 .then_some((format!("{:?} {label}", node.accesskit_node().role()), rect))
@@ -1293,7 +1313,15 @@ fn the_theme_control_switches_light_and_dark_and_is_remembered() {
 #[test]
 fn a_path_scoped_key_keeps_its_path_and_its_secret_where_the_user_saw_it_go() {
     let home = TempHome::new();
+    home.write(
+        &home.docker_config(),
+        br#"{"auths":{"registry.example.com:5000":{}},"credHelpers":{"registry.example.com:5000":"regcred"}}"#,
+    );
     let mut window = window(&home);
+    window
+        .store
+        .store("registry.example.com:5000", &Credential { username: "host".into(), secret: Secret::new("host-pw") })
+        .unwrap();
     let add = |window: &mut Window, server: &str| {
         window.key(egui::Modifiers::COMMAND, egui::Key::N);
         window.harness.get_by_label("Server").type_text(server);
@@ -1308,9 +1336,10 @@ fn a_path_scoped_key_keeps_its_path_and_its_secret_where_the_user_saw_it_go() {
     add(&mut window, "registry.example.com:5000/team");
     assert!(window.shows("saved as registry.example.com:5000/team"), "{}", window.tree_text());
     assert!(window.shows("this key keeps its password in the file, in plaintext"), "{}", window.tree_text());
+    let before = std::fs::read(home.docker_config()).unwrap();
     window.key(egui::Modifiers::COMMAND, egui::Key::S);
     assert!(window.shows("Keep this password in plaintext?"), "asks before plaintext: {}", window.tree_text());
-    assert!(!home.docker_config().exists(), "nothing written before the answer");
+    assert_eq!(std::fs::read(home.docker_config()).unwrap(), before, "nothing written before the answer");
     window.click("Save in the file");
     let config = read_json(&home.docker_config());
     assert_eq!(
@@ -1318,7 +1347,9 @@ fn a_path_scoped_key_keeps_its_path_and_its_secret_where_the_user_saw_it_go() {
         encode_auth("robot", &Secret::new("scoped-secret")),
         "the key keeps its path: {config}"
     );
-    assert!(config["auths"].get("registry.example.com:5000").is_none(), "{config}");
+    assert_eq!(config["auths"]["registry.example.com:5000"], serde_json::json!({}), "the host's entry stays: {config}");
+    assert_eq!(config["credHelpers"]["registry.example.com:5000"], "regcred", "and its keychain route: {config}");
+    assert_eq!(window.store.get("registry.example.com:5000").unwrap().unwrap().secret.expose(), "host-pw");
 
     add(&mut window, "other.example.com:5000/team");
     window.key(egui::Modifiers::COMMAND, egui::Key::S);
@@ -1416,6 +1447,9 @@ fn a_failed_rows_card_says_what_to_do_and_jumps_to_the_fix() {
     window.click("Fix the password");
     assert_eq!(window.app().tab(), regcred::gui::Tab::Login);
     assert_eq!(window.focused(), "Password", "the cursor is in the field to fix");
+    window.harness.get_by_label("Password").type_text("right");
+    window.harness.run_steps(2);
+    assert_eq!(window.app().draft().unwrap().current.password.as_str(), "right", "typing replaces the old password");
 }
 
 /// Small truths: an empty Save says what to enter in words; the status line shows a repeated
@@ -1432,4 +1466,34 @@ fn an_empty_save_says_what_to_enter_and_the_status_line_does_not_repeat() {
     assert!(!toasts.iter().any(|t| t.contains("is not a registry key")), "{toasts:?}");
     let shown = window.harness.query_all_by_label_contains("Enter a server").count();
     assert_eq!(shown, 1, "once in the status line: {}", window.tree_text());
+}
+
+/// Duplicate of a registry whose secret is in the keychain copies the secret once it is read
+/// (it waited forever), and a file whose helper is not installed never hands its ignored plaintext
+/// to the Kubernetes tab.
+#[test]
+fn duplicate_copies_a_keychain_secret_and_a_missing_helper_gives_no_secret() {
+    let home = TempHome::new();
+    home.write(&home.docker_config(), br#"{"auths":{"kc.example.com":{}},"credHelpers":{"kc.example.com":"regcred"}}"#);
+    let mut window = window(&home);
+    window
+        .store
+        .store("kc.example.com", &Credential { username: "robot".into(), secret: Secret::new("kc-secret") })
+        .unwrap();
+    window.harness.get_by_label("Actions for kc.example.com").click();
+    window.harness.run_steps(2);
+    window.click("Duplicate");
+    let draft = window.app().draft().unwrap();
+    assert!(draft.key.is_none() && !draft.secret_loading, "the duplicate is ready");
+    assert_eq!((draft.current.username.as_str(), draft.current.password.as_str()), ("robot", "kc-secret"));
+
+    let other = TempHome::new();
+    other.write(
+        &other.docker_config(),
+        br#"{"auths":{"a.example.com":{"auth":"dTpw"}},"credsStore":"not-installed-here"}"#,
+    );
+    let mut window = make(Make { opener: Some(regcred::gui::system_opener()), ..Make::new(other.path()) });
+    window.select("a.example.com");
+    assert!(window.app().draft().unwrap().current.password.is_empty(), "the ignored plaintext is not the secret");
+    assert!(window.app().preview().is_err(), "no Secret without the secret: {:?}", window.app().preview());
 }

@@ -23,6 +23,7 @@ impl App {
         }
         draft.current = current;
         draft.plaintext_seen = false;
+        self.answers.remove(super::super::editor::NEW_REGISTRY);
         self.editor.focus = Some(super::super::detail::FixField::Server);
         self.detail.tab = super::super::detail::Tab::Login;
     }
@@ -36,12 +37,16 @@ impl App {
             SecretHome::Helper { helper, .. } => StoreKind::Helper(helper.clone()),
             SecretHome::Plaintext | SecretHome::Missing => StoreKind::File,
         };
+        // Where a helper answers, the file's own plaintext (if any) is what Docker ignores: the
+        // secret is the helper's, read below, or none.
+        let plaintext = match &home {
+            SecretHome::Helper { .. } => None,
+            SecretHome::Plaintext | SecretHome::Missing => entry.password.as_ref(),
+        };
         let fields = Fields {
             server: key.to_owned(),
             username: entry.username.clone().unwrap_or_default(),
-            password: zeroize::Zeroizing::new(
-                entry.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default(),
-            ),
+            password: zeroize::Zeroizing::new(plaintext.map(|p| p.expose().to_owned()).unwrap_or_default()),
             email: entry.email.clone().unwrap_or_default(),
             store,
             preset: crate::presets::detect(key).map(|p| p.id),
@@ -53,6 +58,7 @@ impl App {
             current: fields.clone(),
             loaded: fields,
             secret_loading: loading,
+            secret_for: loading.then(|| key.to_owned()),
             secret_error: None,
             plaintext_seen: false,
         });
@@ -250,16 +256,24 @@ impl App {
                 self.facts.expiries.insert(key.to_owned(), expiry);
             }
         }
-        if let Some(draft) = self.editor.draft.as_mut().filter(|d| d.key.as_deref() == Some(key)) {
+        // The draft still waiting for this entry's secret: the entry itself, or its duplicate
+        // (which takes the secret as typed, not as loaded: it is a new registry's).
+        if let Some(draft) = self.editor.draft.as_mut().filter(|d| d.secret_for.as_deref() == Some(key)) {
+            draft.secret_for = None;
+            let duplicate = draft.key.is_none();
             draft.secret_loading = false;
             match result {
                 Ok(Some(credential)) => {
                     if draft.current.username.is_empty() {
                         draft.current.username.clone_from(&credential.username);
-                        draft.loaded.username.clone_from(&credential.username);
+                        if !duplicate {
+                            draft.loaded.username.clone_from(&credential.username);
+                        }
                     }
                     credential.secret.expose().clone_into(&mut draft.current.password);
-                    credential.secret.expose().clone_into(&mut draft.loaded.password);
+                    if !duplicate {
+                        credential.secret.expose().clone_into(&mut draft.loaded.password);
+                    }
                 }
                 Ok(None) => {
                     draft.secret_error = Some("No secret is stored for this registry: type it and save.".to_owned());
@@ -291,6 +305,10 @@ impl App {
             let image = std::mem::take(&mut self.pull.new_image);
             if !image.trim().is_empty() {
                 self.state.images.insert(key.clone(), image);
+            }
+            // The new registry's answer is the saved registry's now.
+            if let Some(answer) = self.answers.remove(super::super::editor::NEW_REGISTRY) {
+                self.answers.insert(key.clone(), answer);
             }
         }
         // What comes next (Add, another registry, another file) decides what is open; else the

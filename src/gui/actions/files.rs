@@ -133,6 +133,9 @@ impl App {
         }
         if let Some(facts) = self.jobs.facts.poll() {
             self.facts = facts;
+            if std::mem::take(&mut self.facts_again) {
+                self.start_facts();
+            }
         }
         let Some(sources) = self.jobs.load.poll() else { return };
         for source in &sources.files {
@@ -172,6 +175,12 @@ impl App {
     /// the expiry of secrets kept in the keychain, and helpers that are not installed — so the
     /// table shows them on its first frame, not when a row is clicked.
     pub(in crate::gui) fn start_facts(&mut self) {
+        // One job at a time; a request while one runs is served again when it ends (its answer
+        // may be about the files as they were).
+        if self.jobs.facts.busy() {
+            self.facts_again = true;
+            return;
+        }
         let Some(file) = self.workspace.file().cloned() else { return };
         let keychain = self.workspace.keychain_available();
         let opener = self.workspace.opener.clone();

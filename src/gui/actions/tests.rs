@@ -42,7 +42,7 @@ impl App {
     /// would use for the image's own registry (the draft's only when it is that registry).
     pub(in crate::gui) fn test_pull(&mut self) {
         let Some(draft) = self.editor.draft.as_ref() else { return };
-        let key = draft.registry_key();
+        let key = draft.answer_key();
         let image = self.pull.image_for(&self.state, draft).trim().to_owned();
         if image.is_empty() {
             return self.toast("Type an image to test-pull", true);
