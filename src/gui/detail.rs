@@ -141,6 +141,7 @@ impl App {
             match self.detail.tab {
                 Tab::Login => {
                     let saving = self.jobs.save.busy();
+                    self.editor.regcred_helper_missing = self.facts.regcred_helper_missing;
                     self.editor.ui(ui, &self.workspace, saving, &mut self.commands);
                 }
                 Tab::TestPull => {

@@ -14,8 +14,8 @@ use crate::credentials::Orphan;
 pub enum Dialog {
     /// Remove a registry and its secret?
     Remove(String),
-    /// Move these plaintext secrets to the keychain?
-    Migrate(crate::credentials::MigrationPlan),
+    /// Move these plaintext secrets to the keychain? (And is docker-credential-regcred missing?)
+    Migrate(crate::credentials::MigrationPlan, bool),
     /// Stubs without a secret and keychain items without an entry.
     Orphans(Vec<Orphan>),
     /// Apply this orphan's fix?
@@ -60,7 +60,7 @@ impl Dialog {
         match self {
             Self::OpenFile(..) => "open-file".to_owned(),
             Self::Remove(key) | Self::Exists(key) => format!("{:?} {key}", std::mem::discriminant(self)),
-            Self::Migrate(plan) => format!("migrate {plan:?}"),
+            Self::Migrate(plan, _) => format!("migrate {plan:?}"),
             Self::Orphans(orphans) => format!("orphans {orphans:?}"),
             Self::ConfirmOrphan(orphan, _) => format!("confirm {orphan:?}"),
             Self::Conflict(message) => format!("conflict {message}"),
@@ -131,6 +131,9 @@ impl Dialogs {
     }
 }
 
+/// What a keychain save means while `docker-credential-regcred` is not on `PATH`.
+pub const HELPER_MISSING: &str = "docker-credential-regcred is not on PATH: Docker, Podman and skopeo will not find secrets kept in the keychain until it is (install regcred's package, or put the helper on PATH).";
+
 /// The keyboard, as Help lists it.
 pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+N", "Add a registry (the cursor goes to Server)"),
@@ -164,7 +167,7 @@ fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Dialog, commands: &mut Vec<Command>
             );
             buttons(ui, &[(Some(Command::Remove(key.clone())), "Remove", true), (None, "Keep", false)], commands)
         }
-        Dialog::Migrate(plan) => migrate_ui(ui, plan, commands),
+        Dialog::Migrate(plan, helper_missing) => migrate_ui(ui, plan, *helper_missing, commands),
         Dialog::Orphans(orphans) => orphans_ui(ui, orphans, commands),
         Dialog::ConfirmOrphan(orphan, shown) => {
             let (title, change, action) = orphan_change(orphan, shown);
@@ -243,8 +246,16 @@ fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Dialog, commands: &mut Vec<Command>
     }
 }
 
-fn migrate_ui(ui: &mut egui::Ui, plan: &crate::credentials::MigrationPlan, commands: &mut Vec<Command>) -> bool {
+fn migrate_ui(
+    ui: &mut egui::Ui,
+    plan: &crate::credentials::MigrationPlan,
+    helper_missing: bool,
+    commands: &mut Vec<Command>,
+) -> bool {
     theme::heading(ui, "Move the plaintext secrets to the keychain?");
+    if helper_missing && !plan.moving.is_empty() {
+        theme::message(ui, theme::Tone::Warn, HELPER_MISSING);
+    }
     let count = plan.moving.len();
     if count > 0 {
         let these =

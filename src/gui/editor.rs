@@ -104,6 +104,8 @@ pub struct EditorPanel {
     pub reveal: bool,
     /// Put the cursor in this field on the next frame (Ctrl+N, Add registry, an answer's fix).
     pub focus: Option<FixField>,
+    /// `docker-credential-regcred` is not on `PATH` (learnt in the background).
+    pub regcred_helper_missing: bool,
 }
 
 impl EditorPanel {
@@ -159,6 +161,9 @@ impl EditorPanel {
         }
         ui.add_space(GRID);
         let store = store_ui(ui, draft, workspace);
+        if self.regcred_helper_missing && draft.current.store == StoreKind::Keychain {
+            theme::message(ui, Tone::Warn, super::dialogs::HELPER_MISSING);
+        }
         if focus == Some(FixField::Store) {
             store.request_focus();
             ui.scroll_to_rect(store.rect, None);

@@ -52,6 +52,9 @@ pub struct RowFacts {
     pub expiries: HashMap<String, Expiry>,
     /// Helpers routed to that are not installed.
     pub missing_helpers: HashSet<String>,
+    /// `docker-credential-regcred` is not on `PATH`: what regcred puts in the keychain, Docker,
+    /// Podman and skopeo cannot read.
+    pub regcred_helper_missing: bool,
 }
 
 /// What the rows show about tests and background facts.

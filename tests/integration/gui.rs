@@ -1084,6 +1084,9 @@ fn plaintext_secrets_move_to_the_keychain_after_a_confirmation_that_says_what_ch
     let mut window = window(&home);
     window.click("Move plaintext to keychain…");
     assert!(window.shows("Each secret is stored in the OS keychain and read back"));
+    // Said before, not after: without the helper on PATH, Docker cannot read what moves.
+    let missing = regcred::keychain::find_helper("regcred").is_none();
+    assert_eq!(window.shows("docker-credential-regcred is not on PATH"), missing, "{}", window.tree_text());
     assert_eq!(
         std::fs::read(home.docker_config()).unwrap(),
         fixture("ecr-gcr.json"),

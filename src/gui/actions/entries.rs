@@ -180,7 +180,7 @@ impl App {
         if plan.moving.is_empty() && plan.staying.is_empty() {
             self.toast("No plaintext secrets in this file", false);
         } else {
-            self.dialogs.open = Some(Dialog::Migrate(plan));
+            self.dialogs.open = Some(Dialog::Migrate(plan, self.facts.regcred_helper_missing));
         }
     }
 

@@ -197,7 +197,10 @@ fn row_facts(
     opener: &crate::keychain::StoreOpener<'_>,
 ) -> RowFacts {
     let homes = crate::resolve::SecretHomes::new(file);
-    let mut facts = RowFacts::default();
+    let mut facts = RowFacts {
+        regcred_helper_missing: crate::credentials::helper_missing(crate::keychain::REGCRED_HELPER).is_some(),
+        ..RowFacts::default()
+    };
     let mut store = None;
     let now = std::time::SystemTime::now();
     for entry in file.entries() {
