@@ -4,8 +4,10 @@
 //!    10,000 and 20,000 entries, half plaintext and half keychain stubs routed by `credHelpers`:
 //!    whole process, median of several runs. Target: 20,000 entries listed in under 0.2 s.
 //! 2. A writer that imitates Docker (re-read, change, write a temp file, rename; no lock) against
-//!    regcred's saves for a while: how many of the other writer's changes regcred overtook (lost),
-//!    how many of regcred's the other writer overtook, and how often regcred merged again.
+//!    regcred's saves at 15, 50 and 100 saves per second, for each way of saving side by side
+//!    (before issue 26, the rename fallback, the Linux exchange): how many of the other writer's
+//!    changes regcred overtook (lost), how many of regcred's reported saves the other writer
+//!    overtook, how often regcred merged again, gave up, or reported its change overwritten.
 
 #![allow(
     clippy::expect_used,
@@ -21,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use regcred::auth_files::{AuthFile, ConflictPolicy, FileKind, parse_server};
+use regcred::auth_files::{AuthFile, AuthFileError, ConflictPolicy, FileKind, SaveMethod, parse_server};
 use regcred::secret::Secret;
 
 const RUNS: usize = 7;
@@ -93,8 +95,33 @@ fn docker_write(path: &Path, key: &str) {
     std::fs::rename(&temp, path).unwrap();
 }
 
-fn lock_free_writer() {
-    let seconds = std::env::var("REGCRED_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+/// What one run of regcred's saves against the Docker-like writer gave.
+#[derive(Default)]
+struct Race {
+    /// Saves regcred reported as done.
+    saved: u64,
+    /// Saves that stopped with "kept changing" (nothing of regcred's written, nothing lost).
+    gave_up: u64,
+    /// Saves that reported that another program replaced regcred's change right after.
+    overwritten: u64,
+    /// Merges done again (another program wrote during the save).
+    retries: u64,
+    /// Times another program renamed its file over regcred's right after the save.
+    replaced: u64,
+    /// Times the exchange displaced another program's write and put it back.
+    put_back: u64,
+    /// The Docker-like writer's writes.
+    theirs: u64,
+    /// The other writer's writes missing from the final file.
+    lost_theirs: u64,
+    /// regcred's reported saves missing from the final file.
+    lost_ours: u64,
+    seconds: f64,
+}
+
+/// regcred saves (one new entry each) at `rate` per second, by `method`, against a Docker-like
+/// writer (a write every 2 ms) for `seconds`; then counts what is missing from the final file.
+fn race(method: SaveMethod, rate: f64, seconds: u64) -> Race {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.json");
     std::fs::write(&path, b"{\n\t\"auths\": {}\n}").unwrap();
@@ -113,36 +140,91 @@ fn lock_free_writer() {
             })
             .unwrap()
     };
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let (mut ours, mut retries, mut gave_up) = (0_u64, 0_u64, 0_u64);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let mut run = Race::default();
+    let mut next = start;
+    let mut saved_keys = Vec::new();
+    let mut attempt = 0_u64;
     while Instant::now() < deadline {
         let mut file = AuthFile::load(&path, FileKind::DockerConfig).unwrap();
-        let key = file.add_entry(&parse_server(&format!("regcred-{ours}.example.com")).unwrap()).unwrap();
+        let key = file.add_entry(&parse_server(&format!("regcred-{attempt}.example.com")).unwrap()).unwrap();
         file.set_credentials(&key, "me", &Secret::new("pw")).unwrap();
-        match file.save(ConflictPolicy::Refuse) {
+        match file.save_with(ConflictPolicy::Refuse, method, &mut |_| {}) {
             Ok(report) => {
-                retries += u64::from(report.retries);
-                ours += 1;
+                run.retries += u64::from(report.retries);
+                run.replaced += u64::from(report.replaced_after_save);
+                run.put_back += u64::from(report.put_back);
+                run.saved += 1;
+                saved_keys.push(key);
             }
-            Err(_) => gave_up += 1,
+            Err(AuthFileError::KeptChanging { .. }) => run.gave_up += 1,
+            Err(AuthFileError::Overwritten { .. }) => run.overwritten += 1,
+            Err(error) => panic!("{error}"),
         }
+        attempt += 1;
+        next += period;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
     }
+    run.seconds = start.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     docker.join().unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    let theirs = docker_writes.load(Ordering::Relaxed);
-    let lost_theirs = (0..theirs).filter(|n| !text.contains(&format!("\"docker-{n}.example.com\""))).count();
-    let lost_ours = (0..ours).filter(|n| !text.contains(&format!("\"regcred-{n}.example.com\""))).count();
-    println!("\nA lock-free Docker-like writer against regcred's saves for {seconds} s");
+    run.theirs = docker_writes.load(Ordering::Relaxed);
+    run.lost_theirs = (0..run.theirs).filter(|n| !text.contains(&format!("\"docker-{n}.example.com\""))).count() as u64;
+    run.lost_ours = saved_keys.iter().filter(|key| !text.contains(&format!("\"{key}\""))).count() as u64;
+    run
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    100.0 * part as f64 / whole.max(1) as f64
+}
+
+fn lock_free_writer() {
+    let seconds = std::env::var("REGCRED_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let methods = [
+        (SaveMethod::RenameOnly, "before #26: rename after a last look"),
+        (SaveMethod::RenameChecked, "fallback: rename, then check"),
+        (SaveMethod::Exchange, "Linux: exchange, then check"),
+    ];
+    println!("\nA lock-free Docker-like writer (a write every 2 ms) against regcred's saves, {seconds} s per run");
     println!(
-        "  regcred saves        {ours} ({retries} merged again because the file changed meanwhile, {gave_up} gave up)"
+        "{:<38} {:>6} {:>7} {:>6} {:>7} {:>6} {:>6} {:>6} {:>6} {:>20} {:>18}",
+        "regcred",
+        "target",
+        "saves/s",
+        "saved",
+        "gave up",
+        "overwr",
+        "merged",
+        "put bk",
+        "replcd",
+        "lost by regcred",
+        "lost by the other"
     );
-    println!("  Docker-like writes   {theirs}");
-    println!(
-        "  lost by regcred      {lost_theirs} of the other writer's changes ({:.2} %)",
-        100.0 * lost_theirs as f64 / theirs.max(1) as f64
-    );
-    println!("  lost by the other    {lost_ours} of regcred's (its own read-to-rename window; not regcred's to close)");
+    for rate in [15.0, 50.0, 100.0] {
+        for (method, label) in methods {
+            let run = race(method, rate, seconds);
+            println!(
+                "{label:<38} {rate:>6.0} {:>7.1} {:>6} {:>7} {:>6} {:>6} {:>6} {:>6} {:>20} {:>18}",
+                (run.saved + run.gave_up + run.overwritten) as f64 / run.seconds,
+                run.saved,
+                run.gave_up,
+                run.overwritten,
+                run.retries,
+                run.put_back,
+                run.replaced,
+                format!("{} of {} ({:.2} %)", run.lost_theirs, run.theirs, percent(run.lost_theirs, run.theirs)),
+                format!("{} of {} ({:.2} %)", run.lost_ours, run.saved, percent(run.lost_ours, run.saved)),
+            );
+        }
+    }
+    println!("  saves/s: attempted; gave up: \"kept changing\", nothing of regcred's written and nothing lost;");
+    println!("  overwr: saves that reported their change overwritten right after; merged: merges done again;");
+    println!("  put bk: another program's writes an exchange displaced and put back at once; replcd: regcred's file");
+    println!("  replaced right after it was saved (merged again); lost by regcred: the other writer's writes");
+    println!("  missing at the end; lost by the other: regcred's saves reported as done but missing at the end");
 }
 
 fn main() {

@@ -5,6 +5,11 @@
 //! crash at any moment leaves either the old or the new file, never a mix. Symlinks are
 //! followed (the link's target is replaced, the link stays). Writers that go through
 //! [`lock_dir`] are serialized, so a read-merge-write cycle is not interleaved with another.
+//!
+//! Writers that take no lock (Docker, Podman) are met with [`Prepared::swap_in`]: on Linux the
+//! new file is exchanged with the target in one step (`renameat2(RENAME_EXCHANGE)`), so what it
+//! displaced is not gone but lies at the temp path for the caller to look at ([`Displaced`]).
+//! Elsewhere, and on file systems without the exchange, it is a plain rename.
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
@@ -135,6 +140,26 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<WriteNotes> {
     prepare(target, bytes)?.commit()
 }
 
+/// Writes `bytes` to `target` atomically as a private copy of `original` (a backup): mode 0600,
+/// and the owner and group of `original`, so a backup made by root of a user's file (`sudo
+/// regcred login`) is the user's to read and delete, as the file itself is.
+pub fn write_private_copy(target: &Path, bytes: &[u8], original: &fs::Metadata) -> io::Result<WriteNotes> {
+    let prepared = prepare(target, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, fchown};
+        let file = prepared.temp.as_file();
+        let meta = file.metadata()?;
+        if meta.uid() != original.uid() || meta.gid() != original.gid() {
+            fchown(file, Some(original.uid()), Some(original.gid()))?;
+        }
+        file.set_permissions(fs::Permissions::from_mode(PRIVATE_FILE_MODE))?;
+    }
+    #[cfg(not(unix))]
+    let _ = original;
+    prepared.commit()
+}
+
 /// Whether [`write_private`] may replace a file that is already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overwrite {
@@ -235,17 +260,200 @@ pub fn prepare(target: &Path, bytes: &[u8]) -> io::Result<Prepared> {
 impl Prepared {
     /// Renames the prepared file over its target and flushes the directory.
     pub fn commit(self) -> io::Result<WriteNotes> {
-        self.temp.persist(&self.target).map_err(|e| e.error)?;
-        sync_dir(parent_dir(&self.target))?;
-        Ok(self.notes)
+        Ok(self.rename_in()?.notes)
     }
+
+    /// Renames the prepared file over its target, flushes the directory, and keeps the file open
+    /// to tell later whether it is still the one there ([`Placed::is_still_at`]).
+    pub fn rename_in(self) -> io::Result<Placed> {
+        let (file, path) = self.temp.into_parts();
+        path.persist(&self.target).map_err(|e| e.error)?;
+        sync_dir(parent_dir(&self.target))?;
+        Ok(Placed { file, notes: self.notes })
+    }
+
+    /// Puts the prepared file in place without overwriting anything: exchanged with the target in
+    /// one step where there is one, renamed in (refusing to replace) where there is none. Where the
+    /// system or file system cannot do either (not Linux; `EINVAL`, `ENOSYS`, `EOPNOTSUPP`), nothing
+    /// is done and the caller falls back to [`Prepared::rename_in`].
+    pub fn swap_in(self) -> io::Result<Swap> {
+        // The target may appear or vanish between a look and the call: try the other way then.
+        let mut how = if fs::symlink_metadata(&self.target).is_ok() { How::Exchange } else { How::NoReplace };
+        for tries in 1.. {
+            let error = match rename_with(self.temp.path(), &self.target, how) {
+                Ok(true) => break,
+                Ok(false) => return Ok(Swap::Unsupported(self)),
+                Err(error) => error,
+            };
+            how = match (how, error.kind()) {
+                (How::Exchange, io::ErrorKind::NotFound) if tries < MAX_SWAP_TRIES => How::NoReplace,
+                (How::NoReplace, io::ErrorKind::AlreadyExists) if tries < MAX_SWAP_TRIES => How::Exchange,
+                _ => return Err(error),
+            };
+        }
+        let (file, path) = self.temp.into_parts();
+        let placed = Placed { file, notes: self.notes };
+        Ok(match how {
+            // Not flushed yet: the caller looks at the displaced file first, and either undoes
+            // the exchange at once or keeps it (`Displaced::finish`).
+            How::Exchange => Swap::Exchanged(placed, Displaced { path, target: self.target }),
+            How::NoReplace => {
+                sync_dir(parent_dir(&self.target))?;
+                // Nothing is left at the temp path: it must not be removed later (another file
+                // could have taken the name).
+                let _ = path.keep();
+                Swap::Created(placed)
+            }
+        })
+    }
+}
+
+/// How often [`Prepared::swap_in`] switches between exchange and create when the target keeps
+/// appearing and vanishing.
+const MAX_SWAP_TRIES: usize = 4;
+
+/// What [`Prepared::swap_in`] did.
+#[derive(Debug)]
+pub enum Swap {
+    /// The new file and the target were exchanged: the new file is in place, and what was there
+    /// is at the temp path.
+    Exchanged(Placed, Displaced),
+    /// There was no target: the new file was renamed in, replacing nothing.
+    Created(Placed),
+    /// The exchange is not available here; nothing was done.
+    Unsupported(Prepared),
+}
+
+/// A file regcred put in place, kept open: whether the target is still this file can be asked
+/// later, and its inode cannot be reused by another file meanwhile.
+#[derive(Debug)]
+pub struct Placed {
+    file: File,
+    /// Mode changes and creation.
+    pub notes: WriteNotes,
+}
+
+impl Placed {
+    /// Whether `target` is still the file this write put there (same device and inode), not a
+    /// file another program renamed over it since.
+    pub fn is_still_at(&self, target: &Path) -> io::Result<bool> {
+        let ours = self.file.metadata()?;
+        match fs::metadata(target) {
+            Ok(now) => Ok(same_file(&ours, &now)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// The file a [`Prepared::swap_in`] displaced, at the temp path; removed when dropped. Until
+/// [`Displaced::finish`] or [`Displaced::exchange_back`], the exchange is not flushed to disk.
+#[derive(Debug)]
+pub struct Displaced {
+    path: tempfile::TempPath,
+    target: PathBuf,
+}
+
+impl Displaced {
+    /// Its identity (see [`Identity::same_file_unchanged`]: the exchange moved its change time on).
+    pub fn identity(&self) -> io::Result<Identity> {
+        Ok(identity_of(&fs::metadata(&self.path)?))
+    }
+
+    /// Whether it is `placed` (after [`Displaced::exchange_back`]: whether what came out is the
+    /// file this write put in).
+    pub fn is(&self, placed: &Placed) -> io::Result<bool> {
+        placed.is_still_at(&self.path)
+    }
+
+    /// Its content (refused past `limit` bytes, as [`read_if_exists`]).
+    pub fn read(&self, limit: usize) -> io::Result<Vec<u8>> {
+        read_if_exists(&self.path, limit)?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+    }
+
+    /// Exchanges it back into place (whole, with its own inode and metadata). What was at the
+    /// target then lies at the temp path in its turn, removed when this is dropped.
+    pub fn exchange_back(&mut self) -> io::Result<()> {
+        match rename_with(&self.path, &self.target, How::Exchange) {
+            Ok(true) => sync_dir(parent_dir(&self.target)),
+            Ok(false) => Err(io::Error::from(io::ErrorKind::Unsupported)),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Keeps the exchange: flushes the directory, then removes the displaced file.
+    pub fn finish(self) -> io::Result<()> {
+        sync_dir(parent_dir(&self.target))?;
+        self.path.close()
+    }
+
+    /// Renames it over the target (replacing what is there) and flushes the directory.
+    pub fn rename_back(self) -> io::Result<()> {
+        self.path.persist(&self.target).map_err(|e| e.error)?;
+        sync_dir(parent_dir(&self.target))
+    }
+}
+
+/// The two ways [`rename_with`] renames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// `RENAME_EXCHANGE`: both names must exist; their files trade places.
+    Exchange,
+    /// `RENAME_NOREPLACE`: fails with `AlreadyExists` rather than replace a file.
+    NoReplace,
+}
+
+/// `renameat2(from, to, how)`; `Ok(false)` where this system or file system cannot do it.
+#[cfg(target_os = "linux")]
+fn rename_with(from: &Path, to: &Path, how: How) -> io::Result<bool> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+    let flags = match how {
+        How::Exchange => RenameFlags::EXCHANGE,
+        How::NoReplace => RenameFlags::NOREPLACE,
+    };
+    match renameat_with(CWD, from, CWD, to, flags) {
+        Ok(()) => Ok(true),
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => Ok(false),
+        Err(errno) => Err(errno.into()),
+    }
+}
+
+/// No exchange outside Linux: callers fall back to a plain rename.
+#[cfg(not(target_os = "linux"))]
+fn rename_with(_from: &Path, _to: &Path, _how: How) -> io::Result<bool> {
+    Ok(false)
+}
+
+#[cfg(unix)]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    a.len() == b.len() && a.modified().ok() == b.modified().ok()
 }
 
 /// What tells one version of a file from another without reading it: device, inode, size,
 /// modification and change times. Any writer — one that renames a new file into place as Docker
 /// does, or one that rewrites in place — changes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity(Vec<i128>);
+pub struct Identity {
+    /// Device, inode, size, modification time: what a rename leaves as it is.
+    file: Vec<i128>,
+    /// The change time, which a rename (an exchange too) moves on.
+    changed: Vec<i128>,
+}
+
+impl Identity {
+    /// Whether `other` is the same file, unchanged, maybe renamed since (the change time is not
+    /// compared: a rename moves it on).
+    pub fn same_file_unchanged(&self, other: &Self) -> bool {
+        self.file == other.file
+    }
+}
 
 /// The identity of the file at `path` now, or `None` when there is none.
 pub fn identity(path: &Path) -> io::Result<Option<Identity>> {
@@ -259,15 +467,17 @@ pub fn identity(path: &Path) -> io::Result<Option<Identity>> {
 #[cfg(unix)]
 fn identity_of(meta: &fs::Metadata) -> Identity {
     use std::os::unix::fs::MetadataExt as _;
-    let parts = [meta.dev(), meta.ino(), meta.size()].map(i128::from);
-    let times = [meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()].map(i128::from);
-    Identity(parts.into_iter().chain(times).collect())
+    let file = [meta.dev(), meta.ino(), meta.size()].map(i128::from).into_iter();
+    let modified = [meta.mtime(), meta.mtime_nsec()].map(i128::from);
+    let changed = [meta.ctime(), meta.ctime_nsec()].map(i128::from);
+    Identity { file: file.chain(modified).collect(), changed: changed.to_vec() }
 }
 
 #[cfg(not(unix))]
 fn identity_of(meta: &fs::Metadata) -> Identity {
     let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-    Identity(vec![i128::from(meta.len()), modified.map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(0))])
+    let modified = modified.map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(0));
+    Identity { file: vec![i128::from(meta.len()), modified], changed: Vec::new() }
 }
 
 /// The prefix of temp files for `file_name`; leftovers from a crash are recognised by it.

@@ -412,8 +412,8 @@ pub struct LogoutReport {
     pub warnings: Vec<String>,
 }
 
-/// Logs out: erases the secret wherever it lives, then removes the entry (and a route to
-/// regcred's keychain).
+/// Logs out: erases the secret wherever it lives, then removes the entry and the registry's
+/// `credHelpers` route (to regcred's keychain or any helper), as the matching login added them.
 pub fn logout(
     file: &mut AuthFile,
     server: &ServerKey,
@@ -431,12 +431,14 @@ fn logout_inner(
     let helper = routed_helper(file, server);
     let key = file.find_key(server);
     let traces = key.as_deref().map(|key| file.secret_traces(key)).unwrap_or_default();
+    let has_route = file.cred_helpers().iter().any(|(host, _)| *host == helper_key);
     let mut warnings = Vec::new();
     let store = match helper.as_deref().map(open) {
         Some(Ok(store)) => Some(store),
         Some(Err(KeychainError::HelperMissing { name })) if key.is_some() => {
+            let removed = if has_route { "the entry and its credHelpers route were" } else { "the entry was" };
             warnings.push(format!(
-                "docker-credential-{name} is configured but not installed, so it could not be asked to erase a secret it may hold for {helper_key}; the entry was removed from the file"
+                "docker-credential-{name} is configured but not installed, so it could not be asked to erase a secret it may hold for {helper_key}; {removed} removed from the file"
             ));
             None
         }
@@ -451,8 +453,10 @@ fn logout_inner(
     if let Some(key) = &key {
         file.remove_entry(key)?;
     }
-    if helper.as_deref() == Some(REGCRED_HELPER) {
-        file.set_cred_helper(&helper_key, None);
+    // The route goes with the login, whichever store it names: add-then-remove of any store gives
+    // the file back as it was. A route with nothing behind it is not a login, and stays.
+    if found && has_route {
+        file.remove_route(&helper_key);
     }
     // The secret goes first, and comes back if the file cannot be saved: either both are gone, or
     // both are as they were.

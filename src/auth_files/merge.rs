@@ -101,6 +101,31 @@ fn merge_map(
     merged
 }
 
+/// How many units differ between two documents (see [`differing_units`]). Tells which of several
+/// versions another program most likely built its write on: the one it differs least from.
+pub fn distance(a: &Map<String, Value>, b: &Map<String, Value>, nested: &[&str]) -> usize {
+    differing_units(a, b, nested).len()
+}
+
+/// The units that differ between two documents, named as [`merge`] names them: top-level keys,
+/// and each member of the `nested` maps (`auths › registry`).
+pub fn differing_units(a: &Map<String, Value>, b: &Map<String, Value>, nested: &[&str]) -> Vec<String> {
+    let empty = Map::new();
+    let mut units = Vec::new();
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for key in keys {
+        let (x, y) = (a.get(key), b.get(key));
+        if nested.contains(&key.as_str())
+            && let (Some(x), Some(y)) = (as_map(x, &empty), as_map(y, &empty))
+        {
+            units.extend(differing_units(x, y, &[]).into_iter().map(|member| format!("{key} › {member}")));
+        } else if x != y {
+            units.push(key.clone());
+        }
+    }
+    units
+}
+
 /// A member map, an absent one as empty, `None` when the value is not a map.
 fn as_map<'a>(value: Option<&'a Value>, empty: &'a Map<String, Value>) -> Option<&'a Map<String, Value>> {
     match value {
@@ -116,7 +141,7 @@ mod tests {
 
     use serde_json::{Map, Value, json};
 
-    use super::{ConflictPolicy, merge};
+    use super::{ConflictPolicy, differing_units, distance, merge};
 
     fn obj(value: Value) -> Map<String, Value> {
         match value {
@@ -164,5 +189,20 @@ mod tests {
         assert_eq!(merged.conflicts, ["auths › a"]);
         let untouched = merge(&base, &base, &theirs, &["auths"], &BTreeSet::new(), ConflictPolicy::Refuse);
         assert!(untouched.conflicts.is_empty());
+    }
+
+    #[test]
+    fn distance_counts_units_not_bytes() {
+        let absent = obj(json!({"n": 1}));
+        assert_eq!(differing_units(&absent, &obj(json!({"n": 1, "auths": {"a": {}}})), &["auths"]), ["auths › a"]);
+        let a = obj(json!({"auths": {"a": {"auth": "1"}, "b": {}}, "credHelpers": {"a": "x"}, "n": 1}));
+        let b = obj(json!({"auths": {"a": {"auth": "2"}, "c": {}}, "credHelpers": {"a": "x"}, "n": 1, "m": 2}));
+        let nested = ["auths", "credHelpers"];
+        assert_eq!(distance(&a, &a, &nested), 0);
+        // auths › a changed, auths › b gone, auths › c new, m new.
+        assert_eq!(distance(&a, &b, &nested), 4);
+        assert_eq!(distance(&b, &a, &nested), 4);
+        assert_eq!(distance(&a, &b, &[]), 2, "without nesting, auths is one unit");
+        assert_eq!(differing_units(&a, &b, &nested), ["auths › a", "auths › b", "auths › c", "m"]);
     }
 }

@@ -20,7 +20,7 @@ mod sources;
 use std::path::PathBuf;
 
 pub use entry::{Entry, EntryProblem, KNOWN_FIELDS, decode_auth, encode_auth};
-pub use file::{AuthFile, FileKind, SaveReport, backup_path, parse_server};
+pub use file::{AuthFile, FileKind, SaveMethod, SaveReport, SaveStage, backup_path, parse_server};
 pub use json_format::{JsonShapeError, MAX_FILE_BYTES, to_go_indented};
 pub use merge::{ConflictPolicy, Merged, merge};
 pub use server_key::{ServerKey, ServerKeyError};
@@ -73,6 +73,21 @@ pub enum AuthFileError {
         /// The file.
         path: PathBuf,
     },
+    /// regcred's file was in place, but another program replaced it right after with its own
+    /// version, which changes the same entries: regcred's change is not in the file.
+    #[error(
+        "regcred saved the {kind}, but another program replaced it right after with a version that changes the same entries ({}); regcred's change is not in the file: {}",
+        entries.join(", "),
+        path.display()
+    )]
+    Overwritten {
+        /// Format of the file.
+        kind: FileKind,
+        /// The entries both changed (`auths › registry`).
+        entries: Vec<String>,
+        /// The file.
+        path: PathBuf,
+    },
     /// The edited file would be larger than regcred reads back; nothing was written.
     #[error("cannot save the {kind}: {reason}; the file on disk is unchanged: {}", path.display())]
     WouldBeTooLarge {
@@ -85,7 +100,7 @@ pub enum AuthFileError {
     },
     /// Another program rewrote the file again and again while regcred was saving.
     #[error(
-        "cannot save the {kind}: another program rewrote it {attempts} times while regcred was saving; nothing was written, try again: {}",
+        "cannot save the {kind}: another program rewrote it {attempts} times while regcred was saving; regcred's change is not in the file, try again: {}",
         path.display()
     )]
     KeptChanging {

@@ -141,6 +141,11 @@ fn print_save_notes(save: &regcred::auth_files::SaveReport) {
     if save.merged_from_disk {
         eprintln!("note: another program had changed the file; its changes were kept");
     }
+    if save.replaced_after_save > 0 {
+        eprintln!(
+            "note: another program replaced the file right after regcred saved it; regcred merged again, and both changes are in the file"
+        );
+    }
 }
 
 /// Prints a value as pretty JSON on stdout.

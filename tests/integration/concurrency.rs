@@ -1,5 +1,6 @@
 //! Two processes editing different entries of one file, many saves each: every read sees a
-//! whole file and the final file has every edit of both.
+//! whole file and the final file has every edit of both. And a writer that takes no lock, as
+//! Docker: none of its writes is lost to regcred's saves (on Linux, where the save exchanges).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -82,4 +83,66 @@ fn two_processes_editing_different_entries_lose_nothing() {
         "concurrency: 2 × {SAVES} saves, merges per worker {merges:?}, {} whole-file reads",
         reads.load(Ordering::Relaxed)
     );
+}
+
+/// One write as Docker's `configfile.Save` does it: read, change, temp file, rename; no lock.
+fn docker_style_write(path: &std::path::Path, key: &str) {
+    let mut document: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    document["auths"][key] = serde_json::json!({"auth": "ZG9ja2VyOnB3"});
+    let temp = path.with_file_name(format!(".config.json-docker-{key}"));
+    std::fs::write(&temp, serde_json::to_vec_pretty(&document).unwrap()).unwrap();
+    std::fs::rename(&temp, path).unwrap();
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_lock_free_writer_loses_nothing_to_regcreds_saves() {
+    const SECONDS: u64 = 3;
+    let home = TempHome::new();
+    let path = home.docker_config();
+    home.write(&path, b"{\n\t\"auths\": {}\n}");
+    let done = Arc::new(AtomicBool::new(false));
+    let writes = Arc::new(AtomicUsize::new(0));
+    let docker = {
+        let (done, writes, path) = (done.clone(), writes.clone(), path.clone());
+        std::thread::Builder::new()
+            .name("docker-like-writer".into())
+            .spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    let n = writes.fetch_add(1, Ordering::Relaxed);
+                    docker_style_write(&path, &format!("docker-{n}.example.com"));
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+            })
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(SECONDS);
+    let (mut saved, mut retries, mut replaced, mut gave_up) = (0, 0, 0, 0);
+    for n in 0.. {
+        if std::time::Instant::now() > deadline {
+            break;
+        }
+        let mut file = AuthFile::load(&path, FileKind::DockerConfig).unwrap();
+        let server = regcred::auth_files::parse_server(&format!("regcred-{n}.example.com")).unwrap();
+        let key = file.add_entry(&server).unwrap();
+        file.set_credentials(&key, "me", &Secret::new("pw")).unwrap();
+        match file.save(ConflictPolicy::Refuse) {
+            Ok(report) => {
+                saved += 1;
+                retries += report.retries;
+                replaced += report.replaced_after_save;
+            }
+            Err(regcred::auth_files::AuthFileError::KeptChanging { .. }) => gave_up += 1,
+            Err(error) => panic!("{error}"),
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    docker.join().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let theirs = writes.load(Ordering::Relaxed);
+    let lost: Vec<_> = (0..theirs).filter(|n| !text.contains(&format!("\"docker-{n}.example.com\""))).collect();
+    println!(
+        "lock-free writer: {theirs} writes against {saved} saves in {SECONDS} s ({retries} merged again, {replaced} replaced after saving, {gave_up} gave up)"
+    );
+    assert!(lost.is_empty(), "regcred lost {} of the other writer's {theirs} writes: {lost:?}", lost.len());
 }

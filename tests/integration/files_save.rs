@@ -1,13 +1,16 @@
-//! Saving: permissions, owners, symlinks, backups, merges with another program's write,
-//! conflicts, and a full disk.
+//! Saving: permissions, owners (of the file and its backup), symlinks, backups, merges with
+//! another program's write (before the swap, displaced by it, or renamed over the saved file right
+//! after), conflicts, and a full disk.
 
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 
-use regcred::auth_files::{AuthFile, AuthFileError, ConflictPolicy, FileKind, backup_path, parse_server};
+use regcred::auth_files::{
+    AuthFile, AuthFileError, ConflictPolicy, FileKind, SaveMethod, SaveStage, backup_path, parse_server,
+};
 use regcred::secret::Secret;
 use serde_json::Value;
 
-use crate::support::{TempHome, UnderShell as _, fixture, is_worker, worker};
+use crate::support::{TempHome, UnderShell as _, component_available, fixture, is_worker, worker};
 
 fn mode(path: &std::path::Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
@@ -65,6 +68,26 @@ fn the_owner_is_kept() {
     edit_and_save(&path, "pw");
     let after = std::fs::metadata(&path).unwrap();
     assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+}
+
+#[test]
+fn the_backup_takes_the_owner_and_group_of_the_file() {
+    let home = TempHome::new();
+    let path = home.docker_config();
+    home.write(&path, b"{\"auths\": {}}");
+    let is_root = std::fs::metadata(home.path()).unwrap().uid() == 0;
+    if !component_available("root (to give the file to another user, as `sudo regcred login` finds it)", is_root) {
+        return;
+    }
+    std::os::unix::fs::chown(&path, Some(4242), Some(4242)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let report = edit_and_save(&path, "pw");
+    let backup = report.backup.expect("a backup on the first overwrite");
+    let meta = std::fs::metadata(&backup).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (4242, 4242), "the backup is the file owner's, not root's");
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o600);
+    let file = std::fs::metadata(&path).unwrap();
+    assert_eq!((file.uid(), file.gid(), file.permissions().mode() & 0o7777), (4242, 4242, 0o600));
 }
 
 #[test]
@@ -144,6 +167,154 @@ fn the_same_entry_changed_on_both_sides_is_a_conflict_and_nothing_is_lost() {
     assert_eq!(report.settled_conflicts, ["auths › quay.io"]);
     let reread = AuthFile::load(&path, FileKind::DockerConfig).unwrap();
     assert_eq!(reread.entry("quay.io").unwrap().username.as_deref(), Some("second"));
+}
+
+/// Writes `path` as Docker does — parse, set one entry, write a temp file, rename it over the
+/// file; no lock — building on `from` (the file as that program read it).
+fn docker_style_write(path: &std::path::Path, from: &[u8], key: &str, auth: &str) -> Vec<u8> {
+    let mut document: Value = serde_json::from_slice(from).unwrap();
+    document["auths"][key] = serde_json::json!({ "auth": auth });
+    let bytes = serde_json::to_vec_pretty(&document).unwrap();
+    let temp = path.with_file_name(".config.json.docker-tmp");
+    std::fs::write(&temp, &bytes).unwrap();
+    std::fs::rename(&temp, path).unwrap();
+    bytes
+}
+
+/// The names in the file's directory besides the file and its backup (a temp file left behind).
+fn leftovers(path: &std::path::Path) -> Vec<String> {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|item| item.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|item| *item != name && *item != format!("{name}.regcred-backup"))
+        .collect()
+}
+
+/// A file with one entry for regcred to change, loaded, with `ours` set on `r.example.com`.
+fn loaded_with_edit(home: &TempHome, ours: &str) -> (std::path::PathBuf, Vec<u8>, AuthFile) {
+    let path = home.docker_config();
+    let original = b"{\n\t\"auths\": {\n\t\t\"r.example.com\": {\n\t\t\t\"auth\": \"b2xkOnB3\"\n\t\t}\n\t}\n}".to_vec();
+    home.write(&path, &original);
+    let mut file = AuthFile::load(&path, FileKind::DockerConfig).unwrap();
+    file.set_credentials("r.example.com", "me", &Secret::new(ours)).unwrap();
+    (path, original, file)
+}
+
+fn auths(path: &std::path::Path) -> Value {
+    serde_json::from_slice::<Value>(&std::fs::read(path).unwrap()).unwrap()["auths"].clone()
+}
+
+#[test]
+fn a_write_after_the_last_look_is_displaced_by_the_exchange_and_merged() {
+    let home = TempHome::new();
+    let (path, _, mut file) = loaded_with_edit(&home, "ours");
+    let mut raced = false;
+    let report = file
+        .save_racing(ConflictPolicy::Refuse, &mut |stage| {
+            if stage == SaveStage::LastLooked && !raced {
+                raced = true;
+                docker_style_write(&path, &std::fs::read(&path).unwrap(), "docker.example.com", "ZG9ja2VyOnB3");
+            }
+        })
+        .unwrap();
+    assert!(raced);
+    assert_eq!((report.retries, report.replaced_after_save), (1, 0), "{report:?}");
+    assert!(report.written && report.merged_from_disk);
+    let auths = auths(&path);
+    assert_eq!(auths["docker.example.com"]["auth"], "ZG9ja2VyOnB3", "the other program's write survived: {auths}");
+    assert_eq!(file.entry("r.example.com").unwrap().password.unwrap().expose(), "ours");
+    assert_eq!(auths["r.example.com"], serde_json::to_value(&file.document()["auths"]["r.example.com"]).unwrap());
+    assert_eq!(leftovers(&path), Vec::<String>::new(), "the displaced file is not left behind");
+}
+
+#[test]
+fn a_file_replaced_right_after_the_save_is_merged_again() {
+    for method in [SaveMethod::Exchange, SaveMethod::RenameChecked] {
+        let home = TempHome::new();
+        let (path, original, mut file) = loaded_with_edit(&home, "ours");
+        let mut raced = false;
+        // The other program read the file before regcred's save and renames its version right after.
+        let report = file
+            .save_with(ConflictPolicy::Refuse, method, &mut |stage| {
+                if stage == SaveStage::Placed && !raced {
+                    raced = true;
+                    docker_style_write(&path, &original, "docker.example.com", "ZG9ja2VyOnB3");
+                }
+            })
+            .unwrap();
+        assert_eq!(report.replaced_after_save, 1, "{method:?}: {report:?}");
+        let auths = auths(&path);
+        assert_eq!(auths["docker.example.com"]["auth"], "ZG9ja2VyOnB3", "{method:?}: {auths}");
+        let reread = AuthFile::load(&path, FileKind::DockerConfig).unwrap();
+        assert_eq!(reread.entry("r.example.com").unwrap().password.unwrap().expose(), "ours", "{method:?}");
+        assert_eq!(leftovers(&path), Vec::<String>::new(), "{method:?}");
+    }
+}
+
+#[test]
+fn a_replacement_that_holds_the_change_is_left_as_it_is() {
+    let home = TempHome::new();
+    let (path, _, mut file) = loaded_with_edit(&home, "ours");
+    let mut theirs = None;
+    // The other program read regcred's file and adds its own entry to it.
+    let report = file
+        .save_racing(ConflictPolicy::Refuse, &mut |stage| {
+            if stage == SaveStage::Placed && theirs.is_none() {
+                theirs = Some(docker_style_write(
+                    &path,
+                    &std::fs::read(&path).unwrap(),
+                    "docker.example.com",
+                    "ZG9ja2VyOnB3",
+                ));
+            }
+        })
+        .unwrap();
+    assert_eq!(report.replaced_after_save, 1, "{report:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), theirs.unwrap(), "no second write: the change is in theirs");
+    assert_eq!(file.entry("r.example.com").unwrap().password.unwrap().expose(), "ours");
+    assert!(!file.is_dirty());
+}
+
+#[test]
+fn a_login_replaced_right_after_by_another_value_is_an_error_not_a_success() {
+    let home = TempHome::new();
+    let (path, original, mut file) = loaded_with_edit(&home, "ours");
+    let mut theirs = None;
+    let error = file
+        .save_racing(ConflictPolicy::Refuse, &mut |stage| {
+            if stage == SaveStage::Placed && theirs.is_none() {
+                theirs = Some(docker_style_write(&path, &original, "r.example.com", "dGhlaXJzOnB3"));
+            }
+        })
+        .unwrap_err();
+    let AuthFileError::Overwritten { entries, .. } = &error else { panic!("{error}") };
+    assert_eq!(entries, &["auths › r.example.com"]);
+    let text = error.to_string();
+    assert!(text.contains("regcred's change is not in the file") && text.ends_with(&path.display().to_string()));
+    assert_eq!(std::fs::read(&path).unwrap(), theirs.unwrap(), "the other program's version stays");
+    assert_eq!(file.entry("r.example.com").unwrap().password.unwrap().expose(), "ours", "the edit is kept");
+}
+
+#[test]
+fn a_conflicting_write_displaced_by_the_exchange_is_put_back() {
+    let home = TempHome::new();
+    let (path, _, mut file) = loaded_with_edit(&home, "ours");
+    let mut theirs = None;
+    let error = file
+        .save_racing(ConflictPolicy::Refuse, &mut |stage| {
+            if stage == SaveStage::LastLooked && theirs.is_none() {
+                let now = std::fs::read(&path).unwrap();
+                theirs = Some(docker_style_write(&path, &now, "r.example.com", "dGhlaXJzOnB3"));
+            }
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&error, AuthFileError::Conflict { entries, .. } if entries == &["auths › r.example.com"]),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), theirs.unwrap(), "their file is back in place, whole");
+    assert_eq!(leftovers(&path), Vec::<String>::new());
 }
 
 const FULL_DISK_WORKER: &str = "files_save::full_disk_worker";

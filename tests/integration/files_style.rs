@@ -1,6 +1,7 @@
 //! Credential files as people write them: an edit touches only its entry in any style, nothing
 //! appears or disappears on its own, the backup keeps the file as it was before regcred first
-//! wrote it, the legacy file and missing helpers are handled honestly, Kubernetes-style keys,
+//! wrote it, login and logout through a helper on `PATH` give the file back, the legacy file and
+//! missing helpers are handled honestly, Kubernetes-style keys,
 //! identity tokens, one rule for a file's kind, no secret in `Debug`, an atomic logout.
 
 use std::sync::Arc;
@@ -45,7 +46,7 @@ fn credential() -> Credential {
 
 #[test]
 fn a_login_and_a_logout_give_back_the_file_byte_for_byte_in_every_style() {
-    for store in [StoreChoice::File, StoreChoice::Keychain] {
+    for store in [StoreChoice::File, StoreChoice::Keychain, StoreChoice::Helper("stub".into())] {
         for (style, text) in styles() {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("config.json");
@@ -65,6 +66,88 @@ fn a_login_and_a_logout_give_back_the_file_byte_for_byte_in_every_style() {
             }
             credentials::logout(&mut file, &server, &open).unwrap();
             assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{style} ({store:?}): login then logout");
+        }
+    }
+}
+
+/// A credential helper for tests, `docker-credential-stub`: `store`, `get`, `erase` and `list` on
+/// one file per server in `store_dir`, with the protocol's words for a missing credential.
+fn stub_helper(bin_dir: &std::path::Path, store_dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(bin_dir).unwrap();
+    std::fs::create_dir_all(store_dir).unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+dir='{}'
+field() {{ sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }}
+item() {{ printf '%s/%s' "$dir" "$(printf %s "$1" | tr '/:' '__')"; }}
+case "$1" in
+store) input=$(cat); server=$(printf %s "$input" | field ServerURL); printf %s "$input" > "$(item "$server")" ;;
+get) server=$(cat); if [ -f "$(item "$server")" ]; then cat "$(item "$server")"; else echo 'credentials not found in native keychain'; exit 1; fi ;;
+erase) server=$(cat); rm -f "$(item "$server")" ;;
+list) sep=''; printf '{{'; for f in "$dir"/*; do [ -f "$f" ] || continue; printf '%s"%s":"%s"' "$sep" "$(field ServerURL < "$f")" "$(field Username < "$f")"; sep=','; done; printf '}}' ;;
+*) echo "unknown action $1"; exit 1 ;;
+esac
+"#,
+        store_dir.display()
+    );
+    let program = bin_dir.join("docker-credential-stub");
+    std::fs::write(&program, script).unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_login_and_a_logout_through_the_cli_give_back_the_file_with_a_helper_on_path() {
+    let home = TempHome::new();
+    let (bin_dir, store_dir) = (home.path().join("bin"), home.path().join("helper-store"));
+    stub_helper(&bin_dir, &store_dir);
+    let mut path_var = std::ffi::OsString::from(&bin_dir);
+    path_var.push(":");
+    path_var.push(crate::support::path_with_helper());
+    let regcred = |args: &[&str], input: Option<&[u8]>| {
+        let mut command = home.regcred(args);
+        command.env("PATH", &path_var);
+        let output = match input {
+            Some(input) => crate::support::with_stdin(command, input),
+            None => command.output().unwrap(),
+        };
+        assert_no_panic(&output);
+        assert!(output.status.success(), "regcred {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        output
+    };
+    let file = home.docker_config();
+    let file_arg = file.to_str().unwrap();
+    for store in ["helper:stub", "file"] {
+        for (style, text) in styles() {
+            home.write(&file, text.as_bytes());
+            std::fs::remove_file(regcred::auth_files::backup_path(&file)).ok();
+            let login = ["login", "new.example.com", "-u", "me", "--password-stdin", "--no-verify", "--store", store];
+            regcred(&[&login[..], &["--file", file_arg]].concat(), Some(CANARY.as_bytes()));
+            let after_login = std::fs::read_to_string(&file).unwrap();
+            if store == "helper:stub" {
+                let routes = AuthFile::from_bytes(FileKind::DockerConfig, after_login.as_bytes()).unwrap();
+                assert!(
+                    routes.cred_helpers().contains(&("new.example.com", "stub")),
+                    "{style}: the route: {after_login}"
+                );
+                let stored = std::fs::read_to_string(store_dir.join("new.example.com")).unwrap();
+                assert!(
+                    stored.contains(CANARY) && !after_login.contains(CANARY),
+                    "{style}: the secret is the helper's"
+                );
+            }
+            regcred(&["logout", "new.example.com", "--file", file_arg], None);
+            let after_logout = std::fs::read_to_string(&file).unwrap();
+            // Two commands, two sessions: what the first added, the second can only tell from the
+            // file. Docker never writes an empty credHelpers, so an emptied one goes; it always
+            // writes auths, so an emptied one stays, as after `docker logout`.
+            let expected = match style {
+                "empty credHelpers" if store == "helper:stub" => "{\n  \"auths\": {}\n}\n".to_owned(),
+                "only credHelpers" => text.replacen("\n  }\n}", "\n  },\n  \"auths\": {}\n}", 1),
+                _ => text.clone(),
+            };
+            assert_eq!(after_logout, expected, "{style} ({store}): login then logout, as two commands");
+            assert_eq!(std::fs::read_dir(&store_dir).unwrap().count(), 0, "{style}: the helper's item is erased");
         }
     }
 }

@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use regcred::auth_files::{AuthFile, AuthFileError, ConflictPolicy, FileKind, parse_server};
+use regcred::auth_files::{AuthFile, AuthFileError, ConflictPolicy, FileKind, SaveStage, parse_server};
 use regcred::credentials::{self, CredentialsError, StoreChoice};
 use regcred::keychain::{Credential, MemoryStore, SecretStore};
 use regcred::registry::{FailureClass, Outcome, PullOptions, PullReport, Puller, Stage, Timeouts};
@@ -349,8 +349,8 @@ fn a_lock_free_writer_between_prepare_and_rename_is_merged_not_overtaken() {
     file.set_credentials(&key, "me", &Secret::new("pw")).unwrap();
     let mut raced = false;
     let report = file
-        .save_racing(ConflictPolicy::Refuse, &mut || {
-            if !raced {
+        .save_racing(ConflictPolicy::Refuse, &mut |stage| {
+            if stage == SaveStage::Prepared && !raced {
                 raced = true;
                 docker_style_write(&path, "docker.example.com");
             }

@@ -10,11 +10,14 @@ use sha2::{Digest as _, Sha256};
 use super::entry::{Entry, EntryProblem, encode_auth};
 use super::json_edit;
 use super::json_format::{JsonShapeError, MAX_FILE_BYTES, check_text, kind_name, parse_object};
-use super::merge::{ConflictPolicy, merge};
 use super::server_key::{ServerKey, ServerKeyError};
 use super::{AuthFileError, legacy};
 use crate::atomic_file::{self, WriteNotes};
 use crate::secret::Secret;
+
+mod save;
+
+pub use save::{SaveMethod, SaveStage};
 
 /// Which of the three formats a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -140,9 +143,15 @@ pub struct SaveReport {
     pub backup_removed: Option<PathBuf>,
     /// Mode changes and creation.
     pub notes: WriteNotes,
-    /// How often another program wrote the file while this save was being prepared (each time
-    /// the merge was done again with its version).
+    /// How often another program wrote the file while this save was being made (each time the
+    /// merge was done again with its version).
     pub retries: u32,
+    /// How often another program replaced the file right after this save put its own in place
+    /// (each time the save merged again, or found its change in the other version).
+    pub replaced_after_save: u32,
+    /// How often the exchange displaced another program's write, which went back in place at once
+    /// (Linux; each time the save merged it and went round again).
+    pub put_back: u32,
 }
 
 /// The file as it was on disk when loaded or last saved.
@@ -168,6 +177,9 @@ pub struct AuthFile {
     /// again when they become empty, so that adding an entry and removing it gives back the
     /// original bytes. Members the file had stay, even empty.
     created: BTreeSet<&'static str>,
+    /// Whether the file had an empty `credHelpers` when loaded: one a logout empties goes, unless
+    /// it was there empty before (see [`AuthFile::remove_route`]).
+    had_empty_helpers: bool,
     /// Units (`auths › key`, `credHelpers › registry`) edited since the last save, even when the
     /// edit left them as they were: a merge with another program's write never silently keeps
     /// its version of a unit the user explicitly set.
@@ -203,6 +215,7 @@ impl AuthFile {
             path,
             kind,
             snapshot,
+            had_empty_helpers: has_empty_helpers(&document),
             document,
             backup_written: false,
             created: BTreeSet::new(),
@@ -218,6 +231,7 @@ impl AuthFile {
             path: PathBuf::new(),
             kind,
             snapshot,
+            had_empty_helpers: has_empty_helpers(&document),
             document,
             backup_written: false,
             created: BTreeSet::new(),
@@ -378,6 +392,18 @@ impl AuthFile {
         }
     }
 
+    /// Removes `registry`'s route from `credHelpers`, as a logout does, and `credHelpers` itself
+    /// when that empties it — unless the file had it empty when loaded. A route is what a login
+    /// adds, and Docker never writes an empty `credHelpers`, so one that a logout empties in a
+    /// later session than the login's is the login's to take back too.
+    pub fn remove_route(&mut self, registry: &str) {
+        self.set_cred_helper(registry, None);
+        if has_empty_helpers(&self.document) && !self.had_empty_helpers {
+            self.document.shift_remove("credHelpers");
+            self.created.remove("credHelpers");
+        }
+    }
+
     /// The key a credential helper is asked for, for `server` in this format
     /// (`https://index.docker.io/v1/` or `host:port` for Docker, the registry for Podman).
     pub fn helper_key(&self, server: &ServerKey) -> String {
@@ -482,112 +508,10 @@ impl AuthFile {
         let fresh = Self::load(self.path.clone(), self.kind)?;
         self.snapshot = fresh.snapshot;
         self.document = fresh.document;
+        self.had_empty_helpers = fresh.had_empty_helpers;
         self.touched.clear();
         self.created.clear();
         Ok(())
-    }
-
-    /// Saves the edits atomically. If another program changed the file since it was loaded,
-    /// its changes are merged in entry by entry; entries both sides changed are settled by
-    /// `policy` (by default nothing is written and the conflict is reported).
-    ///
-    /// Writers that take no lock (Docker, Podman) are overtaken as rarely as possible: everything
-    /// slow (merge, backup, temp file, `fsync`) happens first, then the file's identity and content
-    /// are compared with what was merged, and only when they are unchanged is the new file renamed
-    /// into place; otherwise the merge is done again with what the other program wrote.
-    pub fn save(&mut self, policy: ConflictPolicy) -> Result<SaveReport, AuthFileError> {
-        self.save_racing(policy, &mut || {})
-    }
-
-    /// [`AuthFile::save`] with `between` run after the new file is prepared and before the last
-    /// look at the file — where another program's write would be overtaken (for tests).
-    #[doc(hidden)]
-    pub fn save_racing(
-        &mut self,
-        policy: ConflictPolicy,
-        between: &mut dyn FnMut(),
-    ) -> Result<SaveReport, AuthFileError> {
-        let write_error = |source| AuthFileError::Write { kind: self.kind, source, path: self.path.clone() };
-        let target = atomic_file::resolve_symlinks(&self.path).map_err(write_error)?;
-        let _lock = atomic_file::lock_dir(&target).map_err(write_error)?;
-        for retries in 0..SAVE_ATTEMPTS {
-            let identity = atomic_file::identity(&target).map_err(write_error)?;
-            let on_disk = read_file(&target, self.kind)?;
-            let Some((document, mut report, base)) = self.document_to_write(on_disk.as_deref(), policy)? else {
-                self.touched.clear();
-                return Ok(SaveReport::default());
-            };
-            report.retries = retries;
-            let bytes = match on_disk.as_deref() {
-                Some(bytes) => render(&document, Some((bytes, &base))),
-                None => render(&document, None),
-            };
-            if bytes.len() > MAX_FILE_BYTES {
-                let reason = JsonShapeError::TooLarge(bytes.len());
-                return Err(AuthFileError::WouldBeTooLarge { kind: self.kind, reason, path: self.path.clone() });
-            }
-            if on_disk.as_deref() != Some(bytes.as_slice()) {
-                // The backup keeps the file as it was before regcred first wrote it: once there,
-                // it is not overwritten by later saves.
-                let backup = backup_path(&target);
-                if let Some(old) = on_disk.as_deref().filter(|_| !self.backup_written && !backup.exists()) {
-                    atomic_file::write_atomic(&backup, old).map_err(write_error)?;
-                    report.backup = Some(backup);
-                }
-                let prepared = atomic_file::prepare(&target, &bytes).map_err(write_error)?;
-                between();
-                // The content first (a read), the identity last (one stat): nothing slow stands
-                // between the last look and the rename.
-                let still = read_file(&target, self.kind)?.as_deref().map(hash) == on_disk.as_deref().map(hash)
-                    && atomic_file::identity(&target).map_err(write_error)? == identity;
-                if !still {
-                    continue;
-                }
-                report.notes = prepared.commit().map_err(write_error)?;
-                report.written = true;
-                // A file this save created had nothing before it to keep.
-                self.backup_written |= report.backup.is_some() || on_disk.is_none();
-            }
-            self.snapshot = Snapshot { hash: Some(hash(&bytes)), bytes: Some(bytes), document: document.clone() };
-            self.document = document;
-            self.touched.clear();
-            return Ok(report);
-        }
-        Err(AuthFileError::KeptChanging { kind: self.kind, attempts: SAVE_ATTEMPTS, path: self.path.clone() })
-    }
-
-    /// What a save writes given the file as it is on disk now: this document (the file is as
-    /// loaded), or the merge of the edits into another program's version. `None` when there is
-    /// nothing to write.
-    fn document_to_write(
-        &self,
-        on_disk: Option<&[u8]>,
-        policy: ConflictPolicy,
-    ) -> Result<Option<ToWrite>, AuthFileError> {
-        let mut report = SaveReport::default();
-        if on_disk.map(hash) == self.snapshot.hash {
-            return Ok(self.is_dirty().then(|| (self.document.clone(), report, self.snapshot.document.clone())));
-        }
-        let theirs = match on_disk {
-            Some(bytes) => parse_document(self.kind, bytes).map_err(|reason| AuthFileError::Malformed {
-                kind: self.kind,
-                reason,
-                path: self.path.clone(),
-            })?,
-            None => Map::new(),
-        };
-        let merged =
-            merge(&self.snapshot.document, &self.document, &theirs, self.kind.entry_maps(), &self.touched, policy);
-        if !merged.conflicts.is_empty() && policy == ConflictPolicy::Refuse {
-            return Err(AuthFileError::Conflict {
-                kind: self.kind,
-                entries: merged.conflicts,
-                path: self.path.clone(),
-            });
-        }
-        report.merged_from_disk = true;
-        report.settled_conflicts = merged.conflicts;
-        Ok(Some((merged.document, report, theirs)))
     }
 
     /// Removes an `auths` this file created once its last entry is gone.
@@ -714,16 +638,14 @@ fn render(document: &Map<String, Value>, base: Option<(&[u8], &Map<String, Value
     fresh
 }
 
+/// Whether `document` has a `credHelpers` with no route in it.
+fn has_empty_helpers(document: &Map<String, Value>) -> bool {
+    document.get("credHelpers").and_then(Value::as_object).is_some_and(Map::is_empty)
+}
+
 fn hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
-
-/// A document to write, what the save has found out so far, and the document the file's current
-/// text holds (what the text is patched from).
-type ToWrite = (Map<String, Value>, SaveReport, Map<String, Value>);
-
-/// How often a save merges again because another program wrote the file meanwhile.
-const SAVE_ATTEMPTS: u32 = 20;
 
 /// Where the previous content goes before the first overwrite: `config.json.regcred-backup`.
 pub fn backup_path(target: &Path) -> PathBuf {
