@@ -428,10 +428,13 @@ fn logout_inner(
     open: &StoreOpener<'_>,
 ) -> Result<LogoutReport, CredentialsError> {
     let helper_key = file.helper_key(server);
-    let helper = routed_helper(file, server);
+    // A key with a path keeps its secret in the file: the helper routed for its host answers for
+    // the host's own login, which this logout must not touch.
+    let scoped = !server.scope().is_empty();
+    let helper = if scoped { None } else { routed_helper(file, server) };
     let key = file.find_key(server);
     let traces = key.as_deref().map(|key| file.secret_traces(key)).unwrap_or_default();
-    let has_route = file.cred_helpers().iter().any(|(host, _)| *host == helper_key);
+    let has_route = !scoped && file.cred_helpers().iter().any(|(host, _)| *host == helper_key);
     let mut warnings = Vec::new();
     let store = match helper.as_deref().map(open) {
         Some(Ok(store)) => Some(store),

@@ -1500,3 +1500,25 @@ fn duplicate_copies_a_keychain_secret_and_a_missing_helper_gives_no_secret() {
     assert!(window.app().draft().unwrap().current.password.is_empty(), "the ignored plaintext is not the secret");
     assert!(window.app().preview().is_err(), "no Secret without the secret: {:?}", window.app().preview());
 }
+
+/// Removing a key with a path leaves its host's keychain login (route and secret) alone.
+#[test]
+fn removing_a_path_scoped_key_leaves_its_hosts_keychain_login() {
+    let home = TempHome::new();
+    home.write(
+        &home.docker_config(),
+        br#"{"auths":{"reg.example.com:5000":{},"reg.example.com:5000/team":{"auth":"dTpw"}},"credHelpers":{"reg.example.com:5000":"regcred"}}"#,
+    );
+    let mut window = window(&home);
+    window
+        .store
+        .store("reg.example.com:5000", &Credential { username: "host".into(), secret: Secret::new("host-pw") })
+        .unwrap();
+    window.select("reg.example.com:5000/team");
+    window.click("Remove…");
+    window.click_last("Remove");
+    let config = read_json(&home.docker_config());
+    assert!(config["auths"].get("reg.example.com:5000/team").is_none(), "{config}");
+    assert_eq!(config["credHelpers"]["reg.example.com:5000"], "regcred", "{config}");
+    assert_eq!(window.store.get("reg.example.com:5000").unwrap().unwrap().secret.expose(), "host-pw");
+}
