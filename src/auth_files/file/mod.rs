@@ -202,16 +202,20 @@ impl AuthFile {
     pub fn load(path: impl Into<PathBuf>, kind: FileKind) -> Result<Self, AuthFileError> {
         let path = path.into();
         let bytes = read_file(&path, kind)?;
-        let document = match &bytes {
-            Some(bytes) => parse_document(kind, bytes).map_err(|reason| AuthFileError::Malformed {
-                kind,
-                reason,
-                path: path.clone(),
-            })?,
-            None => Map::new(),
-        };
+        let document = document_of(kind, bytes.as_deref(), &path)?;
         let snapshot = Snapshot { hash: bytes.as_deref().map(hash), bytes, document: document.clone() };
-        Ok(Self {
+        Ok(Self::from_parts(path, kind, snapshot, document))
+    }
+
+    /// Parses bytes as `kind` without a file behind them (for previews and tests).
+    pub fn from_bytes(kind: FileKind, bytes: &[u8]) -> Result<Self, JsonShapeError> {
+        let document = parse_document(kind, bytes)?;
+        let snapshot = Snapshot { bytes: Some(bytes.to_vec()), hash: Some(hash(bytes)), document: document.clone() };
+        Ok(Self::from_parts(PathBuf::new(), kind, snapshot, document))
+    }
+
+    fn from_parts(path: PathBuf, kind: FileKind, snapshot: Snapshot, document: Map<String, Value>) -> Self {
+        Self {
             path,
             kind,
             snapshot,
@@ -220,23 +224,7 @@ impl AuthFile {
             backup_written: false,
             created: BTreeSet::new(),
             touched: BTreeSet::new(),
-        })
-    }
-
-    /// Parses bytes as `kind` without a file behind them (for previews and tests).
-    pub fn from_bytes(kind: FileKind, bytes: &[u8]) -> Result<Self, JsonShapeError> {
-        let document = parse_document(kind, bytes)?;
-        let snapshot = Snapshot { bytes: Some(bytes.to_vec()), hash: Some(hash(bytes)), document: document.clone() };
-        Ok(Self {
-            path: PathBuf::new(),
-            kind,
-            snapshot,
-            had_empty_helpers: has_empty_helpers(&document),
-            document,
-            backup_written: false,
-            created: BTreeSet::new(),
-            touched: BTreeSet::new(),
-        })
+        }
     }
 
     /// The path as given (a symlink is followed only when reading and writing).
@@ -652,4 +640,10 @@ pub fn backup_path(target: &Path) -> PathBuf {
     let mut name = target.file_name().unwrap_or_default().to_os_string();
     name.push(".regcred-backup");
     target.with_file_name(name)
+}
+
+/// The document in `bytes` (none: a file that does not exist yet, empty), or why it cannot be used.
+fn document_of(kind: FileKind, bytes: Option<&[u8]>, path: &Path) -> Result<Map<String, Value>, AuthFileError> {
+    let Some(bytes) = bytes else { return Ok(Map::new()) };
+    parse_document(kind, bytes).map_err(|reason| AuthFileError::Malformed { kind, reason, path: path.to_path_buf() })
 }

@@ -16,9 +16,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::{
-    AuthFile, FileKind, MAX_FILE_BYTES, SaveReport, Snapshot, backup_path, hash, parse_document, read_file, render,
-};
+use super::{AuthFile, FileKind, MAX_FILE_BYTES, SaveReport, Snapshot, backup_path, hash, read_file, render};
 use crate::atomic_file::{self, Displaced, Identity, Placed, Swap, WriteNotes};
 use crate::auth_files::AuthFileError;
 use crate::auth_files::json_format::JsonShapeError;
@@ -170,14 +168,7 @@ impl AuthFile {
         if on_disk.map(hash) == self.snapshot.hash {
             return Ok(self.is_dirty().then(|| (self.document.clone(), report, self.snapshot.document.clone())));
         }
-        let theirs = match on_disk {
-            Some(bytes) => parse_document(self.kind, bytes).map_err(|reason| AuthFileError::Malformed {
-                kind: self.kind,
-                reason,
-                path: self.path.clone(),
-            })?,
-            None => Map::new(),
-        };
+        let theirs = super::document_of(self.kind, on_disk, &self.path)?;
         let merged =
             merge(&self.snapshot.document, &self.document, &theirs, self.kind.entry_maps(), &self.touched, policy);
         if !merged.conflicts.is_empty() && policy == ConflictPolicy::Refuse {
@@ -305,14 +296,7 @@ impl Race<'_> {
             self.learn(now.as_deref())?;
             self.expected = now.as_deref().map(hash);
         }
-        let on_disk = match now.as_deref() {
-            Some(bytes) => parse_document(self.kind, bytes).map_err(|reason| AuthFileError::Malformed {
-                kind: self.kind,
-                reason,
-                path: self.path.to_path_buf(),
-            })?,
-            None => Map::new(),
-        };
+        let on_disk = super::document_of(self.kind, now.as_deref(), self.path)?;
         let missing = differing_units(&self.candidate.document, &on_disk, self.kind.entry_maps());
         Ok(missing.iter().any(|unit| !self.touched.contains(unit)))
     }
@@ -352,12 +336,7 @@ impl Race<'_> {
                 let reason = JsonShapeError::TooLarge(bytes.len());
                 return Err(AuthFileError::Malformed { kind: self.kind, reason, path: self.path.to_path_buf() });
             }
-            Some(bytes) => parse_document(self.kind, bytes).map_err(|reason| AuthFileError::Malformed {
-                kind: self.kind,
-                reason,
-                path: self.path.to_path_buf(),
-            })?,
-            None => Map::new(),
+            bytes => super::document_of(self.kind, bytes, self.path)?,
         };
         let nested = self.kind.entry_maps();
         let base = self.known.iter().rev().min_by_key(|known| distance(known, &document, nested)).cloned();
