@@ -29,10 +29,10 @@ mod yaml;
 
 pub use app::App;
 pub use command::Command;
-pub use detail::{AnswerSource, FixField, Tab};
+pub use detail::Tab;
 pub use editor::{Draft, Fields, StoreKind};
 pub use state::{State, TestRecord, TestVerdict, YamlTab};
-pub use theme::{ThemeChoice, contrast, text_pairs};
+pub use theme::ThemeChoice;
 pub use workspace::{Opener, keychain_advice};
 
 /// Splits a frame's input after its first Tab press: the Tab (and anything before it) now, the rest

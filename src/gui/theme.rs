@@ -464,52 +464,52 @@ pub fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// The WCAG 2 contrast ratio of two opaque colours (1 to 21).
-pub fn contrast(a: Color32, b: Color32) -> f32 {
-    fn luminance(colour: Color32) -> f32 {
-        let channel = |c: u8| {
-            let c = f32::from(c) / 255.0;
-            if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
-        };
-        0.2126 * channel(colour.r()) + 0.7152 * channel(colour.g()) + 0.0722 * channel(colour.b())
-    }
-    let (la, lb) = (luminance(a), luminance(b));
-    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
-}
-
-/// Every (text, background) pair a theme draws, by name: what the contrast test checks.
-pub fn text_pairs(dark: bool) -> Vec<(String, Color32, Color32)> {
-    let visuals = visuals(if dark { &DARK } else { &LIGHT }, dark);
-    let palette = palette(&visuals);
-    let backgrounds = [
-        ("panel", palette.panel),
-        ("surface", palette.surface),
-        ("selected row", palette.selected),
-        ("field", palette.field),
-        ("hovered row", palette.hover),
-    ];
-    let tones = [Tone::Good, Tone::Info, Tone::Warn, Tone::Bad, Tone::Neutral];
-    let mut pairs = Vec::new();
-    for (text_name, text) in [("text", palette.text), ("weak", palette.weak), ("link", palette.link)]
-        .into_iter()
-        .chain(tones.iter().map(|tone| ("tone", tone.text(&visuals))))
-    {
-        for (background_name, background) in backgrounds {
-            pairs.push((format!("{text_name} {text:?} on {background_name}"), text, background));
-        }
-    }
-    for tone in tones {
-        let fill = tone.fill(&visuals);
-        pairs.push((format!("{tone:?} on its own badge"), tone.text(&visuals), fill));
-        pairs.push((format!("text on a {tone:?} card"), palette.text, fill));
-    }
-    pairs.push(("primary button".to_owned(), Color32::WHITE, palette.accent));
-    pairs
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The WCAG 2 contrast ratio of two opaque colours (1 to 21).
+    fn contrast(a: Color32, b: Color32) -> f32 {
+        fn luminance(colour: Color32) -> f32 {
+            let channel = |c: u8| {
+                let c = f32::from(c) / 255.0;
+                if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+            };
+            0.2126 * channel(colour.r()) + 0.7152 * channel(colour.g()) + 0.0722 * channel(colour.b())
+        }
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    /// Every (text, background) pair a theme draws, by name: what the contrast test checks.
+    fn text_pairs(dark: bool) -> Vec<(String, Color32, Color32)> {
+        let visuals = visuals(if dark { &DARK } else { &LIGHT }, dark);
+        let palette = palette(&visuals);
+        let backgrounds = [
+            ("panel", palette.panel),
+            ("surface", palette.surface),
+            ("selected row", palette.selected),
+            ("field", palette.field),
+            ("hovered row", palette.hover),
+        ];
+        let tones = [Tone::Good, Tone::Info, Tone::Warn, Tone::Bad, Tone::Neutral];
+        let mut pairs = Vec::new();
+        for (text_name, text) in [("text", palette.text), ("weak", palette.weak), ("link", palette.link)]
+            .into_iter()
+            .chain(tones.iter().map(|tone| ("tone", tone.text(&visuals))))
+        {
+            for (background_name, background) in backgrounds {
+                pairs.push((format!("{text_name} {text:?} on {background_name}"), text, background));
+            }
+        }
+        for tone in tones {
+            let fill = tone.fill(&visuals);
+            pairs.push((format!("{tone:?} on its own badge"), tone.text(&visuals), fill));
+            pairs.push((format!("text on a {tone:?} card"), palette.text, fill));
+        }
+        pairs.push(("primary button".to_owned(), Color32::WHITE, palette.accent));
+        pairs
+    }
 
     #[test]
     fn every_text_colour_pair_meets_wcag_aa_in_both_themes() {
