@@ -532,10 +532,11 @@ fn row_ui(
                     egui::StrokeKind::Inside,
                 );
             }
+            let cells = Cells { row, words: &words, checked, status, commands };
             if two_lines {
-                two_line_cells(ui, rect, row, &words, checked, status, commands);
+                two_line_cells(ui, rect, cells);
             } else {
-                one_line_cells(ui, rect, row, &words, checked, status, commands);
+                one_line_cells(ui, rect, cells);
             }
             ui.advance_cursor_after_rect(rect);
         },
@@ -585,15 +586,17 @@ fn cell<R>(ui: &mut egui::Ui, rect: egui::Rect, content: impl FnOnce(&mut egui::
     .inner
 }
 
-fn one_line_cells(
-    ui: &mut egui::Ui,
-    rect: egui::Rect,
-    row: &ListRow,
-    words: &RowWords,
-    checked: &mut BTreeSet<String>,
-    status: &RowStatus<'_>,
-    commands: &mut Vec<Command>,
-) {
+/// What a row's cells draw from, for either layout.
+struct Cells<'a> {
+    row: &'a ListRow,
+    words: &'a RowWords,
+    checked: &'a mut BTreeSet<String>,
+    status: &'a RowStatus<'a>,
+    commands: &'a mut Vec<Command>,
+}
+
+fn one_line_cells(ui: &mut egui::Ui, rect: egui::Rect, cells: Cells<'_>) {
+    let Cells { row, words, checked, status, commands } = cells;
     let widths = columns(rect.width());
     let mut x = rect.left();
     let mut next = |width: f32| {
@@ -624,15 +627,8 @@ fn one_line_cells(
     cell(ui, next(widths[7]), |ui| menu_ui(ui, row, commands));
 }
 
-fn two_line_cells(
-    ui: &mut egui::Ui,
-    rect: egui::Rect,
-    row: &ListRow,
-    words: &RowWords,
-    checked: &mut BTreeSet<String>,
-    status: &RowStatus<'_>,
-    commands: &mut Vec<Command>,
-) {
+fn two_line_cells(ui: &mut egui::Ui, rect: egui::Rect, cells: Cells<'_>) {
+    let Cells { row, words, checked, status, commands } = cells;
     let (top, bottom) = rect.split_top_bottom_at_fraction(0.5);
     let right = 25.0 * GRID;
     let tick = egui::Rect::from_min_size(top.min, egui::vec2(7.0 * GRID, top.height()));
