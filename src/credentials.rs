@@ -6,7 +6,7 @@
 use std::str::FromStr;
 
 use crate::auth_files::{
-    AuthFile, AuthFileError, ConflictPolicy, FileKind, SaveReport, ServerKey, Sources, backup_path,
+    AuthFile, AuthFileError, ConflictPolicy, FileKind, SaveReport, ServerKey, SourceFile, Sources, backup_path,
 };
 use crate::keychain::{Credential, KeychainError, KeyringStore, REGCRED_HELPER, SecretStore};
 use crate::resolve::{SecretHome, SecretHomes, secret_home};
@@ -412,6 +412,22 @@ pub struct LogoutReport {
     pub warnings: Vec<String>,
 }
 
+/// The loaded files that hold a login for `server`: an entry under one of its spellings, or (for
+/// a whole registry) a `credHelpers` route — where a logout without a file named has to act.
+pub fn files_holding<'a>(sources: &'a Sources, server: &ServerKey) -> Vec<&'a SourceFile> {
+    sources
+        .files
+        .iter()
+        .filter(|source| {
+            source.file().is_some_and(|file| {
+                let helper_key = file.helper_key(server);
+                file.find_key(server).is_some()
+                    || (server.scope().is_empty() && file.cred_helpers().iter().any(|(host, _)| *host == helper_key))
+            })
+        })
+        .collect()
+}
+
 /// Logs out: erases the secret wherever it lives, then removes the entry and the registry's
 /// `credHelpers` route (to regcred's keychain or any helper), as the matching login added them.
 pub fn logout(
@@ -459,7 +475,7 @@ fn logout_inner(
     // The route goes with the login, whichever store it names: add-then-remove of any store gives
     // the file back as it was. A route with nothing behind it is not a login, and stays.
     if found && has_route {
-        file.remove_route(&helper_key);
+        file.set_cred_helper(&helper_key, None);
     }
     // The secret goes first, and comes back if the file cannot be saved: either both are gone, or
     // both are as they were.

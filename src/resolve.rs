@@ -95,32 +95,167 @@ fn resolve_docker(file: &AuthFile, image: &ImageRef) -> Resolution {
     } else {
         CredentialSource::Nothing
     };
-    let ignored_spelling = ignored_spelling(&source, &keys, image);
+    let ignored_spelling = ignored_spelling(&source, &keys, image.domain());
     Resolution { lookup_key, source, ignored_spelling }
 }
 
 /// containers/image: `credHelpers[registry]` > scoped `auths` keys, most specific first >
 /// keys that normalize to the registry.
 fn resolve_podman(file: &AuthFile, image: &ImageRef) -> Resolution {
+    PodmanIndex::new(file).lookup(image.domain(), &image.podman_scopes())
+}
+
+/// One file as containers/image reads it (`findCredentialsInFile`), indexed once so that a
+/// list of thousands of entries asks it in constant time per entry.
+struct PodmanIndex<'a> {
+    /// `credHelpers` (not read in the legacy format).
+    helpers: HashMap<&'a str, &'a str>,
+    /// Every `auths` key, in file order.
+    keys: Vec<String>,
+    /// The first key (in file order) that normalizes to each registry.
+    normalized: HashMap<String, usize>,
+    /// The legacy `.dockercfg` format: looked up by registry alone, never by scope.
+    legacy: bool,
+}
+
+impl<'a> PodmanIndex<'a> {
+    fn new(file: &'a AuthFile) -> Self {
+        let legacy = file.kind() == FileKind::LegacyDockercfg;
+        let helpers = if legacy { HashMap::new() } else { file.cred_helpers().into_iter().rev().collect() };
+        let keys = file.keys();
+        let mut normalized = HashMap::new();
+        for (position, key) in keys.iter().enumerate() {
+            if let Ok(server) = ServerKey::parse(key)
+                && (server.scope().is_empty() || legacy)
+            {
+                normalized.entry(server.registry().to_owned()).or_insert(position);
+            }
+        }
+        Self { helpers, keys, normalized, legacy }
+    }
+
+    /// Who answers for `domain`, looked up by `scopes` (most specific first, the registry last).
+    fn lookup(&self, domain: &str, scopes: &[String]) -> Resolution {
+        let lookup_key = scopes.first().cloned().unwrap_or_default();
+        let exact = |wanted: &str| self.keys.iter().find(|key| *key == wanted);
+        let scope_hit = if self.legacy {
+            exact(domain).map(|key| (key, KeyMatch::Exact))
+        } else {
+            scopes.iter().find_map(|scope| {
+                exact(scope).map(|key| (key, if scope == domain { KeyMatch::Exact } else { KeyMatch::Scope }))
+            })
+        };
+        let source = if let Some(helper) = self.helpers.get(domain) {
+            CredentialSource::CredHelper { helper: (*helper).to_owned(), key: domain.to_owned() }
+        } else if let Some((key, matched)) = scope_hit {
+            CredentialSource::Auths { key: key.clone(), matched }
+        } else if let Some(&position) = self.normalized.get(domain) {
+            CredentialSource::Auths { key: self.keys[position].clone(), matched: KeyMatch::Normalized }
+        } else {
+            CredentialSource::Nothing
+        };
+        let ignored_spelling = ignored_spelling(&source, &self.keys, domain);
+        Resolution { lookup_key, source, ignored_spelling }
+    }
+}
+
+/// Whether containers/image gets a credential from `file` with this answer: a helper answers;
+/// an entry only when it holds a credential (an empty stub sends it on to the next file).
+fn podman_gives(file: &AuthFile, resolution: &Resolution) -> bool {
+    match &resolution.source {
+        CredentialSource::CredHelper { .. } => true,
+        CredentialSource::Auths { key, .. } => file.entry_alone(key).is_some_and(|entry| !entry.is_stub()),
+        CredentialSource::CredsStore { .. } | CredentialSource::Nothing => false,
+    }
+}
+
+/// One file of Podman's chain and its answer for an image, by containers/image's rules (which
+/// Podman and skopeo apply to Docker's files too: no `credsStore`, scoped keys allowed).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainAnswer {
+    /// Its place in the chain (0: read first).
+    pub place: usize,
+    /// The file's format.
+    pub kind: FileKind,
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Its answer.
+    #[serde(flatten)]
+    pub resolution: Resolution,
+    /// Whether that answer is a credential (else Podman goes on to the next file).
+    pub gives: bool,
+}
+
+/// What Podman and skopeo decide for an image: every file of their chain that exists, and the
+/// one that answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct PodmanView {
+    /// The files, in Podman's order (with `$REGISTRY_AUTH_FILE` set, those after it are read
+    /// only by Podman 4.3 and older).
+    pub chain: Vec<ChainAnswer>,
+    /// The file Podman 4.4+ and skopeo 1.11+ take the credential from.
+    pub uses: Option<std::path::PathBuf>,
+    /// The file Podman 4.3 and older (containers/image before 5.24) take it from, when that
+    /// differs: they go on past `$REGISTRY_AUTH_FILE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub older_uses: Option<std::path::PathBuf>,
+}
+
+/// Podman's and skopeo's answer for `image`, file by file.
+pub fn podman_view(sources: &Sources, image: &ImageRef) -> PodmanView {
     let scopes = image.podman_scopes();
-    let lookup_key = scopes.first().cloned().unwrap_or_default();
-    let keys = file.keys();
-    let helper = file.cred_helpers().into_iter().find(|(k, _)| *k == image.domain());
-    let scope_hit = scopes.iter().find(|scope| keys.contains(scope));
-    let normalized = keys
-        .iter()
-        .find(|key| ServerKey::parse(key).is_ok_and(|k| k.scope().is_empty() && k.registry() == image.domain()));
-    let source = match (helper, scope_hit, normalized) {
-        (Some((key, helper)), _, _) => CredentialSource::CredHelper { helper: helper.to_owned(), key: key.to_owned() },
-        (None, Some(scope), _) => CredentialSource::Auths {
-            key: scope.clone(),
-            matched: if *scope == *image.domain() { KeyMatch::Exact } else { KeyMatch::Scope },
-        },
-        (None, None, Some(key)) => CredentialSource::Auths { key: key.clone(), matched: KeyMatch::Normalized },
-        (None, None, None) => CredentialSource::Nothing,
-    };
-    let ignored_spelling = ignored_spelling(&source, &keys, image);
-    Resolution { lookup_key, source, ignored_spelling }
+    let chain: Vec<ChainAnswer> = sources
+        .podman_order(true)
+        .into_iter()
+        .filter_map(|(place, source)| {
+            let file = source.file()?;
+            let resolution = PodmanIndex::new(file).lookup(image.domain(), &scopes);
+            let gives = podman_gives(file, &resolution);
+            Some(ChainAnswer { place, kind: source.kind, path: source.path.clone(), resolution, gives })
+        })
+        .collect();
+    let modern_end = if sources.podman.override_ends { 1 } else { usize::MAX };
+    let first = |end: usize| chain.iter().find(|a| a.place < end && a.gives).map(|a| a.path.clone());
+    let uses = first(modern_end);
+    let older_uses = Some(first(usize::MAX)).filter(|older| *older != uses).flatten();
+    PodmanView { chain, uses, older_uses }
+}
+
+/// For an entry of the file at `path`: the earlier file of Podman's chain whose credential
+/// Podman and skopeo use instead for the entry's registry and scope, if one does.
+pub struct PodmanShadows<'a> {
+    /// The loaded files of the chain (as Podman 4.4+ reads it), indexed.
+    files: Vec<(&'a std::path::Path, &'a AuthFile, PodmanIndex<'a>)>,
+}
+
+impl<'a> PodmanShadows<'a> {
+    /// Indexes every loaded file of `sources`' Podman chain.
+    pub fn new(sources: &'a Sources) -> Self {
+        let files = sources
+            .podman_order(false)
+            .into_iter()
+            .filter_map(|(_, source)| {
+                let file = source.file()?;
+                Some((source.path.as_path(), file, PodmanIndex::new(file)))
+            })
+            .collect();
+        Self { files }
+    }
+
+    /// The file that answers for `server` before the file at `path`, when the file at `path` is
+    /// in the chain.
+    pub fn shadowed_by(&self, path: &std::path::Path, server: &ServerKey) -> Option<&'a std::path::Path> {
+        let own = self.files.iter().position(|(p, ..)| *p == path)?;
+        let key = server.podman_key();
+        let scopes: Vec<String> =
+            std::iter::successors(Some(key.as_str()), |scope| scope.rfind('/').map(|cut| &scope[..cut]))
+                .map(str::to_owned)
+                .collect();
+        self.files[..own]
+            .iter()
+            .find(|(_, file, index)| podman_gives(file, &index.lookup(server.registry(), &scopes)))
+            .map(|(path, ..)| *path)
+    }
 }
 
 /// Docker's `ConvertToHostname`: strip `http://`/`https://`, keep up to the first `/`.
@@ -130,11 +265,11 @@ fn docker_hostname(key: &str) -> &str {
 }
 
 /// An unmatched key for the same registry, when nothing matched.
-fn ignored_spelling(source: &CredentialSource, keys: &[String], image: &ImageRef) -> Option<String> {
+fn ignored_spelling(source: &CredentialSource, keys: &[String], domain: &str) -> Option<String> {
     if *source != CredentialSource::Nothing {
         return None;
     }
-    keys.iter().find(|key| ServerKey::parse(key).is_ok_and(|k| k.registry() == image.domain())).cloned()
+    keys.iter().find(|key| ServerKey::parse(key).is_ok_and(|k| k.registry() == domain)).cloned()
 }
 
 /// Where the secret of an entry lives, as the file's own tool would look for it.
@@ -388,8 +523,8 @@ pub struct FileResolution {
     pub resolution: Resolution,
 }
 
-/// Every loaded file's answer, in the order Podman reads them would be auth.json first;
-/// the order here is the [`Sources`] order (Docker, legacy, Podman).
+/// Every loaded file's answer by the rules of the tool that owns its format, in the [`Sources`]
+/// order (Docker, legacy, Podman); [`podman_view`] reads them as Podman does.
 pub fn resolve_all(sources: &Sources, image: &ImageRef) -> Vec<FileResolution> {
     sources
         .files
@@ -407,14 +542,6 @@ pub fn docker_choice(answers: &[FileResolution]) -> Option<&FileResolution> {
         .iter()
         .find(|a| a.kind == FileKind::DockerConfig)
         .or_else(|| answers.iter().find(|a| a.kind == FileKind::LegacyDockercfg))
-}
-
-/// Which file's answer Podman/skopeo use: the first of `auth.json`, `config.json`,
-/// `.dockercfg` that has an answer.
-pub fn podman_choice(answers: &[FileResolution]) -> Option<&FileResolution> {
-    [FileKind::ContainersAuth, FileKind::DockerConfig, FileKind::LegacyDockercfg]
-        .into_iter()
-        .find_map(|kind| answers.iter().find(|a| a.kind == kind && a.resolution.found()))
 }
 
 #[cfg(test)]
@@ -465,6 +592,7 @@ mod tests {
         std::fs::write(&path, r#"{"auths":{"reg.example.com":{"auth":"","identitytoken":"refresh-me"}}}"#).unwrap();
         let sources = crate::auth_files::Sources {
             files: vec![crate::auth_files::SourceFile::load(FileKind::DockerConfig, &path)],
+            podman: crate::auth_files::PodmanChain::default(),
         };
         let server = crate::auth_files::ServerKey::parse("reg.example.com").unwrap();
         let found = super::fetch_credential(&sources, &server).unwrap();

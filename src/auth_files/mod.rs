@@ -24,7 +24,7 @@ pub use file::{AuthFile, FileKind, SaveMethod, SaveReport, SaveStage, backup_pat
 pub use json_format::{JsonShapeError, MAX_FILE_BYTES, to_go_indented};
 pub use merge::{ConflictPolicy, Merged, merge};
 pub use server_key::{ServerKey, ServerKeyError};
-pub use sources::{Env, SourceFile, SourceStatus, Sources};
+pub use sources::{Env, PodmanChain, SourceFile, SourceStatus, Sources};
 
 /// Errors of loading, editing and saving credential files. Paths come last in the text.
 #[derive(Debug, thiserror::Error)]

@@ -23,6 +23,9 @@ pub struct Env {
     /// A Docker config opened by path under another name than `config.json` (a CI's
     /// `…config-with-helper-and-store.json`): no variable can name it.
     pub docker_config_file: Option<PathBuf>,
+    /// The user id, for Podman's `/run/containers/UID/auth.json` when `$XDG_RUNTIME_DIR` is unset
+    /// (root's `sudo podman login` writes `/run/containers/0/auth.json`). Linux only.
+    pub uid: Option<u32>,
 }
 
 impl Env {
@@ -37,6 +40,7 @@ impl Env {
             xdg_config_home: var("XDG_CONFIG_HOME"),
             dockercfg: None,
             docker_config_file: None,
+            uid: process_uid(),
         }
     }
 
@@ -85,19 +89,67 @@ impl Env {
         self.dockercfg.clone().or_else(|| self.home.as_ref().map(|home| home.join(".dockercfg")))
     }
 
-    /// Podman's `auth.json`: `$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`,
-    /// else `$XDG_CONFIG_HOME` (or `~/.config`)`/containers/auth.json`. Of the last two, the
-    /// first that exists; when neither does, the one Podman would create.
+    /// Podman's `auth.json`, the one `podman login` writes: `$REGISTRY_AUTH_FILE`, else
+    /// `$XDG_RUNTIME_DIR/containers/auth.json`, else (Linux) `/run/containers/UID/auth.json`, else
+    /// `~/.config/containers/auth.json` (macOS, Windows).
     pub fn containers_auth_path(&self) -> Option<PathBuf> {
-        if let Some(file) = &self.registry_auth_file {
-            return Some(file.clone());
-        }
-        let runtime = self.xdg_runtime_dir.as_ref().map(|dir| dir.join("containers").join("auth.json"));
+        self.podman_auth_paths().into_iter().next()
+    }
+
+    /// Every `auth.json` Podman and skopeo read, in their order (containers/image's
+    /// `getAuthFilePaths`): the primary file ([`Env::containers_auth_path`]), then
+    /// `$XDG_CONFIG_HOME` (or `~/.config`)`/containers/auth.json`.
+    pub fn podman_auth_paths(&self) -> Vec<PathBuf> {
         let config_dir = self.xdg_config_home.clone().or_else(|| self.home.as_ref().map(|h| h.join(".config")));
         let config = config_dir.map(|dir| dir.join("containers").join("auth.json"));
-        let candidates: Vec<PathBuf> = runtime.into_iter().chain(config).collect();
-        candidates.iter().find(|path| path.exists()).or(candidates.first()).cloned()
+        let primary = if let Some(file) = &self.registry_auth_file {
+            Some(file.clone())
+        } else if !cfg!(target_os = "linux") {
+            self.home.as_ref().map(|home| home.join(".config").join("containers").join("auth.json"))
+        } else if let Some(dir) = &self.xdg_runtime_dir {
+            Some(dir.join("containers").join("auth.json"))
+        } else {
+            self.uid.map(|uid| PathBuf::from(format!("/run/containers/{uid}/auth.json")))
+        };
+        let mut paths: Vec<PathBuf> = primary.into_iter().chain(config).collect();
+        paths.dedup();
+        paths
     }
+
+    /// Every file Podman and skopeo read for a credential, in their order: the `auth.json` files,
+    /// Docker's `config.json` (`$DOCKER_CONFIG/config.json`), the legacy `~/.dockercfg`; the first
+    /// that has a credential for the image answers. With `$REGISTRY_AUTH_FILE` set, Podman 4.4+
+    /// and skopeo 1.11+ (containers/image 5.24+) read that file alone — older ones go on through
+    /// the rest ([`PodmanChain::override_ends`]).
+    pub fn podman_chain(&self) -> PodmanChain {
+        let mut paths: Vec<(FileKind, PathBuf)> =
+            self.podman_auth_paths().into_iter().map(|path| (FileKind::ContainersAuth, path)).collect();
+        paths.extend(self.docker_config_path().map(|path| (FileKind::DockerConfig, path)));
+        paths.extend(self.dockercfg_path().map(|path| (FileKind::LegacyDockercfg, path)));
+        PodmanChain { paths, override_ends: self.registry_auth_file.is_some() }
+    }
+}
+
+/// The files Podman and skopeo read, in order ([`Env::podman_chain`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodmanChain {
+    /// Each file with the format it is read in.
+    pub paths: Vec<(FileKind, PathBuf)>,
+    /// `$REGISTRY_AUTH_FILE` is set: Podman 4.4+ and skopeo 1.11+ read only the first file.
+    pub override_ends: bool,
+}
+
+/// The current process's user id (on Linux, the one system where Podman's path uses it).
+#[cfg(target_os = "linux")]
+#[allow(clippy::unnecessary_wraps, reason = "None on the other systems")]
+fn process_uid() -> Option<u32> {
+    Some(rustix::process::getuid().as_raw())
+}
+
+/// No user id in Podman's paths on this system.
+#[cfg(not(target_os = "linux"))]
+fn process_uid() -> Option<u32> {
+    None
 }
 
 /// What became of one file.
@@ -145,8 +197,11 @@ impl SourceFile {
 /// The user's credential files: Docker's, the legacy one, Podman's, in that order.
 #[derive(Debug)]
 pub struct Sources {
-    /// One per format whose path could be determined.
+    /// One per format whose path could be determined, and Podman's second `auth.json` when it
+    /// exists.
     pub files: Vec<SourceFile>,
+    /// The files Podman and skopeo read, in their order.
+    pub podman: PodmanChain,
 }
 
 impl Sources {
@@ -158,20 +213,41 @@ impl Sources {
     /// [`Sources::discover`], then each of `opened` that is not among them (files the window
     /// opened by path: the user's own files stay listed beside them), its kind detected.
     pub fn discover_with(env: &Env, opened: &[PathBuf]) -> Self {
-        let kinds = [FileKind::DockerConfig, FileKind::LegacyDockercfg, FileKind::ContainersAuth];
-        let mut files: Vec<SourceFile> =
-            kinds.into_iter().filter_map(|kind| Some(SourceFile::load(kind, &env.path_of(kind)?))).collect();
+        let docker = [FileKind::DockerConfig, FileKind::LegacyDockercfg]
+            .into_iter()
+            .filter_map(|kind| Some(SourceFile::load(kind, &env.path_of(kind)?)));
+        // The file `podman login` writes is listed even before it exists; the next one only
+        // when it does (it is read, never written, by Podman).
+        let podman = env.podman_auth_paths().into_iter().enumerate().filter_map(|(index, path)| {
+            let source = SourceFile::load(FileKind::ContainersAuth, &path);
+            (index == 0 || !matches!(source.status, SourceStatus::Missing)).then_some(source)
+        });
+        let mut files: Vec<SourceFile> = docker.chain(podman).collect();
         for path in opened {
             if !files.iter().any(|file| file.path == *path) {
                 files.push(SourceFile::load(FileKind::detect(path), path));
             }
         }
-        Self { files }
+        Self { files, podman: env.podman_chain() }
     }
 
     /// The file of `kind`, if its path could be determined.
     pub fn get(&self, kind: FileKind) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.kind == kind)
+    }
+
+    /// The loaded files in the order Podman and skopeo read them, each with its place in that
+    /// order (`0` first). With `all` the whole chain, as Podman 4.3 and older read it even when
+    /// `$REGISTRY_AUTH_FILE` is set; otherwise as Podman 4.4+ does.
+    pub fn podman_order(&self, all: bool) -> Vec<(usize, &SourceFile)> {
+        let take = if self.podman.override_ends && !all { 1 } else { self.podman.paths.len() };
+        self.podman
+            .paths
+            .iter()
+            .take(take)
+            .enumerate()
+            .filter_map(|(place, (_, path))| Some((place, self.files.iter().find(|file| file.path == *path)?)))
+            .collect()
     }
 }
 
@@ -214,6 +290,33 @@ mod tests {
         std::fs::write(&legacy, br#"{"https://index.docker.io/v1/":{"auth":"dTpw","email":"a@b"}}"#).unwrap();
         assert_eq!(FileKind::detect(&legacy), FileKind::LegacyDockercfg);
         assert_eq!(FileKind::detect(&dir.path().join("missing.json")), FileKind::ContainersAuth, "by name");
+    }
+
+    #[test]
+    fn podmans_chain_is_read_in_containers_images_order() {
+        let home = PathBuf::from("/home/u");
+        let env = Env { home: Some(home.clone()), xdg_runtime_dir: Some("/run/user/1000".into()), ..Env::default() };
+        let chain: Vec<PathBuf> = env.podman_chain().paths.into_iter().map(|(_, path)| path).collect();
+        let expected: Vec<PathBuf> = [
+            "/run/user/1000/containers/auth.json",
+            "/home/u/.config/containers/auth.json",
+            "/home/u/.docker/config.json",
+            "/home/u/.dockercfg",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        if cfg!(target_os = "linux") {
+            assert_eq!(chain, expected);
+            // root with `sudo podman login`: no XDG_RUNTIME_DIR.
+            let root = Env { home: Some("/root".into()), uid: Some(0), ..Env::default() };
+            assert_eq!(root.containers_auth_path(), Some(PathBuf::from("/run/containers/0/auth.json")));
+        }
+        let custom = Env { registry_auth_file: Some("/ci/auth.json".into()), ..env };
+        let chain = custom.podman_chain();
+        assert!(chain.override_ends);
+        assert_eq!(chain.paths[0].1, PathBuf::from("/ci/auth.json"));
+        assert_eq!(chain.paths[1].1, home.join(".config/containers/auth.json"), "Podman 4.3 reads on");
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use regcred::auth_files::{AuthFile, FileKind, ServerKey, SourceStatus, Sources};
-use regcred::keychain::{KeyringStore, REGCRED_HELPER, SecretStore as _};
-use regcred::resolve::{SecretHome, SecretHomes};
+use regcred::keychain::{REGCRED_HELPER, SecretStore, open_store};
+use regcred::resolve::{PodmanShadows, SecretHome, SecretHomes};
 
 use super::print_json;
 
@@ -21,6 +21,9 @@ struct FileRow<'a> {
     problems: usize,
     creds_store: Option<&'a str>,
     cred_helpers: usize,
+    /// Its place (1: first) in the order Podman and skopeo read their files, if they read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    podman_reads: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -31,6 +34,13 @@ struct EntryRow {
     registry: Option<String>,
     username: Option<String>,
     secret: SecretHome,
+    /// Where the secret lives, in the words of the text output (`keychain`, `helper NAME`,
+    /// `plaintext`, `missing`).
+    stored_in: String,
+    /// An earlier file of Podman's chain that Podman and skopeo take this registry's
+    /// credential from instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shadowed_for_podman_by: Option<std::path::PathBuf>,
     problems: Vec<String>,
     /// When the secret stops working (RFC 3339), when it says so itself (a JWT's `exp`, an ECR
     /// password's `expiration`) or its registry's rule does (`oauth2accesstoken`: about 1 hour).
@@ -50,28 +60,40 @@ struct FailedFile<'a> {
     error: String,
 }
 
-/// Entries whose secret is in regcred's keychain are stubs: their user names, and the expiry of
-/// their secrets, are in the keychain.
-fn fill_from_keychain(rows: &mut [EntryRow], now: std::time::SystemTime) {
-    let in_keychain =
-        |row: &EntryRow| matches!(&row.secret, SecretHome::Helper { helper, .. } if helper == REGCRED_HELPER);
-    if !rows.iter().any(in_keychain) {
-        return;
+/// Entries whose secret is behind a credential helper are stubs: their user names are in the
+/// helper's `list` (and, for regcred's keychain, the expiry of their secrets in the secret).
+fn fill_from_stores(rows: &mut [EntryRow], now: std::time::SystemTime) {
+    let helpers: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter_map(|row| match &row.secret {
+            SecretHome::Helper { helper, .. } => Some(helper.clone()),
+            _ => None,
+        })
+        .collect();
+    for helper in helpers {
+        let store = match open_store(&helper).and_then(|store| Ok((store.list()?, store))) {
+            Ok(opened) => opened,
+            Err(error) => {
+                eprintln!("warning: the user names in {} are not shown: {error}", store_name(&helper));
+                continue;
+            }
+        };
+        fill_from_store(rows, &helper, &store.0, &*store.1, now);
     }
-    let store = match KeyringStore::open() {
-        Ok(store) => store,
-        Err(error) => {
-            eprintln!("warning: the keychain's user names are not shown: {error}");
-            return;
-        }
-    };
-    let listing = match store.list() {
-        Ok(listing) => listing,
-        Err(error) => {
-            eprintln!("warning: the keychain's user names are not shown: {error}");
-            return;
-        }
-    };
+}
+
+fn store_name(helper: &str) -> String {
+    if helper == REGCRED_HELPER { "the keychain".to_owned() } else { format!("docker-credential-{helper}") }
+}
+
+/// Fills the rows behind `helper` from its listing (server → user name).
+fn fill_from_store(
+    rows: &mut [EntryRow],
+    helper: &str,
+    listing: &std::collections::BTreeMap<String, String>,
+    store: &dyn SecretStore,
+    now: std::time::SystemTime,
+) {
     // Indexed once by exact key and by registry, so the lookup stays linear in the rows.
     let mut by_target = std::collections::HashMap::new();
     for server in listing.keys() {
@@ -79,7 +101,8 @@ fn fill_from_keychain(rows: &mut [EntryRow], now: std::time::SystemTime) {
             by_target.entry((key.registry().to_owned(), key.scope().to_owned())).or_insert(server);
         }
     }
-    for row in rows.iter_mut().filter(|row| in_keychain(row)) {
+    let behind = |row: &EntryRow| matches!(&row.secret, SecretHome::Helper { helper: h, .. } if h == helper);
+    for row in rows.iter_mut().filter(|row| behind(row)) {
         let by_registry = || {
             let key = ServerKey::parse(row.registry.as_deref()?).ok()?;
             by_target.get(&(key.registry().to_owned(), key.scope().to_owned())).copied()
@@ -90,8 +113,11 @@ fn fill_from_keychain(rows: &mut [EntryRow], now: std::time::SystemTime) {
         if row.username.is_none() {
             row.username = listing.get(&item).cloned();
         }
-        // The secret itself only for its expiry (never shown); a failure leaves it unknown.
-        if let Ok(Some(credential)) = store.get(&item) {
+        // regcred's own secret only for its expiry (never shown; another helper is not asked
+        // for secrets just to list); a failure leaves it unknown.
+        if helper == REGCRED_HELPER
+            && let Ok(Some(credential)) = store.get(&item)
+        {
             row.expiry = regcred::expiry::expiry_of(&credential.username, &credential.secret, &row.key, now);
         }
     }
@@ -113,12 +139,16 @@ fn file_row<'a>(kind: FileKind, path: &'a std::path::Path, status: &'a SourceSta
         problems: entries.iter().filter(|e| !e.problems.is_empty()).count(),
         creds_store: file.and_then(AuthFile::creds_store),
         cred_helpers: file.map_or(0, |f| f.cred_helpers().len()),
+        podman_reads: None,
     }
 }
 
 /// `regcred sources`: exit 1 when a file exists but cannot be used.
 pub fn sources(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
-    let rows: Vec<FileRow> = sources.files.iter().map(|s| file_row(s.kind, &s.path, &s.status)).collect();
+    let mut rows: Vec<FileRow> = sources.files.iter().map(|s| file_row(s.kind, &s.path, &s.status)).collect();
+    for row in &mut rows {
+        row.podman_reads = sources.podman.paths.iter().position(|(_, path)| path == row.path).map(|place| place + 1);
+    }
     let failed = rows.iter().any(|r| r.error.is_some());
     if json {
         print_json(&rows)?;
@@ -139,6 +169,14 @@ pub fn sources(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        outln!("Podman and skopeo read, in order (the first with a credential for the image answers):");
+        for (place, (kind, path)) in sources.podman.paths.iter().enumerate() {
+            let present = if path.exists() { "" } else { "  (not present)" };
+            outln!("  {}. {kind} — {}{present}", place + 1, path.display());
+            if place == 0 && sources.podman.override_ends {
+                outln!("     ($REGISTRY_AUTH_FILE: Podman 4.4+ and skopeo 1.11+ read only this file)");
+            }
+        }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
@@ -155,6 +193,7 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
             eprintln!("error: {error:#}");
         }
     }
+    let shadows = PodmanShadows::new(sources);
     for source in &sources.files {
         let Some(file) = source.file() else { continue };
         let homes = SecretHomes::new(file);
@@ -170,6 +209,12 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
                 kind: source.kind,
                 file: source.path.clone(),
                 secret: homes.of(&entry),
+                stored_in: String::new(),
+                shadowed_for_podman_by: entry
+                    .server
+                    .as_ref()
+                    .and_then(|server| shadows.shadowed_by(&source.path, server))
+                    .map(std::path::Path::to_path_buf),
                 registry: entry.server.as_ref().map(regcred::auth_files::ServerKey::podman_key),
                 username: entry.username,
                 problems: entry.problems.iter().map(ToString::to_string).collect(),
@@ -177,8 +222,9 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
             });
         }
     }
-    fill_from_keychain(&mut rows, now);
+    fill_from_stores(&mut rows, now);
     for row in &mut rows {
+        row.stored_in = row.secret.label();
         row.expires_at = row.expiry.map(|e| regcred::expiry::rfc3339(e.at));
         row.expires_estimated = row.expiry.is_some_and(|e| e.approximate);
     }
@@ -213,10 +259,18 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
         }
         return Ok(if unusable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
     }
+    let text = render(&rows, now);
+    // One write for the whole list: thousands of entries are not thousands of writes.
+    super::emit(&text)?;
+    Ok(if unusable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The list as text: one block per file, one line per entry (and one per note about it).
+fn render(rows: &[EntryRow], now: std::time::SystemTime) -> String {
     let key_width = rows.iter().map(|r| r.key.chars().count()).max().unwrap_or(8).clamp(8, 48);
     let mut text = String::new();
     let mut current_file = None;
-    for row in &rows {
+    for row in rows {
         if current_file != Some(&row.file) {
             let _ = writeln!(text, "{} — {}", row.kind, row.file.display());
             current_file = Some(&row.file);
@@ -227,7 +281,15 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
             let mark = if regcred::expiry::within(&e, now, std::time::Duration::ZERO) { " \u{26a0}" } else { "" };
             format!("  ({}, {}){mark}", regcred::expiry::describe(&e, now), regcred::expiry::rfc3339(e.at))
         });
-        let _ = writeln!(text, "  {:<key_width$}  {:<20}  {}{warning}{expiry}", row.key, user, row.secret.label());
+        let _ = writeln!(text, "  {:<key_width$}  {:<20}  {}{warning}{expiry}", row.key, user, row.stored_in);
+        if let Some(earlier) = &row.shadowed_for_podman_by {
+            let _ = writeln!(
+                text,
+                "  {:<key_width$}  shadowed for Podman/skopeo: they take this registry's login from {}",
+                "",
+                earlier.display()
+            );
+        }
         for problem in &row.problems {
             let _ = writeln!(text, "  {:<key_width$}  \u{26a0} {problem}", "");
         }
@@ -238,7 +300,5 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
             "\u{26a0} plaintext: the password is in the file itself (base64 is not encryption); `regcred migrate` moves it to the keychain"
         );
     }
-    // One write for the whole list: thousands of entries are not thousands of writes.
-    super::emit(&text)?;
-    Ok(if unusable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    text
 }

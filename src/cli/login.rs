@@ -174,21 +174,52 @@ pub fn login(env: &Env, args: &LoginArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `regcred logout`.
+/// `regcred logout`: from `--file`, else from the one file that holds the registry's login.
 pub fn logout(env: &Env, server: &str, file_args: &FileArgs) -> anyhow::Result<ExitCode> {
     let server = parse_server(server)?;
-    let mut file = file_args.load(env)?;
+    let mut file = if file_args.file.is_some() {
+        file_args.load(env)?
+    } else {
+        match file_holding(env, &server)? {
+            Some(file) => file,
+            None => return Ok(ExitCode::SUCCESS),
+        }
+    };
     let report = credentials::logout(&mut file, &server, &open_store)?;
     if report.found {
         outln!("Removed the login for {server} from {}", file.path().display());
     } else {
-        outln!("Not logged in to {server}");
+        outln!("Not logged in to {server} in {}", file.path().display());
     }
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
     super::print_save_notes(&report.save);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The one file that holds `server`'s login; `None` (said) when no file does; an error naming
+/// them when several do.
+fn file_holding(env: &Env, server: &regcred::auth_files::ServerKey) -> anyhow::Result<Option<AuthFile>> {
+    let sources = Sources::discover(env);
+    super::warn_unusable(&sources);
+    let holders = credentials::files_holding(&sources, server);
+    match holders.as_slice() {
+        [] => {
+            let looked: Vec<String> = sources.files.iter().map(|source| source.path.display().to_string()).collect();
+            outln!("Not logged in to {server} (no credential file has it: {})", looked.join(", "));
+            Ok(None)
+        }
+        [only] => Ok(Some(AuthFile::load(&only.path, only.kind)?)),
+        several => {
+            let paths: Vec<String> = several.iter().map(|source| source.path.display().to_string()).collect();
+            bail!(
+                "{server} has a login in {} files: {}; say which with --file PATH (`regcred resolve {server}` shows which one each tool uses)",
+                several.len(),
+                paths.join(", ")
+            );
+        }
+    }
 }
 
 /// `regcred migrate` arguments.

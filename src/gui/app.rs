@@ -170,7 +170,7 @@ impl App {
             opener,
             repaint: ctx.clone(),
             native_dialogs,
-            sources: Arc::new(Sources { files: Vec::new() }),
+            sources: Arc::new(Sources { files: Vec::new(), podman: crate::auth_files::PodmanChain::default() }),
             file_index: 0,
             generation: 0,
             keychain: None,

@@ -149,6 +149,7 @@ impl App {
     /// Which file: the files found (and opened), each with its kind, path and count.
     fn file_picker_ui(&mut self, ui: &mut egui::Ui) {
         let home = self.workspace.env.home.clone();
+        let podman = self.workspace.sources.podman.paths.clone();
         let describe = |source: &crate::auth_files::SourceFile| {
             let status = match &source.status {
                 crate::auth_files::SourceStatus::Loaded(file) => match file.entry_count() {
@@ -159,7 +160,13 @@ impl App {
                 crate::auth_files::SourceStatus::Failed(_) => "cannot be used".to_owned(),
             };
             let path = tilde(&source.path, home.as_deref());
-            format!("{} · {path} · {status}", source.kind)
+            // Podman reads several auth.json files, the first with a credential answering (then
+            // Docker's): say where each stands in that order.
+            let place = podman
+                .iter()
+                .position(|(kind, p)| *p == source.path && *kind == crate::auth_files::FileKind::ContainersAuth);
+            let order = place.map_or_else(String::new, |place| format!(" · read {} by Podman", ordinal(place + 1)));
+            format!("{} · {path} · {status}{order}", source.kind)
         };
         let current = self.workspace.shown().map_or_else(|| "no files".to_owned(), describe);
         let label = ui.label("File");
@@ -324,6 +331,17 @@ pub fn run(
 /// The production opener: regcred's keychain and the helpers on `PATH`.
 pub fn system_opener() -> Opener {
     std::sync::Arc::new(|helper: &str| crate::keychain::open_store(helper))
+}
+
+/// `1st`, `2nd`, `3rd`, `4th` … (Podman's chain has at most five files).
+fn ordinal(n: usize) -> String {
+    let suffix = match n {
+        1 => "st",
+        2 => "nd",
+        3 => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 #[cfg(test)]

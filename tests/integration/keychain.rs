@@ -116,6 +116,24 @@ fn docker_credential_regcred_answers_exactly_like_secretservice() {
     assert!(!ours.contains_key(&server) && !theirs.contains_key(&server));
 }
 
+#[test]
+fn list_shows_the_user_names_another_helper_lists() {
+    let _turn = serial();
+    let (Some(_), Some(peer)) = (keychain(), secretservice()) else { return };
+    let server = unique_server("listed");
+    let stored = format!(r#"{{"ServerURL":"{server}","Username":"bob-from-helper","Secret":"pw"}}"#);
+    assert_eq!(helper(peer, "store", &stored).1, 0);
+    let home = TempHome::new();
+    let config = format!(r#"{{"auths":{{"{server}":{{}}}},"credHelpers":{{"{server}":"secretservice"}}}}"#);
+    home.write(&home.docker_config(), config.as_bytes());
+    let json: Value = serde_json::from_slice(&home.run(&["list", "--json"]).stdout).unwrap();
+    let text = String::from_utf8(home.run(&["list"]).stdout).unwrap();
+    helper(peer, "erase", &server);
+    assert_eq!(json[0]["username"], "bob-from-helper", "{json}");
+    assert_eq!(json[0]["stored_in"], "helper secretservice");
+    assert!(text.contains("bob-from-helper"), "{text}");
+}
+
 fn skopeo_inspect(home: &TempHome, registry: &Registry, repo: &str) -> Output {
     Command::new("skopeo")
         .args(["inspect", "--raw", "--tls-verify=false", "--authfile"])

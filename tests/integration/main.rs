@@ -29,6 +29,7 @@ mod kubectl_oracle;
 mod kubelet_properties;
 mod manifests;
 mod packaging;
+mod podman_chain;
 mod presets;
 mod proptests;
 mod pull_secret;

@@ -15,6 +15,7 @@ use super::{AuthFileError, legacy};
 use crate::atomic_file::{self, WriteNotes};
 use crate::secret::Secret;
 
+mod added;
 mod save;
 
 pub use save::{SaveMethod, SaveStage};
@@ -173,13 +174,10 @@ pub struct AuthFile {
     snapshot: Snapshot,
     document: Map<String, Value>,
     backup_written: bool,
-    /// Top-level members (`auths`, `credHelpers`) this file created since it was loaded: removed
-    /// again when they become empty, so that adding an entry and removing it gives back the
-    /// original bytes. Members the file had stay, even empty.
+    /// Top-level members (`auths`, `credHelpers`) regcred added to this file — in this process or
+    /// an earlier one (`added`) —: removed again when they become empty, so that adding an entry
+    /// and removing it gives back the original bytes. Members the file had stay, even empty.
     created: BTreeSet<&'static str>,
-    /// Whether the file had an empty `credHelpers` when loaded: one a logout empties goes, unless
-    /// it was there empty before (see [`AuthFile::remove_route`]).
-    had_empty_helpers: bool,
     /// Units (`auths › key`, `credHelpers › registry`) edited since the last save, even when the
     /// edit left them as they were: a merge with another program's write never silently keeps
     /// its version of a unit the user explicitly set.
@@ -204,7 +202,9 @@ impl AuthFile {
         let bytes = read_file(&path, kind)?;
         let document = document_of(kind, bytes.as_deref(), &path)?;
         let snapshot = Snapshot { hash: bytes.as_deref().map(hash), bytes, document: document.clone() };
-        Ok(Self::from_parts(path, kind, snapshot, document))
+        let mut file = Self::from_parts(path, kind, snapshot, document);
+        file.created = added::added_to(&file.path, &file.document);
+        Ok(file)
     }
 
     /// Parses bytes as `kind` without a file behind them (for previews and tests).
@@ -219,7 +219,6 @@ impl AuthFile {
             path,
             kind,
             snapshot,
-            had_empty_helpers: has_empty_helpers(&document),
             document,
             backup_written: false,
             created: BTreeSet::new(),
@@ -380,18 +379,6 @@ impl AuthFile {
         }
     }
 
-    /// Removes `registry`'s route from `credHelpers`, as a logout does, and `credHelpers` itself
-    /// when that empties it — unless the file had it empty when loaded. A route is what a login
-    /// adds, and Docker never writes an empty `credHelpers`, so one that a logout empties in a
-    /// later session than the login's is the login's to take back too.
-    pub fn remove_route(&mut self, registry: &str) {
-        self.set_cred_helper(registry, None);
-        if has_empty_helpers(&self.document) && !self.had_empty_helpers {
-            self.document.shift_remove("credHelpers");
-            self.created.remove("credHelpers");
-        }
-    }
-
     /// The key a credential helper is asked for, for `server` in this format
     /// (`https://index.docker.io/v1/` or `host:port` for Docker, the registry for Podman).
     pub fn helper_key(&self, server: &ServerKey) -> String {
@@ -496,9 +483,8 @@ impl AuthFile {
         let fresh = Self::load(self.path.clone(), self.kind)?;
         self.snapshot = fresh.snapshot;
         self.document = fresh.document;
-        self.had_empty_helpers = fresh.had_empty_helpers;
         self.touched.clear();
-        self.created.clear();
+        self.created = fresh.created;
         Ok(())
     }
 
@@ -627,10 +613,6 @@ fn render(document: &Map<String, Value>, base: Option<(&[u8], &Map<String, Value
 }
 
 /// Whether `document` has a `credHelpers` with no route in it.
-fn has_empty_helpers(document: &Map<String, Value>) -> bool {
-    document.get("credHelpers").and_then(Value::as_object).is_some_and(Map::is_empty)
-}
-
 fn hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }

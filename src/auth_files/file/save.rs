@@ -97,6 +97,11 @@ impl AuthFile {
         method: SaveMethod,
         between: &mut dyn FnMut(SaveStage),
     ) -> Result<SaveReport, AuthFileError> {
+        // Nothing of this file's to put in: no lock, no directory made for it (a logout of a
+        // registry that is nowhere leaves a HOME without `~/.docker` as it was).
+        if !self.is_dirty() && self.touched.is_empty() {
+            return Ok(SaveReport::default());
+        }
         let write_error = |source| AuthFileError::Write { kind: self.kind, source, path: self.path.clone() };
         let target = atomic_file::resolve_symlinks(&self.path).map_err(write_error)?;
         let _lock = atomic_file::lock_dir(&target).map_err(write_error)?;
@@ -151,6 +156,9 @@ impl AuthFile {
             };
             self.document = self.snapshot.document.clone();
             self.touched.clear();
+            if published {
+                super::added::record(&self.path, &self.document, &self.created);
+            }
             return Ok(report);
         }
         Err(AuthFileError::KeptChanging { kind: self.kind, attempts: race.report.retries, path: self.path.clone() })

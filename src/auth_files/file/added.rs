@@ -1,0 +1,87 @@
+//! The top-level members (`auths`, `credHelpers`) regcred added to each file, remembered
+//! outside the file and across processes, so that a logout in a later run than its login takes
+//! back a member the login added once it is empty: add-then-remove gives the bytes back.
+//!
+//! Kept in `added-members.json` of regcred's state directory (`$XDG_STATE_HOME/regcred`, else
+//! `~/.local/state/regcred`; `~/Library/Application Support/regcred` on macOS;
+//! `%LOCALAPPDATA%\regcred` on Windows) as `{"/abs/path/config.json": ["auths", …]}`: paths and
+//! member names only, never content. Best effort: when it cannot be read or written, a member
+//! regcred added stays in the file, empty, as Docker itself leaves `"auths": {}`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::atomic_file;
+
+/// The members a file can have that regcred adds (the names are `'static` for [`super::AuthFile`]).
+const MEMBERS: [&str; 2] = ["auths", "credHelpers"];
+
+/// The ledger's largest size read (a hostile or runaway file is ignored, not read whole).
+const MAX_BYTES: u64 = 1024 * 1024;
+
+type Ledger = BTreeMap<String, BTreeSet<String>>;
+
+/// Where the ledger lives.
+fn ledger_path() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let dir = if cfg!(windows) {
+        var("LOCALAPPDATA")?
+    } else if cfg!(target_os = "macos") {
+        var("HOME")?.join("Library").join("Application Support")
+    } else {
+        var("XDG_STATE_HOME").or_else(|| Some(var("HOME")?.join(".local").join("state")))?
+    };
+    Some(dir.join("regcred").join("added-members.json"))
+}
+
+fn read_ledger(path: &Path) -> Ledger {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|file| file.take(MAX_BYTES).read_to_end(&mut bytes));
+    match read {
+        Ok(_) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        Err(_) => Ledger::new(),
+    }
+}
+
+/// The record's key for a credential file: its real path (symlinks followed).
+fn key_of(file: &Path) -> Option<String> {
+    let real = atomic_file::resolve_symlinks(file).ok()?;
+    Some(std::path::absolute(&real).unwrap_or(real).to_string_lossy().into_owned())
+}
+
+/// The members regcred added to `file` that its `document` still has.
+pub(super) fn added_to(file: &Path, document: &Map<String, Value>) -> BTreeSet<&'static str> {
+    let (Some(ledger), Some(key)) = (ledger_path(), key_of(file)) else { return BTreeSet::new() };
+    let ledger = read_ledger(&ledger);
+    let Some(added) = ledger.get(&key) else { return BTreeSet::new() };
+    MEMBERS.into_iter().filter(|member| added.contains(*member) && document.contains_key(*member)).collect()
+}
+
+/// Records that `file`, as just written with `document`, holds the members in `added` that
+/// regcred added (the others are forgotten). Files that no longer exist are dropped from the
+/// ledger on the way.
+pub(super) fn record(file: &Path, document: &Map<String, Value>, added: &BTreeSet<&'static str>) {
+    let (Some(path), Some(key)) = (ledger_path(), key_of(file)) else { return };
+    let mut ledger = read_ledger(&path);
+    let now: BTreeSet<String> =
+        added.iter().filter(|member| document.contains_key(**member)).map(|m| (*m).to_owned()).collect();
+    if ledger.get(&key).map_or(now.is_empty(), |before| *before == now) {
+        return;
+    }
+    if now.is_empty() {
+        ledger.remove(&key);
+    } else {
+        ledger.insert(key, now);
+    }
+    ledger.retain(|file, _| Path::new(file).exists());
+    let Ok(bytes) = serde_json::to_vec_pretty(&ledger) else { return };
+    if let Some(dir) = path.parent()
+        && atomic_file::create_private_dirs(dir).is_ok()
+    {
+        // Best effort (see the module's text): a failure only leaves an empty member behind.
+        let _ = atomic_file::write_atomic(&path, &bytes);
+    }
+}
