@@ -39,6 +39,8 @@ pub struct ListRow {
     pub keychain_down: bool,
     /// The preset the key belongs to, if any.
     pub preset: Option<crate::presets::PresetId>,
+    /// An earlier file of Podman's chain that Podman and skopeo take this registry's login from.
+    pub shadowed_by: Option<std::path::PathBuf>,
 }
 
 /// What the rows are built from: the file shown, its content's generation, whether the keychain
@@ -261,6 +263,8 @@ fn build_rows(workspace: &Workspace) -> Vec<ListRow> {
     let Some(file) = workspace.file() else { return Vec::new() };
     let homes = SecretHomes::new(file);
     let users = workspace.keychain_users.as_ref();
+    let shadows = crate::resolve::PodmanShadows::new(&workspace.sources);
+    let path = workspace.shown().map(|source| source.path.clone()).unwrap_or_default();
     file.entries()
         .into_iter()
         .map(|entry| {
@@ -290,7 +294,23 @@ fn build_rows(workspace: &Workspace) -> Vec<ListRow> {
                 shown => shown,
             };
             let preset = crate::presets::detect(&entry.key).map(|p| p.id);
-            ListRow { key: entry.key, shown, username, home, problems, expiry, not_in_keychain, keychain_down, preset }
+            let shadowed_by = entry
+                .server
+                .as_ref()
+                .and_then(|server| shadows.shadowed_by(&path, server))
+                .map(std::path::Path::to_path_buf);
+            ListRow {
+                key: entry.key,
+                shown,
+                username,
+                home,
+                problems,
+                expiry,
+                not_in_keychain,
+                keychain_down,
+                preset,
+                shadowed_by,
+            }
         })
         .collect()
 }
@@ -411,9 +431,18 @@ struct RowWords {
 
 fn row_words(row: &ListRow, status: &RowStatus<'_>) -> RowWords {
     let user = row.username.clone().unwrap_or_else(|| "–".to_owned());
+    let mut secret = secret_words(row, status.facts);
+    if let Some(earlier) = &row.shadowed_by {
+        secret.2.push_str(" · shadowed");
+        secret.3 = format!(
+            "{}\nShadowed for Podman and skopeo: they read {} first, and take this registry's login from there.",
+            secret.3,
+            earlier.display()
+        );
+    }
     RowWords {
         user,
-        secret: secret_words(row, status.facts),
+        secret,
         test: test_words((status.running)(&row.key), status.results.get(&row.key)),
         expiry: row.expiry.as_ref().or_else(|| status.facts.expiries.get(&row.key)).map(expiry_words),
     }

@@ -1522,3 +1522,15 @@ fn removing_a_path_scoped_key_leaves_its_hosts_keychain_login() {
     assert_eq!(config["credHelpers"]["reg.example.com:5000"], "regcred", "{config}");
     assert_eq!(window.store.get("reg.example.com:5000").unwrap().unwrap().secret.expose(), "host-pw");
 }
+
+#[test]
+fn a_login_podman_takes_from_an_earlier_file_is_marked_shadowed() {
+    let home = TempHome::new();
+    home.write(&home.path().join(".config/containers/auth.json"), br#"{"auths":{"quay.io":{"auth":"dTpw"}}}"#);
+    home.write(&home.docker_config(), br#"{"auths":{"quay.io":{"auth":"dTpw"},"ghcr.io":{"auth":"dTpw"}}}"#);
+    let window = window(&home);
+    let shadowed = window.row("quay.io").accesskit_node().label().unwrap_or_default();
+    assert!(shadowed.contains("secret: plaintext · shadowed"), "{shadowed}");
+    let alone = window.row("ghcr.io").accesskit_node().label().unwrap_or_default();
+    assert!(!alone.contains("shadowed"), "{alone}");
+}
