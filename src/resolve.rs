@@ -125,11 +125,7 @@ impl<'a> PodmanIndex<'a> {
         let keys = file.keys();
         let mut normalized = HashMap::new();
         for (position, key) in keys.iter().enumerate() {
-            if let Ok(server) = ServerKey::parse(key)
-                && (server.scope().is_empty() || legacy)
-            {
-                normalized.entry(server.registry().to_owned()).or_insert(position);
-            }
+            normalized.entry(podman_normalized(key, legacy)).or_insert(position);
         }
         Self { helpers, keys, normalized, legacy }
     }
@@ -149,7 +145,7 @@ impl<'a> PodmanIndex<'a> {
             CredentialSource::CredHelper { helper: (*helper).to_owned(), key: domain.to_owned() }
         } else if let Some((key, matched)) = scope_hit {
             CredentialSource::Auths { key: key.clone(), matched }
-        } else if let Some(&position) = self.normalized.get(domain) {
+        } else if let Some(&position) = self.normalized.get(&podman_normalized(domain, false)) {
             CredentialSource::Auths { key: self.keys[position].clone(), matched: KeyMatch::Normalized }
         } else {
             CredentialSource::Nothing
@@ -159,12 +155,44 @@ impl<'a> PodmanIndex<'a> {
     }
 }
 
+/// containers/image's `normalizeAuthFileKey`: the scheme goes, and with it (or in the legacy
+/// format) the path; Docker Hub's names become one. Case and a trailing `/` stay: `REG.example.com`
+/// and `reg.example.com/` do not match `reg.example.com` for Podman.
+fn podman_normalized(key: &str, legacy: bool) -> String {
+    let stripped = key.strip_prefix("http://").or_else(|| key.strip_prefix("https://"));
+    let host = match stripped {
+        Some(rest) => rest.split('/').next().unwrap_or(rest),
+        None if legacy => key.split('/').next().unwrap_or(key),
+        None => key,
+    };
+    match host {
+        "registry-1.docker.io" | "docker.io" => "index.docker.io".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
 /// Whether containers/image gets a credential from `file` with this answer: a helper answers;
-/// an entry only when it holds a credential (an empty stub sends it on to the next file).
+/// an entry only when its `auth` or `identitytoken` is there (it reads no other field: an empty
+/// stub, or `username`/`password` alone, sends it on to the next file).
 fn podman_gives(file: &AuthFile, resolution: &Resolution) -> bool {
     match &resolution.source {
         CredentialSource::CredHelper { .. } => true,
-        CredentialSource::Auths { key, .. } => file.entry_alone(key).is_some_and(|entry| !entry.is_stub()),
+        CredentialSource::Auths { key, .. } => {
+            let entries = match file.kind() {
+                FileKind::LegacyDockercfg => Some(file.document()),
+                FileKind::DockerConfig | FileKind::ContainersAuth => {
+                    file.document().get("auths").and_then(serde_json::Value::as_object)
+                }
+            };
+            let field = |name: &str| {
+                entries
+                    .and_then(|map| map.get(key))
+                    .and_then(|entry| entry.get(name))
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|text| !text.is_empty())
+            };
+            field("auth") || field("identitytoken")
+        }
         CredentialSource::CredsStore { .. } | CredentialSource::Nothing => false,
     }
 }

@@ -159,7 +159,9 @@ pub fn sources(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
                 (Some(error), _) => outln!("    error: {error}"),
                 (None, "missing") => outln!("    not present"),
                 _ => {
-                    outln!("    {} entries, {} with problems", row.entries, row.problems);
+                    let entries =
+                        if row.entries == 1 { "1 entry".to_owned() } else { format!("{} entries", row.entries) };
+                    outln!("    {entries}, {} with problems", row.problems);
                     if let Some(store) = row.creds_store {
                         outln!("    credsStore: {store}");
                     }

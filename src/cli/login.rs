@@ -214,7 +214,7 @@ fn file_holding(env: &Env, server: &regcred::auth_files::ServerKey) -> anyhow::R
         several => {
             let paths: Vec<String> = several.iter().map(|source| source.path.display().to_string()).collect();
             bail!(
-                "{server} has a login in {} files: {}; say which with --file PATH (`regcred resolve {server}` shows which one each tool uses)",
+                "{server} has a login in {} files: {}; say which with --file PATH (`regcred resolve {server}/IMAGE` shows which one each tool uses)",
                 several.len(),
                 paths.join(", ")
             );

@@ -132,6 +132,19 @@ fn cases(home: &TempHome) -> Vec<Case> {
         Case::new("a namespace-scoped key in the config file")
             .file(config.clone(), auth_json(&format!("{REG}/app"), "scoped"))
             .file(docker.clone(), auth_json(REG, "docker")),
+        Case::new("a key in capitals, or with a trailing slash, is not Podman's")
+            .file(
+                config.clone(),
+                br#"{"auths":{"REG.Example.com":{"auth":"dXBwZXI6cA=="},"reg.example.com/":{"auth":"c2xhc2g6cA=="}}}"#
+                    .to_vec(),
+            )
+            .file(docker.clone(), auth_json(REG, "docker")),
+        Case::new("username and password fields alone are not read: the next file answers")
+            .file(
+                docker.clone(),
+                format!(r#"{{"auths":{{"{REG}":{{"username":"eu","password":"pp"}}}}}}"#).into_bytes(),
+            )
+            .file(legacy.clone(), legacy_bytes("legacy")),
         Case::new("$DOCKER_CONFIG moves Docker's file")
             .file(home.path().join("dc/config.json"), auth_json(REG, "docker-config-dir"))
             .file(docker.clone(), auth_json(REG, "docker"))
@@ -170,7 +183,7 @@ fn podman_and_skopeo_take_the_credential_from_the_file_regcred_names() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 18);
+    assert_eq!(checked, 22);
 }
 
 #[test]
