@@ -212,6 +212,9 @@ pub struct ChainAnswer {
     pub resolution: Resolution,
     /// Whether that answer is a credential (else Podman goes on to the next file).
     pub gives: bool,
+    /// The file exists but cannot be read: Podman stops here with an error, reading no further.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What Podman and skopeo decide for an image: every file of their chain that exists, and the
@@ -236,14 +239,33 @@ pub fn podman_view(sources: &Sources, image: &ImageRef) -> PodmanView {
         .podman_order(true)
         .into_iter()
         .filter_map(|(place, source)| {
+            let (kind, path) = (source.kind, source.path.clone());
+            if let crate::auth_files::SourceStatus::Failed(error) = &source.status {
+                let nothing = Resolution {
+                    lookup_key: scopes.first().cloned().unwrap_or_default(),
+                    source: CredentialSource::Nothing,
+                    ignored_spelling: None,
+                };
+                let error = Some(format!("{error:#}"));
+                return Some(ChainAnswer { place, kind, path, resolution: nothing, gives: false, error });
+            }
             let file = source.file()?;
             let resolution = PodmanIndex::new(file).lookup(image.domain(), &scopes);
             let gives = podman_gives(file, &resolution);
-            Some(ChainAnswer { place, kind: source.kind, path: source.path.clone(), resolution, gives })
+            Some(ChainAnswer { place, kind, path, resolution, gives, error: None })
         })
         .collect();
     let modern_end = if sources.podman.override_ends { 1 } else { usize::MAX };
-    let first = |end: usize| chain.iter().find(|a| a.place < end && a.gives).map(|a| a.path.clone());
+    // The first file with a credential answers; a file that cannot be read before it ends the
+    // search with an error (Podman fails the pull), so nothing answers.
+    let first = |end: usize| {
+        chain
+            .iter()
+            .filter(|a| a.place < end)
+            .find(|a| a.gives || a.error.is_some())
+            .filter(|a| a.error.is_none())
+            .map(|a| a.path.clone())
+    };
     let uses = first(modern_end);
     let older_uses = Some(first(usize::MAX)).filter(|older| *older != uses).flatten();
     PodmanView { chain, uses, older_uses }

@@ -58,9 +58,14 @@ pub fn resolve(sources: &Sources, image: &str, json: bool) -> anyhow::Result<Exi
     }
     for answer in &podman.chain {
         outln!("  {}. {} — {}{}", answer.place + 1, answer.kind, answer.path.display(), podman_mark(&podman, answer));
-        print_answer(&answer.resolution)?;
+        match &answer.error {
+            Some(error) => outln!("    cannot be read: Podman and skopeo stop here with an error ({error})"),
+            None => print_answer(&answer.resolution)?,
+        }
     }
-    if podman.chain.iter().any(|a| a.gives) && podman.uses.is_none() {
+    if podman.chain.iter().any(|a| a.error.is_some()) && podman.uses.is_none() {
+        outln!("  Podman and skopeo fail before they find a credential: a file they read cannot be read");
+    } else if podman.chain.iter().any(|a| a.gives) && podman.uses.is_none() {
         outln!("  Podman 4.4+ and skopeo 1.11+ read only $REGISTRY_AUTH_FILE: the pull is anonymous");
     }
     Ok(ExitCode::SUCCESS)
@@ -75,7 +80,9 @@ fn podman_mark(view: &PodmanView, answer: &ChainAnswer) -> String {
     if is(&view.older_uses) {
         return "  [used by Podman 4.3 and older, skopeo 1.10 and older]".to_owned();
     }
+    let stopped = view.chain.iter().any(|a| a.place < answer.place && a.error.is_some());
     match (&answer.resolution.source, answer.gives) {
+        (_, true) if stopped => "  [not reached: an earlier file cannot be read]".to_owned(),
         (_, true) => "  [shadowed: an earlier file answers]".to_owned(),
         (CredentialSource::Auths { .. }, false) => "  [the entry holds no credential: read on]".to_owned(),
         _ => String::new(),

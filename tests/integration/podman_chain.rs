@@ -368,3 +368,21 @@ fn list_text_and_json_say_the_same_about_where_each_secret_lives() {
     let stored: Vec<&str> = json.as_array().unwrap().iter().map(|r| r["stored_in"].as_str().unwrap()).collect();
     assert_eq!(stored, ["keychain", "helper nosuchhelper", "helper nosuchhelper"]);
 }
+
+#[test]
+fn a_file_podman_cannot_read_stops_it_and_regcred_says_so() {
+    if !podman_available() {
+        return;
+    }
+    let home = TempHome::new();
+    home.write(&home.podman_auth(), br#"{"auths": {"#);
+    home.write(&home.path().join(".config/containers/auth.json"), &auth_json(REG, "config"));
+    let case = Case::new("a broken runtime file");
+    assert_eq!(get_login(&home, "podman", REG, &case), None, "podman stops at the broken file");
+    let json: Value = serde_json::from_slice(&home.run(&["resolve", &format!("{REG}/app"), "--json"]).stdout).unwrap();
+    assert_eq!(json["podman"]["uses"], Value::Null, "{json}");
+    assert!(json["podman"]["chain"][0]["error"].is_string(), "{json}");
+    let text = String::from_utf8(home.run(&["resolve", &format!("{REG}/app")]).stdout).unwrap();
+    assert!(text.contains("Podman and skopeo stop here with an error"), "{text}");
+    assert!(text.contains("[not reached: an earlier file cannot be read]"), "{text}");
+}
