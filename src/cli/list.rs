@@ -226,7 +226,14 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
     }
     fill_from_stores(&mut rows, now);
     for row in &mut rows {
-        row.stored_in = row.secret.label();
+        row.stored_in = match &row.secret {
+            // Docker asks the helper; the copy in the file is still readable by anyone, and is what
+            // Podman (which reads no credsStore) uses.
+            SecretHome::Helper { plaintext_ignored: true, .. } => {
+                format!("{} + plaintext in the file", row.secret.label())
+            }
+            home => home.label(),
+        };
         row.expires_at = row.expiry.map(|e| regcred::expiry::rfc3339(e.at));
         row.expires_estimated = row.expiry.is_some_and(|e| e.approximate);
     }
@@ -278,7 +285,7 @@ fn render(rows: &[EntryRow], now: std::time::SystemTime) -> String {
             current_file = Some(&row.file);
         }
         let user = row.username.as_deref().unwrap_or("-");
-        let warning = if row.secret.is_plaintext() { " \u{26a0}" } else { "" };
+        let warning = if exposed(&row.secret) { " \u{26a0}" } else { "" };
         let expiry = row.expiry.map_or_else(String::new, |e| {
             let mark = if regcred::expiry::within(&e, now, std::time::Duration::ZERO) { " \u{26a0}" } else { "" };
             format!("  ({}, {}){mark}", regcred::expiry::describe(&e, now), regcred::expiry::rfc3339(e.at))
@@ -296,11 +303,16 @@ fn render(rows: &[EntryRow], now: std::time::SystemTime) -> String {
             let _ = writeln!(text, "  {:<key_width$}  \u{26a0} {problem}", "");
         }
     }
-    if rows.iter().any(|row| row.secret.is_plaintext()) {
+    if rows.iter().any(|row| exposed(&row.secret)) {
         let _ = writeln!(
             text,
             "\u{26a0} plaintext: the password is in the file itself (base64 is not encryption); `regcred migrate` moves it to the keychain"
         );
     }
     text
+}
+
+/// Whether a readable copy of the secret is in the file (alone, or beside a helper).
+fn exposed(home: &SecretHome) -> bool {
+    home.is_plaintext() || matches!(home, SecretHome::Helper { plaintext_ignored: true, .. })
 }

@@ -347,6 +347,18 @@ fn a_login_and_its_logout_in_two_runs_give_the_bytes_back() {
     assert!(had.run(&["logout", REG]).status.success());
     let document: Value = serde_json::from_slice(&std::fs::read(had.docker_config()).unwrap()).unwrap();
     assert_eq!(document, serde_json::json!({"auths": {}}));
+    // A file written again by someone else after the login: its `auths` is theirs, and stays.
+    let rewritten = TempHome::new();
+    let login = crate::support::with_stdin(
+        rewritten.regcred(&["login", REG, "-u", "u", "--password-stdin", "--store", "file", "--no-verify"]),
+        b"pw",
+    );
+    assert!(login.status.success());
+    std::fs::remove_file(rewritten.docker_config()).unwrap();
+    rewritten.write(&rewritten.docker_config(), &auth_json(REG, "by-hand"));
+    assert!(rewritten.run(&["logout", REG]).status.success());
+    let document: Value = serde_json::from_slice(&std::fs::read(rewritten.docker_config()).unwrap()).unwrap();
+    assert_eq!(document, serde_json::json!({"auths": {}}), "a member regcred did not leave as it is stays");
 }
 
 #[test]
@@ -366,7 +378,9 @@ fn list_text_and_json_say_the_same_about_where_each_secret_lives() {
         assert!(line.contains(stored_in), "{key}: text {line:?}, json {stored_in:?}");
     }
     let stored: Vec<&str> = json.as_array().unwrap().iter().map(|r| r["stored_in"].as_str().unwrap()).collect();
-    assert_eq!(stored, ["keychain", "helper nosuchhelper", "helper nosuchhelper"]);
+    assert_eq!(stored, ["keychain", "helper nosuchhelper + plaintext in the file", "helper nosuchhelper"]);
+    let exposed = text.lines().find(|line| line.trim_start().starts_with("b.example.com")).unwrap();
+    assert!(exposed.ends_with('\u{26a0}'), "a readable copy in the file is marked: {exposed:?}");
 }
 
 #[test]

@@ -203,7 +203,7 @@ impl AuthFile {
         let document = document_of(kind, bytes.as_deref(), &path)?;
         let snapshot = Snapshot { hash: bytes.as_deref().map(hash), bytes, document: document.clone() };
         let mut file = Self::from_parts(path, kind, snapshot, document);
-        file.created = added::added_to(&file.path, &file.document);
+        file.created = added::added_to(&file.path, &file.document, file.snapshot.hash.as_ref());
         Ok(file)
     }
 

@@ -156,8 +156,8 @@ impl AuthFile {
             };
             self.document = self.snapshot.document.clone();
             self.touched.clear();
-            if published {
-                super::added::record(&self.path, &self.document, &self.created);
+            if let (true, Some(hash)) = (published, self.snapshot.hash.as_ref()) {
+                super::added::record(&self.path, &self.document, &self.created, hash);
             }
             return Ok(report);
         }
