@@ -23,7 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use crate::presets::{self, PresetId};
+use crate::presets::hosts::{PresetId, detect_id};
 use crate::secret::Secret;
 
 /// Standard base64 that accepts the value with or without its `=` padding.
@@ -98,12 +98,12 @@ pub enum ExpiryError {
 /// `authorizationToken`) its `expiration`; `oauth2accesstoken` with a `ya29.` token an estimate
 /// of one hour from `now`. Everything else, and anything malformed, gives `None`.
 pub fn expiry_of(username: &str, secret: &Secret, server: &str, now: SystemTime) -> Option<Expiry> {
-    let preset = presets::detect(server).map(|preset| preset.id);
+    let preset = detect_id(server);
     let token = secret.expose().trim();
     let exact = |at, source| Expiry { at, source, approximate: false, preset };
     if username == "oauth2accesstoken" && token.starts_with("ya29.") {
         let at = now.checked_add(GOOGLE_ACCESS_TOKEN_LIFETIME)?;
-        let source = ExpirySource::PresetEstimate { preset: PresetId::Gcr.preset().cli_names[0] };
+        let source = ExpirySource::PresetEstimate { preset: "gcr" };
         return Some(Expiry { at, source, approximate: true, preset });
     }
     if let Ok(at) = jwt_expiration(token) {
