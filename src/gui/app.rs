@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-use super::command::Command;
-use super::detail::{Answer, DetailView};
+use super::card::Answer;
+use super::command::{Command, Tab};
 use super::dialogs::Dialogs;
 use super::editor::EditorPanel;
 use super::jobs::{Keyed, Limits, Slot};
@@ -125,7 +125,8 @@ pub struct App {
     pub state: State,
     pub(super) workspace: Workspace,
     pub(super) list: ListPanel,
-    pub(super) detail: DetailView,
+    /// The detail pane's tab shown.
+    pub(super) tab: Tab,
     pub(super) editor: EditorPanel,
     pub(super) pull: PullPanel,
     pub(super) yaml: YamlPanel,
@@ -181,7 +182,7 @@ impl App {
             state,
             workspace,
             list: ListPanel::default(),
-            detail: DetailView::default(),
+            tab: Tab::default(),
             editor: EditorPanel::default(),
             pull: PullPanel::default(),
             yaml: YamlPanel::default(),
@@ -265,8 +266,8 @@ impl App {
     }
 
     /// The detail pane's tab.
-    pub fn tab(&self) -> super::detail::Tab {
-        self.detail.tab
+    pub fn tab(&self) -> Tab {
+        self.tab
     }
 
     /// The last remembered test of `key`.

@@ -5,11 +5,45 @@
 
 use eframe::egui;
 
-use super::command::Command;
-use super::detail::{Answer, AnswerSource, FixField};
+use super::command::{Command, FixField};
 use super::state::{TestRecord, TestVerdict};
 use super::theme::{self, GRID, Icon, Tone};
 use crate::registry::{FailureClass, Outcome, PullReport};
+
+/// Where an answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerSource {
+    /// A row's Test with no image: `GET /v2/` with the credential, as `docker login` checks.
+    LoginCheck,
+    /// A row's Test of its remembered image.
+    RowTest,
+    /// Test all.
+    TestAll,
+    /// The Test pull tab.
+    TestPull,
+}
+
+impl AnswerSource {
+    /// How the card names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LoginCheck => "Login check,",
+            Self::RowTest => "Row test,",
+            Self::TestAll => "Test all,",
+            Self::TestPull => "Test pull,",
+        }
+    }
+}
+
+/// A registry's latest answer, in full.
+pub struct Answer {
+    /// Where it came from.
+    pub source: AnswerSource,
+    /// When it finished (seconds since the epoch).
+    pub at: u64,
+    /// The report.
+    pub report: PullReport,
+}
 
 /// The card: the latest answer in full; else the remembered one-line verdict; else an invitation.
 pub fn ui(

@@ -54,9 +54,9 @@ pub enum Command {
     /// Keep the secret in the keychain instead: the key without its path (the whole registry).
     SaveWholeRegistry,
     /// Show a tab of the detail pane.
-    ShowTab(super::detail::Tab),
+    ShowTab(Tab),
     /// Show the Login tab with the cursor in the field an answer says to fix.
-    Fix(super::detail::FixField),
+    Fix(FixField),
     /// Save again, settling a conflict with another program's write.
     SaveWith(ConflictPolicy),
     /// Save, then do this.
@@ -79,4 +79,49 @@ pub enum Command {
     Toast(String),
     /// Quit (asks first about unsaved changes).
     Quit,
+}
+
+/// The detail pane's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    /// Preset, server, user, password, email, store.
+    #[default]
+    Login,
+    /// Image, quick/full, platform, runtime.
+    TestPull,
+    /// The Secret and its companions.
+    Kubernetes,
+}
+
+impl Tab {
+    /// Its name on the tab.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Login => "Login",
+            Self::TestPull => "Test pull",
+            Self::Kubernetes => "Kubernetes",
+        }
+    }
+}
+
+/// A field an answer can send the user to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixField {
+    /// The server (Login).
+    Server,
+    /// The user name (Login).
+    Username,
+    /// The password (Login).
+    Password,
+    /// Where the secret lives (Login).
+    Store,
+    /// The image (Test pull).
+    Image,
+}
+
+impl FixField {
+    /// The tab the field is on.
+    pub fn tab(self) -> Tab {
+        if self == Self::Image { Tab::TestPull } else { Tab::Login }
+    }
 }

@@ -5,89 +5,8 @@
 use eframe::egui;
 
 use super::app::App;
-use super::command::Command;
+use super::command::{Command, Tab};
 use super::theme::{self, GRID, Tone};
-use crate::registry::PullReport;
-
-/// The detail pane's tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Tab {
-    /// Preset, server, user, password, email, store.
-    #[default]
-    Login,
-    /// Image, quick/full, platform, runtime.
-    TestPull,
-    /// The Secret and its companions.
-    Kubernetes,
-}
-
-impl Tab {
-    /// Its name on the tab.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Login => "Login",
-            Self::TestPull => "Test pull",
-            Self::Kubernetes => "Kubernetes",
-        }
-    }
-}
-
-/// A field an answer can send the user to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FixField {
-    /// The server (Login).
-    Server,
-    /// The user name (Login).
-    Username,
-    /// The password (Login).
-    Password,
-    /// Where the secret lives (Login).
-    Store,
-    /// The image (Test pull).
-    Image,
-}
-
-impl FixField {
-    /// The tab the field is on.
-    pub fn tab(self) -> Tab {
-        if self == Self::Image { Tab::TestPull } else { Tab::Login }
-    }
-}
-
-/// Where an answer came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnswerSource {
-    /// A row's Test with no image: `GET /v2/` with the credential, as `docker login` checks.
-    LoginCheck,
-    /// A row's Test of its remembered image.
-    RowTest,
-    /// Test all.
-    TestAll,
-    /// The Test pull tab.
-    TestPull,
-}
-
-impl AnswerSource {
-    /// How the card names it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::LoginCheck => "Login check,",
-            Self::RowTest => "Row test,",
-            Self::TestAll => "Test all,",
-            Self::TestPull => "Test pull,",
-        }
-    }
-}
-
-/// A registry's latest answer, in full.
-pub struct Answer {
-    /// Where it came from.
-    pub source: AnswerSource,
-    /// When it finished (seconds since the epoch).
-    pub at: u64,
-    /// The report.
-    pub report: PullReport,
-}
 
 impl App {
     /// The pane.
@@ -100,7 +19,7 @@ impl App {
                 });
                 theme::weak(ui, "One Secret holds every ticked registry.");
                 ui.add_space(2.0 * GRID);
-                self.detail.tab = Tab::Kubernetes;
+                self.tab = Tab::Kubernetes;
                 let area = egui::ScrollArea::vertical().id_salt("detail").auto_shrink(false);
                 theme::scroll_view(ui, area, |ui| self.yaml_tab_ui(ui));
                 return;
@@ -138,7 +57,7 @@ impl App {
             }
             self.tabs_ui(ui);
             ui.add_space(GRID);
-            match self.detail.tab {
+            match self.tab {
                 Tab::Login => {
                     let saving = self.jobs.save.busy();
                     self.editor.regcred_helper_missing = self.facts.regcred_helper_missing;
@@ -192,7 +111,7 @@ impl App {
     fn tabs_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             for tab in [Tab::Login, Tab::TestPull, Tab::Kubernetes] {
-                let chosen = self.detail.tab == tab;
+                let chosen = self.tab == tab;
                 let text = egui::RichText::new(tab.label()).size(theme::BODY + 1.0);
                 let text = if chosen { text.strong() } else { text };
                 let response =
@@ -204,7 +123,7 @@ impl App {
                     ui.painter().hline(rect.x_range(), rect.bottom() - 1.0, egui::Stroke::new(2.5, palette.link));
                 }
                 if response.clicked() {
-                    self.detail.tab = tab;
+                    self.tab = tab;
                 }
             }
         });
@@ -268,11 +187,4 @@ fn home_words(home: &crate::resolve::SecretHome) -> String {
         SecretHome::Plaintext => "secret in the file (plaintext)".to_owned(),
         SecretHome::Missing => "no secret".to_owned(),
     }
-}
-
-/// The pane's own state.
-#[derive(Default)]
-pub struct DetailView {
-    /// The tab shown.
-    pub tab: Tab,
 }

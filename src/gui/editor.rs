@@ -7,7 +7,7 @@ use eframe::egui;
 use zeroize::Zeroizing;
 
 use super::command::Command;
-use super::detail::FixField;
+use super::command::FixField;
 use super::theme::{self, GRID, Tone};
 use super::workspace::Workspace;
 use crate::keychain::KeychainState;

@@ -10,7 +10,7 @@ use eframe::egui;
 
 use super::app::App;
 use super::command::Command;
-use super::detail::Tab;
+use super::command::Tab;
 
 /// A list key taken from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,8 +114,8 @@ impl App {
             (test, Command::TestSelected),
             (open, Command::AskOpenFile),
             (quit, Command::Quit),
-            (login, Command::Fix(super::detail::FixField::Server)),
-            (pull, Command::Fix(super::detail::FixField::Image)),
+            (login, Command::Fix(super::command::FixField::Server)),
+            (pull, Command::Fix(super::command::FixField::Image)),
             (kubernetes, Command::ShowTab(Tab::Kubernetes)),
             (copy, Command::CopyYaml),
         ];

@@ -588,7 +588,7 @@ fn row_ui(
         commands.push(Command::Select(row.key.clone()));
     }
     if response.double_clicked() {
-        commands.push(Command::ShowTab(super::detail::Tab::Login));
+        commands.push(Command::ShowTab(super::command::Tab::Login));
     }
 }
 

@@ -29,7 +29,7 @@ mod yaml;
 
 pub use app::App;
 pub use command::Command;
-pub use detail::Tab;
+pub use command::Tab;
 pub use editor::{Draft, Fields, StoreKind};
 pub use state::{State, TestRecord, TestVerdict, YamlTab};
 pub use theme::ThemeChoice;

@@ -24,8 +24,8 @@ impl App {
         draft.current = current;
         draft.plaintext_seen = false;
         self.answers.remove(super::super::editor::NEW_REGISTRY);
-        self.editor.focus = Some(super::super::detail::FixField::Server);
-        self.detail.tab = super::super::detail::Tab::Login;
+        self.editor.focus = Some(super::super::command::FixField::Server);
+        self.tab = super::super::command::Tab::Login;
     }
 
     pub(in crate::gui) fn open_entry(&mut self, key: &str) {

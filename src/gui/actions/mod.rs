@@ -31,7 +31,7 @@ impl App {
             Command::NewEntry => {
                 self.answers.remove(super::editor::NEW_REGISTRY);
                 self.editor.start_new(self.workspace.keychain_available());
-                self.detail.tab = super::detail::Tab::Login;
+                self.tab = super::command::Tab::Login;
             }
             Command::Duplicate => self.duplicate(),
             Command::CancelNew => self.editor.draft = None,
@@ -45,10 +45,10 @@ impl App {
                 self.dialogs.open = Some(Dialog::ConfirmOrphan(orphan, shown));
             }
             Command::FixOrphan(orphan) => self.fix_orphan(orphan),
-            Command::TestRow(key) => self.test_row(key, super::detail::AnswerSource::RowTest),
+            Command::TestRow(key) => self.test_row(key, super::card::AnswerSource::RowTest),
             Command::TestAll => {
                 for key in self.visible_keys() {
-                    self.test_row(key, super::detail::AnswerSource::TestAll);
+                    self.test_row(key, super::card::AnswerSource::TestAll);
                 }
             }
             Command::TestSelected => self.test_selected(),
@@ -60,11 +60,11 @@ impl App {
                 self.save(ConflictPolicy::Refuse, false);
             }
             Command::SaveWholeRegistry => self.save_whole_registry(),
-            Command::ShowTab(tab) => self.detail.tab = tab,
+            Command::ShowTab(tab) => self.tab = tab,
             Command::Fix(field) => {
-                self.detail.tab = field.tab();
+                self.tab = field.tab();
                 self.editor.focus = Some(field);
-                self.pull.focus_image = field == super::detail::FixField::Image;
+                self.pull.focus_image = field == super::command::FixField::Image;
             }
             Command::SaveWith(policy) => self.save(policy, false),
             Command::SaveReplacing => self.save(ConflictPolicy::Refuse, true),

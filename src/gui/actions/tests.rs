@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::super::app::{App, RowTest};
-use super::super::detail::{Answer, AnswerSource};
+use super::super::card::{Answer, AnswerSource};
 use super::super::state::{TestRecord, TestVerdict};
 use super::super::theme;
 use crate::auth_files::{Sources, parse_server};
