@@ -32,6 +32,7 @@ pub mod go_json;
 pub mod gui;
 pub mod image_ref;
 pub mod keychain;
+pub mod known_registries;
 pub mod kubelet;
 pub mod presets;
 pub mod pull_secret;

@@ -23,7 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use crate::presets::hosts::{PresetId, detect_id};
+use crate::known_registries::{PresetId, detect_id};
 use crate::secret::Secret;
 
 /// Standard base64 that accepts the value with or without its `=` padding.

@@ -15,10 +15,10 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+pub use crate::known_registries::{PresetId, registry_host};
+use crate::known_registries::{acr_registry_name, ecr_host_parts};
 use crate::secret::Secret;
 use checks::has_error;
-pub use hosts::{PresetId, registry_host};
-use hosts::{acr_registry_name, ecr_host_parts};
 
 impl PresetId {
     /// The preset with this id.
@@ -309,7 +309,7 @@ pub fn by_cli_name(name: &str) -> Option<&'static Preset> {
 ///
 /// Harbor is never detected: it has no public host.
 pub fn detect(server: &str) -> Option<&'static Preset> {
-    hosts::detect_id(server).map(PresetId::preset)
+    crate::known_registries::detect_id(server).map(PresetId::preset)
 }
 
 /// The AWS region of an ECR server (`123456789012.dkr.ecr.eu-west-1.amazonaws.com` → `eu-west-1`),
@@ -320,7 +320,6 @@ pub fn ecr_region(server: &str) -> Option<String> {
 }
 
 mod checks;
-pub(crate) mod hosts;
 #[cfg(test)]
 mod tests;
 

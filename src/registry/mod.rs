@@ -3,8 +3,9 @@
 //!
 //! The layers, bottom up (each imports only those below it):
 //!
-//! * [`node`], [`report`], [`facts`], [`challenge`] — the data: the node stood in for (platform,
-//!   runtime), the report, the facts of a failure, parsed challenges.
+//! * [`node`], [`report`], [`facts`], [`challenge`], [`document`] — the data: the node stood in
+//!   for (platform, runtime), the report, the facts of a failure, parsed challenges, the registry's
+//!   documents (index, manifest, descriptors) read into typed values.
 //! * [`authorizer`] — the rule for where a credential may go, challenges, token requests as
 //!   containerd makes them, the token cache. No I/O.
 //! * [`trust`] — TLS as Go trusts: system roots, certs.d CAs, pool members, client certificates.
@@ -19,6 +20,7 @@
 
 pub mod authorizer;
 pub mod challenge;
+pub mod document;
 pub mod explain;
 pub mod facts;
 pub mod failure;

@@ -8,11 +8,12 @@ use std::sync::atomic::AtomicBool;
 use reqwest::Url;
 
 use super::authorizer::{Authorizer, CredentialPolicy, Scheme, TokenCache};
+use super::document::{self, Manifest};
 use super::failure::{Road, early_failure, failure};
 use super::node::{Platform, Runtime};
 use super::report::{FailureClass, Outcome, PullReport, Stage, Success};
 use super::session::{Session, Stop};
-use super::stages::{self, Blob, BlobProgress, Manifest};
+use super::stages::{self, Blob, BlobProgress};
 use super::transport::{Clients, Timeouts};
 use crate::image_ref::ImageRef;
 use crate::keychain::Credential;
@@ -222,7 +223,7 @@ async fn walk_road(
     } else {
         (Vec::new(), String::new(), manifest.digest.clone(), manifest.json.clone())
     };
-    let blobs = stages::blobs_of(&platform_manifest)?;
+    let blobs = stages::blobs_of(session, &platform_manifest)?;
     let blob_outcome = if options.full {
         stages::download_blobs(session, image, &blobs, progress).await
     } else {
@@ -248,7 +249,7 @@ async fn walk_road(
 /// A single-platform image's platform (from its config, when it was read): one built for another
 /// platform than the node's pulls, and then cannot start — reported as a failure.
 fn single_platform(config: &serde_json::Value, options: &PullOptions) -> Result<String, Box<Stop>> {
-    let Some(offered) = stages::platform_of(config) else { return Ok(options.platform.to_string()) };
+    let Some(offered) = document::config_platform(config) else { return Ok(options.platform.to_string()) };
     if options.platform.accepts(&offered) {
         return Ok(offered.to_string());
     }

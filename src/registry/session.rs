@@ -121,7 +121,7 @@ pub struct RunMemos {
     /// Pings, one per registry.
     pub pings: PingCache,
     /// Manifests by digest.
-    pub manifests: RunOnce<RepoKey, super::stages::Manifest>,
+    pub manifests: RunOnce<RepoKey, super::document::Manifest>,
     /// Platform manifests whose blobs were all found: their config's JSON.
     pub checked: RunOnce<RepoKey, serde_json::Value>,
     /// Blobs found.

@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode, Url};
 use sha2::{Digest as _, Sha256};
 
 use super::authorizer::{Scheme, is_loopback};
+use super::document::{self, Manifest};
 use super::node::Platform;
 use super::report::{FailureClass, RateLimit, RegistryError, Stage};
 use super::session::{Answer, RepoKey, Session, Stop, cell_of, registry_errors};
@@ -169,26 +170,6 @@ pub async fn check_login(session: &mut Session<'_>, host: &str, insecure: bool) 
         }
     }
     Ok(())
-}
-
-/// The manifest a reference resolves to.
-#[derive(Debug, Clone)]
-pub struct Manifest {
-    /// Its digest (verified).
-    pub digest: String,
-    /// Its media type.
-    pub media_type: String,
-    /// Its JSON.
-    pub json: serde_json::Value,
-}
-
-impl Manifest {
-    /// Whether it is an index (a manifest list).
-    pub fn is_index(&self) -> bool {
-        self.media_type.contains("index")
-            || self.media_type.contains("manifest.list")
-            || self.json.get("manifests").is_some()
-    }
 }
 
 /// `HEAD` (what the runtime resolves with) and `GET` (the bytes), sent together. In a run, as a
@@ -356,16 +337,7 @@ fn verify_manifest(session: &Session<'_>, body: &[u8], expected: Option<&str>) -
 }
 
 fn parse_manifest(session: &Session<'_>, body: &[u8]) -> Result<serde_json::Value, Box<Stop>> {
-    serde_json::from_slice(body).map_err(|e| {
-        let cause = format!("the manifest is not JSON: {e}");
-        Box::new(Stop {
-            class: FailureClass::Protocol,
-            stage: Stage::Manifest,
-            cause,
-            request: session.records.last().cloned(),
-            response: None,
-        })
-    })
+    serde_json::from_slice(body).map_err(|e| document_stop(session, format!("the manifest is not JSON: {e}")))
 }
 
 /// The platform manifest an index offers for `wanted`: the platforms listed, the one chosen, its
@@ -376,49 +348,51 @@ pub async fn choose_platform(
     index: &serde_json::Value,
     wanted: &Platform,
 ) -> Result<(Vec<String>, String, String, serde_json::Value), Box<Stop>> {
-    let entries = index.get("manifests").and_then(|m| m.as_array()).cloned().unwrap_or_default();
-    let platforms: Vec<String> =
-        entries.iter().filter_map(platform_of).filter(|p| p.os != "unknown").map(|p| p.to_string()).collect();
-    let chosen = entries.iter().find(|entry| platform_of(entry).is_some_and(|p| wanted.accepts(&p)));
+    let entries = document::index_entries(index).map_err(|error| document_stop(session, error.to_string()))?;
+    let platforms: Vec<String> = entries
+        .iter()
+        .filter_map(|entry| entry.platform.as_ref())
+        .filter(|p| p.os != "unknown")
+        .map(ToString::to_string)
+        .collect();
+    let chosen = entries.iter().find(|entry| entry.platform.as_ref().is_some_and(|p| wanted.accepts(p)));
     let Some(chosen) = chosen else {
         let cause = format!("no manifest for {wanted} among {}", platforms.join(", "));
         return Err(Stop::new(FailureClass::PlatformMissing, Stage::Platform, cause));
     };
-    let digest = chosen.get("digest").and_then(|d| d.as_str()).unwrap_or_default().to_owned();
     let get = |session: &Session<'_>, url| {
         let mut spec = session.spec(Stage::Manifest, Method::GET, url, MANIFEST_CAP);
         spec.accept = Some(ACCEPT);
         spec
     };
-    let manifest = manifest_by_digest(session, image, &digest, get).await?;
-    let platform = platform_of(chosen).map(|p| p.to_string()).unwrap_or_default();
-    Ok((platforms, platform, digest, manifest.json))
+    let manifest = manifest_by_digest(session, image, &chosen.digest, get).await?;
+    let platform = chosen.platform.as_ref().map(ToString::to_string).unwrap_or_default();
+    Ok((platforms, platform, chosen.digest.clone(), manifest.json))
 }
 
-/// The `platform` of an index entry or an image config.
-pub fn platform_of(value: &serde_json::Value) -> Option<Platform> {
-    let p = value.get("platform").unwrap_or(value);
-    let text = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    Some(Platform { os: text("os")?, architecture: text("architecture")?, variant: text("variant") })
+/// A registry document that cannot be used: a protocol failure at the manifest stage, in the
+/// document's own terms, with the request that fetched it.
+fn document_stop(session: &Session<'_>, cause: String) -> Box<Stop> {
+    Box::new(Stop {
+        class: FailureClass::Protocol,
+        stage: Stage::Manifest,
+        cause,
+        request: session.records.last().cloned(),
+        response: None,
+    })
 }
 
 /// The config and layer blobs of a platform manifest.
-pub fn blobs_of(manifest: &serde_json::Value) -> Result<Vec<Blob>, Box<Stop>> {
-    let Some(config) = manifest.get("config") else {
-        return Err(Stop::new(
-            FailureClass::Protocol,
-            Stage::Manifest,
-            "the manifest has no config (schema 1 manifests are not supported by current runtimes)",
-        ));
-    };
-    let blob = |value: &serde_json::Value, config: bool| Blob {
-        digest: value.get("digest").and_then(|d| d.as_str()).unwrap_or_default().to_owned(),
-        size: value.get("size").and_then(serde_json::Value::as_u64).unwrap_or(0),
-        media_type: value.get("mediaType").and_then(|m| m.as_str()).unwrap_or_default().to_owned(),
+pub fn blobs_of(session: &Session<'_>, manifest: &serde_json::Value) -> Result<Vec<Blob>, Box<Stop>> {
+    let (config, layers) =
+        document::manifest_blobs(manifest).map_err(|error| document_stop(session, error.to_string()))?;
+    let blob = |descriptor: document::Descriptor, config: bool| Blob {
+        digest: descriptor.digest,
+        size: descriptor.size,
+        media_type: descriptor.media_type,
         config,
     };
-    let layers = manifest.get("layers").and_then(|l| l.as_array()).map(Vec::as_slice).unwrap_or_default();
-    Ok(std::iter::once(blob(config, true)).chain(layers.iter().map(|l| blob(l, false))).collect())
+    Ok(std::iter::once(blob(config, true)).chain(layers.into_iter().map(|l| blob(l, false))).collect())
 }
 
 /// Quick mode for the platform manifest `manifest_digest`: see [`check_blobs`]. In a run, once

@@ -1,10 +1,10 @@
-//! Recognising a big registry from a server's host: the [`PresetId`]s and the host patterns
-//! (ECR, Google, ACR) — the one part of the presets that the expiry rules need too, kept apart
-//! so that neither depends on the other's checks.
+//! Recognising a big registry from a server's host: the ids of the presets
+//! ([`crate::presets`]) and the host patterns (ECR, Google, ACR) — what both the presets' checks
+//! and the expiry rules ([`crate::expiry`]) need, kept below both.
 
 use serde::Serialize;
 
-/// Which registry a [`Preset`] describes.
+/// Which registry a [`crate::presets::Preset`] describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PresetId {
@@ -59,7 +59,7 @@ pub fn detect_id(server: &str) -> Option<PresetId> {
 /// The Docker endpoints are `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]` and the dual-stack
 /// `ACCOUNT.dkr-ecr[-fips].REGION.on.aws` (docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html
 /// and the "Amazon ECR endpoints and quotas" table of the AWS General Reference).
-pub(crate) fn ecr_host_parts(host: &str) -> Option<(&str, &str)> {
+pub fn ecr_host_parts(host: &str) -> Option<(&str, &str)> {
     let labels: Vec<&str> = host.split('.').collect();
     let (account, region) = match labels.as_slice() {
         [account, "dkr", "ecr" | "ecr-fips", region, "amazonaws", "com"]
@@ -74,7 +74,7 @@ pub(crate) fn ecr_host_parts(host: &str) -> Option<(&str, &str)> {
 }
 
 /// Whether a host is Google's: `gcr.io`, `REGION.gcr.io` or `LOCATION-docker.pkg.dev`.
-pub(crate) fn is_google_host(host: &str) -> bool {
+pub fn is_google_host(host: &str) -> bool {
     let is_label = |label: &str| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if host == "gcr.io" {
         return true;
@@ -89,7 +89,7 @@ pub(crate) fn is_google_host(host: &str) -> bool {
 ///
 /// Registry names are 5–50 letters and digits; the domains are those the kubelet's
 /// `acr-credential-provider` matches (kubernetes-sigs/cloud-provider-azure, credential-provider.md).
-pub(crate) fn acr_registry_name(host: &str) -> Option<&str> {
+pub fn acr_registry_name(host: &str) -> Option<&str> {
     let labels: Vec<&str> = host.split('.').collect();
     match labels.as_slice() {
         [name, "azurecr", "io" | "cn" | "de" | "us"]
