@@ -1,6 +1,8 @@
-//! Integration tests: the library and the binaries against real files, real processes and (as
-//! later features arrive) real registries, keychains and kubectl. One binary, one module per
-//! area; `support` holds the fixtures and the rule that a missing component fails in CI.
+//! Integration tests: the library and the binaries against real files and processes, a real
+//! Distribution registry (basic, TLS, token auth), gnome-keyring's Secret Service, Docker's
+//! `docker-credential-secretservice`, kubectl, skopeo and podman. One binary, one module per area;
+//! `support` holds the fixtures and the rule that a missing component fails in CI and, elsewhere,
+//! skips and is named in `scripts/test`'s closing banner.
 
 #![allow(
     clippy::unwrap_used,

@@ -70,7 +70,19 @@ pub fn component_available(component: &str, available: bool) -> bool {
     }
     assert!(!require_real(), "{component} is required (CI or REGCRED_REQUIRE_REAL=1) but is not available");
     eprintln!("\n*** SKIPPED: {component} is not available on this machine; run ./scripts/test to install it ***\n");
+    note_skipped(component);
     false
+}
+
+/// Adds `component` to the list of what this run skipped (`$REGCRED_SKIPPED_FILE`, which
+/// `scripts/test` reads back into one banner at the end: a passing run that skipped real
+/// components says so, instead of passing silently).
+fn note_skipped(component: &str) {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("REGCRED_SKIPPED_FILE") else { return };
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(file, "{component}");
+    }
 }
 
 /// A throwaway home directory with the environment regcred reads pointed into it.
