@@ -102,6 +102,17 @@ impl App {
             facts.push_str(&shown.path.display().to_string());
         }
         theme::weak(ui, &facts);
+        if let Some(earlier) = &row.shadowed_by {
+            let home = self.workspace.env.home.as_deref();
+            theme::message(
+                ui,
+                Tone::Info,
+                &format!(
+                    "Podman and skopeo read {} first and take this registry's login from there, not from this file.",
+                    super::tilde(earlier, home)
+                ),
+            );
+        }
         // What is wrong with the entry, where the keyboard and a screen reader reach it.
         for problem in &row.problems {
             theme::message(ui, Tone::Bad, problem);

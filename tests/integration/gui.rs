@@ -1528,9 +1528,11 @@ fn a_login_podman_takes_from_an_earlier_file_is_marked_shadowed() {
     let home = TempHome::new();
     home.write(&home.path().join(".config/containers/auth.json"), br#"{"auths":{"quay.io":{"auth":"dTpw"}}}"#);
     home.write(&home.docker_config(), br#"{"auths":{"quay.io":{"auth":"dTpw"},"ghcr.io":{"auth":"dTpw"}}}"#);
-    let window = window(&home);
+    let mut window = window(&home);
     let shadowed = window.row("quay.io").accesskit_node().label().unwrap_or_default();
     assert!(shadowed.contains("secret: plaintext · shadowed"), "{shadowed}");
     let alone = window.row("ghcr.io").accesskit_node().label().unwrap_or_default();
     assert!(!alone.contains("shadowed"), "{alone}");
+    window.select("quay.io");
+    assert!(window.shows("Podman and skopeo read ~/.config/containers/auth.json first"), "{}", window.tree_text());
 }
