@@ -1,7 +1,8 @@
 //! `cargo bench --bench check`: `regcred check` on 200 images on 4 registries (basic auth, token
 //! auth, TLS with a private CA, anonymous), against `skopeo inspect` run once per image one after
 //! another with the same credentials — what a pipeline does without regcred. Target ≤ 0.05× its
-//! time. Also the requests sent per registry, against the protocol minimum.
+//! time. Also the requests sent per registry, against the protocol minimum; and 30 images on 3
+//! hosts whose DNS server never answers, against `xargs -P4 skopeo inspect` (see `unreachable`).
 
 #![allow(
     clippy::expect_used,
@@ -20,6 +21,8 @@ mod registry;
 pub mod tiny_http;
 #[path = "../tests/integration/support/token_server.rs"]
 mod token_server;
+#[path = "check/unreachable.rs"]
+mod unreachable;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -174,8 +177,17 @@ fn skopeo_inspect(target: &Target, image: &str, auth_file: &std::path::Path) {
 }
 
 fn main() {
+    if unreachable::is_inside() {
+        unreachable::measure_inside();
+        return;
+    }
     if !registry::available() {
         println!("docker-registry/skopeo not installed: nothing to measure (run ./scripts/test once to install them)");
+        return;
+    }
+    // `cargo bench --bench check -- unreachable`: only the unreachable-host case.
+    if std::env::args().any(|a| a == "unreachable") {
+        unreachable::measure();
         return;
     }
     let users =
@@ -240,4 +252,5 @@ fn main() {
         let minimum = 1 + usize::from(target.token_auth) + TAGS + 1 + 2;
         println!("    {:<9} {:>4} requests (minimum {minimum})", target.label, sent);
     }
+    unreachable::measure();
 }

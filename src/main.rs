@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
+    cli::mark_started();
     #[cfg(windows)]
     if std::env::args_os().len() > 1 {
         windows_console::attach_to_parent();

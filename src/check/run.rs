@@ -20,6 +20,8 @@ use crate::registry::{FailureClass, Outcome, PullOptions, PullReport, Puller};
 pub const PER_REGISTRY: usize = 4;
 /// At most this many pulls at once in all.
 pub const IN_ALL: usize = 16;
+/// The verdict of a pull the deadline stopped.
+pub const UNFINISHED: &str = "not finished within the deadline";
 
 /// How a check runs.
 #[derive(Debug, Default)]
@@ -31,6 +33,12 @@ pub struct CheckOptions {
     /// The user's local credentials, standing in for Secrets missing from the manifests
     /// (`--local`).
     pub local: Option<Keyring>,
+    /// When the run began (for `regcred check`, the process's start): the summary's time and the
+    /// deadline count from it. None: from the call.
+    pub started: Option<Instant>,
+    /// How long the run may take, counted from `started`: pulls not finished by then end as
+    /// [`Verdict::Unfinished`]. None: no deadline.
+    pub deadline: Option<Duration>,
 }
 
 /// How a container fares.
@@ -43,6 +51,8 @@ pub enum Verdict {
     Fails,
     /// Not pulled (`imagePullPolicy: Never`).
     Skipped,
+    /// The test pull did not finish within the run's deadline: nothing is known.
+    Unfinished,
 }
 
 /// The credential a pull used or tried.
@@ -146,16 +156,37 @@ pub struct Summary {
     pub fails: usize,
     /// Containers skipped.
     pub skipped: usize,
+    /// Containers whose pull did not finish within the deadline.
+    pub unfinished: usize,
     /// Requests sent, per registry host (token services counted with their registry).
     pub requests: BTreeMap<String, usize>,
-    /// Wall time of the pulls, in seconds.
+    /// Registry hosts that could not be reached at all (once each: every pull to one shares its
+    /// failure).
+    pub unreachable: Vec<UnreachableHost>,
+    /// Wall time of the run, in seconds (for `regcred check`, since the process started).
     pub seconds: f64,
 }
 
+/// A registry host no pull could reach (its name, a connection, TLS), said once for all its
+/// images.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreachableHost {
+    /// The registry host (`host[:port]`).
+    pub host: String,
+    /// The verdict in plain words.
+    pub cause: String,
+    /// What failed, in the runtime's words (`lookup HOST on 10.0.0.2:53: i/o timeout`).
+    pub detail: String,
+    /// What to do.
+    pub what_to_do: String,
+    /// Distinct pulls that ended with it.
+    pub pulls: usize,
+}
+
 impl CheckReport {
-    /// Whether every container would pull (or is skipped).
+    /// Whether every container would pull (or is skipped): none fails, none is unfinished.
     pub fn all_pull(&self) -> bool {
-        self.summary.fails == 0
+        self.summary.fails == 0 && self.summary.unfinished == 0
     }
 }
 
@@ -188,11 +219,14 @@ struct Job {
 }
 
 /// How a job ended.
+#[derive(Default)]
 struct JobOutcome {
     /// The attempt that pulled: its credential index and report.
     pulled: Option<(Option<usize>, PullReport)>,
     /// Each failed attempt: credential index (none: anonymous), report.
     failed: Vec<(Option<usize>, PullReport)>,
+    /// It did not end within the deadline (which then names it).
+    unfinished: Option<Duration>,
 }
 
 /// Checks every container of `manifests`.
@@ -210,16 +244,15 @@ pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport
             pending.push(Pending { workload, container, notes, hint: hint.clone(), names_no_secret, plan });
         }
     }
-    let started = Instant::now();
-    let outcomes = run_jobs(&jobs, &options.pull).await;
-    let seconds = started.elapsed().as_secs_f64();
-    let mut summary = Summary { workloads, pulls_made: jobs.len(), seconds, ..Summary::default() };
+    let started = options.started.unwrap_or_else(Instant::now);
+    let deadline = options.deadline.map(|limit| (tokio::time::Instant::from_std(started + limit), limit));
+    let outcomes = run_jobs(&jobs, &options.pull, deadline).await;
+    let mut summary = Summary { workloads, pulls_made: jobs.len(), ..Summary::default() };
     for (job, outcome) in jobs.iter().zip(&outcomes) {
-        let host =
-            crate::image_ref::ImageRef::parse(&job.image).map(|r| r.registry_host().to_owned()).unwrap_or_default();
         let sent: usize = outcome.failed.iter().chain(&outcome.pulled).map(|(_, report)| report.requests.len()).sum();
-        *summary.requests.entry(host).or_default() += sent;
+        *summary.requests.entry(host_of(job)).or_default() += sent;
     }
+    summary.unreachable = unreachable_hosts(&jobs, &outcomes);
     let results: Vec<CheckResult> = pending.into_iter().map(|p| verdict_of(p, &jobs, &outcomes)).collect();
     summary.containers = results.len();
     for result in &results {
@@ -227,10 +260,44 @@ pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport
             Verdict::Pulls => summary.pulls += 1,
             Verdict::Fails => summary.fails += 1,
             Verdict::Skipped => summary.skipped += 1,
+            Verdict::Unfinished => summary.unfinished += 1,
         }
     }
     let errors = manifests.errors.iter().map(ToString::to_string).collect();
+    summary.seconds = started.elapsed().as_secs_f64();
     CheckReport { results, summary, errors, warnings }
+}
+
+/// The registry host of a job's image.
+fn host_of(job: &Job) -> String {
+    crate::image_ref::ImageRef::parse(&job.image).map(|r| r.registry_host().to_owned()).unwrap_or_default()
+}
+
+/// The hosts no pull could reach, once each, with the failure their pulls share.
+fn unreachable_hosts(jobs: &[Job], outcomes: &[JobOutcome]) -> Vec<UnreachableHost> {
+    let mut hosts: BTreeMap<String, UnreachableHost> = BTreeMap::new();
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        let Some(failure) = outcome.failed.last().and_then(|(_, report)| match &report.outcome {
+            Outcome::Failure(failure) if failure.class.is_reaching_the_host() && failure.status.is_none() => {
+                Some(failure)
+            }
+            _ => None,
+        }) else {
+            continue;
+        };
+        let host = host_of(job);
+        hosts
+            .entry(host.clone())
+            .or_insert_with(|| UnreachableHost {
+                host,
+                cause: failure.verdict.clone(),
+                detail: failure.detail.clone(),
+                what_to_do: failure.what_to_do.clone(),
+                pulls: 0,
+            })
+            .pulls += 1;
+    }
+    hosts.into_values().collect()
 }
 
 /// The pod's keyring as the kubelet builds it, and what the cluster would say about its Secrets.
@@ -400,8 +467,12 @@ fn plan_container(
 
 /// Runs every job at once, bounded per registry and in all, on one puller (one ping per
 /// registry, tokens and connections shared).
-async fn run_jobs(jobs: &[Job], options: &PullOptions) -> Vec<JobOutcome> {
-    let puller = Arc::new(Puller::for_a_run());
+async fn run_jobs(
+    jobs: &[Job],
+    options: &PullOptions,
+    deadline: Option<(tokio::time::Instant, Duration)>,
+) -> Vec<JobOutcome> {
+    let puller = Arc::new(Puller::for_a_run(options.timeouts));
     let all = Arc::new(tokio::sync::Semaphore::new(IN_ALL));
     let mut per_host: HashMap<String, Arc<tokio::sync::Semaphore>> = HashMap::new();
     let runs = jobs.iter().map(|job| {
@@ -411,9 +482,15 @@ async fn run_jobs(jobs: &[Job], options: &PullOptions) -> Vec<JobOutcome> {
             per_host.entry(host).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_REGISTRY))).clone();
         let (all, puller) = (all.clone(), puller.clone());
         async move {
-            let _host = host_limit.acquire_owned().await.ok();
-            let _all = all.acquire_owned().await.ok();
-            run_job(&puller, job, options).await
+            let work = async {
+                let _host = host_limit.acquire_owned().await.ok();
+                let _all = all.acquire_owned().await.ok();
+                run_job(&puller, job, options).await
+            };
+            let Some((at, limit)) = deadline else { return work.await };
+            tokio::time::timeout_at(at, work)
+                .await
+                .unwrap_or_else(|_| JobOutcome { unfinished: Some(limit), ..JobOutcome::default() })
         }
     });
     futures_util::future::join_all(runs.collect::<Vec<_>>()).await
@@ -434,11 +511,11 @@ async fn run_job(puller: &Puller, job: &Job, options: &PullOptions) -> JobOutcom
             index.map_or_else(|| "anonymous".to_owned(), |i| UsedCredential::of(&job.credentials[i]).describe());
         let report = puller.pull(&job.image, credential.as_ref(), &source, options, None, None).await;
         if matches!(report.outcome, Outcome::Success(_)) {
-            return JobOutcome { pulled: Some((index, report)), failed };
+            return JobOutcome { pulled: Some((index, report)), failed, unfinished: None };
         }
         failed.push((index, report));
     }
-    JobOutcome { pulled: None, failed }
+    JobOutcome { pulled: None, failed, unfinished: None }
 }
 
 /// The runtime's error text inside a kubelet event (`Failed to pull image "X": TEXT`).
@@ -478,6 +555,14 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
         Plan::Pull(index) => index,
     };
     let (job, outcome) = (&jobs[index], &outcomes[index]);
+    if let Some(limit) = outcome.unfinished {
+        result.verdict = Verdict::Unfinished;
+        result.cause = Some(format!("{UNFINISHED} ({})", humantime::format_duration(limit)));
+        result.what_to_do = Some(
+            "Run the check again with a longer --timeout, or look into the registry that is slow (the requests per host in the summary).".to_owned(),
+        );
+        return result;
+    }
     let used = |i: &Option<usize>| i.map(|i| UsedCredential::of(&job.credentials[i]));
     result.tried = outcome
         .failed

@@ -46,6 +46,19 @@ pub struct CheckArgs {
     /// Also write a `JUnit` XML report to FILE (for CI systems).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// End the run after DURATION (counted from the start of the process: 90s, 5m, 1h): pulls not
+    /// finished by then are reported as not finished within the deadline, and the exit status is 1.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_deadline)]
+    pub timeout: std::time::Duration,
+}
+
+/// A deadline as people write durations (`90s`, `5m`, `1h 30m`); more than zero.
+fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|error| format!("{error} (write it as 90s, 5m or 1h)"))?;
+    if duration.is_zero() {
+        return Err("the deadline must be longer than zero".to_owned());
+    }
+    Ok(duration)
 }
 
 /// Runs `regcred check`: exit 0 when everything pulls, 1 when anything would fail, 2 for input
@@ -67,6 +80,8 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
             runtime: args.runtime,
             ..PullOptions::for_user(env.home.as_deref())
         },
+        started: Some(super::started()),
+        deadline: Some(args.timeout),
         ..CheckOptions::default()
     };
     if let Some(path) = &args.node_config {
@@ -82,6 +97,9 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let mut report = runtime.block_on(check(&manifests, &options));
+    // A lookup the deadline gave up on may still hold a thread in the system resolver: the
+    // report is complete, so it is not waited for.
+    runtime.shutdown_background();
     unreadable.append(&mut report.errors);
     report.errors = unreadable;
     if manifests.workloads.is_empty() {
@@ -148,12 +166,13 @@ pub fn text(report: &CheckReport) -> String {
     let mut order: Vec<&CheckResult> = report.results.iter().collect();
     let rank = |r: &CheckResult| match r.verdict {
         Verdict::Fails => 0,
-        Verdict::Skipped => 1,
-        Verdict::Pulls => 2,
+        Verdict::Unfinished => 1,
+        Verdict::Skipped => 2,
+        Verdict::Pulls => 3,
     };
     let worst: std::collections::HashMap<(String, String), u8> =
         order.iter().fold(std::collections::HashMap::new(), |mut worst, r| {
-            let entry = worst.entry((r.namespace.clone(), r.workload.clone())).or_insert(2);
+            let entry = worst.entry((r.namespace.clone(), r.workload.clone())).or_insert(3);
             *entry = (*entry).min(rank(r));
             worst
         });
@@ -171,6 +190,7 @@ pub fn text(report: &CheckReport) -> String {
             Verdict::Pulls => "pulls",
             Verdict::Fails => "FAILS",
             Verdict::Skipped => "skipped",
+            Verdict::Unfinished => "UNFINISHED",
         };
         let _ = writeln!(out, "  {mark:<7}  {}  {}", result.container, result.image);
         match result.verdict {
@@ -204,6 +224,11 @@ pub fn text(report: &CheckReport) -> String {
                     let _ = writeln!(out, "           what to do: {what}");
                 }
             }
+            Verdict::Unfinished => {
+                for line in result.cause.iter().chain(&result.what_to_do) {
+                    let _ = writeln!(out, "           {line}");
+                }
+            }
             Verdict::Skipped => {}
         }
         for attempt in result.tried.iter().filter(|_| result.tried.len() > 1 || result.verdict == Verdict::Pulls) {
@@ -217,11 +242,19 @@ pub fn text(report: &CheckReport) -> String {
             let _ = writeln!(out, "           note: {note}");
         }
     }
+    summary_text(&mut out, report);
+    out
+}
+
+/// The end of the text report: each host no pull could reach, the counts, the input errors.
+fn summary_text(out: &mut String, report: &CheckReport) {
     let s = &report.summary;
+    unreachable_text(out, report);
     let requests: Vec<String> = s.requests.iter().map(|(host, n)| format!("{host} {n}")).collect();
+    let unfinished = if s.unfinished == 0 { String::new() } else { format!(", {} unfinished", s.unfinished) };
     let _ = writeln!(
         out,
-        "{} container{} in {} workload{}: {} pull, {} fail, {} skipped ({} distinct pull{} in {:.1} s; requests: {})",
+        "{} container{} in {} workload{}: {} pull, {} fail, {} skipped{unfinished} ({} distinct pull{} in {:.1} s; requests: {})",
         s.containers,
         if s.containers == 1 { "" } else { "s" },
         s.workloads,
@@ -238,7 +271,16 @@ pub fn text(report: &CheckReport) -> String {
         let count = report.errors.len();
         let _ = writeln!(out, "{count} input error{} (on stderr): exit 2", if count == 1 { "" } else { "s" });
     }
-    out
+}
+
+/// Each registry host no pull could reach, once, with the failure all its pulls share.
+fn unreachable_text(out: &mut String, report: &CheckReport) {
+    for host in &report.summary.unreachable {
+        let pulls = if host.pulls == 1 { "1 pull ends".to_owned() } else { format!("{} pulls end", host.pulls) };
+        let _ = writeln!(out, "{} cannot be reached ({pulls} with it): {}", host.host, host.cause);
+        let _ = writeln!(out, "  {}", host.detail);
+        let _ = writeln!(out, "  what to do: {}", host.what_to_do);
+    }
 }
 
 /// The report as `JUnit` XML: one test case per container, its workload as the class.
@@ -259,7 +301,7 @@ pub fn junit(report: &CheckReport) -> String {
         "<testsuites name=\"regcred check\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
         s.containers + report.errors.len(),
         s.fails,
-        report.errors.len(),
+        report.errors.len() + s.unfinished,
         s.skipped,
         s.seconds
     );
@@ -269,7 +311,7 @@ pub fn junit(report: &CheckReport) -> String {
         s.containers + report.errors.len(),
         s.fails,
         s.skipped,
-        report.errors.len()
+        report.errors.len() + s.unfinished
     );
     for result in &report.results {
         let class = escape(&format!("{}/{}", result.namespace, result.workload));
@@ -282,6 +324,10 @@ pub fn junit(report: &CheckReport) -> String {
             Verdict::Skipped => {
                 let why = escape(&result.notes.join("; "));
                 let _ = writeln!(out, ">\n      <skipped message=\"{why}\"/>\n    </testcase>");
+            }
+            Verdict::Unfinished => {
+                let message = escape(result.cause.as_deref().unwrap_or(regcred::check::run::UNFINISHED));
+                let _ = writeln!(out, ">\n      <error message=\"{message}\" type=\"Unfinished\"/>\n    </testcase>");
             }
             Verdict::Fails => {
                 let message = escape(result.cause.as_deref().unwrap_or("would not pull"));

@@ -96,6 +96,20 @@ pub enum Command {
     Yaml(yaml::YamlArgs),
 }
 
+/// When the process started (as near as `main` can tell): `regcred check`'s time and deadline
+/// count from it.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Notes the process's start; the first thing `main` does.
+pub fn mark_started() {
+    STARTED.get_or_init(std::time::Instant::now);
+}
+
+/// When the process started.
+pub fn started() -> std::time::Instant {
+    *STARTED.get_or_init(std::time::Instant::now)
+}
+
 /// Runs a parsed command.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     let env = Env::from_process();

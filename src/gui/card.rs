@@ -236,6 +236,7 @@ pub fn fix_for(class: FailureClass) -> Option<(FixField, &'static str)> {
         FailureClass::Denied => (FixField::Username, "Use another user"),
         FailureClass::CredentialUnavailable => (FixField::Store, "Choose where the secret lives"),
         FailureClass::DnsFailure
+        | FailureClass::DnsTimeout
         | FailureClass::ConnectionRefused
         | FailureClass::Timeout
         | FailureClass::TlsUnknownAuthority

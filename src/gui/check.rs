@@ -149,7 +149,7 @@ impl CheckPanel {
                 return Err("No workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob …) in the manifests."
                     .to_owned());
             }
-            let options = CheckOptions { pull, node: None, local };
+            let options = CheckOptions { pull, node: None, local, ..CheckOptions::default() };
             Ok(crate::check::check(&manifests, &options).await)
         });
     }
@@ -196,7 +196,7 @@ fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
     }
     let mut rows: Vec<&CheckResult> = report.results.iter().collect();
     rows.sort_by_key(|r| match r.verdict {
-        Verdict::Fails => 0,
+        Verdict::Fails | Verdict::Unfinished => 0,
         Verdict::Skipped => 1,
         Verdict::Pulls => 2,
     });
@@ -224,6 +224,13 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
             ui.horizontal(|ui| {
                 theme::badge(ui, Tone::Neutral, "skipped");
                 ui.add(egui::Label::new(&title).truncate()).on_hover_text(result.notes.join("\n"));
+            });
+        }
+        Verdict::Unfinished => {
+            ui.horizontal(|ui| {
+                theme::badge(ui, Tone::Warn, "unfinished");
+                let cause = result.cause.as_deref().unwrap_or(crate::check::run::UNFINISHED);
+                ui.add(egui::Label::new(&title).truncate()).on_hover_text(cause);
             });
         }
         Verdict::Fails => {

@@ -6,6 +6,7 @@ use super::facts::Facts;
 use super::node::Runtime;
 use super::report::FailureClass;
 use super::runtime_words;
+use super::transport::TLS_HANDSHAKE_TIMEOUT;
 
 /// What a failure means, in three lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +62,13 @@ fn verdict(class: FailureClass, f: &Facts<'_>) -> String {
         FailureClass::InvalidReference => format!("\"{}\" is not a valid image reference", f.image),
         FailureClass::CredentialUnavailable => "regcred could not read the credential for this registry".to_owned(),
         FailureClass::DnsFailure => format!("the registry host {} does not resolve", host_only(&f.host)),
+        FailureClass::DnsTimeout => {
+            format!("the name lookup of {} timed out: the DNS server did not answer", host_only(&f.host))
+        }
         FailureClass::ConnectionRefused => format!("nothing accepts connections at {}", f.host),
+        FailureClass::Timeout if f.cause.starts_with(TLS_HANDSHAKE_TIMEOUT) => {
+            format!("{} accepted the connection, then did not answer the TLS handshake in time", f.host)
+        }
         FailureClass::Timeout => format!("{} did not answer in time", f.host),
         FailureClass::TlsUnknownAuthority => {
             format!("{}'s certificate is signed by an authority this machine does not trust", f.host)
@@ -111,8 +118,10 @@ fn what_to_do(class: FailureClass, f: &Facts<'_>) -> String {
     match class {
         FailureClass::InvalidReference => "Fix the image name in the Pod spec (lowercase repository, valid tag or digest).".to_owned(),
         FailureClass::CredentialUnavailable => "Fix the credential source named above (install the helper, unlock the keychain); the node uses the pull secret you give it, not this machine's keychain.".to_owned(),
-        FailureClass::DnsFailure => "Check the registry host name in the image, and the nodes' DNS.".to_owned(),
+        FailureClass::DnsFailure => "Check the registry host name in the image, and the nodes' DNS: the DNS server says the name does not exist.".to_owned(),
+        FailureClass::DnsTimeout => "Check the DNS: the name server in /etc/resolv.conf (here and on the nodes) must be reachable and answer (try `nslookup HOST` or `dig HOST`); a firewall that drops port 53 looks the same. The registry itself was never reached.".replace("HOST", host_only(host)),
         FailureClass::ConnectionRefused => "The registry is down, the port is wrong, or a firewall blocks it.".to_owned(),
+        FailureClass::Timeout if f.cause.starts_with(TLS_HANDSHAKE_TIMEOUT) => "Something accepts connections at that address but does not speak TLS to regcred: check the port, and that the registry (or the proxy or load balancer in front of it) is healthy.".to_owned(),
         FailureClass::Timeout => "Check that the registry is up and reachable from the nodes (firewall, proxy, routes).".to_owned(),
         FailureClass::TlsUnknownAuthority => format!(
             "Install the registry's CA on every node: /etc/containerd/certs.d/{host}/ca.crt (containerd), /etc/containers/certs.d/{host}/ca.crt (CRI-O) or /etc/docker/certs.d/{host}/ca.crt (Docker); here, pass --ca-dir or put it in ~/.docker/certs.d/{host}/ca.crt."

@@ -193,10 +193,18 @@ fn go_error(stop: &Stop, host: &str, peer: Option<&str>) -> String {
     let hostname = host.rsplit_once(':').filter(|(_, port)| port.parse::<u16>().is_ok()).map_or(host, |(name, _)| name);
     let peer = peer.map_or_else(|| with_port(host), str::to_owned);
     match stop.class {
+        // The lookup's own words (`lookup HOST on NAMESERVER:53: …`) when regcred made it.
+        FailureClass::DnsFailure | FailureClass::DnsTimeout if stop.cause.starts_with("lookup ") => {
+            format!("dial tcp: {}", stop.cause)
+        }
         FailureClass::DnsFailure => format!("dial tcp: lookup {hostname}: no such host"),
+        FailureClass::DnsTimeout => format!("dial tcp: lookup {hostname}: i/o timeout"),
         FailureClass::ConnectionRefused => format!("dial tcp {peer}: connect: connection refused"),
         FailureClass::Timeout if stop.cause.contains("awaiting response headers") => {
             "net/http: timeout awaiting response headers".to_owned()
+        }
+        FailureClass::Timeout if stop.cause.starts_with(super::transport::TLS_HANDSHAKE_TIMEOUT) => {
+            super::transport::TLS_HANDSHAKE_TIMEOUT.to_owned()
         }
         FailureClass::Timeout => format!("dial tcp {peer}: i/o timeout"),
         FailureClass::TlsUnknownAuthority => {

@@ -8,6 +8,8 @@
 //!   documents (index, manifest, descriptors) read into typed values.
 //! * [`authorizer`] — the rule for where a credential may go, challenges, token requests as
 //!   containerd makes them, the token cache. No I/O.
+//! * [`lookup`] — host names looked up once per run (or pull), within the connect timeout, failures
+//!   in Go's resolver words.
 //! * [`trust`] — TLS as Go trusts: system roots, certs.d CAs, pool members, client certificates.
 //! * [`transport`] — one request at a time ([`transport::RequestSpec`]): redirects, caps, timeouts,
 //!   records.
@@ -24,6 +26,7 @@ pub mod document;
 pub mod explain;
 pub mod facts;
 pub mod failure;
+pub mod lookup;
 pub mod node;
 mod pull;
 pub mod report;

@@ -10,6 +10,7 @@ use reqwest::Url;
 use super::authorizer::{Authorizer, CredentialPolicy, Scheme, TokenCache};
 use super::document::{self, Manifest};
 use super::failure::{Road, early_failure, failure};
+use super::lookup::Resolver;
 use super::node::{Platform, Runtime};
 use super::report::{FailureClass, Outcome, PullReport, Stage, Success};
 use super::session::{Session, Stop};
@@ -58,18 +59,27 @@ pub struct Puller {
 }
 
 /// What the pulls of one run share (`regcred check`): each registry's HTTP clients (so their
-/// connections are reused), its ping, and the manifests and blobs found per repository and credential.
-#[derive(Debug, Default)]
+/// connections are reused), its ping (or the failure to reach it), each host name's lookup, and
+/// the manifests and blobs found per repository and credential.
+#[derive(Debug)]
 struct RunCache {
     clients: std::sync::Mutex<std::collections::HashMap<String, Arc<Clients>>>,
     memos: super::session::RunMemos,
+    resolver: Arc<Resolver>,
 }
 
 impl Puller {
-    /// A puller for one run of many pulls: one ping per registry, connections reused, tokens
-    /// cached per scope. (The window's puller pings afresh, as registries change over a day.)
-    pub fn for_a_run() -> Self {
-        Self { tokens: TokenCache::default(), run: Some(RunCache::default()) }
+    /// A puller for one run of many pulls: one lookup and one ping per registry (a registry that
+    /// cannot be reached fails every pull to it at once, with the first one's facts), connections
+    /// reused, tokens cached per scope; lookups give up after `timeouts.connect`. (The window's
+    /// puller looks up and pings afresh, as registries change over a day.)
+    pub fn for_a_run(timeouts: Timeouts) -> Self {
+        let run = RunCache {
+            clients: std::sync::Mutex::default(),
+            memos: super::session::RunMemos::default(),
+            resolver: Arc::new(Resolver::new(timeouts.connect)),
+        };
+        Self { tokens: TokenCache::default(), run: Some(run) }
     }
 }
 
@@ -127,6 +137,19 @@ impl Puller {
         self.pull_with(&probe, Some(credential), credential_source, options, Walk::Login).await
     }
 
+    /// Clients for a registry, on the run's resolver (or one of their own).
+    fn new_clients(
+        &self,
+        policy: &CredentialPolicy,
+        options: &PullOptions,
+    ) -> Result<Clients, super::transport::HttpFailure> {
+        let resolver = self
+            .run
+            .as_ref()
+            .map_or_else(|| Arc::new(Resolver::new(options.timeouts.connect)), |run| run.resolver.clone());
+        Clients::new(policy.clone(), &options.ca_dirs, options.timeouts, &options.resolve, resolver)
+    }
+
     async fn pull_with(
         &self,
         image_input: &str,
@@ -155,7 +178,7 @@ impl Puller {
         let shared = self.run.as_ref().and_then(|run| run.clients.lock().ok()?.get(&key).cloned());
         let clients = match shared {
             Some(clients) => clients,
-            None => match Clients::new(policy.clone(), &options.ca_dirs, options.timeouts, &options.resolve) {
+            None => match self.new_clients(&policy, options) {
                 Ok(clients) => {
                     let clients = Arc::new(clients);
                     if let Some(mut cache) = self.run.as_ref().and_then(|run| run.clients.lock().ok()) {
@@ -186,7 +209,7 @@ impl Puller {
         let outcome = match walked {
             Ok(success) => Outcome::Success(success),
             Err(stop) => {
-                let peer = peer_of(&stop, &host, options).await;
+                let peer = peer_of(&stop, &host, &session.clients);
                 Outcome::Failure(report_stop(
                     &stop,
                     &session,
@@ -289,23 +312,13 @@ fn report_stop(
     failure(stop, &road, &session.redactor)
 }
 
-/// The address a connection failed at, as the runtime's dialer names it (`IP:PORT`).
-async fn peer_of(stop: &Stop, host: &str, options: &PullOptions) -> Option<String> {
+/// The address a connection failed at, as the runtime's dialer names it (`IP:PORT`), from the
+/// lookup already made (none is made for it).
+fn peer_of(stop: &Stop, host: &str, clients: &Clients) -> Option<String> {
     if !matches!(stop.class, FailureClass::ConnectionRefused | FailureClass::Timeout) {
         return None;
     }
-    let with_port = if host.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
-        host.to_owned()
-    } else {
-        format!("{host}:443")
-    };
-    let name = with_port.rsplit_once(':').map_or(host, |(name, _)| name);
-    if let Some((_, addr)) = options.resolve.iter().find(|(pinned, _)| pinned == name) {
-        return Some(addr.to_string());
-    }
-    let lookup = tokio::net::lookup_host(with_port.clone());
-    let resolved = tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await.ok()?.ok()?.next()?;
-    Some(resolved.to_string())
+    clients.peer(host)
 }
 
 /// A redactor that knows `credential` in every form it is sent in.

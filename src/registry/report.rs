@@ -87,6 +87,8 @@ pub enum FailureClass {
     CredentialUnavailable,
     /// The host name does not resolve.
     DnsFailure,
+    /// The host name's lookup did not end in time: the DNS server did not answer.
+    DnsTimeout,
     /// Nothing listens, or a firewall rejects.
     ConnectionRefused,
     /// No answer in time.
@@ -130,6 +132,24 @@ pub enum FailureClass {
     Protocol,
     /// The pull was cancelled.
     Cancelled,
+}
+
+impl FailureClass {
+    /// Whether it is a failure to reach the registry host at all (its name, a connection, TLS),
+    /// the same for every image and credential there.
+    pub fn is_reaching_the_host(self) -> bool {
+        matches!(
+            self,
+            Self::DnsFailure
+                | Self::DnsTimeout
+                | Self::ConnectionRefused
+                | Self::Timeout
+                | Self::TlsUnknownAuthority
+                | Self::TlsFailure
+                | Self::TlsClientCertificate
+                | Self::HttpToHttps
+        )
+    }
 }
 
 /// A failed test pull.

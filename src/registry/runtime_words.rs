@@ -84,7 +84,7 @@ fn containerd(class: FailureClass, f: &Facts<'_>, resolve: &str) -> RuntimeMessa
         | FailureClass::HttpToHttps => {
             unknown(resolved(&format!("failed to do request: Head \"{}\": {}", f.manifest_url, f.go_error)))
         }
-        FailureClass::Timeout => RuntimeMessage::new(
+        FailureClass::Timeout | FailureClass::DnsTimeout => RuntimeMessage::new(
             resolved(&format!("failed to do request: Head \"{}\": {}", f.manifest_url, f.go_error)),
             if f.go_error.ends_with("i/o timeout") { Code::DeadlineExceeded } else { Code::Unknown },
         ),
@@ -178,7 +178,16 @@ fn cri_o(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
             code: Code::Unknown,
             reason: "RegistryUnavailable",
         },
-        FailureClass::Timeout => RuntimeMessage::new(network(&f.go_error), Code::DeadlineExceeded),
+        // grpc-go's FromContextError: a Go error that `Is` context.DeadlineExceeded (net's
+        // "i/o timeout", a dial's or a lookup's) keeps its code; net/http's own timeouts do not.
+        FailureClass::Timeout | FailureClass::DnsTimeout => RuntimeMessage::new(
+            network(&f.go_error),
+            if f.go_error.ends_with("i/o timeout") || f.go_error.contains("awaiting response headers") {
+                Code::DeadlineExceeded
+            } else {
+                Code::Unknown
+            },
+        ),
         FailureClass::WrongCredentialsToken => {
             unknown(twice(&format!("unable to retrieve auth token: invalid username/password: {}", f.token_error())))
         }
@@ -231,11 +240,16 @@ fn docker(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
     let head = format!("Head \"{}\"", f.manifest_url);
     match class {
         FailureClass::DnsFailure
+        | FailureClass::DnsTimeout
         | FailureClass::ConnectionRefused
         | FailureClass::TlsUnknownAuthority
         | FailureClass::TlsFailure
         | FailureClass::TlsClientCertificate
         | FailureClass::HttpToHttps => daemon(&format!("Get \"{}\": {}", f.ping_url, f.go_error)),
+        // The daemon's TLS handshake timeout (10 s) ends before its ping client's (15 s).
+        FailureClass::Timeout if f.go_error == super::transport::TLS_HANDSHAKE_TIMEOUT => {
+            daemon(&format!("Get \"{}\": {}", f.ping_url, f.go_error))
+        }
         FailureClass::Timeout => daemon(&format!(
             "Get \"{}\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
             f.ping_url

@@ -151,8 +151,49 @@ pub struct PingMemo {
 }
 
 /// One ping per registry for a run: the first pull to a host pings, the others wait for it and
-/// use its answer. A failed ping is not kept (each pull then meets the failure itself).
-pub type PingCache = RunOnce<String, PingMemo>;
+/// use its answer. A failure to reach the host (its lookup, the connection, TLS) is kept and
+/// shared: every pull to that host ends at once with the same facts. Any other failed ping is not
+/// kept (each pull then meets the failure itself).
+pub type PingCache = RunOnce<String, Result<PingMemo, HostFailure>>;
+
+/// A failure to reach a registry host — its lookup, the connection or TLS — before it said a
+/// word: the same for every pull to that host, whatever the image or credential.
+#[derive(Debug, Clone)]
+pub struct HostFailure {
+    /// The class.
+    pub class: FailureClass,
+    /// The stage.
+    pub stage: Stage,
+    /// The cause, in regcred's words.
+    pub cause: String,
+    /// The request that failed, when one was sent.
+    pub request: Option<RequestRecord>,
+}
+
+impl HostFailure {
+    /// The failure `stop` is, when it is one of reaching the host.
+    pub fn of(stop: &Stop) -> Option<Self> {
+        let reaching = stop.class.is_reaching_the_host();
+        let unanswered = stop.response.is_none() && stop.request.as_ref().is_none_or(|r| r.status.is_none());
+        (reaching && unanswered).then(|| Self {
+            class: stop.class,
+            stage: stop.stage,
+            cause: stop.cause.clone(),
+            request: stop.request.clone(),
+        })
+    }
+
+    /// The stop it is for a pull.
+    pub fn stop(&self) -> Box<Stop> {
+        Box::new(Stop {
+            class: self.class,
+            stage: self.stage,
+            cause: self.cause.clone(),
+            request: self.request.clone(),
+            response: None,
+        })
+    }
+}
 
 impl<'a> Session<'a> {
     /// A session on `clients` for the registry at `base`.

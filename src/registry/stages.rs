@@ -57,22 +57,33 @@ pub struct Blob {
 pub async fn ping(session: &mut Session<'_>, host: &str, insecure: bool) -> Result<(), Box<Stop>> {
     let cell = session.run.and_then(|run| super::session::cell_of(&run.pings, host.to_owned()));
     let Some(cell) = cell else { return ping_once(session, host, insecure).await.map(drop) };
-    if let Some(memo) = cell.get() {
-        reuse_ping(session, memo);
-        return Ok(());
-    }
     let mut pinged = false;
-    let memo = cell
+    let settled = cell
         .get_or_try_init(|| {
             pinged = true;
-            ping_once(session, host, insecure)
+            ping_shared(session, host, insecure)
         })
         .await?
         .clone();
-    if !pinged {
-        reuse_ping(session, &memo);
+    match settled {
+        Ok(memo) if !pinged => reuse_ping(session, &memo),
+        Ok(_) => {}
+        Err(failure) => return Err(failure.stop()),
     }
     Ok(())
+}
+
+/// The ping of a run: what it settled, or a failure to reach the host (kept for the other pulls);
+/// any other failure is this pull's alone.
+async fn ping_shared(
+    session: &mut Session<'_>,
+    host: &str,
+    insecure: bool,
+) -> Result<Result<super::session::PingMemo, super::session::HostFailure>, Box<Stop>> {
+    match ping_once(session, host, insecure).await {
+        Ok(memo) => Ok(Ok(memo)),
+        Err(stop) => super::session::HostFailure::of(&stop).map(Err).ok_or(stop),
+    }
 }
 
 /// Another pull's ping of the same registry, taken as this session's own.
@@ -88,6 +99,9 @@ async fn ping_once(
     host: &str,
     insecure: bool,
 ) -> Result<super::session::PingMemo, Box<Stop>> {
+    // The host's name first, once per run: a lookup that fails is the resolver's failure.
+    let lookup = session.clients.lookup(host).await;
+    lookup.map_err(|error| super::session::failure_stop(Stage::Ping, transport::lookup_failure(&error)))?;
     let url = session.url("v2/");
     let http_base = Url::parse(&format!("http://{host}/")).ok();
     let loopback_base = http_base.clone().filter(|_| url.scheme() == "https" && is_loopback(host));

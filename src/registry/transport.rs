@@ -17,6 +17,7 @@ use reqwest::{Method, StatusCode, Url};
 use rustls::pki_types::CertificateDer;
 
 use super::authorizer::{CredentialPolicy, display_url, same_origin};
+use super::lookup::{LookupError, Resolver};
 use super::report::{FailureClass, RequestRecord, Stage};
 use super::trust;
 
@@ -88,7 +89,10 @@ pub struct Clients {
     ca_dirs: Vec<PathBuf>,
     timeouts: Timeouts,
     resolve: Vec<(String, std::net::SocketAddr)>,
+    resolver: Arc<Resolver>,
     client_certificate: ClientCertificateNote,
+    /// Whether a TLS handshake began (the TCP connection was accepted).
+    handshake_started: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Whether a server asked for a client certificate, and whether one was there to present.
@@ -101,14 +105,15 @@ struct ClientCertificateNote {
 impl Clients {
     /// The clients for the registry of `policy`: per-registry CAs and client certificates come
     /// from `DIR/HOST/` under each of `ca_dirs`; `resolve` pins host names to addresses (like
-    /// curl's `--resolve`).
+    /// curl's `--resolve`); every other name is looked up through `resolver`.
     pub fn new(
         policy: CredentialPolicy,
         ca_dirs: &[PathBuf],
         timeouts: Timeouts,
         resolve: &[(String, std::net::SocketAddr)],
+        resolver: Arc<Resolver>,
     ) -> Result<Self, HttpFailure> {
-        let plain = builder(timeouts, resolve)
+        let plain = builder(timeouts, resolve, &resolver)
             .build()
             .map_err(|e| HttpFailure { class: FailureClass::Protocol, cause: error_chain(&e) })?;
         Ok(Self {
@@ -118,8 +123,40 @@ impl Clients {
             ca_dirs: ca_dirs.to_vec(),
             timeouts,
             resolve: resolve.to_vec(),
+            resolver,
             client_certificate: ClientCertificateNote::default(),
+            handshake_started: Arc::default(),
         })
+    }
+
+    /// Looks the registry's host name up (once per resolver: a run shares it), unless it is an
+    /// IP address or pinned; a failure in Go's resolver words.
+    pub async fn lookup(&self, host: &str) -> Result<(), LookupError> {
+        let name = host_name(host);
+        if self.needs_lookup(name) {
+            self.resolver.lookup(name).await?;
+        }
+        Ok(())
+    }
+
+    fn needs_lookup(&self, name: &str) -> bool {
+        name.parse::<std::net::IpAddr>().is_err() && !self.resolve.iter().any(|(pinned, _)| pinned == name)
+    }
+
+    /// The address a connection to `host` (`name[:port]`, port 443 by default) went to, as the
+    /// runtime's dialer names it (`IP:PORT`): pinned, literal, or the lookup's first answer — no
+    /// new lookup.
+    pub fn peer(&self, host: &str) -> Option<String> {
+        let name = host_name(host);
+        let port = host.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).unwrap_or(443);
+        if let Some((_, addr)) = self.resolve.iter().find(|(pinned, _)| pinned == name) {
+            return Some(addr.to_string());
+        }
+        let ip = match name.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip,
+            Err(_) => *self.resolver.settled(name)?.ok()?.first()?,
+        };
+        Some(std::net::SocketAddr::new(ip, port).to_string())
     }
 
     /// The rule for where credentials may go.
@@ -132,6 +169,18 @@ impl Clients {
     /// that, whatever the server's way of hanging up.
     pub fn classify(&self, error: &reqwest::Error) -> HttpFailure {
         let mut failure = classify_transport(error);
+        if matches!(failure.class, FailureClass::Timeout | FailureClass::DnsFailure)
+            && let Some(named) = error.url().and_then(|url| self.lookup_failure(url, error.is_connect()))
+        {
+            return named;
+        }
+        if failure.class == FailureClass::Timeout
+            && error.is_connect()
+            && error.url().is_some_and(|url| url.scheme() == "https")
+            && self.handshake_started.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            failure.cause = format!("{TLS_HANDSHAKE_TIMEOUT} (the server accepted the connection, then said nothing)");
+        }
         let asked = self.client_certificate.asked.load(std::sync::atomic::Ordering::Relaxed);
         if asked && matches!(failure.class, FailureClass::Protocol | FailureClass::TlsFailure) {
             let presented = self.client_certificate.presented.load(std::sync::atomic::Ordering::Relaxed);
@@ -148,6 +197,22 @@ impl Clients {
         failure
     }
 
+    /// A connection to `url` that failed while its host's lookup had not ended (a timeout) or
+    /// had failed: the lookup's failure, in Go's words.
+    fn lookup_failure(&self, url: &Url, connecting: bool) -> Option<HttpFailure> {
+        let name = url.host_str()?;
+        let lookup_error = match self.resolver.settled(name) {
+            Some(Err(error)) => error,
+            None if connecting && self.resolver.pending(name) => LookupError {
+                host: name.to_owned(),
+                nameserver: super::lookup::nameserver(),
+                failure: super::lookup::LookupFailure::Timeout,
+            },
+            _ => return None,
+        };
+        Some(lookup_failure(&lookup_error))
+    }
+
     /// The client for `url`: the TLS one (built on first use) for `https`, else the plain one.
     pub async fn for_url(&self, url: &Url) -> Result<&reqwest::Client, HttpFailure> {
         if url.scheme() != "https" {
@@ -162,10 +227,10 @@ impl Clients {
                 roots.extend(registry.cas);
                 let has_identity = registry.identity.is_some();
                 let asked = self.client_certificate.asked.clone();
-                let config =
-                    trust::client_config(&roots, registry.identity, asked).map_err(|e| tls_failure(e.to_string()))?;
+                let config = trust::client_config(&roots, registry.identity, asked, self.handshake_started.clone())
+                    .map_err(|e| tls_failure(e.to_string()))?;
                 self.client_certificate.presented.store(has_identity, std::sync::atomic::Ordering::Relaxed);
-                builder(self.timeouts, &self.resolve)
+                builder(self.timeouts, &self.resolve, &self.resolver)
                     .use_preconfigured_tls(config)
                     .build()
                     .map_err(|e| tls_failure(error_chain(&e)))
@@ -176,8 +241,13 @@ impl Clients {
 
 /// Settings both clients share (the TLS client brings its own rustls configuration: see
 /// [`trust`]).
-fn builder(timeouts: Timeouts, resolve: &[(String, std::net::SocketAddr)]) -> reqwest::ClientBuilder {
+fn builder(
+    timeouts: Timeouts,
+    resolve: &[(String, std::net::SocketAddr)],
+    resolver: &Arc<Resolver>,
+) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder()
+        .dns_resolver(resolver.for_clients())
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(timeouts.connect)
         .user_agent(concat!("regcred/", env!("CARGO_PKG_VERSION")));
@@ -185,6 +255,23 @@ fn builder(timeouts: Timeouts, resolve: &[(String, std::net::SocketAddr)]) -> re
         builder = builder.resolve(name, *addr);
     }
     builder
+}
+
+/// Go's `net/http` words for a TLS handshake that did not end in time.
+pub const TLS_HANDSHAKE_TIMEOUT: &str = "net/http: TLS handshake timeout";
+
+/// `name` of `name[:port]` (`[v6]:port` → `v6`).
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    host.rsplit_once(':').filter(|(_, port)| port.parse::<u16>().is_ok()).map_or(host, |(name, _)| name)
+}
+
+/// A failed lookup as a transport failure: the class (a timeout is its own) and Go's words.
+pub fn lookup_failure(error: &LookupError) -> HttpFailure {
+    let class = if error.timed_out() { FailureClass::DnsTimeout } else { FailureClass::DnsFailure };
+    HttpFailure { class, cause: error.go_words() }
 }
 
 /// The system's trust roots (the OS store, or `SSL_CERT_FILE`/`SSL_CERT_DIR`), loaded once per

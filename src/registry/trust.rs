@@ -122,6 +122,7 @@ pub fn client_config(
     roots: &[CertificateDer<'static>],
     identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     asked: Arc<AtomicBool>,
+    handshake_started: Arc<AtomicBool>,
 ) -> Result<rustls::ClientConfig, TrustError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut store = rustls::RootCertStore::empty();
@@ -157,7 +158,51 @@ pub fn client_config(
         .with_custom_certificate_verifier(verifier)
         .with_client_cert_resolver(Arc::new(ClientIdentity { key, asked }));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // rustls' default session cache, with a note of every handshake begun: a connection that
+    // timed out after one began was accepted (a TLS handshake timeout, not a dial timeout).
+    let sessions = Arc::new(rustls::client::ClientSessionMemoryCache::new(256));
+    config.resumption = rustls::client::Resumption::store(Arc::new(HandshakeNote { sessions, handshake_started }));
     Ok(config)
+}
+
+/// rustls' session cache, noting that a handshake began: rustls asks its cache for a key-share
+/// hint and a ticket when it writes a `ClientHello`, which it does once the TCP connection is up.
+#[derive(Debug)]
+struct HandshakeNote {
+    sessions: Arc<rustls::client::ClientSessionMemoryCache>,
+    handshake_started: Arc<AtomicBool>,
+}
+
+impl rustls::client::ClientSessionStore for HandshakeNote {
+    fn set_kx_hint(&self, server_name: ServerName<'static>, group: rustls::NamedGroup) {
+        self.sessions.set_kx_hint(server_name, group);
+    }
+
+    fn kx_hint(&self, server_name: &ServerName<'_>) -> Option<rustls::NamedGroup> {
+        self.handshake_started.store(true, Ordering::Relaxed);
+        self.sessions.kx_hint(server_name)
+    }
+
+    fn set_tls12_session(&self, server_name: ServerName<'static>, value: rustls::client::Tls12ClientSessionValue) {
+        self.sessions.set_tls12_session(server_name, value);
+    }
+
+    fn tls12_session(&self, server_name: &ServerName<'_>) -> Option<rustls::client::Tls12ClientSessionValue> {
+        self.sessions.tls12_session(server_name)
+    }
+
+    fn remove_tls12_session(&self, server_name: &ServerName<'static>) {
+        self.sessions.remove_tls12_session(server_name);
+    }
+
+    fn insert_tls13_ticket(&self, server_name: ServerName<'static>, value: rustls::client::Tls13ClientSessionValue) {
+        self.sessions.insert_tls13_ticket(server_name, value);
+    }
+
+    fn take_tls13_ticket(&self, server_name: &ServerName<'static>) -> Option<rustls::client::Tls13ClientSessionValue> {
+        self.handshake_started.store(true, Ordering::Relaxed);
+        self.sessions.take_tls13_ticket(server_name)
+    }
 }
 
 /// The client certificate (if any), and a note that a server asked for one.

@@ -17,6 +17,7 @@
 mod support;
 
 mod check;
+mod check_network;
 mod cli;
 mod concurrency;
 mod crash_safety;
