@@ -13,8 +13,6 @@ use regcred::check::manifests::{MAX_MANIFEST_BYTES, Manifests, read_documents};
 use regcred::check::{CheckOptions, CheckReport, CheckResult, UsedCredential, Verdict, check};
 use regcred::kubelet::{ConfigFormat, CredentialOrigin, Keyring};
 
-use regcred::registry::{Platform, PullOptions, Runtime};
-
 /// Exit status for usage and input errors.
 const INPUT_ERROR: u8 = 2;
 
@@ -34,12 +32,8 @@ pub struct CheckArgs {
     /// Check pull Secrets that are not in the manifests with your local credentials instead.
     #[arg(long)]
     pub local: bool,
-    /// The node's platform.
-    #[arg(long, default_value = "linux/amd64", value_name = "OS/ARCH[/VARIANT]")]
-    pub platform: Platform,
-    /// Whose words the kubelet's event uses: containerd (2.x), containerd-1.7, cri-o or docker.
-    #[arg(long, default_value = "containerd", value_name = "RUNTIME")]
-    pub runtime: Runtime,
+    #[command(flatten)]
+    pub pull: super::pull_args::PullArgs,
     /// Print JSON for scripts.
     #[arg(long)]
     pub json: bool,
@@ -75,11 +69,7 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let mut options = CheckOptions {
-        pull: PullOptions {
-            platform: args.platform.clone(),
-            runtime: args.runtime,
-            ..PullOptions::for_user(env.home.as_deref())
-        },
+        pull: args.pull.options(env),
         started: Some(super::started()),
         deadline: Some(args.timeout),
         ..CheckOptions::default()

@@ -57,12 +57,9 @@ pub struct LoginArgs {
     /// Skip the registry check (`GET /v2/` with the credential, as `docker login` does).
     #[arg(long)]
     pub no_verify: bool,
-    /// The registry serves plain HTTP (for the check).
-    #[arg(long)]
-    pub insecure: bool,
-    /// A certs.d-style directory with the registry's CA (for the check).
-    #[arg(long, value_name = "DIR")]
-    pub ca_dir: Vec<PathBuf>,
+    /// How the check reaches the registry.
+    #[command(flatten)]
+    pub connect: super::pull_args::ConnectArgs,
     #[command(flatten)]
     pub file: FileArgs,
 }
@@ -75,9 +72,7 @@ fn verify(
     args: &LoginArgs,
 ) -> anyhow::Result<bool> {
     let host = server.endpoint_host();
-    let mut options = regcred::registry::PullOptions::for_user(env.home.as_deref());
-    options.ca_dirs.splice(0..0, args.ca_dir.iter().cloned());
-    options.insecure = args.insecure;
+    let options = args.connect.options(env);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match runtime.block_on(regcred::registry::Puller::default().verify_login(host, credential, &options)) {
         Ok(()) => Ok(true),

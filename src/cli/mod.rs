@@ -13,6 +13,7 @@ mod check;
 mod list;
 mod login;
 mod presets;
+mod pull_args;
 mod resolve;
 mod test_pull;
 mod yaml;

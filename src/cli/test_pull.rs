@@ -1,13 +1,12 @@
 //! `regcred test-pull`: exit 0 when the image would pull, 1 when it would not, 2 on usage errors.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use regcred::auth_files::{Env, ServerKey, Sources};
 use regcred::image_ref::ImageRef;
 use regcred::keychain::Credential;
 use regcred::keychain::open_store;
-use regcred::registry::{Platform, PullOptions, PullReport, Puller, Runtime};
+use regcred::registry::{PullOptions, PullReport, Puller};
 use regcred::resolve::{FetchError, TestedWith, fetch_credential, test_credential};
 
 /// `regcred test-pull` arguments.
@@ -18,22 +17,11 @@ pub struct TestPullArgs {
     /// Download and verify every blob (default: check they exist).
     #[arg(long)]
     pub full: bool,
-    /// The node's platform.
-    #[arg(long, default_value = "linux/amd64", value_name = "OS/ARCH[/VARIANT]")]
-    pub platform: Platform,
     /// Use the credential of this registry key instead of the image's registry.
     #[arg(long, value_name = "KEY")]
     pub server: Option<String>,
-    /// The registry serves plain HTTP (credentials may be sent over it).
-    #[arg(long)]
-    pub insecure: bool,
-    /// A certs.d-style directory (DIR/HOST[:PORT]/ca.crt), searched before the usual ones.
-    #[arg(long, value_name = "DIR")]
-    pub ca_dir: Vec<PathBuf>,
-    /// Whose words the failure report uses for the kubelet's event: containerd (2.x, the
-    /// default), containerd-1.7, cri-o, or docker (Docker Engine through cri-dockerd).
-    #[arg(long, default_value = "containerd", value_name = "RUNTIME")]
-    pub runtime: Runtime,
+    #[command(flatten)]
+    pub pull: super::pull_args::PullArgs,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -43,12 +31,7 @@ pub struct TestPullArgs {
 pub fn test_pull(env: &Env, args: &TestPullArgs) -> anyhow::Result<ExitCode> {
     let sources = Sources::discover(env);
     super::warn_unusable(&sources);
-    let mut options = PullOptions::for_user(env.home.as_deref());
-    options.ca_dirs.splice(0..0, args.ca_dir.iter().cloned());
-    options.full = args.full;
-    options.platform = args.platform.clone();
-    options.insecure = args.insecure;
-    options.runtime = args.runtime;
+    let options = PullOptions { full: args.full, ..args.pull.options(env) };
     let (credential, source) = credential_for(&sources, args);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report = match credential {
@@ -68,7 +51,7 @@ pub fn test_pull(env: &Env, args: &TestPullArgs) -> anyhow::Result<ExitCode> {
 /// The credential for the image's registry (or `--server`), and words for where it came from.
 fn credential_for(sources: &Sources, args: &TestPullArgs) -> (Result<Option<Credential>, Box<PullReport>>, String) {
     let failed = |error: &dyn std::fmt::Display| {
-        let report = regcred::registry::credential_failure(&args.image, &error.to_string(), args.runtime);
+        let report = regcred::registry::credential_failure(&args.image, &error.to_string(), args.pull.runtime);
         (Err(Box::new(report)), "unavailable".to_owned())
     };
     if let Some(server) = &args.server {

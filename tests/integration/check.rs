@@ -403,3 +403,32 @@ fn a_workload_that_names_no_pull_secret_is_told_to_add_one() {
     let advice = nightly["what_to_do"].as_str().unwrap_or_default();
     assert!(advice.starts_with("The CronJob nightly names no imagePullSecrets: add one"), "{advice}");
 }
+
+/// `check` reaches registries as `test-pull` does: the same `--ca-dir` (and `--insecure`,
+/// `--platform`, `--runtime`), one set of flags read once.
+#[test]
+fn check_takes_the_ca_dir_test_pull_takes() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::start_with(&Setup { basic: Some(("alice", "tls-pw")), tls: true, ..Setup::default() });
+    registry.push_image("team/app", "v1");
+    let home = TempHome::new();
+    let image = format!("{}/team/app:v1", registry.host);
+    let file = write(
+        home.path(),
+        "app.yaml",
+        &[secret("regcred", &registry.host, "alice", "tls-pw"), deployment("app", &image, &["regcred"])],
+    );
+    let (code, json, stderr) = check(&home, &["-f", &file]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(result(&json, &image)["verdict"], "fails", "the private CA is unknown without --ca-dir");
+    let ca_dir = registry.ca_dir();
+    let (code, json, stderr) = check(&home, &["-f", &file, "--ca-dir", ca_dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr} {json:#}");
+    assert_eq!(result(&json, &image)["verdict"], "pulls");
+    let help = String::from_utf8(home.run(&["check", "--help"]).stdout).unwrap();
+    for flag in ["--ca-dir", "--insecure", "--platform", "--runtime"] {
+        assert!(help.contains(flag), "{flag}: {help}");
+    }
+}

@@ -1,0 +1,53 @@
+//! The arguments every command that reaches a registry shares, and the one step from them to the
+//! library's [`PullOptions`]: `test-pull`, `check` and `login`'s check take the same flags with
+//! the same meaning.
+
+use std::path::PathBuf;
+
+use regcred::auth_files::Env;
+use regcred::registry::{Platform, PullOptions, Runtime};
+
+/// How to reach a registry: `login`'s check, and every pull.
+#[derive(Debug, Clone, clap::Args)]
+#[allow(clippy::doc_markdown, reason = "the field docs are --help text, where backticks would show")]
+pub struct ConnectArgs {
+    /// The registry serves plain HTTP (credentials may be sent over it).
+    #[arg(long)]
+    pub insecure: bool,
+    /// A certs.d-style directory (DIR/HOST[:PORT]/ca.crt, client.cert/client.key), searched
+    /// before $REGCRED_CA_DIR, ~/.docker/certs.d, /etc/docker/certs.d and /etc/containers/certs.d.
+    /// Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub ca_dir: Vec<PathBuf>,
+}
+
+/// The node a pull stands in for, and how to reach its registries.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PullArgs {
+    /// The node's platform.
+    #[arg(long, default_value = "linux/amd64", value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Platform,
+    /// Whose words the kubelet's event uses: containerd (2.x, the default), containerd-1.7,
+    /// cri-o, or docker (Docker Engine through cri-dockerd).
+    #[arg(long, default_value = "containerd", value_name = "RUNTIME")]
+    pub runtime: Runtime,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+impl ConnectArgs {
+    /// The user's options with these flags.
+    pub fn options(&self, env: &Env) -> PullOptions {
+        let mut options = PullOptions::for_user(env.home.as_deref());
+        options.ca_dirs.splice(0..0, self.ca_dir.iter().cloned());
+        options.insecure = self.insecure;
+        options
+    }
+}
+
+impl PullArgs {
+    /// The user's options with these flags.
+    pub fn options(&self, env: &Env) -> PullOptions {
+        PullOptions { platform: self.platform.clone(), runtime: self.runtime, ..self.connect.options(env) }
+    }
+}
