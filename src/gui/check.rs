@@ -126,11 +126,7 @@ impl CheckPanel {
             if self.namespace.trim().is_empty() { "default".to_owned() } else { self.namespace.trim().to_owned() };
         let (text, paths, local) = (self.text.clone(), self.paths.clone(), self.local);
         let (sources, opener) = (workspace.sources.clone(), workspace.opener.clone());
-        let mut pull = crate::registry::PullOptions::for_user(workspace.env.home.as_deref());
-        pull.runtime = state.runtime;
-        if let Ok(platform) = state.platform.parse() {
-            pull.platform = platform;
-        }
+        let pull = state.pull_options(workspace.env.home.as_deref(), None);
         self.report = None;
         self.job.start_async(&workspace.runtime, workspace.repaint.clone(), async move {
             let prepared = tokio::task::spawn_blocking(move || {

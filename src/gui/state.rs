@@ -125,6 +125,19 @@ impl State {
         }
     }
 
+    /// The options of a pull from the window for this user: the node's platform and runtime
+    /// chosen here, Quick or Full as chosen for `key`'s registry (none: Quick) — for a Test
+    /// pull, a row's Test, Test all and Check manifests alike.
+    pub fn pull_options(&self, home: Option<&std::path::Path>, key: Option<&str>) -> crate::registry::PullOptions {
+        let mut options = crate::registry::PullOptions::for_user(home);
+        options.full = key.is_some_and(|key| self.full_pull(key));
+        options.runtime = self.runtime;
+        if let Ok(platform) = self.platform.parse() {
+            options.platform = platform;
+        }
+        options
+    }
+
     /// Whether `key`'s test pulls download every blob.
     pub fn full_pull(&self, key: &str) -> bool {
         self.full_pulls.contains(key)

@@ -29,13 +29,7 @@ impl App {
 
     /// The current options for a test pull of `key`'s registry (Quick or Full is per registry).
     pub(in crate::gui) fn pull_options(&self, key: &str) -> PullOptions {
-        let mut options = PullOptions::for_user(self.workspace.env.home.as_deref());
-        options.full = self.state.full_pull(key);
-        options.runtime = self.state.runtime;
-        if let Ok(platform) = self.state.platform.parse() {
-            options.platform = platform;
-        }
-        options
+        self.state.pull_options(self.workspace.env.home.as_deref(), Some(key))
     }
 
     /// The card's test pull: the image typed for the open registry, with the credential a node
