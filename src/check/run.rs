@@ -2,8 +2,7 @@
 //! distinct (image, credential list) in parallel — every matching credential tried in order, as
 //! the kubelet does — and the verdict of every container.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
@@ -16,10 +15,6 @@ use crate::kubelet::{
 };
 use crate::registry::{FailureClass, Outcome, PullOptions, PullReport, Puller};
 
-/// At most this many pulls to one registry at once.
-pub const PER_REGISTRY: usize = 4;
-/// At most this many pulls at once in all.
-pub const IN_ALL: usize = 16;
 /// The verdict of a pull the deadline stopped.
 pub const UNFINISHED: &str = "not finished within the deadline";
 
@@ -465,28 +460,18 @@ fn plan_container(
     }))
 }
 
-/// Runs every job at once, bounded per registry and in all, on one puller (one ping per
-/// registry, tokens and connections shared).
+/// Runs every job at once on one puller (one ping per registry, tokens and connections shared;
+/// its limiter bounds the pulls per registry host and in all).
 async fn run_jobs(
     jobs: &[Job],
     options: &PullOptions,
     deadline: Option<(tokio::time::Instant, Duration)>,
 ) -> Vec<JobOutcome> {
-    let puller = Arc::new(Puller::for_a_run(options.timeouts));
-    let all = Arc::new(tokio::sync::Semaphore::new(IN_ALL));
-    let mut per_host: HashMap<String, Arc<tokio::sync::Semaphore>> = HashMap::new();
+    let puller = Puller::for_a_run(options.timeouts);
     let runs = jobs.iter().map(|job| {
-        let host =
-            crate::image_ref::ImageRef::parse(&job.image).map(|r| r.registry_host().to_owned()).unwrap_or_default();
-        let host_limit =
-            per_host.entry(host).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_REGISTRY))).clone();
-        let (all, puller) = (all.clone(), puller.clone());
+        let puller = &puller;
         async move {
-            let work = async {
-                let _host = host_limit.acquire_owned().await.ok();
-                let _all = all.acquire_owned().await.ok();
-                run_job(&puller, job, options).await
-            };
+            let work = run_job(puller, job, options);
             let Some((at, limit)) = deadline else { return work.await };
             tokio::time::timeout_at(at, work)
                 .await

@@ -13,7 +13,7 @@ use super::card::Answer;
 use super::command::{Command, Tab};
 use super::dialogs::Dialogs;
 use super::editor::EditorPanel;
-use super::jobs::{Keyed, Limits, Slot};
+use super::jobs::{Keyed, Slot};
 use super::list::{ListPanel, RowFacts};
 use super::pull::PullPanel;
 use super::state::{State, TestRecord};
@@ -136,7 +136,6 @@ pub struct App {
     pub(super) toasts: Vec<Toast>,
     pub(super) jobs: Jobs,
     pub(super) row_tests: Keyed<String, RowTest>,
-    pub(super) limits: Arc<Limits>,
     pub(super) puller: Arc<Puller>,
     /// Each registry's latest answer, in full (this run only).
     pub(super) answers: HashMap<String, Answer>,
@@ -192,7 +191,6 @@ impl App {
             toasts: Vec::new(),
             jobs: Jobs::default(),
             row_tests: Keyed::default(),
-            limits: Arc::new(Limits::default()),
             puller: Arc::new(Puller::default()),
             answers: HashMap::new(),
             facts: RowFacts::default(),

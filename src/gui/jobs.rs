@@ -148,39 +148,3 @@ impl<K: std::hash::Hash + Eq + Clone + Send + 'static, T: Send + 'static> Keyed<
         done
     }
 }
-
-/// Bounds on tests running at once: a few per registry host, a few more in all, as a node's
-/// runtime would not open hundreds of connections to one registry.
-pub struct Limits {
-    all: std::sync::Arc<tokio::sync::Semaphore>,
-    per_host: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>>,
-}
-
-/// Tests to one registry host at once.
-pub const PER_HOST: usize = 3;
-/// Tests at once in all.
-pub const IN_ALL: usize = 16;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self { all: std::sync::Arc::new(tokio::sync::Semaphore::new(IN_ALL)), per_host: std::sync::Mutex::default() }
-    }
-}
-
-impl Limits {
-    /// Waits for a slot for `host`; the test runs while the permits are held.
-    pub async fn acquire(
-        &self,
-        host: &str,
-    ) -> Option<(tokio::sync::OwnedSemaphorePermit, tokio::sync::OwnedSemaphorePermit)> {
-        let host_limit = {
-            let mut map = self.per_host.lock().ok()?;
-            map.entry(host.to_owned())
-                .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(PER_HOST)))
-                .clone()
-        };
-        let host = host_limit.acquire_owned().await.ok()?;
-        let all = self.all.clone().acquire_owned().await.ok()?;
-        Some((host, all))
-    }
-}

@@ -26,6 +26,7 @@ pub mod document;
 pub mod explain;
 pub mod facts;
 pub mod failure;
+pub mod limits;
 pub mod lookup;
 pub mod node;
 mod pull;

@@ -56,6 +56,8 @@ impl PullOptions {
 pub struct Puller {
     tokens: TokenCache,
     run: Option<RunCache>,
+    /// How many of its pulls run at once, per host and in all.
+    limits: super::limits::Limits,
 }
 
 /// What the pulls of one run share (`regcred check`): each registry's HTTP clients (so their
@@ -79,7 +81,7 @@ impl Puller {
             memos: super::session::RunMemos::default(),
             resolver: Arc::new(Resolver::new(timeouts.connect)),
         };
-        Self { tokens: TokenCache::default(), run: Some(run) }
+        Self { tokens: TokenCache::default(), run: Some(run), limits: super::limits::Limits::default() }
     }
 }
 
@@ -172,6 +174,7 @@ impl Puller {
         };
         let reference = image.to_string();
         let host = image.registry_host().to_owned();
+        let _slot = self.limits.acquire(&host).await;
         let policy = CredentialPolicy { registry_host: host.clone(), insecure: options.insecure };
         // A run shares each registry's clients (their connections); a lone pull makes its own.
         let key = format!("{host} {}", options.insecure);

@@ -99,7 +99,7 @@ impl App {
     }
 
     /// A row's test: its remembered image with its saved credential, or, with no image, the
-    /// login check `docker login` makes. Bounded per registry host and in all.
+    /// login check `docker login` makes (the puller bounds its pulls per registry host and in all).
     pub(in crate::gui) fn test_row(&mut self, key: String, source: AnswerSource) {
         if self.row_tests.is_running(&key) {
             return;
@@ -108,16 +108,11 @@ impl App {
         let Ok(server) = parse_server(&key) else {
             return self.toast(format!("{key} is not a registry key that can be tested"), true);
         };
-        let host = image
-            .as_deref()
-            .and_then(|i| crate::image_ref::ImageRef::parse(i).ok())
-            .map_or_else(|| server.endpoint_host().to_owned(), |i| i.registry_host().to_owned());
-        let (sources, opener, puller, limits) =
-            (self.workspace.sources.clone(), self.workspace.opener.clone(), self.puller.clone(), self.limits.clone());
+        let (sources, opener, puller) =
+            (self.workspace.sources.clone(), self.workspace.opener.clone(), self.puller.clone());
         let options = self.pull_options(&key);
         let runtime = self.workspace.runtime.clone();
         self.row_tests.start_async(key, &self.workspace.runtime, self.workspace.repaint.clone(), async move {
-            let _permits = limits.acquire(&host).await;
             let test = RowTestRun { sources, opener, server, image, source };
             row_test(&runtime, &puller, test, &options).await
         });
