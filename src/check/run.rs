@@ -481,13 +481,12 @@ async fn run_jobs(
     futures_util::future::join_all(runs.collect::<Vec<_>>()).await
 }
 
-/// The kubelet's credential loop for one image: anonymous when nothing matches; else each
-/// credential in order until one pulls.
+/// One image through the kubelet's credential loop ([`crate::kubelet::pull_image`]): anonymous
+/// when nothing matches; else each credential in order until one pulls.
 async fn run_job(puller: &Puller, job: &Job, options: &PullOptions) -> JobOutcome {
-    let mut failed = Vec::new();
-    let attempts: Vec<Option<usize>> =
-        if job.credentials.is_empty() { vec![None] } else { (0..job.credentials.len()).map(Some).collect() };
-    for index in attempts {
+    let indices: Vec<usize> = (0..job.credentials.len()).collect();
+    let attempts = crate::kubelet::pull_image(&indices, |index| async move {
+        let index = index.copied();
         let credential = index.map(|i| {
             let c = &job.credentials[i];
             Credential { username: c.username.clone(), secret: c.password.clone() }
@@ -495,12 +494,15 @@ async fn run_job(puller: &Puller, job: &Job, options: &PullOptions) -> JobOutcom
         let source =
             index.map_or_else(|| "anonymous".to_owned(), |i| UsedCredential::of(&job.credentials[i]).describe());
         let report = puller.pull(&job.image, credential.as_ref(), &source, options, None, None).await;
-        if matches!(report.outcome, Outcome::Success(_)) {
-            return JobOutcome { pulled: Some((index, report)), failed, unfinished: None };
-        }
-        failed.push((index, report));
+        if matches!(report.outcome, Outcome::Success(_)) { Ok(report) } else { Err(report) }
+    })
+    .await;
+    let index = |credential: Option<&usize>| credential.copied();
+    JobOutcome {
+        pulled: attempts.pulled.map(|(credential, report)| (index(credential), report)),
+        failed: attempts.failed.into_iter().map(|(credential, report)| (index(credential), report)).collect(),
+        unfinished: None,
     }
-    JobOutcome { pulled: None, failed, unfinished: None }
 }
 
 /// The runtime's error text inside a kubelet event (`Failed to pull image "X": TEXT`).

@@ -14,12 +14,11 @@
 //!   `pkg/kubelet/images/image_manager.go` (`EnsureImageExists`);
 //! - [`secrets`]: `pkg/credentialprovider/secrets/secrets.go` (`MakeDockerKeyring`);
 //! - [`pull_image`]: the credential loop of `PullImage` in
-//!   `pkg/kubelet/kuberuntime/kuberuntime_image.go`, with [`aggregate_error`] for
-//!   `utilerrors.NewAggregate` (`k8s.io/apimachinery/pkg/util/errors`);
+//!   `pkg/kubelet/kuberuntime/kuberuntime_image.go` — the loop `regcred check` runs, each attempt
+//!   a real test pull — with [`aggregate_error`] for `utilerrors.NewAggregate`
+//!   (`k8s.io/apimachinery/pkg/util/errors`);
 //! - [`failed_to_retrieve_image_pull_secret`]: the event of `getPullSecretsForPod` in
 //!   `pkg/kubelet/kubelet_pods.go`.
-
-use std::fmt;
 
 pub mod config;
 pub(crate) mod golang;
@@ -121,40 +120,35 @@ pub fn failed_to_retrieve_image_pull_secret(missing: &[String]) -> String {
     )
 }
 
-/// Every attempt of a pull failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PullFailure {
-    /// Each attempt's error text, in order (one for an anonymous pull).
-    pub errors: Vec<String>,
+/// Every attempt of the credential loop: the one that pulled (if one did) and those that failed
+/// before it, each with the credential it used (`None`: anonymous), in order.
+#[derive(Debug)]
+pub struct Attempts<'c, C, R> {
+    /// The attempt that pulled.
+    pub pulled: Option<(Option<&'c C>, R)>,
+    /// The attempts that failed, in order.
+    pub failed: Vec<(Option<&'c C>, R)>,
 }
-
-impl fmt::Display for PullFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&aggregate_error(&self.errors))
-    }
-}
-
-impl std::error::Error for PullFailure {}
 
 /// The credential loop of `kubeGenericRuntimeManager.PullImage`: with no credential, one
 /// anonymous attempt; otherwise each credential in order until one succeeds, never falling back
-/// to anonymous; when all fail, their errors aggregated. `pull` does the actual attempt (`None`
-/// for anonymous) and returns the runtime's error text on failure.
-pub fn pull_image<'k, T, E: fmt::Display>(
-    credentials: &[&'k KeyringCredential],
-    mut pull: impl FnMut(Option<&'k KeyringCredential>) -> Result<T, E>,
-) -> Result<(T, Option<&'k KeyringCredential>), PullFailure> {
-    if credentials.is_empty() {
-        return pull(None).map(|pulled| (pulled, None)).map_err(|e| PullFailure { errors: vec![e.to_string()] });
-    }
-    let mut errors = Vec::with_capacity(credentials.len());
-    for credential in credentials {
-        match pull(Some(credential)) {
-            Ok(pulled) => return Ok((pulled, Some(credential))),
-            Err(error) => errors.push(error.to_string()),
+/// to anonymous. `pull` makes an attempt (`None` for anonymous) and says how it went (`Ok`: it
+/// pulled). This is the loop `regcred check` runs, attempt by attempt a real pull.
+pub async fn pull_image<'c, C, R, F, Fut>(credentials: &'c [C], mut pull: F) -> Attempts<'c, C, R>
+where
+    F: FnMut(Option<&'c C>) -> Fut,
+    Fut: std::future::Future<Output = Result<R, R>>,
+{
+    let attempts: Vec<Option<&'c C>> =
+        if credentials.is_empty() { vec![None] } else { credentials.iter().map(Some).collect() };
+    let mut failed = Vec::with_capacity(attempts.len());
+    for credential in attempts {
+        match pull(credential).await {
+            Ok(pulled) => return Attempts { pulled: Some((credential, pulled)), failed },
+            Err(error) => failed.push((credential, error)),
         }
     }
-    Err(PullFailure { errors })
+    Attempts { pulled: None, failed }
 }
 
 #[cfg(test)]
@@ -192,35 +186,47 @@ mod tests {
         keyring
     }
 
+    /// Runs a loop whose attempts are ready at once.
+    fn run<'c, R>(
+        credentials: &'c [&'c crate::kubelet::KeyringCredential],
+        mut pull: impl FnMut(Option<&'c crate::kubelet::KeyringCredential>) -> Result<R, R>,
+    ) -> super::Attempts<'c, &'c crate::kubelet::KeyringCredential, R> {
+        use futures_util::FutureExt as _;
+        pull_image(credentials, |c| std::future::ready(pull(c.copied()))).now_or_never().unwrap()
+    }
+
     #[test]
     fn every_credential_is_tried_in_order_then_aggregated() {
         let keyring = keyring();
         let credentials = keyring.lookup("r.io/team/app").unwrap();
         let mut tried = Vec::new();
-        let result: Result<((), _), _> = pull_image(&credentials, |credential| {
+        let attempts = run(&credentials, |credential| {
             tried.push(credential.map(|c| c.username.clone()));
-            Err(format!("denied for {}", credential.map_or("anonymous", |c| &c.username)))
+            Err::<String, String>(format!("denied for {}", credential.map_or("anonymous", |c| &c.username)))
         });
         assert_eq!(tried, [Some("narrow".to_owned()), Some("broad".to_owned())]);
-        assert_eq!(result.unwrap_err().to_string(), "[denied for narrow, denied for broad]");
+        assert!(attempts.pulled.is_none());
+        let errors: Vec<String> = attempts.failed.into_iter().map(|(_, error)| error).collect();
+        assert_eq!(aggregate_error(&errors), "[denied for narrow, denied for broad]");
     }
 
     #[test]
     fn first_success_wins_and_anonymous_only_without_match() {
         let keyring = keyring();
         let credentials = keyring.lookup("r.io/team/app").unwrap();
-        let pulled =
-            pull_image(&credentials, |c| if c.is_some_and(|c| c.username == "broad") { Ok(7) } else { Err("no") });
-        let (value, used) = pulled.unwrap();
+        let pulled = run(&credentials, |c| if c.is_some_and(|c| c.username == "broad") { Ok(7) } else { Err(0) });
+        let (used, value) = pulled.pulled.unwrap();
         assert_eq!((value, used.map(|c| c.username.as_str())), (7, Some("broad")));
+        assert_eq!(pulled.failed.len(), 1, "the narrow one failed first");
 
         let none = keyring.lookup("ghcr.io/team/app").unwrap();
         let mut calls = 0;
-        let anonymous = pull_image(&none, |c| {
+        let anonymous = run(&none, |c| {
             calls += 1;
-            if c.is_none() { Err("pull access denied") } else { Ok(()) }
+            if c.is_none() { Err("pull access denied") } else { Ok("pulled") }
         });
         assert_eq!(calls, 1);
-        assert_eq!(anonymous.unwrap_err().to_string(), "pull access denied");
+        assert_eq!(anonymous.failed.len(), 1);
+        assert_eq!(anonymous.failed[0].1, "pull access denied");
     }
 }
