@@ -6,26 +6,15 @@
 use eframe::egui;
 use zeroize::Zeroizing;
 
-use super::command::Command;
-use super::command::FixField;
+use super::command::{Command, FixField};
 use super::theme::{self, GRID, Tone};
 use super::workspace::Workspace;
+use crate::credentials::StoreChoice;
 use crate::keychain::KeychainState;
 use crate::presets::{self, Field, PresetId, Severity};
 
 /// The answer key of a registry not saved yet (no entry key can be this).
 pub const NEW_REGISTRY: &str = "\u{1}new registry";
-
-/// Where the editor will put the secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreKind {
-    /// regcred's keychain.
-    Keychain,
-    /// An existing helper.
-    Helper(String),
-    /// Plaintext in the file.
-    File,
-}
 
 /// The values of an entry as the editor holds them.
 #[derive(Clone, PartialEq, Eq)]
@@ -39,14 +28,14 @@ pub struct Fields {
     /// Email.
     pub email: String,
     /// Where the secret goes on save.
-    pub store: StoreKind,
+    pub store: StoreChoice,
     /// The registry preset chosen, if any.
     pub preset: Option<PresetId>,
 }
 
 impl Fields {
     /// Empty fields, the secret going to `store`.
-    pub fn blank(store: StoreKind) -> Self {
+    pub fn blank(store: StoreChoice) -> Self {
         Self {
             server: String::new(),
             username: String::new(),
@@ -111,7 +100,7 @@ pub struct EditorPanel {
 impl EditorPanel {
     /// A new, blank entry; the secret goes to the keychain when it works, else to the file.
     pub fn start_new(&mut self, keychain_works: bool) {
-        let store = if keychain_works { StoreKind::Keychain } else { StoreKind::File };
+        let store = if keychain_works { StoreChoice::Keychain } else { StoreChoice::File };
         self.draft = Some(Draft {
             key: None,
             current: Fields::blank(store.clone()),
@@ -161,7 +150,7 @@ impl EditorPanel {
         }
         ui.add_space(GRID);
         let store = store_ui(ui, draft, workspace);
-        if self.regcred_helper_missing && draft.current.store == StoreKind::Keychain {
+        if self.regcred_helper_missing && draft.current.store == StoreChoice::Keychain {
             theme::message(ui, Tone::Warn, super::dialogs::HELPER_MISSING);
         }
         if focus == Some(FixField::Store) {
@@ -331,30 +320,30 @@ fn store_ui(ui: &mut egui::Ui, draft: &mut Draft, workspace: &Workspace) -> egui
     // Helpers answer per registry host: a key with a path keeps its secret in the file.
     let server = crate::auth_files::parse_server(draft.current.server.trim()).ok();
     let scoped = server.as_ref().is_some_and(|s| !s.scope().is_empty());
-    if scoped && draft.current.store != StoreKind::File && draft.key.is_none() {
-        draft.current.store = StoreKind::File;
+    if scoped && draft.current.store != StoreChoice::File && draft.key.is_none() {
+        draft.current.store = StoreChoice::File;
     }
     let first = ui
         .horizontal_wrapped(|ui| {
             let label = ui.label("Store the secret in");
             let keychain_radio = ui
-                .add_enabled_ui((works && !scoped) || draft.current.store == StoreKind::Keychain, |ui| {
-                    ui.radio_value(&mut draft.current.store, StoreKind::Keychain, "the OS keychain")
+                .add_enabled_ui((works && !scoped) || draft.current.store == StoreChoice::Keychain, |ui| {
+                    ui.radio_value(&mut draft.current.store, StoreChoice::Keychain, "the OS keychain")
                 })
                 .inner
                 .labelled_by(label.id);
-            if let StoreKind::Helper(name) = &draft.loaded.store {
-                let helper = StoreKind::Helper(name.clone());
+            if let StoreChoice::Helper(name) = &draft.loaded.store {
+                let helper = StoreChoice::Helper(name.clone());
                 ui.radio_value(&mut draft.current.store, helper, format!("helper {name}"));
             }
-            let file = ui.radio_value(&mut draft.current.store, StoreKind::File, "the file (plaintext)");
+            let file = ui.radio_value(&mut draft.current.store, StoreChoice::File, "the file (plaintext)");
             if file.clicked() {
                 draft.plaintext_seen = true;
             }
             keychain_radio
         })
         .inner;
-    let lives_in_keychain = draft.loaded.store == StoreKind::Keychain && draft.key.is_some();
+    let lives_in_keychain = draft.loaded.store == StoreChoice::Keychain && draft.key.is_some();
     if let Some(server) = server.as_ref().filter(|_| scoped) {
         theme::message(
             ui,
@@ -379,7 +368,7 @@ fn store_ui(ui: &mut egui::Ui, draft: &mut Draft, workspace: &Workspace) -> egui
             }
         };
         theme::message(ui, Tone::Warn, &why);
-    } else if draft.current.store == StoreKind::File {
+    } else if draft.current.store == StoreChoice::File {
         theme::message(
             ui,
             Tone::Warn,

@@ -30,7 +30,7 @@ mod yaml;
 pub use app::App;
 pub use command::Command;
 pub use command::Tab;
-pub use editor::{Draft, Fields, StoreKind};
+pub use editor::{Draft, Fields};
 pub use state::{State, TestRecord, TestVerdict, YamlTab};
 pub use theme::ThemeChoice;
 pub use workspace::{Opener, keychain_advice};

@@ -571,7 +571,11 @@ fn keychain_states_are_told_in_words() {
     let text = window.tree_text();
     assert!(!text.contains("Absent(") && !text.contains("zbus"), "{text}");
     assert!(window.shows("No OS keychain is running"), "the store choice says why: {text}");
-    assert_eq!(window.app().draft().unwrap().current.store, regcred::gui::StoreKind::File, "defaults to what works");
+    assert_eq!(
+        window.app().draft().unwrap().current.store,
+        regcred::credentials::StoreChoice::File,
+        "defaults to what works"
+    );
     let advice = regcred::gui::keychain_advice(&absent);
     assert!(!advice.contains("Absent(") && advice.contains("Secret Service"), "{advice}");
 

@@ -3,7 +3,7 @@
 
 use super::super::app::{App, SaveFailure, Saved};
 use super::super::dialogs::Dialog;
-use super::super::editor::{Draft, Fields, StoreKind};
+use super::super::editor::{Draft, Fields};
 use crate::auth_files::{AuthFile, ConflictPolicy, Sources, parse_server};
 use crate::credentials::{self, Orphan, StoreChoice};
 use crate::keychain::Credential;
@@ -17,9 +17,9 @@ impl App {
         let mut current = draft.current.clone();
         current.server.clear();
         draft.key = None;
-        draft.loaded = Fields::blank(if keychain { StoreKind::Keychain } else { StoreKind::File });
-        if current.store != StoreKind::File && !keychain {
-            current.store = StoreKind::File;
+        draft.loaded = Fields::blank(if keychain { StoreChoice::Keychain } else { StoreChoice::File });
+        if current.store != StoreChoice::File && !keychain {
+            current.store = StoreChoice::File;
         }
         draft.current = current;
         draft.plaintext_seen = false;
@@ -33,9 +33,9 @@ impl App {
         let Some(entry) = file.entry(key) else { return };
         let home = secret_home(file, key);
         let store = match &home {
-            SecretHome::Helper { helper, .. } if helper == crate::keychain::REGCRED_HELPER => StoreKind::Keychain,
-            SecretHome::Helper { helper, .. } => StoreKind::Helper(helper.clone()),
-            SecretHome::Plaintext | SecretHome::Missing => StoreKind::File,
+            SecretHome::Helper { helper, .. } if helper == crate::keychain::REGCRED_HELPER => StoreChoice::Keychain,
+            SecretHome::Helper { helper, .. } => StoreChoice::Helper(helper.clone()),
+            SecretHome::Plaintext | SecretHome::Missing => StoreChoice::File,
         };
         // Where a helper answers, the file's own plaintext (if any) is what Docker ignores: the
         // secret is the helper's, read below, or none.
@@ -93,8 +93,8 @@ impl App {
             }
             Err(error) => return self.toast(format!("The server is not a registry address: {error}"), true),
         };
-        let to_plaintext =
-            draft.current.store == StoreKind::File && !(draft.key.is_some() && draft.loaded.store == StoreKind::File);
+        let to_plaintext = draft.current.store == StoreChoice::File
+            && !(draft.key.is_some() && draft.loaded.store == StoreChoice::File);
         if to_plaintext && !draft.plaintext_seen {
             let scoped = !server.scope().is_empty();
             let whole = (scoped && self.workspace.keychain_available()).then(|| server.registry().to_owned());
@@ -118,9 +118,9 @@ impl App {
             self.answers.remove(key);
         }
         let choice = match &draft.current.store {
-            StoreKind::Keychain => StoreChoice::Keychain,
-            StoreKind::Helper(name) => StoreChoice::Helper(name.clone()),
-            StoreKind::File => StoreChoice::File,
+            StoreChoice::Keychain => StoreChoice::Keychain,
+            StoreChoice::Helper(name) => StoreChoice::Helper(name.clone()),
+            StoreChoice::File => StoreChoice::File,
         };
         let credential =
             Credential { username: draft.current.username.clone(), secret: normalized_secret(&draft.current) };
@@ -153,7 +153,7 @@ impl App {
         let Some(draft) = self.editor.draft.as_mut() else { return };
         let Ok(server) = parse_server(draft.current.server.trim()) else { return };
         server.registry().clone_into(&mut draft.current.server);
-        draft.current.store = StoreKind::Keychain;
+        draft.current.store = StoreChoice::Keychain;
         self.save(ConflictPolicy::Refuse, false);
     }
 
