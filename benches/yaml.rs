@@ -34,11 +34,13 @@ fn time_command(mut make: impl FnMut() -> Command) -> Duration {
 
 fn main() {
     let registries: Vec<RegistryAuth> = (0..1_000)
-        .map(|i| RegistryAuth {
-            server: format!("registry-{i}.example.com:5000"),
-            username: format!("robot-{i}"),
-            password: Secret::new(format!("password-{i}-with-some-length")),
-            email: (i % 2 == 0).then(|| format!("ops{i}@example.com")),
+        .map(|i| {
+            RegistryAuth::new(
+                format!("registry-{i}.example.com:5000"),
+                format!("robot-{i}"),
+                Secret::new(format!("password-{i}-with-some-length")),
+                (i % 2 == 0).then(|| format!("ops{i}@example.com")),
+            )
         })
         .collect();
     let request = SecretRequest {

@@ -8,8 +8,7 @@ use serde::Serialize;
 
 use crate::auth_files::{AuthFile, FileKind, ServerKey, Sources};
 use crate::image_ref::ImageRef;
-use crate::keychain::{KeychainError, open_store};
-use crate::secret::Secret;
+use crate::keychain::{Credential, KeychainError, open_store};
 
 /// How an `auths` key matched the image's registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -446,10 +445,8 @@ pub struct FoundCredential {
     pub path: std::path::PathBuf,
     /// The registry key (the entry's key, or the key the helper was asked for).
     pub key: String,
-    /// The user name.
-    pub username: String,
-    /// The password or token.
-    pub password: Secret,
+    /// The user name and password (or token).
+    pub credential: Credential,
     /// The entry's email, if any.
     pub email: Option<String>,
     /// Where the secret came from.
@@ -533,7 +530,8 @@ pub fn fetch_credential_with(
         },
         _ => return Err(FetchError::NoSecret { key }),
     };
-    Ok(FoundCredential { kind: source.kind, path: source.path.clone(), key, username, password, email, home })
+    let credential = Credential { username, secret: password };
+    Ok(FoundCredential { kind: source.kind, path: source.path.clone(), key, credential, email, home })
 }
 
 /// Where a registry's credential is, without reading it.
@@ -646,8 +644,8 @@ mod tests {
         };
         let server = crate::auth_files::ServerKey::parse("reg.example.com").unwrap();
         let found = super::fetch_credential(&sources, &server).unwrap();
-        assert_eq!(found.username, crate::registry::IDENTITY_TOKEN_USER);
-        assert_eq!(found.password.expose(), "refresh-me");
+        assert_eq!(found.credential.username, crate::registry::IDENTITY_TOKEN_USER);
+        assert_eq!(found.credential.secret.expose(), "refresh-me");
     }
 
     #[test]
@@ -774,7 +772,7 @@ pub fn test_credential(
     }
     match fetch_credential_with(sources, &registry, open) {
         Ok(found) => {
-            let credential = crate::keychain::Credential { username: found.username, secret: found.password };
+            let credential = found.credential;
             Ok((Some(credential), TestedWith::Saved { home: found.home, kind: found.kind, path: found.path }))
         }
         Err(FetchError::NotFound(_)) => Ok((None, TestedWith::Anonymous)),
@@ -790,10 +788,5 @@ pub fn registry_auth(
     open: &crate::keychain::StoreOpener<'_>,
 ) -> Result<crate::pull_secret::RegistryAuth, FetchError> {
     let found = fetch_credential_with(sources, server, open)?;
-    Ok(crate::pull_secret::RegistryAuth {
-        server: found.key,
-        username: found.username,
-        password: found.password,
-        email: found.email,
-    })
+    Ok(crate::pull_secret::RegistryAuth { server: found.key, credential: found.credential, email: found.email })
 }

@@ -637,7 +637,7 @@ pub fn local_keyring(
             let Some(server) = entry.server.as_ref() else { continue };
             match crate::resolve::registry_auth(sources, server, open) {
                 Ok(auth) => {
-                    let value = serde_json::json!({ "username": auth.username, "password": auth.password.expose() });
+                    let value = serde_json::json!({ "username": auth.credential.username, "password": auth.credential.secret.expose() });
                     auths.entry(entry.key.clone()).or_insert(value);
                 }
                 Err(error) => warnings.push(format!("{}: not used: {error}", entry.key)),

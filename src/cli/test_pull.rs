@@ -58,7 +58,7 @@ fn credential_for(sources: &Sources, args: &TestPullArgs) -> (Result<Option<Cred
         return match ServerKey::parse(server).map(|key| fetch_credential(sources, &key)) {
             Ok(Ok(found)) => {
                 let tested = TestedWith::Saved { home: found.home, kind: found.kind, path: found.path };
-                (Ok(Some(Credential { username: found.username, secret: found.password })), tested.describe_with_file())
+                (Ok(Some(found.credential)), tested.describe_with_file())
             }
             Ok(Err(FetchError::NotFound(_))) | Err(_) => (Ok(None), TestedWith::Anonymous.describe()),
             Ok(Err(error)) => failed(&error),

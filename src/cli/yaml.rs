@@ -169,7 +169,7 @@ fn secret_entry(sources: &Sources, arg: &str) -> anyhow::Result<RegistryAuth> {
     }
     let found = registry_auth(sources, &parse_server(server)?, &regcred::keychain::open_store)
         .with_context(|| format!("cannot read the secret for {server}"))?;
-    if found.username == regcred::keychain::IDENTITY_TOKEN_USERNAME {
+    if found.credential.username == regcred::keychain::IDENTITY_TOKEN_USERNAME {
         eprintln!(
             "warning: the entry for {server} holds an identity (refresh) token, not a password: the kubelet sends the Secret's user \"<token>\" and the token as Basic credentials, which registries refuse; log in with a password or an access token for the Secret (regcred login {server} -u USER)"
         );
@@ -228,8 +228,12 @@ fn write_output(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::Re
 fn warn_expiring(registries: &[RegistryAuth]) {
     let now = std::time::SystemTime::now();
     for registry in registries {
-        let Some(expiry) = regcred::expiry::expiry_of(&registry.username, &registry.password, &registry.server, now)
-        else {
+        let Some(expiry) = regcred::expiry::expiry_of(
+            &registry.credential.username,
+            &registry.credential.secret,
+            &registry.server,
+            now,
+        ) else {
             continue;
         };
         let consequence =

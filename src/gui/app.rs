@@ -358,10 +358,10 @@ pub(super) fn yaml_source<'a>(
     };
     let key =
         draft.key.clone().unwrap_or_else(|| file.map_or_else(|| server.docker_key(), |f| f.entry_key_for(&server)));
-    super::yaml::Source::Draft(crate::pull_secret::RegistryAuth {
-        server: key,
-        username: draft.current.username.clone(),
-        password: crate::secret::Secret::new(draft.current.password.as_str()),
-        email: Some(draft.current.email.clone()).filter(|e| !e.is_empty()),
-    })
+    super::yaml::Source::Draft(crate::pull_secret::RegistryAuth::new(
+        key,
+        draft.current.username.clone(),
+        crate::secret::Secret::new(draft.current.password.as_str()),
+        Some(draft.current.email.clone()).filter(|e| !e.is_empty()),
+    ))
 }

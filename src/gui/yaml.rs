@@ -147,13 +147,15 @@ fn warnings(source: &Source<'_>) -> Vec<String> {
     let now = std::time::SystemTime::now();
     let mut out = Vec::new();
     for registry in registries {
-        if registry.username == crate::keychain::IDENTITY_TOKEN_USERNAME {
+        if registry.credential.username == crate::keychain::IDENTITY_TOKEN_USERNAME {
             out.push(format!(
                 "{}: an identity (refresh) token, which the kubelet would send as Basic credentials with user \"<token>\" and registries refuse; use a password or an access token.",
                 registry.server
             ));
         }
-        if let Some(expiry) = crate::expiry::expiry_of(&registry.username, &registry.password, &registry.server, now) {
+        if let Some(expiry) =
+            crate::expiry::expiry_of(&registry.credential.username, &registry.credential.secret, &registry.server, now)
+        {
             let when = crate::expiry::describe(&expiry, now);
             let (at, advice) = (crate::expiry::rfc3339(expiry.at), crate::expiry::renewal_advice(&expiry));
             out.push(if expiry.at <= now {

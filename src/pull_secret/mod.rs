@@ -24,6 +24,7 @@ pub use render::{
 };
 pub use validate::FieldError;
 
+use crate::keychain::Credential;
 use crate::secret::Secret;
 
 /// Docker Hub's server key, kubectl's default `--docker-server`.
@@ -34,12 +35,22 @@ pub const DEFAULT_SERVER: &str = "https://index.docker.io/v1/";
 pub struct RegistryAuth {
     /// The key under `auths` (kubectl's `--docker-server`), used as given.
     pub server: String,
-    /// The user name.
-    pub username: String,
-    /// The password or token.
-    pub password: Secret,
+    /// The user name and password (or token).
+    pub credential: Credential,
     /// The email, omitted when empty (as kubectl does).
     pub email: Option<String>,
+}
+
+impl RegistryAuth {
+    /// The entry for `server` with this user name, password and email.
+    pub fn new(
+        server: impl Into<String>,
+        username: impl Into<String>,
+        password: Secret,
+        email: Option<String>,
+    ) -> Self {
+        Self { server: server.into(), credential: Credential { username: username.into(), secret: password }, email }
+    }
 }
 
 /// The Secret's type.

@@ -29,16 +29,16 @@ fn inner_entries(registries: &[RegistryAuth]) -> Result<Map<String, Value>, Pull
     sorted.sort_by(|a, b| a.server.cmp(&b.server));
     let mut map = Map::new();
     for registry in sorted {
-        if registry.username.is_empty() {
+        if registry.credential.username.is_empty() {
             return Err(PullSecretError::Incomplete { server: registry.server.clone(), missing: "user name" });
         }
-        if registry.password.is_empty() {
+        if registry.credential.secret.is_empty() {
             return Err(PullSecretError::Incomplete { server: registry.server.clone(), missing: "password" });
         }
-        let auth = Zeroizing::new(encode_auth(&registry.username, &registry.password));
+        let auth = Zeroizing::new(encode_auth(&registry.credential.username, &registry.credential.secret));
         let entry = InnerEntry {
-            username: &registry.username,
-            password: registry.password.expose(),
+            username: &registry.credential.username,
+            password: registry.credential.secret.expose(),
             email: registry.email.as_deref().filter(|e| !e.is_empty()),
             auth: &auth,
         };
@@ -265,7 +265,7 @@ pub fn render_node_recipe(registries: &[RegistryAuth], format: NodeFileFormat) -
     let mut entries = Map::new();
     for registry in registries {
         let mut entry = Map::new();
-        entry.insert("auth".to_owned(), encode_auth(&registry.username, &registry.password).into());
+        entry.insert("auth".to_owned(), encode_auth(&registry.credential.username, &registry.credential.secret).into());
         if let Some(email) = registry.email.as_deref().filter(|e| !e.is_empty()) {
             entry.insert("email".to_owned(), email.into());
         }

@@ -125,12 +125,12 @@ fn render(case: &Case, style: KubectlStyle) -> regcred::pull_secret::Rendered {
         name: case.name.clone(),
         namespace: case.namespace.clone(),
         secret_type: SecretType::DockerConfigJson,
-        registries: vec![RegistryAuth {
-            server: case.server.clone(),
-            username: case.username.clone(),
-            password: Secret::new(case.password.as_str()),
-            email: case.email.clone(),
-        }],
+        registries: vec![RegistryAuth::new(
+            case.server.clone(),
+            case.username.clone(),
+            Secret::new(case.password.as_str()),
+            case.email.clone(),
+        )],
         style,
     })
     .unwrap_or_else(|e| panic!("{case:?}: {e}"))

@@ -14,12 +14,7 @@ use serde_json::Value;
 use crate::support::{TempHome, fixture};
 
 fn registry(server: &str, username: &str, password: &str, email: Option<&str>) -> RegistryAuth {
-    RegistryAuth {
-        server: server.to_owned(),
-        username: username.to_owned(),
-        password: Secret::new(password),
-        email: email.map(str::to_owned),
-    }
+    RegistryAuth::new(server, username, Secret::new(password), email.map(str::to_owned))
 }
 
 fn request(secret_type: SecretType, registries: Vec<RegistryAuth>) -> SecretRequest {
@@ -57,8 +52,8 @@ fn every_document_parses_back_to_what_it_came_from() {
         for expected in tricky_registries() {
             let entry = file.entry(&expected.server).unwrap();
             assert!(entry.problems.is_empty(), "{:?}", entry.problems);
-            assert_eq!(entry.username.as_deref(), Some(expected.username.as_str()));
-            assert_eq!(entry.password.as_ref(), Some(&expected.password));
+            assert_eq!(entry.username.as_deref(), Some(expected.credential.username.as_str()));
+            assert_eq!(entry.password.as_ref(), Some(&expected.credential.secret));
             assert_eq!(entry.email, expected.email);
         }
     }

@@ -180,9 +180,8 @@ async fn row_test(
                 test_credential(&sources, &reference, None, &*opener).map(|(c, t)| (c, t.describe()))
             }
             Some(Err(_)) => Ok((None, "anonymous".to_owned())),
-            None => crate::resolve::fetch_credential_with(&sources, &fetch_server, &*opener).map(|found| {
-                (Some(Credential { username: found.username, secret: found.password }), found.home.label())
-            }),
+            None => crate::resolve::fetch_credential_with(&sources, &fetch_server, &*opener)
+                .map(|found| (Some(found.credential), found.home.label())),
         })
         .await;
     let now = std::time::SystemTime::now();
