@@ -64,8 +64,9 @@ pub struct State {
     pub namespace: String,
     /// ServiceAccount for the patch.
     pub service_account: String,
-    /// The Pod's pull policy (`Always`, `IfNotPresent`, `Never`).
-    pub pull_policy: String,
+    /// The Pod's pull policy (remembered as its API spelling, `Always`, `IfNotPresent`, `Never`).
+    #[serde(with = "policy_text")]
+    pub pull_policy: crate::pull_secret::PullPolicy,
     /// Test-pull image per registry key (only registries that exist in a file).
     pub images: BTreeMap<String, String>,
     /// Registries whose test pulls download every blob (Full); the others are Quick.
@@ -96,7 +97,7 @@ impl Default for State {
             secret_name: "regcred".to_owned(),
             namespace: String::new(),
             service_account: "default".to_owned(),
-            pull_policy: "Always".to_owned(),
+            pull_policy: crate::pull_secret::PullPolicy::Always,
             images: BTreeMap::new(),
             full_pulls: std::collections::BTreeSet::new(),
             platform: "linux/amd64".to_owned(),
@@ -148,5 +149,38 @@ impl State {
         self.recent_files.retain(|p| *p != path);
         self.recent_files.insert(0, path);
         self.recent_files.truncate(8);
+    }
+}
+
+/// A pull policy remembered as its API spelling; one not understood reads as the default.
+mod policy_text {
+    use serde::{Deserialize as _, Deserializer, Serializer};
+
+    use crate::pull_secret::PullPolicy;
+
+    #[allow(clippy::trivially_copy_pass_by_ref, reason = "serde's `with` passes a reference")]
+    pub fn serialize<S: Serializer>(policy: &PullPolicy, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(policy.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PullPolicy, D::Error> {
+        Ok(String::deserialize(deserializer)?.parse().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::State;
+    use crate::pull_secret::PullPolicy;
+
+    #[test]
+    fn the_pull_policy_is_remembered_as_its_api_spelling() {
+        let state = State { pull_policy: PullPolicy::Never, ..State::default() };
+        let text = serde_json::to_string(&state).unwrap();
+        assert!(text.contains(r#""pull_policy":"Never""#), "{text}");
+        let back: State = serde_json::from_str(r#"{"pull_policy": "IfNotPresent"}"#).unwrap();
+        assert_eq!(back.pull_policy, PullPolicy::IfNotPresent);
+        let odd: State = serde_json::from_str(r#"{"pull_policy": "Sometimes"}"#).unwrap();
+        assert_eq!(odd.pull_policy, PullPolicy::Always, "one not understood reads as the default");
     }
 }

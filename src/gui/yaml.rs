@@ -194,7 +194,7 @@ fn render(state: &State, registries: Vec<RegistryAuth>, image: &str) -> Result<S
         YamlTab::Pod => {
             let pod = PodRequest {
                 namespace,
-                pull_policy: state.pull_policy.parse().unwrap_or_default(),
+                pull_policy: state.pull_policy,
                 ..PodRequest::verification(image.trim(), &name)
             };
             render_pod(&pod).map_err(|e| error(&e))?.yaml
@@ -278,10 +278,10 @@ fn fields_ui(ui: &mut egui::Ui, state: &mut State) {
             YamlTab::Pod => {
                 let label = ui.label("Pull policy");
                 let combo = egui::ComboBox::from_id_salt("pull-policy")
-                    .selected_text(state.pull_policy.clone())
+                    .selected_text(state.pull_policy.as_str())
                     .show_ui(ui, |ui| {
-                        for policy in ["Always", "IfNotPresent", "Never"] {
-                            ui.selectable_value(&mut state.pull_policy, policy.to_owned(), policy);
+                        for policy in crate::pull_secret::PullPolicy::ALL {
+                            ui.selectable_value(&mut state.pull_policy, policy, policy.as_str());
                         }
                     });
                 combo.response.labelled_by(label.id);

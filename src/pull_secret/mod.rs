@@ -91,8 +91,8 @@ pub enum KubectlStyle {
     WithoutCreationTimestamp,
 }
 
-/// `imagePullPolicy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// `imagePullPolicy`: in the manifests `regcred check` reads, and in the Pod it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PullPolicy {
     /// Pull every time the container starts (the docs' verification pod).
     #[default]
@@ -104,12 +104,24 @@ pub enum PullPolicy {
 }
 
 impl PullPolicy {
+    /// Every policy, in the API's order.
+    pub const ALL: [Self; 3] = [Self::Always, Self::IfNotPresent, Self::Never];
+
     /// The API spelling.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Always => "Always",
             Self::IfNotPresent => "IfNotPresent",
             Self::Never => "Never",
+        }
+    }
+
+    /// The API server's default for an image (`SetDefaults_Container`): `Always` for `:latest`
+    /// (written or implied), else `IfNotPresent`.
+    pub fn default_for_image(image: &str) -> Self {
+        match crate::image_ref::ImageRef::parse(image) {
+            Ok(parsed) if parsed.tag() == Some("latest") => Self::Always,
+            _ => Self::IfNotPresent,
         }
     }
 }

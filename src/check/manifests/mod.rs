@@ -178,35 +178,8 @@ impl ContainerList {
     }
 }
 
-/// `imagePullPolicy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PullPolicy {
-    /// Pull every time the container starts.
-    Always,
-    /// Pull when the image is not on the node.
-    IfNotPresent,
-    /// Never pull.
-    Never,
-}
-
-impl PullPolicy {
-    /// The value as written in manifests.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Always => "Always",
-            Self::IfNotPresent => "IfNotPresent",
-            Self::Never => "Never",
-        }
-    }
-
-    /// The API server's default for an image (`SetDefaults_Container`).
-    pub fn default_for_image(image: &str) -> Self {
-        match crate::image_ref::ImageRef::parse(image) {
-            Ok(parsed) if parsed.tag() == Some("latest") => Self::Always,
-            _ => Self::IfNotPresent,
-        }
-    }
-}
+/// `imagePullPolicy` (one type for the manifests read and the Pod written).
+pub use crate::pull_secret::PullPolicy;
 
 /// A container of a pod template.
 #[derive(Debug, Clone, PartialEq, Eq)]
