@@ -76,7 +76,16 @@ impl UsedCredential {
     pub fn describe(&self) -> String {
         format!("{}, key {}", self.origin, self.key)
     }
+
+    /// The credential an attempt used, in words for every face: [`UsedCredential::describe`],
+    /// or `no credential (anonymous)`.
+    pub fn describe_used(credential: Option<&Self>) -> String {
+        credential.map_or_else(|| ANONYMOUS.to_owned(), Self::describe)
+    }
 }
+
+/// How the faces name an attempt with no credential.
+const ANONYMOUS: &str = "no credential (anonymous)";
 
 /// One failed attempt with one credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -491,8 +500,7 @@ async fn run_job(puller: &Puller, job: &Job, options: &PullOptions) -> JobOutcom
             let c = &job.credentials[i];
             Credential { username: c.username.clone(), secret: c.password.clone() }
         });
-        let source =
-            index.map_or_else(|| "anonymous".to_owned(), |i| UsedCredential::of(&job.credentials[i]).describe());
+        let source = UsedCredential::describe_used(index.map(|i| UsedCredential::of(&job.credentials[i])).as_ref());
         let report = puller.pull(&job.image, credential.as_ref(), &source, options, None, None).await;
         if matches!(report.outcome, Outcome::Success(_)) { Ok(report) } else { Err(report) }
     })

@@ -185,10 +185,7 @@ pub fn text(report: &CheckReport) -> String {
         let _ = writeln!(out, "  {mark:<7}  {}  {}", result.container, result.image);
         match result.verdict {
             Verdict::Pulls => {
-                let with = result
-                    .credential
-                    .as_ref()
-                    .map_or_else(|| "no credential (anonymous)".to_owned(), UsedCredential::describe);
+                let with = UsedCredential::describe_used(result.credential.as_ref());
                 let _ = writeln!(out, "           with {with}");
             }
             Verdict::Fails => {
@@ -196,10 +193,7 @@ pub fn text(report: &CheckReport) -> String {
                     let _ = writeln!(out, "           {cause}");
                 }
                 if let [only] = result.tried.as_slice() {
-                    let with = only
-                        .credential
-                        .as_ref()
-                        .map_or_else(|| "no credential (anonymous)".to_owned(), UsedCredential::describe);
+                    let with = UsedCredential::describe_used(only.credential.as_ref());
                     let _ = writeln!(out, "           with {with}");
                 }
                 if let Some(kubelet) = &result.kubelet {
@@ -222,10 +216,7 @@ pub fn text(report: &CheckReport) -> String {
             Verdict::Skipped => {}
         }
         for attempt in result.tried.iter().filter(|_| result.tried.len() > 1 || result.verdict == Verdict::Pulls) {
-            let with = attempt
-                .credential
-                .as_ref()
-                .map_or_else(|| "no credential (anonymous)".to_owned(), UsedCredential::describe);
+            let with = UsedCredential::describe_used(attempt.credential.as_ref());
             let _ = writeln!(out, "           tried {with}: {}", attempt.error);
         }
         for note in &result.notes {

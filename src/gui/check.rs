@@ -205,10 +205,7 @@ fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
 
 fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
     let title = format!("{}/{} · {} · {}", result.namespace, result.workload, result.container, result.image);
-    let with = result
-        .credential
-        .as_ref()
-        .map_or_else(|| "no credential (anonymous)".to_owned(), crate::check::UsedCredential::describe);
+    let with = crate::check::UsedCredential::describe_used(result.credential.as_ref());
     match result.verdict {
         Verdict::Pulls => {
             ui.horizontal(|ui| {
@@ -250,10 +247,7 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
                     ui.add(egui::Label::new(what).wrap());
                 }
                 for attempt in result.tried.iter().filter(|_| result.tried.len() > 1) {
-                    let with = attempt
-                        .credential
-                        .as_ref()
-                        .map_or_else(|| "no credential (anonymous)".to_owned(), crate::check::UsedCredential::describe);
+                    let with = crate::check::UsedCredential::describe_used(attempt.credential.as_ref());
                     ui.add(egui::Label::new(format!("tried {with}: {}", attempt.error)).wrap());
                 }
             });
