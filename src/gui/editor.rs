@@ -45,6 +45,23 @@ impl Fields {
             preset: None,
         }
     }
+
+    /// The checks of this login against its preset's rules — the preset chosen, else the one
+    /// the server names (an existing ghcr.io entry is checked too) — or none for another host.
+    pub fn preset_verdict(&self) -> Option<presets::Checked> {
+        let chosen = self.preset.map(PresetId::preset);
+        let preset = chosen.or_else(|| presets::detect(self.server.trim()))?;
+        let secret = crate::secret::Secret::new(self.password.as_str());
+        Some(presets::check_login(preset, self.server.trim(), &self.username, &secret))
+    }
+}
+
+/// [`Fields::preset_verdict`] of the fields it was computed for: the form is drawn every frame,
+/// the verdict computed once per change.
+#[derive(Default)]
+pub struct VerdictMemo {
+    of: Option<Fields>,
+    verdict: Option<presets::Checked>,
 }
 
 /// The entry being edited.
@@ -63,9 +80,20 @@ pub struct Draft {
     pub secret_error: Option<String>,
     /// The user chose the file (plaintext) themselves, or confirmed it: Save does not ask again.
     pub plaintext_seen: bool,
+    /// The preset verdict of what is typed.
+    pub verdict: VerdictMemo,
 }
 
 impl Draft {
+    /// The preset verdict of what is typed ([`Fields::preset_verdict`]), computed again only
+    /// when a field changed.
+    pub fn verdict(&mut self) -> Option<&presets::Checked> {
+        if self.verdict.of.as_ref() != Some(&self.current) {
+            self.verdict = VerdictMemo { of: Some(self.current.clone()), verdict: self.current.preset_verdict() };
+        }
+        self.verdict.verdict.as_ref()
+    }
+
     /// Whether the editor differs from what was loaded (a blank new form does not).
     pub fn dirty(&self) -> bool {
         self.current != self.loaded
@@ -109,6 +137,7 @@ impl EditorPanel {
             secret_for: None,
             secret_error: None,
             plaintext_seen: false,
+            verdict: VerdictMemo::default(),
         });
         self.reveal = false;
         self.focus = Some(FixField::Server);
@@ -138,13 +167,9 @@ impl EditorPanel {
                 commands.push(Command::Toast("Copied the password to the clipboard".to_owned()));
             }
         });
-        // The preset chosen, else the one the server names (an existing ghcr.io entry is checked
-        // too); checked once per frame for the findings and for Save.
-        let chosen = draft.current.preset.map(PresetId::preset);
-        let checked = chosen.or_else(|| presets::detect(draft.current.server.trim())).map(|preset| {
-            let secret = crate::secret::Secret::new(draft.current.password.as_str());
-            presets::check_login(preset, draft.current.server.trim(), &draft.current.username, &secret)
-        });
+        // The findings, and whether Save may go on, from the one verdict of what is typed.
+        let chosen = draft.current.preset.is_some();
+        let checked = draft.verdict().cloned();
         if let Some(checked) = &checked {
             findings_ui(ui, draft, checked);
         }
@@ -158,7 +183,7 @@ impl EditorPanel {
             ui.scroll_to_rect(store.rect, None);
         }
         ui.add_space(2.0 * GRID);
-        let preset_error = chosen.is_some() && checked.as_ref().is_some_and(presets::Checked::has_errors);
+        let preset_error = chosen && checked.as_ref().is_some_and(presets::Checked::has_errors);
         actions_ui(ui, draft, saving, preset_error, commands);
     }
 }

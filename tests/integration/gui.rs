@@ -1540,3 +1540,36 @@ fn a_login_podman_takes_from_an_earlier_file_is_marked_shadowed() {
     window.select("quay.io");
     assert!(window.shows("Podman and skopeo read ~/.config/containers/auth.json first"), "{}", window.tree_text());
 }
+
+/// #23, one decision, two faces: the preset checks the window shows for a login are the ones
+/// `regcred login` prints for the same input (both from `presets::check_login`).
+#[test]
+fn the_window_and_the_cli_check_a_login_against_its_preset_alike() {
+    let home = TempHome::new();
+    let token = "github_pat_11ABCDEF0123456789_abcdefghijklmnopqrstuvwxyz";
+    let cli = crate::support::with_stdin(
+        home.regcred(&[
+            "login",
+            "ghcr.io",
+            "-u",
+            "me@example.com",
+            "--password-stdin",
+            "--no-verify",
+            "--store",
+            "file",
+        ]),
+        token.as_bytes(),
+    );
+    let stderr = String::from_utf8(cli.stderr).unwrap();
+    let findings: Vec<&str> = stderr.lines().filter_map(|line| line.strip_prefix("warning: ")).collect();
+    assert_eq!(findings.len(), 2, "{stderr}");
+    let window_home = TempHome::new();
+    let mut window = window(&window_home);
+    window.click("Add registry");
+    window.type_into("Server", "ghcr.io");
+    window.type_into("Username", "me@example.com");
+    window.type_into("Password", token);
+    for finding in findings {
+        assert!(window.shows(finding), "the window does not say {finding:?}: {}", window.tree_text());
+    }
+}

@@ -61,6 +61,7 @@ impl App {
             secret_for: loading.then(|| key.to_owned()),
             secret_error: None,
             plaintext_seen: false,
+            verdict: super::super::editor::VerdictMemo::default(),
         });
         self.editor.reveal = false;
         self.list.scroll_to = self.list.index_of(key);
@@ -117,11 +118,7 @@ impl App {
             self.state.results.remove(key);
             self.answers.remove(key);
         }
-        let choice = match &draft.current.store {
-            StoreChoice::Keychain => StoreChoice::Keychain,
-            StoreChoice::Helper(name) => StoreChoice::Helper(name.clone()),
-            StoreChoice::File => StoreChoice::File,
-        };
+        let choice = draft.current.store.clone();
         let credential =
             Credential { username: draft.current.username.clone(), secret: normalized_secret(&draft.current) };
         let (old_key, email) = (draft.key.clone(), draft.current.email.clone());
@@ -324,11 +321,9 @@ impl App {
     }
 }
 
-/// The secret to store: what the preset's checks make of it (a `_json_key` on one line), else as
-/// typed.
+/// The secret to store: what the chosen preset's checks make of it (a `_json_key` on one line),
+/// else as typed.
 fn normalized_secret(fields: &Fields) -> Secret {
-    let typed = Secret::new(fields.password.as_str());
-    let Some(preset) = fields.preset.map(crate::presets::PresetId::preset) else { return typed };
-    let checked = crate::presets::check_login(preset, fields.server.trim(), &fields.username, &typed);
-    checked.normalized.unwrap_or(typed)
+    let normalized = fields.preset.and_then(|_| fields.preset_verdict()?.normalized);
+    normalized.unwrap_or_else(|| Secret::new(fields.password.as_str()))
 }
