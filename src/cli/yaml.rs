@@ -78,7 +78,7 @@ pub struct YamlArgs {
 pub fn yaml(sources: &Sources, args: &YamlArgs) -> anyhow::Result<ExitCode> {
     super::warn_unusable(sources);
     let registries = args.servers.iter().map(|arg| secret_entry(sources, arg)).collect::<anyhow::Result<Vec<_>>>()?;
-    warn_expiring(&registries);
+    warn_about(&registries);
     let request = SecretRequest {
         name: args.name.clone(),
         namespace: args.namespace.clone(),
@@ -169,11 +169,6 @@ fn secret_entry(sources: &Sources, arg: &str) -> anyhow::Result<RegistryAuth> {
     }
     let found = registry_auth(sources, &parse_server(server)?, &regcred::keychain::open_store)
         .with_context(|| format!("cannot read the secret for {server}"))?;
-    if found.credential.username == regcred::keychain::IDENTITY_TOKEN_USERNAME {
-        eprintln!(
-            "warning: the entry for {server} holds an identity (refresh) token, not a password: the kubelet sends the Secret's user \"<token>\" and the token as Basic credentials, which registries refuse; log in with a password or an access token for the Secret (regcred login {server} -u USER)"
-        );
-    }
     Ok(RegistryAuth { server: key.map_or(found.server, str::to_owned), ..found })
 }
 
@@ -223,27 +218,10 @@ fn write_output(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::Re
     }
 }
 
-/// Warns on stderr about each credential that carries its own expiry: the Secret stops working
-/// then, and the usual fix for that registry.
-fn warn_expiring(registries: &[RegistryAuth]) {
-    let now = std::time::SystemTime::now();
-    for registry in registries {
-        let Some(expiry) = regcred::expiry::expiry_of(
-            &registry.credential.username,
-            &registry.credential.secret,
-            &registry.server,
-            now,
-        ) else {
-            continue;
-        };
-        let consequence =
-            if expiry.at <= now { "this Secret would not work" } else { "this Secret stops working then" };
-        eprintln!(
-            "warning: the credential for {} {} ({}): {consequence}. {}",
-            registry.server,
-            regcred::expiry::describe(&expiry, now),
-            regcred::expiry::rfc3339(expiry.at),
-            regcred::expiry::renewal_advice(&expiry)
-        );
+/// Warns on stderr about what the Secret's credentials will do ([`regcred::pull_secret::warnings`]).
+fn warn_about(registries: &[RegistryAuth]) {
+    let registries: Vec<&RegistryAuth> = registries.iter().collect();
+    for warning in regcred::pull_secret::warnings(&registries, std::time::SystemTime::now()) {
+        eprintln!("warning: {warning}");
     }
 }

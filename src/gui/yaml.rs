@@ -136,40 +136,14 @@ impl YamlPanel {
     }
 }
 
-/// What the user should know about the Secret's credentials: one that expires (and the usual
-/// fix), an identity token the kubelet cannot use.
+/// What the user should know about the Secret's credentials ([`crate::pull_secret::warnings`]).
 fn warnings(source: &Source<'_>) -> Vec<String> {
     let registries: Vec<&RegistryAuth> = match source {
         Source::Nothing | Source::Waiting(_) => Vec::new(),
         Source::Draft(registry) => vec![registry],
         Source::Ticked(selection) => selection.registries.as_ref().map(|r| r.iter().collect()).unwrap_or_default(),
     };
-    let now = std::time::SystemTime::now();
-    let mut out = Vec::new();
-    for registry in registries {
-        if registry.credential.username == crate::keychain::IDENTITY_TOKEN_USERNAME {
-            out.push(format!(
-                "{}: an identity (refresh) token, which the kubelet would send as Basic credentials with user \"<token>\" and registries refuse; use a password or an access token.",
-                registry.server
-            ));
-        }
-        if let Some(expiry) =
-            crate::expiry::expiry_of(&registry.credential.username, &registry.credential.secret, &registry.server, now)
-        {
-            let when = crate::expiry::describe(&expiry, now);
-            let (at, advice) = (crate::expiry::rfc3339(expiry.at), crate::expiry::renewal_advice(&expiry));
-            out.push(if expiry.at <= now {
-                format!("{}: the credential {when} ({at}): this Secret would not work. {advice}", registry.server)
-            } else {
-                format!(
-                    "{}: this Secret stops working {} ({at}). {advice}",
-                    registry.server,
-                    when.trim_start_matches("expires ")
-                )
-            });
-        }
-    }
-    out
+    crate::pull_secret::warnings(&registries, std::time::SystemTime::now())
 }
 
 /// The preview of the current tab for `registries`.

@@ -53,6 +53,35 @@ impl RegistryAuth {
     }
 }
 
+/// What the user should know about a Secret's credentials before using it — an identity token
+/// the kubelet cannot use, a credential that has expired or will (with the usual fix for its
+/// registry) — in the same words in every face (`regcred yaml` prints each as a warning, the
+/// window shows them above the YAML).
+pub fn warnings(registries: &[&RegistryAuth], now: std::time::SystemTime) -> Vec<String> {
+    let mut out = Vec::new();
+    for registry in registries {
+        let Credential { username, secret } = &registry.credential;
+        if username == crate::keychain::IDENTITY_TOKEN_USERNAME {
+            out.push(format!(
+                "the credential for {} is an identity (refresh) token, not a password: the kubelet would send it as Basic credentials with user \"<token>\", which registries refuse; use a password or an access token for the Secret.",
+                registry.server
+            ));
+        }
+        if let Some(expiry) = crate::expiry::expiry_of(username, secret, &registry.server, now) {
+            let consequence =
+                if expiry.at <= now { "this Secret would not work" } else { "this Secret stops working then" };
+            out.push(format!(
+                "the credential for {} {} ({}): {consequence}. {}",
+                registry.server,
+                crate::expiry::describe(&expiry, now),
+                crate::expiry::rfc3339(expiry.at),
+                crate::expiry::renewal_advice(&expiry)
+            ));
+        }
+    }
+    out
+}
+
 /// The Secret's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SecretType {

@@ -941,6 +941,16 @@ fn the_preset_picker_checks_a_login_and_the_list_shows_expiry() {
             .join("\n")
     );
     assert!(window.shows("acr-credential-provider"));
+    // #23, one decision, two faces: what `regcred yaml` warns about this Secret, the window says.
+    let cli = home.run(&["yaml", "--name", "pull", "myregistry.azurecr.io"]);
+    let stderr = String::from_utf8(cli.stderr).unwrap();
+    let warnings: Vec<&str> = stderr.lines().filter_map(|line| line.strip_prefix("warning: ")).collect();
+    assert!(!warnings.is_empty(), "{stderr}");
+    for warning in warnings {
+        // The moment in words ("expires in 2 h") may turn over between the two; the rest is fixed.
+        let fixed = warning.split_once("): ").map_or(warning, |(_, rest)| rest);
+        assert!(window.shows(fixed), "the window does not say {fixed:?}");
+    }
 
     window.key(egui::Modifiers::COMMAND, egui::Key::N);
     window.harness.get_by_label("Preset").click();
