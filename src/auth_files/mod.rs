@@ -20,7 +20,10 @@ mod sources;
 use std::path::PathBuf;
 
 pub use entry::{Entry, EntryProblem, KNOWN_FIELDS, decode_auth, encode_auth};
-pub use file::{AuthFile, FileKind, SaveMethod, SaveReport, SaveStage, backup_path, parse_server};
+pub use file::{AuthFile, FileKind, SaveReport, backup_path, parse_server};
+/// The save's stages and methods, for the tests' and the benchmark's hooks.
+#[cfg(feature = "test-support")]
+pub use file::{SaveMethod, SaveStage};
 pub use json_format::{JsonShapeError, MAX_FILE_BYTES, to_go_indented};
 pub use merge::{ConflictPolicy, Merged, merge};
 pub use server_key::{ServerKey, ServerKeyError};

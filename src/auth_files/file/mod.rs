@@ -18,6 +18,7 @@ use crate::secret::Secret;
 mod added;
 mod save;
 
+#[cfg(feature = "test-support")]
 pub use save::{SaveMethod, SaveStage};
 
 /// Which of the three formats a file is.

@@ -23,8 +23,8 @@ use crate::auth_files::json_format::JsonShapeError;
 use crate::auth_files::merge::{ConflictPolicy, differing_units, distance, merge};
 
 /// How a save puts its file in place. Only the benchmark chooses, to measure the ways side by
-/// side; [`AuthFile::save`] always takes [`SaveMethod::Exchange`].
-#[doc(hidden)]
+/// side (feature `test-support`); [`AuthFile::save`] always takes [`SaveMethod::Exchange`].
+#[cfg_attr(not(feature = "test-support"), allow(dead_code, reason = "the other ways are the benchmark's"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SaveMethod {
     /// Exchange with the file on disk where the system can (else rename), then check that the
@@ -38,9 +38,8 @@ pub enum SaveMethod {
     RenameOnly,
 }
 
-/// Where a save stands when it calls the hook of [`AuthFile::save_racing`] (for tests: where
-/// another program's write lands decides which way the save meets it).
-#[doc(hidden)]
+/// Where a save stands when it calls its hook (tests, through `save_racing` with the feature
+/// `test-support`: where another program's write lands decides which way the save meets it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SaveStage {
     /// The new file is prepared; the last look at the file on disk comes next.
@@ -75,23 +74,32 @@ impl AuthFile {
     /// the file right after, the save merges again, and fails with
     /// [`AuthFileError::Overwritten`] when it cannot.
     pub fn save(&mut self, policy: ConflictPolicy) -> Result<SaveReport, AuthFileError> {
-        self.save_racing(policy, &mut |_| {})
+        self.save_by(policy, SaveMethod::Exchange, &mut |_| {})
     }
 
     /// [`AuthFile::save`] with `between` run at each [`SaveStage`] of each round — where another
-    /// program's write would be overtaken (for tests).
-    #[doc(hidden)]
+    /// program's write would be overtaken (a test hook).
+    #[cfg(feature = "test-support")]
     pub fn save_racing(
         &mut self,
         policy: ConflictPolicy,
         between: &mut dyn FnMut(SaveStage),
     ) -> Result<SaveReport, AuthFileError> {
-        self.save_with(policy, SaveMethod::Exchange, between)
+        self.save_by(policy, SaveMethod::Exchange, between)
     }
 
-    /// [`AuthFile::save_racing`] putting the file in place by `method` (for the benchmark).
-    #[doc(hidden)]
+    /// [`AuthFile::save_racing`] putting the file in place by `method` (the benchmark's hook).
+    #[cfg(feature = "test-support")]
     pub fn save_with(
+        &mut self,
+        policy: ConflictPolicy,
+        method: SaveMethod,
+        between: &mut dyn FnMut(SaveStage),
+    ) -> Result<SaveReport, AuthFileError> {
+        self.save_by(policy, method, between)
+    }
+
+    fn save_by(
         &mut self,
         policy: ConflictPolicy,
         method: SaveMethod,
