@@ -3,6 +3,12 @@
 //! another with the same credentials — what a pipeline does without regcred. Target ≤ 0.05× its
 //! time. Also the requests sent per registry, against the protocol minimum; and 30 images on 3
 //! hosts whose DNS server never answers, against `xargs -P4 skopeo inspect` (see `unreachable`).
+//!
+//! First, with no registry at all, the growth with the input: 10,000 / 40,000 / 100,000 YAML
+//! documents (and one Pod of as many containers), read in process and by the whole `regcred check`
+//! process, with the growth ratio (linear: ×4 and ×10; the square: ×16 and ×100); target
+//! 100,000 documents read in ≤ 2 s. And the peak memory of a file of `List`s nested 20 deep, against
+//! its size (target ≤ 4×).
 
 #![allow(
     clippy::expect_used,
@@ -176,11 +182,137 @@ fn skopeo_inspect(target: &Target, image: &str, auth_file: &std::path::Path) {
     assert!(output.status.success(), "skopeo inspect {image}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// `count` documents as `helm template` writes them: every tenth a pull Secret, the others Pods
+/// that name one (pull policy `Never`: nothing is pulled, everything else is decided).
+fn many_documents(count: usize) -> String {
+    let config =
+        base64::engine::general_purpose::STANDARD.encode(r#"{"auths":{"registry.example.com":{"auth":"YTpi"}}}"#);
+    let mut yaml = String::with_capacity(count * 260);
+    for n in 0..count {
+        if n % 10 == 0 {
+            let _ = write!(
+                yaml,
+                "---\n# Source: chart/templates/secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: pull-{n}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {config}\n"
+            );
+        } else {
+            let _ = write!(
+                yaml,
+                "---\n# Source: chart/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-{n}\n  labels: {{app: shop}}\nspec:\n  imagePullSecrets:\n  - name: pull-{}\n  containers:\n  - name: app\n    image: registry.example.com/team/app:{n}\n    imagePullPolicy: Never\n",
+                n / 10 * 10
+            );
+        }
+    }
+    yaml
+}
+
+/// One Pod with `count` containers.
+fn many_containers(count: usize) -> String {
+    let mut yaml = String::from("apiVersion: v1\nkind: Pod\nmetadata:\n  name: wide\nspec:\n  containers:\n");
+    for n in 0..count {
+        let _ =
+            write!(yaml, "  - name: c{n}\n    image: registry.example.com/team/app:{n}\n    imagePullPolicy: Never\n");
+    }
+    yaml
+}
+
+/// `depth` `List`s each inside the one before, the innermost holding Pods, about `bytes` long.
+fn nested_lists(depth: usize, bytes: usize) -> String {
+    let mut yaml = String::new();
+    for level in 0..depth {
+        let indent = "  ".repeat(level);
+        let _ = write!(yaml, "{indent}- apiVersion: v1\n{indent}  kind: List\n{indent}  items:\n");
+    }
+    let indent = "  ".repeat(depth);
+    let mut n = 0;
+    while yaml.len() < bytes {
+        let _ = write!(
+            yaml,
+            "{indent}- apiVersion: v1\n{indent}  kind: Pod\n{indent}  metadata: {{name: pod-{n}}}\n{indent}  spec:\n{indent}    containers:\n{indent}    - {{name: app, image: 'registry.example.com/team/app:{n}', imagePullPolicy: Never}}\n"
+        );
+        n += 1;
+    }
+    format!("apiVersion: v1\nkind: List\nitems:\n{yaml}")
+}
+
+/// The whole `regcred check` process on `path`: its time, and its peak memory in KiB when
+/// `/usr/bin/time` can tell.
+fn whole_process(path: &std::path::Path, home: &std::path::Path) -> (f64, Option<u64>) {
+    let time = std::path::Path::new("/usr/bin/time");
+    let started = Instant::now();
+    let output = if time.exists() {
+        Command::new(time)
+            .args(["-f", "peak-kib %M", env!("CARGO_BIN_EXE_regcred"), "check", "-f"])
+            .arg(path)
+            .env("HOME", home)
+            .output()
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_regcred")).args(["check", "-f"]).arg(path).env("HOME", home).output()
+    }
+    .expect("regcred check");
+    let took = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.code().is_some_and(|code| code <= 1), "{stderr}");
+    let peak = stderr.lines().rev().find_map(|line| line.strip_prefix("peak-kib ")?.trim().parse().ok());
+    (took, peak)
+}
+
+/// Reading time against the input's size, in process and as a whole process.
+fn growth() {
+    let work = tempfile::tempdir().unwrap();
+    println!("regcred check, growth with the input (no registry; pull policy Never, so nothing is pulled):");
+    for (label, make) in
+        [("YAML documents", many_documents as fn(usize) -> String), ("containers in one Pod", many_containers)]
+    {
+        let mut times = Vec::new();
+        for count in [10_000, 40_000, 100_000] {
+            let text = make(count);
+            let started = Instant::now();
+            let manifests = regcred::check::manifests::read_documents("bench.yaml", &text, "default");
+            let read = started.elapsed().as_secs_f64();
+            assert!(manifests.errors.is_empty(), "{:?}", manifests.errors.first());
+            let path = work.path().join(format!("growth-{count}.yaml"));
+            std::fs::write(&path, &text).unwrap();
+            let (process, peak) = whole_process(&path, work.path());
+            let peak = peak.map_or_else(String::new, |kib| format!(", peak {:.0} MB", kib as f64 / 1024.0));
+            println!(
+                "  {count:>7} {label} ({:.1} MB): read {read:.3} s in process ({:.2} µs each), whole process {process:.2} s{peak}",
+                text.len() as f64 / 1e6,
+                read * 1e6 / count as f64
+            );
+            times.push((read, process));
+        }
+        let ratio = |i: usize, part: fn(&(f64, f64)) -> f64| part(&times[i]) / part(&times[0]);
+        println!(
+            "    growth from 10,000: read ×{:.1} at 40,000, ×{:.1} at 100,000; whole process ×{:.1}, ×{:.1} (linear ×4, ×10; the square ×16, ×100); 100,000 read in {:.2} s (target ≤ 2 s: {})",
+            ratio(1, |t| t.0),
+            ratio(2, |t| t.0),
+            ratio(1, |t| t.1),
+            ratio(2, |t| t.1),
+            times[2].0,
+            if times[2].0 <= 2.0 { "met" } else { "NOT met" }
+        );
+    }
+    let text = nested_lists(20, 20_000_000);
+    let path = work.path().join("nested.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let (took, peak) = whole_process(&path, work.path());
+    if let Some(kib) = peak {
+        let ratio = kib as f64 * 1024.0 / text.len() as f64;
+        println!(
+            "  Lists nested 20 deep, {:.1} MB: whole process {took:.2} s, peak {:.0} MB = {ratio:.1}× the input (target ≤ 4×: {})",
+            text.len() as f64 / 1e6,
+            kib as f64 / 1024.0,
+            if ratio <= 4.0 { "met" } else { "NOT met" }
+        );
+    }
+}
+
 fn main() {
     if unreachable::is_inside() {
         unreachable::measure_inside();
         return;
     }
+    growth();
     if !registry::available() {
         println!("docker-registry/skopeo not installed: nothing to measure (run ./scripts/test once to install them)");
         return;

@@ -32,7 +32,8 @@ fn main() -> ExitCode {
         // What a shell reports for a tool stopped by a closed pipe (128 + SIGPIPE), said quietly.
         Err(error) if error.downcast_ref::<cli::OutputClosed>().is_some() => ExitCode::from(141),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // An error can quote a credential file (a helper's name, a key): shown inert.
+            eprintln!("error: {}", regcred::untrusted::inert(&format!("{error:#}"), cli::MESSAGE_CAP));
             ExitCode::FAILURE
         }
     }

@@ -321,6 +321,9 @@ fn ignored_spelling(source: &CredentialSource, keys: &[String], domain: &str) ->
     keys.iter().find(|key| ServerKey::parse(key).is_ok_and(|k| k.registry() == domain)).cloned()
 }
 
+/// The longest helper name shown, in characters.
+pub const HELPER_NAME_CAP: usize = 100;
+
 /// Where the secret of an entry lives, as the file's own tool would look for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "home", rename_all = "kebab-case")]
@@ -342,11 +345,12 @@ pub enum SecretHome {
 
 impl SecretHome {
     /// Short words for lists: `keychain`, `helper ecr-login`, `plaintext`, `missing` (each face
-    /// adds its own marks, such as a warning glyph for plaintext).
+    /// adds its own marks, such as a warning glyph for plaintext). The helper's name comes from a
+    /// credential file: it is shown inert.
     pub fn label(&self) -> String {
         match self {
             Self::Helper { helper, .. } if helper == crate::keychain::REGCRED_HELPER => "keychain".to_owned(),
-            Self::Helper { helper, .. } => format!("helper {helper}"),
+            Self::Helper { helper, .. } => format!("helper {}", crate::untrusted::inert(helper, HELPER_NAME_CAP)),
             Self::Plaintext => "plaintext".to_owned(),
             Self::Missing => "missing".to_owned(),
         }

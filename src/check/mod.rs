@@ -3,8 +3,11 @@
 //! ([`crate::kubelet`]) → a test pull per distinct image and credential list → the verdict
 //! matrix.
 
+mod display;
 pub mod manifests;
 pub mod run;
+
+pub use display::NAME_CAP;
 
 pub use run::{
     Attempt, CheckOptions, CheckReport, CheckResult, Summary, UsedCredential, Verdict, check, local_keyring,

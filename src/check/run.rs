@@ -2,12 +2,12 @@
 //! distinct (image, credential list) in parallel — every matching credential tried in order, as
 //! the kubelet does — and the verdict of every container.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
-use super::manifests::{Container, Manifests, PullPolicy, SecretsFrom, Workload};
+use super::manifests::{Container, Lookup, Manifests, PullPolicy, SecretsFrom, Workload};
 use crate::keychain::Credential;
 use crate::kubelet::{
     CredentialOrigin, Keyring, KeyringCredential, UnionKeyring, aggregate_error, failed_to_retrieve_image_pull_secret,
@@ -169,6 +169,9 @@ pub struct Summary {
     pub unreachable: Vec<UnreachableHost>,
     /// Wall time of the run, in seconds (for `regcred check`, since the process started).
     pub seconds: f64,
+    /// Objects of kinds regcred does not read, counted by kind (`ConfigMap`,
+    /// `Certificate.cert-manager.io`).
+    pub not_read: BTreeMap<String, usize>,
 }
 
 /// A registry host no pull could reach (its name, a connection, TLS), said once for all its
@@ -235,23 +238,26 @@ struct JobOutcome {
 
 /// Checks every container of `manifests`.
 pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport {
-    let mut jobs: Vec<Job> = Vec::new();
+    let mut jobs = Jobs::default();
     let mut pending = Vec::new();
     let (kept, warnings) = manifests.repeats();
     let workloads = kept.len();
+    let lookup = manifests.lookup();
     for workload in kept.into_iter().map(|index| &manifests.workloads[index]) {
-        let (keyring, notes, hint) = workload_keyring(manifests, workload, options);
-        let names_no_secret = names_no_secret(manifests, workload);
+        let (keyring, notes, hint) = workload_keyring(&lookup, workload, options);
+        let names_no_secret = names_no_secret(&lookup, workload);
         for container in &workload.containers {
             let mut notes = notes.clone();
             let plan = plan_container(container, keyring.as_ref(), &mut jobs, &mut notes);
             pending.push(Pending { workload, container, notes, hint: hint.clone(), names_no_secret, plan });
         }
     }
+    let jobs = jobs.list;
     let started = options.started.unwrap_or_else(Instant::now);
     let deadline = options.deadline.map(|limit| (tokio::time::Instant::from_std(started + limit), limit));
     let outcomes = run_jobs(&jobs, &options.pull, deadline).await;
-    let mut summary = Summary { workloads, pulls_made: jobs.len(), ..Summary::default() };
+    let mut summary =
+        Summary { workloads, pulls_made: jobs.len(), not_read: manifests.not_read.clone(), ..Summary::default() };
     for (job, outcome) in jobs.iter().zip(&outcomes) {
         let sent: usize = outcome.failed.iter().chain(&outcome.pulled).map(|(_, report)| report.requests.len()).sum();
         *summary.requests.entry(host_of(job)).or_default() += sent;
@@ -307,8 +313,8 @@ fn unreachable_hosts(jobs: &[Job], outcomes: &[JobOutcome]) -> Vec<UnreachableHo
 /// The pod's keyring as the kubelet builds it, and what the cluster would say about its Secrets.
 /// Whether nothing names a pull Secret for `workload`: not its pod, not its `ServiceAccount` (the
 /// `default` one, when it is not in the manifests, names none in most clusters).
-fn names_no_secret(manifests: &Manifests, workload: &Workload) -> bool {
-    let secrets = manifests.pod_pull_secrets(workload);
+fn names_no_secret(lookup: &Lookup<'_>, workload: &Workload) -> bool {
+    let secrets = lookup.pod_pull_secrets(workload);
     secrets.found.is_empty()
         && secrets.missing.is_empty()
         && match &secrets.from {
@@ -318,11 +324,11 @@ fn names_no_secret(manifests: &Manifests, workload: &Workload) -> bool {
 }
 
 fn workload_keyring(
-    manifests: &Manifests,
+    lookup: &Lookup<'_>,
     workload: &Workload,
     options: &CheckOptions,
 ) -> (Result<UnionKeyring, crate::kubelet::KeyringError>, Vec<String>, Option<String>) {
-    let secrets = manifests.pod_pull_secrets(workload);
+    let secrets = lookup.pod_pull_secrets(workload);
     let mut notes = Vec::new();
     let mut hint = None;
     for secret in &secrets.found {
@@ -342,8 +348,8 @@ fn workload_keyring(
         .missing
         .iter()
         .filter_map(|name| {
-            let other = manifests.secrets.iter().find(|s| s.name == *name && s.namespace != workload.namespace)?;
-            Some(format!("{name} (it is in namespace {}, not {})", other.namespace, workload.namespace))
+            let other = lookup.secret_elsewhere(name, &workload.namespace)?;
+            Some(format!("{name} (it is in namespace {other}, not {})", workload.namespace))
         })
         .collect();
     if !elsewhere.is_empty() {
@@ -389,9 +395,7 @@ fn workload_keyring(
                 let broken: Vec<&str> = secrets
                     .missing
                     .iter()
-                    .filter(|name| {
-                        manifests.broken_secrets.iter().any(|(n, ns)| n == *name && *ns == workload.namespace)
-                    })
+                    .filter(|name| lookup.is_broken_secret(name, &workload.namespace))
                     .map(String::as_str)
                     .collect();
                 if hint.is_none() && !broken.is_empty() {
@@ -421,19 +425,44 @@ fn workload_keyring(
     (keyring, notes, hint)
 }
 
+/// The distinct pulls, indexed by image so that finding a container's job costs the same for the
+/// 100,000th container as for the first.
+#[derive(Default)]
+struct Jobs {
+    list: Vec<Job>,
+    by_image: HashMap<String, Vec<usize>>,
+}
+
+impl Jobs {
+    /// The job of this image and credential list, made if there is none yet.
+    fn index_of(&mut self, image: &str, credentials: Vec<KeyringCredential>) -> usize {
+        let same = self.by_image.entry(image.to_owned()).or_default();
+        if let Some(&index) = same.iter().find(|&&index| self.list[index].credentials == credentials) {
+            return index;
+        }
+        same.push(self.list.len());
+        self.list.push(Job { image: image.to_owned(), credentials });
+        self.list.len() - 1
+    }
+}
+
 /// What a container needs: nothing (Never), an early failure, or a job (shared by every container
-/// with the same image and credentials).
+/// with the same image and credentials). In the kubelet's order: the image name first
+/// (`InvalidImageName` whatever the pull policy), then the policy, then the pull Secrets.
 fn plan_container(
     container: &Container,
     keyring: Result<&UnionKeyring, &crate::kubelet::KeyringError>,
-    jobs: &mut Vec<Job>,
+    jobs: &mut Jobs,
     notes: &mut Vec<String>,
 ) -> Plan {
+    if let Err(error) = crate::kubelet::keyring::repo_to_pull(&container.image) {
+        return invalid_image_name(container, &error);
+    }
     if container.image_pull_policy == PullPolicy::Never {
-        notes.push(
-            "imagePullPolicy: Never: the image must be pre-pulled on every node (the kubelet never pulls it); not checked"
-                .to_owned(),
-        );
+        notes.push(format!(
+            "imagePullPolicy: Never: the image must be pre-pulled on every node (the kubelet never pulls it); not checked. On a node without it the container does not start: ErrImageNeverPull, Container image \"{}\" is not present with pull policy of Never",
+            container.image
+        ));
         return Plan::Skip;
     }
     let keyring = match keyring {
@@ -452,21 +481,19 @@ fn plan_container(
             };
         }
     };
-    let credentials = match keyring.lookup(&container.image) {
-        Ok(found) => found.into_iter().cloned().collect::<Vec<_>>(),
-        Err(error) => {
-            return Plan::FailEarly {
-                reason: "InvalidImageName",
-                event: format!("Failed to apply default image tag \"{}\": {error}", container.image),
-                what_to_do: "Fix the image reference in the manifest.".to_owned(),
-            };
-        }
-    };
-    let at = jobs.iter().position(|job| job.image == container.image && job.credentials == credentials);
-    Plan::Pull(at.unwrap_or_else(|| {
-        jobs.push(Job { image: container.image.clone(), credentials });
-        jobs.len() - 1
-    }))
+    match keyring.lookup(&container.image) {
+        Ok(found) => Plan::Pull(jobs.index_of(&container.image, found.into_iter().cloned().collect())),
+        Err(error) => invalid_image_name(container, &error),
+    }
+}
+
+/// The kubelet's `InvalidImageName`: the name does not parse, so nothing else is looked at.
+fn invalid_image_name(container: &Container, error: &crate::kubelet::KeyringError) -> Plan {
+    Plan::FailEarly {
+        reason: "InvalidImageName",
+        event: format!("Failed to apply default image tag \"{}\": {error}", container.image),
+        what_to_do: "Fix the image reference in the manifest.".to_owned(),
+    }
 }
 
 /// Runs every job at once on one puller (one ping per registry, tokens and connections shared;
@@ -522,7 +549,7 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
     let Pending { workload, container, notes, hint, names_no_secret, plan } = pending;
     let mut result = CheckResult {
         namespace: workload.namespace.clone(),
-        workload: format!("{}/{}", workload.kind.as_str(), workload.name),
+        workload: format!("{}/{}", workload.kind_name, workload.name),
         container: container.name.clone(),
         image: container.image.clone(),
         verdict: Verdict::Skipped,
@@ -541,6 +568,9 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
         Plan::Skip => return result,
         Plan::FailEarly { reason, event, what_to_do } => {
             result.verdict = Verdict::Fails;
+            if reason != "InvalidImageName" && written_if_not_present(container) {
+                result.notes.push(IF_NOT_PRESENT.to_owned());
+            }
             result.cause = Some(event.clone());
             result.kubelet = Some(event);
             result.reason = Some(reason.to_owned());
@@ -585,6 +615,9 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
         return result;
     }
     result.verdict = Verdict::Fails;
+    if written_if_not_present(container) {
+        result.notes.push(IF_NOT_PRESENT.to_owned());
+    }
     result.credential = outcome.failed.last().and_then(|(i, _)| used(i));
     let errors: Vec<String> = result.tried.iter().map(|a| a.error.clone()).collect();
     let last = outcome.failed.last().and_then(|(_, report)| match &report.outcome {
@@ -603,7 +636,7 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
         (names_no_secret && anonymous_refusal).then(|| {
             format!(
                 "The {} {} names no imagePullSecrets: add one to its pod template (regcred yaml makes the Secret), or to its ServiceAccount.",
-                workload.kind.as_str(),
+                workload.kind_name,
                 workload.name
             )
         })
@@ -614,6 +647,16 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
         (None, _) => f.what_to_do.clone(),
     });
     result
+}
+
+/// What `IfNotPresent` means for a failing pull: only nodes without the image fail.
+const IF_NOT_PRESENT: &str = "imagePullPolicy: IfNotPresent: a node that already has the image starts the container without pulling; a node without it pulls, and fails as shown";
+
+/// Whether the manifest itself asks for `IfNotPresent` (said on a failure, as whoever wrote it
+/// may expect it to spare the pull; the API server's default is left unsaid, or every failure
+/// would carry it).
+fn written_if_not_present(container: &Container) -> bool {
+    container.image_pull_policy == PullPolicy::IfNotPresent && !container.pull_policy_defaulted
 }
 
 /// An attempt's runtime error text (or its cause when the pull never reached the runtime's words).

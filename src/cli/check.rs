@@ -93,26 +93,30 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     unreadable.append(&mut report.errors);
     report.errors = unreadable;
     if manifests.workloads.is_empty() {
-        report
-            .errors
-            .push("no workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob …) in the manifests".into());
+        report.errors.push(format!(
+            "no workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, or a custom resource with a pod template …) in the manifests{}",
+            if manifests.not_read.is_empty() { String::new() } else { format!(" ({})", not_read(&report.summary)) }
+        ));
     }
+    // Text from the manifests, credential files and registries is shown inert on the terminal and
+    // in the JUnit file; --json keeps the exact strings (JSON escaping is the boundary there).
+    let shown = report.inert();
     // Input errors go to stderr (and into --json and the JUnit file): the report on stdout is
     // what pulls and what does not.
-    for error in &report.errors {
+    for error in &shown.errors {
         eprintln!("error: {error}");
     }
-    for warning in &report.warnings {
+    for warning in &shown.warnings {
         eprintln!("warning: {warning}");
     }
     if args.json {
         super::print_json(&report)?;
     } else {
-        super::emit(&text(&report))?;
+        super::emit(&text(&shown))?;
     }
     // Written after the report is out: a JUnit path that cannot be written loses nothing else.
     if let Some(path) = &args.junit
-        && let Err(error) = regcred::atomic_file::write_atomic(path, junit(&report).as_bytes())
+        && let Err(error) = regcred::atomic_file::write_atomic(path, junit(&shown).as_bytes())
     {
         eprintln!("error: cannot write the JUnit report {}: {error}", path.display());
         return Ok(ExitCode::from(INPUT_ERROR));
@@ -150,7 +154,19 @@ fn local_keyring(env: &Env) -> anyhow::Result<Keyring> {
     Ok(keyring)
 }
 
-/// The report as text: failures first, grouped by workload; then the summary.
+/// `3 objects of kinds regcred does not read: ConfigMap ×2, Service`.
+fn not_read(summary: &regcred::check::Summary) -> String {
+    let count: usize = summary.not_read.values().sum();
+    let kinds: Vec<String> = summary
+        .not_read
+        .iter()
+        .map(|(kind, n)| if *n == 1 { kind.clone() } else { format!("{kind} \u{d7}{n}") })
+        .collect();
+    format!("{count} object{} of kinds regcred does not read: {}", if count == 1 { "" } else { "s" }, kinds.join(", "))
+}
+
+/// The report as text: failures first, grouped by workload; then the summary. Give it the
+/// report's [`CheckReport::inert`] copy.
 pub fn text(report: &CheckReport) -> String {
     let mut out = String::new();
     let mut order: Vec<&CheckResult> = report.results.iter().collect();
@@ -248,6 +264,9 @@ fn summary_text(out: &mut String, report: &CheckReport) {
         s.seconds,
         if requests.is_empty() { "none".to_owned() } else { requests.join(", ") }
     );
+    if !s.not_read.is_empty() {
+        let _ = writeln!(out, "{}", not_read(s));
+    }
     if !report.errors.is_empty() {
         let count = report.errors.len();
         let _ = writeln!(out, "{count} input error{} (on stderr): exit 2", if count == 1 { "" } else { "s" });
@@ -264,7 +283,8 @@ fn unreachable_text(out: &mut String, report: &CheckReport) {
     }
 }
 
-/// The report as `JUnit` XML: one test case per container, its workload as the class.
+/// The report as `JUnit` XML: one test case per container, its workload as the class. Give it the
+/// report's [`CheckReport::inert`] copy.
 pub fn junit(report: &CheckReport) -> String {
     let escape = |text: &str| {
         text.chars()

@@ -11,6 +11,11 @@ use regcred::resolve::{PodmanShadows, SecretHome, SecretHomes};
 
 use super::print_json;
 
+/// Text from a credential file (keys, user names, helper names) as the terminal shows it.
+fn shown(text: &str) -> String {
+    regcred::untrusted::inert(text, regcred::check::NAME_CAP)
+}
+
 #[derive(Serialize)]
 struct FileRow<'a> {
     kind: FileKind,
@@ -74,7 +79,8 @@ fn fill_from_stores(rows: &mut [EntryRow], now: std::time::SystemTime) {
         let store = match open_store(&helper).and_then(|store| Ok((store.list()?, store))) {
             Ok(opened) => opened,
             Err(error) => {
-                eprintln!("warning: the user names in {} are not shown: {error}", store_name(&helper));
+                let message = format!("the user names in {} are not shown: {error}", store_name(&helper));
+                eprintln!("warning: {}", super::inert_message(&message));
                 continue;
             }
         };
@@ -156,14 +162,19 @@ pub fn sources(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
         for row in &rows {
             outln!("{:<22} {}", row.kind.to_string(), row.path.display());
             match (&row.error, row.status) {
-                (Some(error), _) => outln!("    error: {error}"),
+                (Some(error), _) => {
+                    outln!("    error: {}", regcred::untrusted::inert(error, regcred::untrusted::TEXT_CAP));
+                }
                 (None, "missing") => outln!("    not present"),
                 _ => {
                     let entries =
                         if row.entries == 1 { "1 entry".to_owned() } else { format!("{} entries", row.entries) };
                     outln!("    {entries}, {} with problems", row.problems);
                     if let Some(store) = row.creds_store {
-                        outln!("    credsStore: {store}");
+                        outln!(
+                            "    credsStore: {}",
+                            regcred::untrusted::inert(store, regcred::resolve::HELPER_NAME_CAP)
+                        );
                     }
                     if row.cred_helpers > 0 {
                         outln!("    credHelpers: {} registries", row.cred_helpers);
@@ -276,7 +287,7 @@ pub fn list(sources: &Sources, json: bool) -> anyhow::Result<ExitCode> {
 
 /// The list as text: one block per file, one line per entry (and one per note about it).
 fn render(rows: &[EntryRow], now: std::time::SystemTime) -> String {
-    let key_width = rows.iter().map(|r| r.key.chars().count()).max().unwrap_or(8).clamp(8, 48);
+    let key_width = rows.iter().map(|r| shown(&r.key).chars().count()).max().unwrap_or(8).clamp(8, 48);
     let mut text = String::new();
     let mut current_file = None;
     for row in rows {
@@ -284,13 +295,13 @@ fn render(rows: &[EntryRow], now: std::time::SystemTime) -> String {
             let _ = writeln!(text, "{} — {}", row.kind, row.file.display());
             current_file = Some(&row.file);
         }
-        let user = row.username.as_deref().unwrap_or("-");
+        let user = row.username.as_deref().map_or_else(|| "-".to_owned(), shown);
         let warning = if exposed(&row.secret) { " \u{26a0}" } else { "" };
         let expiry = row.expiry.map_or_else(String::new, |e| {
             let mark = if regcred::expiry::within(&e, now, std::time::Duration::ZERO) { " \u{26a0}" } else { "" };
             format!("  ({}, {}){mark}", regcred::expiry::describe(&e, now), regcred::expiry::rfc3339(e.at))
         });
-        let _ = writeln!(text, "  {:<key_width$}  {:<20}  {}{warning}{expiry}", row.key, user, row.stored_in);
+        let _ = writeln!(text, "  {:<key_width$}  {:<20}  {}{warning}{expiry}", shown(&row.key), user, row.stored_in);
         if let Some(earlier) = &row.shadowed_for_podman_by {
             let _ = writeln!(
                 text,
@@ -300,7 +311,12 @@ fn render(rows: &[EntryRow], now: std::time::SystemTime) -> String {
             );
         }
         for problem in &row.problems {
-            let _ = writeln!(text, "  {:<key_width$}  \u{26a0} {problem}", "");
+            let _ = writeln!(
+                text,
+                "  {:<key_width$}  \u{26a0} {}",
+                "",
+                regcred::untrusted::inert(problem, regcred::untrusted::TEXT_CAP)
+            );
         }
     }
     if rows.iter().any(|row| exposed(&row.secret)) {

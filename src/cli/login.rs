@@ -140,7 +140,7 @@ fn check_preset(args: &LoginArgs, server: &str, username: &str, password: Secret
             Severity::Error | Severity::Warning => "warning",
             Severity::Info => "note",
         };
-        eprintln!("{severity}: {}", finding.message);
+        eprintln!("{severity}: {}", super::inert_message(&finding.message));
     }
     if explicit && checked.has_errors() {
         bail!("nothing was stored: the login does not follow {}'s rules (above)", preset.name);
@@ -162,7 +162,7 @@ pub fn login(env: &Env, args: &LoginArgs) -> anyhow::Result<ExitCode> {
     }
     let report = credentials::login(&mut file, &server, &credential, args.store.clone(), &open_store)?;
     if let Some(warning) = &report.warning {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", super::inert_message(warning));
     }
     outln!("Login saved for {} ({}) in {}", report.key, report.home.label(), file.path().display());
     super::print_save_notes(&report.save);
@@ -187,7 +187,7 @@ pub fn logout(env: &Env, server: &str, file_args: &FileArgs) -> anyhow::Result<E
         outln!("Not logged in to {server} in {}", file.path().display());
     }
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", super::inert_message(warning));
     }
     super::print_save_notes(&report.save);
     Ok(ExitCode::SUCCESS)
@@ -237,7 +237,7 @@ pub fn migrate(env: &Env, args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let selection = args.servers.iter().map(|s| parse_server(s)).collect::<Result<Vec<_>, _>>()?;
     let mut file = args.file.load(env)?;
     for (key, reason) in credentials::migration_plan(&file, &selection).staying {
-        eprintln!("note: {key} stays in the file: {reason}");
+        eprintln!("note: {}", super::inert_message(&format!("{key} stays in the file: {reason}")));
     }
     let report = credentials::migrate(&mut file, &selection, &args.to, &open_store)?;
     outln!(

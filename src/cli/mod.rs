@@ -134,9 +134,18 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 fn warn_unusable(sources: &Sources) {
     for source in &sources.files {
         if let regcred::auth_files::SourceStatus::Failed(error) = &source.status {
-            eprintln!("warning: {error:#}");
+            eprintln!("warning: {}", inert_message(&format!("{error:#}")));
         }
     }
+}
+
+/// The longest message line shown on the terminal, in characters.
+pub const MESSAGE_CAP: usize = 2_000;
+
+/// A message that may quote a credential file (helper names, keys, user names) as the terminal
+/// shows it: controls and escape sequences as escapes, length capped.
+pub fn inert_message(text: &str) -> String {
+    regcred::untrusted::inert(text, MESSAGE_CAP)
 }
 
 /// Tells what a save changed besides the content.

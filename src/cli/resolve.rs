@@ -59,7 +59,12 @@ pub fn resolve(sources: &Sources, image: &str, json: bool) -> anyhow::Result<Exi
     for answer in &podman.chain {
         outln!("  {}. {} — {}{}", answer.place + 1, answer.kind, answer.path.display(), podman_mark(&podman, answer));
         match &answer.error {
-            Some(error) => outln!("    cannot be read: Podman and skopeo stop here with an error ({error})"),
+            Some(error) => {
+                outln!(
+                    "    cannot be read: Podman and skopeo stop here with an error ({})",
+                    super::inert_message(error)
+                );
+            }
             None => print_answer(&answer.resolution)?,
         }
     }
@@ -102,9 +107,11 @@ fn print_answer(resolution: &regcred::resolve::Resolution) -> anyhow::Result<()>
 fn describe(source: &CredentialSource) -> String {
     match source {
         CredentialSource::CredHelper { helper, key } => {
-            format!("credHelpers[{key:?}] → docker-credential-{helper}")
+            format!("credHelpers[{key:?}] → docker-credential-{}", super::inert_message(helper))
         }
-        CredentialSource::CredsStore { helper } => format!("credsStore → docker-credential-{helper}"),
+        CredentialSource::CredsStore { helper } => {
+            format!("credsStore → docker-credential-{}", super::inert_message(helper))
+        }
         CredentialSource::Auths { key, matched } => {
             let how = match matched {
                 KeyMatch::Exact => "exact key",

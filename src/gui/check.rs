@@ -142,11 +142,12 @@ impl CheckPanel {
             .map_err(|e| e.to_string())?;
             let (manifests, local) = prepared?;
             if manifests.workloads.is_empty() && manifests.errors.is_empty() {
-                return Err("No workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob …) in the manifests."
+                return Err("No workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, or a custom resource with a pod template …) in the manifests."
                     .to_owned());
             }
             let options = CheckOptions { pull, node: None, local, ..CheckOptions::default() };
-            Ok(crate::check::check(&manifests, &options).await)
+            // Shown, never exported as JSON: every text from the manifests made inert at once.
+            Ok(crate::check::check(&manifests, &options).await.inert())
         });
     }
 }
@@ -189,6 +190,10 @@ fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
     }
     for warning in &report.warnings {
         theme::message(ui, Tone::Warn, warning);
+    }
+    if !s.not_read.is_empty() {
+        let kinds: Vec<String> = s.not_read.iter().map(|(kind, n)| format!("{kind} ({n})")).collect();
+        ui.weak(format!("Not read (kinds regcred does not read): {}", kinds.join(", ")));
     }
     let mut rows: Vec<&CheckResult> = report.results.iter().collect();
     rows.sort_by_key(|r| match r.verdict {

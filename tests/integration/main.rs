@@ -18,6 +18,7 @@ mod support;
 
 mod check;
 mod check_network;
+mod check_offline;
 mod cli;
 mod concurrency;
 mod crash_safety;
@@ -31,6 +32,7 @@ mod keychain;
 mod kubectl_oracle;
 mod kubelet_properties;
 mod manifests;
+mod manifests_custom;
 mod packaging;
 mod podman_chain;
 mod presets;

@@ -18,13 +18,20 @@
 //!   `Opaque`, and the `kubernetes.io/dockerconfigjson` / `dockercfg` types require their key
 //!   (`ValidateSecret` in `pkg/apis/core/validation/validation.go`).
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::kubelet::PullSecretData;
 use crate::secret::Secret;
 
+mod custom;
+mod lookup;
 mod objects;
+mod read;
 mod split;
+
+pub use lookup::Lookup;
 
 /// Why a document could not be read. No variant quotes a value from the document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,7 +79,8 @@ pub enum ManifestError {
     },
 }
 
-/// Where a value was read: file, 1-based document and line, and the item of a `List`.
+/// Where a value was read: file, 1-based document and line, and the item of a `List` (of a `List`
+/// inside a `List` …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentSource {
     /// The file's display name.
@@ -81,17 +89,38 @@ pub struct DocumentSource {
     pub document: usize,
     /// 1-based line where the document starts.
     pub line: usize,
-    /// The 0-based index in `items` for an object read from a `List`.
+    /// The 0-based index in `items` for an object read from a `List` (the innermost one).
     pub item: Option<usize>,
+    /// For a `List` inside a `List`: the indexes of the enclosing items, outermost first, at most
+    /// [`SHOWN_NESTING`] of them (shared by every item of one `List`).
+    pub outer_items: Arc<[usize]>,
+    /// How many `List`s enclose the innermost one (more than `outer_items` holds when deeper than
+    /// [`SHOWN_NESTING`]).
+    pub nesting: usize,
+}
+
+/// How many enclosing `List` items a source names before it elides the rest.
+pub const SHOWN_NESTING: usize = 8;
+
+impl DocumentSource {
+    /// The source of a whole document.
+    pub fn document(file: &str, document: usize, line: usize) -> Self {
+        Self { file: file.to_owned(), document, line, item: None, outer_items: Arc::from([]), nesting: 0 }
+    }
 }
 
 impl fmt::Display for DocumentSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: document {} (line {})", self.file, self.document, self.line)?;
-        match self.item {
-            Some(item) => write!(f, ", items[{item}]"),
-            None => Ok(()),
+        let Some(item) = self.item else { return Ok(()) };
+        f.write_str(", ")?;
+        for outer in self.outer_items.iter() {
+            write!(f, "items[{outer}].")?;
         }
+        if self.nesting > self.outer_items.len() {
+            write!(f, "…({} more Lists).", self.nesting - self.outer_items.len())?;
+        }
+        write!(f, "items[{item}]")
     }
 }
 
@@ -110,7 +139,8 @@ impl fmt::Display for DocumentError {
     }
 }
 
-/// The kinds whose pod template this module reads.
+/// The kinds whose pod template this module reads: Kubernetes' own, the custom resources of
+/// well-known projects that embed pods, and any other object shaped like a workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WorkloadKind {
     /// `v1 Pod` (`spec`).
@@ -131,6 +161,29 @@ pub enum WorkloadKind {
     ReplicationController,
     /// `v1 PodTemplate` (`template.spec`).
     PodTemplate,
+    /// Argo Rollouts `argoproj.io Rollout` (`spec.template.spec`).
+    Rollout,
+    /// `OpenKruise` `apps.kruise.io CloneSet` (`spec.template.spec`).
+    CloneSet,
+    /// `OpenKruise` Advanced `StatefulSet` (`apps.kruise.io`, `spec.template.spec`).
+    AdvancedStatefulSet,
+    /// `OpenKruise` Advanced `DaemonSet` (`apps.kruise.io`, `spec.template.spec`).
+    AdvancedDaemonSet,
+    /// Knative `serving.knative.dev Service` or `Configuration` (`spec.template.spec`; container
+    /// names optional).
+    KnativeService,
+    /// KEDA `keda.sh ScaledJob` (`spec.jobTargetRef.template.spec`).
+    ScaledJob,
+    /// Strimzi `core.strimzi.io StrimziPodSet`: one workload per Pod of `spec.pods`.
+    StrimziPodSet,
+    /// Tekton `tekton.dev TaskRun`: `spec.taskSpec.steps` (and `sidecars`) as containers,
+    /// `spec.podTemplate.imagePullSecrets`.
+    TaskRun,
+    /// Tekton `tekton.dev PipelineRun`: one workload per task of `spec.pipelineSpec` (`tasks` and
+    /// `finally`), its `taskSpec.steps` as containers.
+    PipelineRun,
+    /// Another kind with a `spec.template.spec.containers` or `spec.jobTemplate` shape.
+    Other,
 }
 
 impl WorkloadKind {
@@ -140,12 +193,21 @@ impl WorkloadKind {
             Self::Pod => "Pod",
             Self::Deployment => "Deployment",
             Self::ReplicaSet => "ReplicaSet",
-            Self::StatefulSet => "StatefulSet",
-            Self::DaemonSet => "DaemonSet",
+            // OpenKruise's Advanced kinds keep the names of the kinds they replace.
+            Self::StatefulSet | Self::AdvancedStatefulSet => "StatefulSet",
+            Self::DaemonSet | Self::AdvancedDaemonSet => "DaemonSet",
             Self::Job => "Job",
             Self::CronJob => "CronJob",
             Self::ReplicationController => "ReplicationController",
             Self::PodTemplate => "PodTemplate",
+            Self::Rollout => "Rollout",
+            Self::CloneSet => "CloneSet",
+            Self::KnativeService => "Service",
+            Self::ScaledJob => "ScaledJob",
+            Self::StrimziPodSet => "StrimziPodSet",
+            Self::TaskRun => "TaskRun",
+            Self::PipelineRun => "PipelineRun",
+            Self::Other => "Other",
         }
     }
 }
@@ -201,6 +263,9 @@ pub struct Container {
 pub struct Workload {
     /// Its kind.
     pub kind: WorkloadKind,
+    /// Its kind as reports name it: `Deployment`, or `Kind.group` outside Kubernetes' own API
+    /// groups (`Rollout.argoproj.io`, `StatefulSet.apps.kruise.io`), as kubectl names resources.
+    pub kind_name: String,
     /// `metadata.name` (or `metadata.generateName` when there is no name).
     pub name: String,
     /// `metadata.namespace`, or the default namespace given to the reader.
@@ -274,6 +339,9 @@ pub struct Manifests {
     /// Secrets (name, namespace) whose document could not be read: the API server would refuse
     /// them, so in the cluster they do not exist.
     pub broken_secrets: Vec<(String, String)>,
+    /// Objects of kinds this module does not read, counted by kind (`ConfigMap`,
+    /// `Certificate.cert-manager.io`).
+    pub not_read: BTreeMap<String, usize>,
 }
 
 /// Where a pod's pull-secret names come from.
@@ -321,10 +389,9 @@ impl PodSecrets<'_> {
 pub fn read_documents(name: &str, text: &str, default_namespace: &str) -> Manifests {
     let mut manifests = Manifests::default();
     for document in split::parse_documents(text) {
-        let source =
-            DocumentSource { file: name.to_owned(), document: document.number, line: document.line, item: None };
+        let source = DocumentSource::document(name, document.number, document.line);
         match document.value {
-            Ok(Some(value)) => objects::read_object(&mut manifests, &value, source, default_namespace),
+            Ok(Some(value)) => read::read_object(&mut manifests, &value, source, default_namespace),
             Ok(None) => {}
             Err(error) => manifests.errors.push(DocumentError { source, error }),
         }
@@ -340,6 +407,9 @@ impl Manifests {
         self.secrets.extend(other.secrets);
         self.errors.extend(other.errors);
         self.broken_secrets.extend(other.broken_secrets);
+        for (kind, count) in other.not_read {
+            *self.not_read.entry(kind).or_default() += count;
+        }
     }
 
     /// Objects of one kind, namespace and name read more than once: the cluster keeps one (the
@@ -352,7 +422,7 @@ impl Manifests {
         for (index, workload) in self.workloads.iter().enumerate() {
             // A name that ends in `-` can only be a generateName: every copy is a new object.
             if !workload.name.ends_with('-') {
-                let key = (workload.kind.to_string(), workload.namespace.clone(), workload.name.clone());
+                let key = (workload.kind_name.clone(), workload.namespace.clone(), workload.name.clone());
                 named.entry(key).or_default().push((index, workload.source.to_string()));
             }
         }
@@ -397,29 +467,17 @@ impl Manifests {
         self.secrets.iter().rev().find(|secret| secret.namespace == namespace && secret.name == name)
     }
 
-    /// The workload's pull Secrets as the cluster resolves them: the pod's own
-    /// `imagePullSecrets`, or, only when it names none (not even an empty name), those of its
-    /// `ServiceAccount` in the same namespace; then each name looked up in the same namespace.
+    /// The workload's pull Secrets as the cluster resolves them (see
+    /// [`Lookup::pod_pull_secrets`]). Each call indexes the manifests: for many workloads, build
+    /// one [`Lookup`] and ask it.
     pub fn pod_pull_secrets(&self, workload: &Workload) -> PodSecrets<'_> {
-        let sa_name = workload.service_account_name.clone();
-        let (from, names) = if workload.image_pull_secrets.is_empty() {
-            match self.service_account(&workload.namespace, &sa_name) {
-                Some(sa) => (SecretsFrom::ServiceAccount { name: sa_name }, sa.image_pull_secrets.clone()),
-                None => (SecretsFrom::UnknownServiceAccount { name: sa_name }, Vec::new()),
-            }
-        } else {
-            (SecretsFrom::Pod, workload.image_pull_secrets.clone())
-        };
-        let names: Vec<String> = names.into_iter().filter(|name| !name.is_empty()).collect();
-        let mut found = Vec::new();
-        let mut missing = Vec::new();
-        for name in &names {
-            match self.secret(&workload.namespace, name) {
-                Some(secret) => found.push(secret),
-                None => missing.push(name.clone()),
-            }
-        }
-        PodSecrets { from, names, found, missing }
+        self.lookup().pod_pull_secrets(workload)
+    }
+
+    /// The manifests indexed by namespace and name, so that resolving every workload's Secrets
+    /// costs time linear in the manifests.
+    pub fn lookup(&self) -> Lookup<'_> {
+        Lookup::new(self)
     }
 }
 

@@ -1,96 +1,41 @@
-//! Turning one parsed document (or `List` item) into typed values: workloads with their
-//! containers, `ServiceAccounts`, Secrets. Each failure names the field as kubectl paths do.
+//! The readers of one object (a document or a `List` item) into typed values: workloads with
+//! their containers, `ServiceAccounts`, Secrets, and the field access they share. Each failure
+//! names the field as kubectl paths do. Which reader an object goes to is `read`'s.
 
 use serde_json::{Map, Value};
 
 use super::{
-    Container, ContainerList, DocumentError, DocumentSource, ManifestError, Manifests, PullPolicy, PullSecret,
-    ServiceAccount, Workload, WorkloadKind,
+    Container, ContainerList, DocumentSource, ManifestError, PullPolicy, PullSecret, ServiceAccount, Workload,
+    WorkloadKind,
 };
 use crate::kubelet::golang::{decode_base64, json_kind};
 use crate::kubelet::secrets::{DOCKER_CONFIG_JSON_KEY, DOCKER_CONFIG_JSON_TYPE, DOCKERCFG_KEY, DOCKERCFG_TYPE};
 use crate::secret::Secret;
 
-/// Reads one document into `manifests`, recording an error instead when it is malformed.
-pub(super) fn read_object(manifests: &mut Manifests, value: &Value, source: DocumentSource, namespace: &str) {
-    let result = match value {
-        Value::Object(object) if is_list(object) => read_list(manifests, object, &source, namespace),
-        Value::Object(object) => read_single(manifests, object, None, &source, namespace),
-        other => Err(ManifestError::NotAMapping(article(json_kind(other)))),
-    };
-    if let Err(error) = result {
-        manifests.errors.push(DocumentError { source, error });
-    }
+/// What a document that is not an object is called in errors.
+pub(super) fn not_a_mapping(value: &Value) -> ManifestError {
+    ManifestError::NotAMapping(article(json_kind(value)))
 }
 
-fn is_list(object: &Map<String, Value>) -> bool {
+/// `kind: List` and typed lists (`PodList` …): a kind ending in `List`, with `items`.
+pub(super) fn is_list(object: &Map<String, Value>) -> bool {
     object.get("kind").and_then(Value::as_str).is_some_and(|kind| kind.ends_with("List"))
         && object.contains_key("items")
 }
 
-/// `kind: List` and typed lists (`PodList`…): each item on its own, items without a `kind` taking
-/// the list's kind less `List`.
-fn read_list(
-    manifests: &mut Manifests,
-    list: &Map<String, Value>,
-    source: &DocumentSource,
-    namespace: &str,
-) -> Result<(), ManifestError> {
-    let items = seq(list, "items", "items")?.map_or(&[][..], Vec::as_slice);
-    let list_kind = list.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let item_kind = list_kind.strip_suffix("List").filter(|kind| !kind.is_empty());
-    for (index, item) in items.iter().enumerate() {
-        let source = DocumentSource { item: Some(index), ..source.clone() };
-        let result = match item {
-            Value::Object(object) => read_single(manifests, object, item_kind, &source, namespace),
-            Value::Null => Ok(()),
-            other => Err(ManifestError::NotAMapping(article(json_kind(other)))),
-        };
-        if let Err(error) = result {
-            manifests.errors.push(DocumentError { source, error });
-        }
+/// A kind as reports name it: bare in Kubernetes' own API groups (no dot, or `*.k8s.io`), else
+/// `Kind.group` as kubectl names resources (`Rollout.argoproj.io`).
+pub(super) fn kind_name(kind: &str, group: &str) -> String {
+    if group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io") {
+        kind.to_owned()
+    } else {
+        format!("{kind}.{group}")
     }
-    Ok(())
-}
-
-/// One object: a workload, a `ServiceAccount`, a Secret, or something this module ignores.
-fn read_single(
-    manifests: &mut Manifests,
-    object: &Map<String, Value>,
-    implied_kind: Option<&str>,
-    source: &DocumentSource,
-    namespace: &str,
-) -> Result<(), ManifestError> {
-    let kind = match string(object, "kind", "kind")? {
-        Some(kind) if !kind.is_empty() => kind,
-        _ => implied_kind.ok_or_else(|| ManifestError::Missing("kind".to_owned()))?,
-    };
-    let group = match string(object, "apiVersion", "apiVersion")? {
-        Some(api_version) => api_version.split_once('/').map_or("", |(group, _)| group),
-        None => "",
-    };
-    if kind == "ServiceAccount" && group.is_empty() {
-        manifests.service_accounts.push(read_service_account(object, source, namespace)?);
-    } else if kind == "Secret" && group.is_empty() {
-        match read_secret(object, source, namespace) {
-            Ok(secret) => manifests.secrets.push(secret),
-            Err(error) => {
-                // Named, so that a pod that uses it is told the Secret is broken, not absent.
-                if let Ok(named) = name_and_namespace(object, namespace) {
-                    manifests.broken_secrets.push(named);
-                }
-                return Err(error);
-            }
-        }
-    } else if let Some(kind) = workload_kind(kind, group) {
-        manifests.workloads.push(read_workload(object, kind, source, namespace)?);
-    }
-    Ok(())
 }
 
 /// The workload kinds, in their API groups (`extensions` and the beta `apps` versions included,
 /// for old manifests); the same kind in another group is someone else's resource.
-fn workload_kind(kind: &str, group: &str) -> Option<WorkloadKind> {
+pub(super) fn workload_kind(kind: &str, group: &str) -> Option<WorkloadKind> {
     let (kind, groups): (WorkloadKind, &[&str]) = match kind {
         "Pod" => (WorkloadKind::Pod, &[""]),
         "ReplicationController" => (WorkloadKind::ReplicationController, &[""]),
@@ -107,46 +52,86 @@ fn workload_kind(kind: &str, group: &str) -> Option<WorkloadKind> {
 }
 
 /// Where each kind keeps its pod spec.
-fn pod_spec_path(kind: WorkloadKind) -> &'static [&'static str] {
+pub(super) fn pod_spec_path(kind: WorkloadKind) -> &'static [&'static str] {
     match kind {
         WorkloadKind::Pod => &["spec"],
         WorkloadKind::PodTemplate => &["template", "spec"],
         WorkloadKind::CronJob => &["spec", "jobTemplate", "spec", "template", "spec"],
+        WorkloadKind::ScaledJob => &["spec", "jobTargetRef", "template", "spec"],
         _ => &["spec", "template", "spec"],
     }
 }
 
-fn read_workload(
+/// What a workload is and where its pod spec is.
+pub(super) struct Template {
+    pub kind: WorkloadKind,
+    pub kind_name: String,
+    pub path: &'static [&'static str],
+}
+
+/// A pod spec's parts that decide its pulls.
+pub(super) struct PodParts {
+    pub containers: Vec<Container>,
+    pub image_pull_secrets: Vec<String>,
+    pub service_account_name: String,
+}
+
+pub(super) fn read_workload(
     object: &Map<String, Value>,
-    kind: WorkloadKind,
+    template: Template,
     source: &DocumentSource,
     default_namespace: &str,
 ) -> Result<Workload, ManifestError> {
     let (name, namespace) = name_and_namespace(object, default_namespace)?;
-    let mut spec = object;
-    let mut path = String::new();
-    for field in pod_spec_path(kind) {
-        path = if path.is_empty() { (*field).to_owned() } else { format!("{path}.{field}") };
-        spec = map(spec, field, &path)?.ok_or_else(|| ManifestError::Missing(path.clone()))?;
-    }
-    let containers = read_containers(spec, &path)?;
-    let image_pull_secrets = reference_names(spec, "imagePullSecrets", &format!("{path}.imagePullSecrets"))?;
-    let account = string(spec, "serviceAccountName", &format!("{path}.serviceAccountName"))?.unwrap_or_default();
-    let deprecated = string(spec, "serviceAccount", &format!("{path}.serviceAccount"))?.unwrap_or_default();
-    let service_account_name = [account, deprecated, "default"].into_iter().find(|s| !s.is_empty()).unwrap_or_default();
+    let (spec, path) = descend(object, template.path, "")?;
+    let parts = read_pod_spec(spec, &path, template.kind == WorkloadKind::KnativeService)?;
     Ok(Workload {
-        kind,
+        kind: template.kind,
+        kind_name: template.kind_name,
         name,
         namespace,
-        containers,
-        image_pull_secrets,
-        service_account_name: service_account_name.to_owned(),
+        containers: parts.containers,
+        image_pull_secrets: parts.image_pull_secrets,
+        service_account_name: parts.service_account_name,
         source: source.clone(),
     })
 }
 
+/// The mapping at `fields` under `object` (each one required), and its path after `prefix`.
+pub(super) fn descend<'v>(
+    mut object: &'v Map<String, Value>,
+    fields: &[&str],
+    prefix: &str,
+) -> Result<(&'v Map<String, Value>, String), ManifestError> {
+    let mut path = prefix.to_owned();
+    for field in fields {
+        path = if path.is_empty() { (*field).to_owned() } else { format!("{path}.{field}") };
+        object = map(object, field, &path)?.ok_or_else(|| ManifestError::Missing(path.clone()))?;
+    }
+    Ok((object, path))
+}
+
+/// A pod spec's containers, pull Secrets and `ServiceAccount` (`names_optional`: Knative names an
+/// unnamed container `user-container`).
+pub(super) fn read_pod_spec(
+    spec: &Map<String, Value>,
+    path: &str,
+    names_optional: bool,
+) -> Result<PodParts, ManifestError> {
+    let containers = read_containers(spec, path, names_optional)?;
+    let image_pull_secrets = reference_names(spec, "imagePullSecrets", &format!("{path}.imagePullSecrets"))?;
+    let account = string(spec, "serviceAccountName", &format!("{path}.serviceAccountName"))?.unwrap_or_default();
+    let deprecated = string(spec, "serviceAccount", &format!("{path}.serviceAccount"))?.unwrap_or_default();
+    let service_account_name = [account, deprecated, "default"].into_iter().find(|s| !s.is_empty()).unwrap_or_default();
+    Ok(PodParts { containers, image_pull_secrets, service_account_name: service_account_name.to_owned() })
+}
+
 /// The three container lists; `containers` must have at least one.
-fn read_containers(spec: &Map<String, Value>, path: &str) -> Result<Vec<Container>, ManifestError> {
+fn read_containers(
+    spec: &Map<String, Value>,
+    path: &str,
+    names_optional: bool,
+) -> Result<Vec<Container>, ManifestError> {
     let mut containers = Vec::new();
     for list in [ContainerList::Containers, ContainerList::InitContainers, ContainerList::EphemeralContainers] {
         let list_path = format!("{path}.{}", list.field());
@@ -159,13 +144,26 @@ fn read_containers(spec: &Map<String, Value>, path: &str) -> Result<Vec<Containe
             let Value::Object(container) = item else {
                 return Err(wrong_type(item_path, "an object", item));
             };
-            containers.push(read_container(container, list, &item_path)?);
+            let unnamed = match string(container, "name", &format!("{item_path}.name"))? {
+                None | Some("") if names_optional => {
+                    Some(if index == 0 { "user-container".to_owned() } else { format!("user-container-{index}") })
+                }
+                _ => None,
+            };
+            containers.push(read_container(container, list, &item_path, unnamed)?);
         }
     }
     Ok(containers)
 }
 
-fn read_container(container: &Map<String, Value>, list: ContainerList, path: &str) -> Result<Container, ManifestError> {
+/// One container (`name`: the name to show instead of its own, for projects that name containers
+/// themselves).
+pub(super) fn read_container(
+    container: &Map<String, Value>,
+    list: ContainerList,
+    path: &str,
+    name: Option<String>,
+) -> Result<Container, ManifestError> {
     let required = |field: &str| -> Result<String, ManifestError> {
         let field_path = format!("{path}.{field}");
         match string(container, field, &field_path)? {
@@ -173,7 +171,10 @@ fn read_container(container: &Map<String, Value>, list: ContainerList, path: &st
             _ => Err(ManifestError::Missing(field_path)),
         }
     };
-    let name = required("name")?;
+    let name = match name {
+        Some(name) => name,
+        None => required("name")?,
+    };
     let image = required("image")?;
     let policy_path = format!("{path}.imagePullPolicy");
     let (image_pull_policy, pull_policy_defaulted) = match string(container, "imagePullPolicy", &policy_path)? {
@@ -186,7 +187,7 @@ fn read_container(container: &Map<String, Value>, list: ContainerList, path: &st
     Ok(Container { name, image, list, image_pull_policy, pull_policy_defaulted })
 }
 
-fn read_service_account(
+pub(super) fn read_service_account(
     object: &Map<String, Value>,
     source: &DocumentSource,
     default_namespace: &str,
@@ -196,7 +197,7 @@ fn read_service_account(
     Ok(ServiceAccount { namespace, name, image_pull_secrets, source: source.clone() })
 }
 
-fn read_secret(
+pub(super) fn read_secret(
     object: &Map<String, Value>,
     source: &DocumentSource,
     default_namespace: &str,
@@ -263,7 +264,10 @@ fn is_docker_key(key: &str) -> bool {
 }
 
 /// `metadata.name` (else `metadata.generateName`) and `metadata.namespace` (else the default).
-fn name_and_namespace(object: &Map<String, Value>, default_namespace: &str) -> Result<(String, String), ManifestError> {
+pub(super) fn name_and_namespace(
+    object: &Map<String, Value>,
+    default_namespace: &str,
+) -> Result<(String, String), ManifestError> {
     let empty = Map::new();
     let metadata = map(object, "metadata", "metadata")?.unwrap_or(&empty);
     let name = string(metadata, "name", "metadata.name")?.filter(|name| !name.is_empty());
@@ -274,7 +278,11 @@ fn name_and_namespace(object: &Map<String, Value>, default_namespace: &str) -> R
 }
 
 /// A list of `LocalObjectReference`s (`[{name: …}]`): the names, empty ones included.
-fn reference_names(object: &Map<String, Value>, field: &str, path: &str) -> Result<Vec<String>, ManifestError> {
+pub(super) fn reference_names(
+    object: &Map<String, Value>,
+    field: &str,
+    path: &str,
+) -> Result<Vec<String>, ManifestError> {
     let mut names = Vec::new();
     for (index, item) in seq(object, field, path)?.into_iter().flatten().enumerate() {
         let item_path = format!("{path}[{index}]");
@@ -291,7 +299,11 @@ fn reference_names(object: &Map<String, Value>, field: &str, path: &str) -> Resu
 }
 
 /// An optional string field (`null` counts as absent).
-fn string<'v>(object: &'v Map<String, Value>, field: &str, path: &str) -> Result<Option<&'v str>, ManifestError> {
+pub(super) fn string<'v>(
+    object: &'v Map<String, Value>,
+    field: &str,
+    path: &str,
+) -> Result<Option<&'v str>, ManifestError> {
     match object.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text)),
@@ -300,7 +312,7 @@ fn string<'v>(object: &'v Map<String, Value>, field: &str, path: &str) -> Result
 }
 
 /// An optional mapping field.
-fn map<'v>(
+pub(super) fn map<'v>(
     object: &'v Map<String, Value>,
     field: &str,
     path: &str,
@@ -313,7 +325,11 @@ fn map<'v>(
 }
 
 /// An optional sequence field.
-fn seq<'v>(object: &'v Map<String, Value>, field: &str, path: &str) -> Result<Option<&'v Vec<Value>>, ManifestError> {
+pub(super) fn seq<'v>(
+    object: &'v Map<String, Value>,
+    field: &str,
+    path: &str,
+) -> Result<Option<&'v Vec<Value>>, ManifestError> {
     match object.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => Ok(Some(items)),
@@ -321,7 +337,7 @@ fn seq<'v>(object: &'v Map<String, Value>, field: &str, path: &str) -> Result<Op
     }
 }
 
-fn wrong_type(path: String, expected: &'static str, found: &Value) -> ManifestError {
+pub(super) fn wrong_type(path: String, expected: &'static str, found: &Value) -> ManifestError {
     ManifestError::WrongType { path, expected, found: article(json_kind(found)) }
 }
 

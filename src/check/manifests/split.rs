@@ -46,16 +46,21 @@ pub(crate) fn parse_documents(text: &str) -> Vec<ParsedDocument> {
 fn parse_json_stream(text: &str) -> Option<Vec<ParsedDocument>> {
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     let mut documents = Vec::new();
+    // Lines are counted from where the last count stopped: counting from the top for every value
+    // would make a long stream quadratic.
+    let mut lines = LineCounter::default();
     loop {
         let start = stream.byte_offset();
-        let line = line_at(text, start + leading_whitespace(&text[start..]));
+        let line = lines.line_at(text, start + leading_whitespace(&text[start..]));
         match stream.next() {
             None => return Some(documents),
             Some(Ok(value)) => {
                 let number = documents.len() + 1;
                 documents.push(ParsedDocument { number, line, value: Ok(Some(value)) });
             }
-            Some(Err(_)) if documents.is_empty() => return None,
+            // Too deep is too deep in YAML too (a YAML parser would take time in the square of the
+            // depth to say so).
+            Some(Err(error)) if documents.is_empty() && !error.to_string().contains("recursion limit") => return None,
             Some(Err(error)) => {
                 let number = documents.len() + 1;
                 let value = Err(ManifestError::Json(error.to_string()));
@@ -70,8 +75,22 @@ fn leading_whitespace(text: &str) -> usize {
     text.len() - text.trim_start().len()
 }
 
-fn line_at(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+/// 1-based line numbers of increasing offsets, each line break counted once.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    breaks: usize,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &str, offset: usize) -> usize {
+        let offset = offset.min(text.len());
+        if offset >= self.offset {
+            self.breaks += text[self.offset..offset].matches('\n').count();
+            self.offset = offset;
+        }
+        self.breaks + 1
+    }
 }
 
 /// A YAML document's text, before parsing.
@@ -120,13 +139,65 @@ fn marker(line: &str) -> Option<bool> {
     line[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t').then_some(explicit)
 }
 
+/// Brackets deeper than this are refused before parsing: the parsers stop at 128 levels anyway,
+/// and libyaml takes time in the square of the depth of flow collections (32,000 levels: 40 s).
+/// Counted loosely (brackets inside strings too), hence the margin.
+const MAX_FLOW_DEPTH: usize = 1_000;
+
+/// Whether `text` opens more than [`MAX_FLOW_DEPTH`] `[`/`{` without closing them.
+fn too_deep(text: &str) -> bool {
+    let mut depth: usize = 0;
+    for byte in text.bytes() {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Parses one YAML document; error positions count from the top of the file.
+///
+/// The document is parsed on its own and the line numbers of an error are moved afterwards:
+/// padding each document with the lines before it would make a file of many documents cost time
+/// in the square of its length.
 fn parse_yaml(text: &str, line: usize) -> Result<Value, ManifestError> {
-    let padded = format!("{}{text}", "\n".repeat(line.saturating_sub(1)));
-    let mut value: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&padded).map_err(|e| ManifestError::Yaml(e.to_string()))?;
-    value.apply_merge().map_err(|e| ManifestError::Yaml(e.to_string()))?;
+    if too_deep(text) {
+        return Err(ManifestError::Yaml(format!(
+            "recursion limit exceeded: collections nested more than {MAX_FLOW_DEPTH} deep (document at line {line})"
+        )));
+    }
+    let lines_before = line.saturating_sub(1);
+    let error = |e: serde_yaml_ng::Error| ManifestError::Yaml(shift_lines(&e.to_string(), lines_before));
+    let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(error)?;
+    value.apply_merge().map_err(error)?;
     yaml_to_json(value)
+}
+
+/// `message` with every `line N` moved down by `lines_before` (the parser counts from the start
+/// of the document; the user counts from the top of the file).
+fn shift_lines(message: &str, lines_before: usize) -> String {
+    const WORD: &str = "line ";
+    let mut out = String::with_capacity(message.len() + 8);
+    let mut rest = message;
+    while let Some(at) = rest.find(WORD) {
+        let (before, after) = rest.split_at(at + WORD.len());
+        out.push_str(before);
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        match after[..digits].parse::<usize>() {
+            Ok(number) => out.push_str(&(number.saturating_add(lines_before)).to_string()),
+            Err(_) => out.push_str(&after[..digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The YAML → JSON conversion kubectl applies (`sigs.k8s.io/yaml`).
