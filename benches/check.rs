@@ -307,12 +307,52 @@ fn growth() {
     }
 }
 
+/// Memory per distinct registry: Pods naming 1 and 2,000 registries (`127.0.0.1:PORT`, closed
+/// ports: each pull goes as far as its first connection, TLS client built), the peak memory of the
+/// whole process, and the difference per registry (target ≤ 32 KB).
+fn memory_per_registry() {
+    let work = tempfile::tempdir().unwrap();
+    let pods = |count: usize| -> String {
+        (0..count)
+            .map(|i| {
+                format!(
+                    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n  - name: c\n    image: 127.0.0.1:{}/team/app:1\n",
+                    20_000 + i
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("---\n")
+    };
+    let mut peaks = Vec::new();
+    for count in [1, 2_000] {
+        let path = work.path().join(format!("registries-{count}.yaml"));
+        std::fs::write(&path, pods(count)).unwrap();
+        let (took, peak) = whole_process(&path, work.path());
+        let shown = peak.map_or_else(|| "unknown".to_owned(), |kib| format!("{kib} KiB"));
+        println!("  {count:>5} distinct registries (refused connections): whole process {took:.2} s, peak {shown}");
+        peaks.push(peak);
+    }
+    if let [Some(one), Some(many)] = peaks[..] {
+        let per = (many.saturating_sub(one)) as f64 / 1_999.0;
+        println!(
+            "    memory per distinct registry: {per:.1} KiB (target ≤ 32 KB: {})",
+            if per * 1024.0 <= 32_000.0 { "met" } else { "NOT met" }
+        );
+    }
+}
+
 fn main() {
     if unreachable::is_inside() {
         unreachable::measure_inside();
         return;
     }
+    // `cargo bench --bench check -- memory`: only the memory per registry.
+    if std::env::args().any(|a| a == "memory") {
+        memory_per_registry();
+        return;
+    }
     growth();
+    memory_per_registry();
     if !registry::available() {
         println!("docker-registry/skopeo not installed: nothing to measure (run ./scripts/test once to install them)");
         return;

@@ -66,6 +66,8 @@ pub struct Puller {
 #[derive(Debug)]
 struct RunCache {
     clients: std::sync::Mutex<std::collections::HashMap<String, Arc<Clients>>>,
+    /// The plain-HTTP client every registry of the run shares (made by the first that needs it).
+    plain: std::sync::Mutex<Option<reqwest::Client>>,
     memos: super::session::RunMemos,
     resolver: Arc<Resolver>,
 }
@@ -78,6 +80,7 @@ impl Puller {
     pub fn for_a_run(timeouts: Timeouts) -> Self {
         let run = RunCache {
             clients: std::sync::Mutex::default(),
+            plain: std::sync::Mutex::default(),
             memos: super::session::RunMemos::default(),
             resolver: Arc::new(Resolver::new(timeouts.connect)),
         };
@@ -145,11 +148,24 @@ impl Puller {
         policy: &CredentialPolicy,
         options: &PullOptions,
     ) -> Result<Clients, super::transport::HttpFailure> {
-        let resolver = self
-            .run
-            .as_ref()
-            .map_or_else(|| Arc::new(Resolver::new(options.timeouts.connect)), |run| run.resolver.clone());
-        Clients::new(policy.clone(), &options.ca_dirs, options.timeouts, &options.resolve, resolver)
+        let Some(run) = self.run.as_ref() else {
+            let resolver = Arc::new(Resolver::new(options.timeouts.connect));
+            return Clients::new(policy.clone(), &options.ca_dirs, options.timeouts, &options.resolve, resolver, None);
+        };
+        // A run's options are the same for every pull (`check` builds one set), so one plain
+        // client serves every registry.
+        let cached = run.plain.lock().ok().and_then(|cached| cached.clone());
+        let plain = if let Some(plain) = cached {
+            plain
+        } else {
+            let plain = Clients::plain_client(options.timeouts, &options.resolve, &run.resolver)?;
+            if let Ok(mut cached) = run.plain.lock() {
+                cached.get_or_insert_with(|| plain.clone());
+            }
+            plain
+        };
+        let resolver = run.resolver.clone();
+        Clients::new(policy.clone(), &options.ca_dirs, options.timeouts, &options.resolve, resolver, Some(plain))
     }
 
     async fn pull_with(

@@ -105,17 +105,20 @@ struct ClientCertificateNote {
 impl Clients {
     /// The clients for the registry of `policy`: per-registry CAs and client certificates come
     /// from `DIR/HOST/` under each of `ca_dirs`; `resolve` pins host names to addresses (like
-    /// curl's `--resolve`); every other name is looked up through `resolver`.
+    /// curl's `--resolve`); every other name is looked up through `resolver`. `plain` is a run's
+    /// plain-HTTP client when it has one (the same for every registry: one connection pool).
     pub fn new(
         policy: CredentialPolicy,
         ca_dirs: &[PathBuf],
         timeouts: Timeouts,
         resolve: &[(String, std::net::SocketAddr)],
         resolver: Arc<Resolver>,
+        plain: Option<reqwest::Client>,
     ) -> Result<Self, HttpFailure> {
-        let plain = builder(timeouts, resolve, &resolver)
-            .build()
-            .map_err(|e| HttpFailure { class: FailureClass::Protocol, cause: error_chain(&e) })?;
+        let plain = match plain {
+            Some(plain) => plain,
+            None => Self::plain_client(timeouts, resolve, &resolver)?,
+        };
         Ok(Self {
             plain,
             tls: tokio::sync::OnceCell::new(),
@@ -127,6 +130,17 @@ impl Clients {
             client_certificate: ClientCertificateNote::default(),
             handshake_started: Arc::default(),
         })
+    }
+
+    /// The plain-HTTP client: nothing in it depends on the registry.
+    pub fn plain_client(
+        timeouts: Timeouts,
+        resolve: &[(String, std::net::SocketAddr)],
+        resolver: &Arc<Resolver>,
+    ) -> Result<reqwest::Client, HttpFailure> {
+        builder(timeouts, resolve, resolver)
+            .build()
+            .map_err(|e| HttpFailure { class: FailureClass::Protocol, cause: error_chain(&e) })
     }
 
     /// Looks the registry's host name up (once per resolver: a run shares it), unless it is an
@@ -223,11 +237,17 @@ impl Clients {
                 let tls_failure = |cause: String| HttpFailure { class: FailureClass::TlsFailure, cause };
                 let registry = trust::registry_trust(&self.policy.registry_host, &self.ca_dirs)
                     .map_err(|e| tls_failure(e.to_string()))?;
-                let mut roots = system_roots().await.as_ref().clone();
-                roots.extend(registry.cas);
+                let verifier = if registry.cas.is_empty() {
+                    system_verifier().await
+                } else {
+                    let mut roots = system_roots().await.as_ref().clone();
+                    roots.extend(registry.cas);
+                    trust::verifier(&roots)
+                }
+                .map_err(|e| tls_failure(e.to_string()))?;
                 let has_identity = registry.identity.is_some();
                 let asked = self.client_certificate.asked.clone();
-                let config = trust::client_config(&roots, registry.identity, asked, self.handshake_started.clone())
+                let config = trust::client_config(verifier, registry.identity, asked, self.handshake_started.clone())
                     .map_err(|e| tls_failure(e.to_string()))?;
                 self.client_certificate.presented.store(has_identity, std::sync::atomic::Ordering::Relaxed);
                 builder(self.timeouts, &self.resolve, &self.resolver)
@@ -272,6 +292,15 @@ fn host_name(host: &str) -> &str {
 pub fn lookup_failure(error: &LookupError) -> HttpFailure {
     let class = if error.timed_out() { FailureClass::DnsTimeout } else { FailureClass::DnsFailure };
     HttpFailure { class, cause: error.go_words() }
+}
+
+/// The verifier of the system's roots alone, built once per process: what every registry without
+/// CAs of its own checks servers with.
+async fn system_verifier() -> Result<Arc<dyn rustls::client::danger::ServerCertVerifier>, trust::TrustError> {
+    static VERIFIER: tokio::sync::OnceCell<Arc<dyn rustls::client::danger::ServerCertVerifier>> =
+        tokio::sync::OnceCell::const_new();
+    let roots = system_roots().await;
+    VERIFIER.get_or_try_init(|| async { trust::verifier(&roots) }).await.cloned()
 }
 
 /// The system's trust roots (the OS store, or `SSL_CERT_FILE`/`SSL_CERT_DIR`), loaded once per

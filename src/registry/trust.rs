@@ -115,15 +115,11 @@ fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TrustError> {
     PrivateKeyDer::from_pem_slice(&pem).map_err(|_| TrustError::BadKey { path: path.to_path_buf() })
 }
 
-/// The rustls configuration of a pull's HTTPS client: `roots` (system and registry CAs), the
-/// pool-member rule, and the client identity when there is one. `asked` is set when a server
-/// asks for a client certificate, so that a refused handshake can be explained.
-pub fn client_config(
-    roots: &[CertificateDer<'static>],
-    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
-    asked: Arc<AtomicBool>,
-    handshake_started: Arc<AtomicBool>,
-) -> Result<rustls::ClientConfig, TrustError> {
+/// How a pull's HTTPS client checks servers: `roots` (system and registry CAs) through `WebPKI`,
+/// and the pool-member rule. Built once per set of roots: every registry without CAs of its own
+/// shares the one built from the system's roots (see `transport`), so 2,000 registries do not
+/// hold 2,000 copies of the system store.
+pub fn verifier(roots: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerifier>, TrustError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut store = rustls::RootCertStore::empty();
     let mut pool = HashSet::new();
@@ -143,6 +139,20 @@ pub fn client_config(
                 .map_err(|e| config_error(&e))?,
         )
     };
+    Ok(Arc::new(PoolVerifier { webpki, pool, algorithms: provider.signature_verification_algorithms }))
+}
+
+/// The rustls configuration of a pull's HTTPS client: `verifier` ([`verifier`]), and the client
+/// identity when there is one. `asked` is set when a server asks for a client certificate, so
+/// that a refused handshake can be explained.
+pub fn client_config(
+    verifier: Arc<dyn ServerCertVerifier>,
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    asked: Arc<AtomicBool>,
+    handshake_started: Arc<AtomicBool>,
+) -> Result<rustls::ClientConfig, TrustError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config_error = |e: &dyn std::fmt::Display| TrustError::Config(e.to_string());
     let key = match identity {
         Some((chain, key)) => {
             let signing = provider.key_provider.load_private_key(key).map_err(|e| config_error(&e))?;
@@ -150,7 +160,6 @@ pub fn client_config(
         }
         None => None,
     };
-    let verifier = Arc::new(PoolVerifier { webpki, pool, algorithms: provider.signature_verification_algorithms });
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| config_error(&e))?
