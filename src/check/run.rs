@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
-use super::manifests::{Container, Lookup, Manifests, PullPolicy, SecretsFrom, Workload};
+use super::manifests::{Container, Lookup, PullPolicy, SecretsFrom, Workload};
 use crate::keychain::Credential;
 use crate::kubelet::{
     CredentialOrigin, Keyring, KeyringCredential, UnionKeyring, aggregate_error, failed_to_retrieve_image_pull_secret,
@@ -174,6 +174,27 @@ pub struct Summary {
     pub not_read: BTreeMap<String, usize>,
 }
 
+impl Summary {
+    /// The objects of kinds regcred does not read, in words (`3 objects of kinds regcred does not
+    /// read: ConfigMap ×2, Service`); none when every object was read.
+    pub fn not_read_words(&self) -> Option<String> {
+        if self.not_read.is_empty() {
+            return None;
+        }
+        let count: usize = self.not_read.values().sum();
+        let kinds: Vec<String> = self
+            .not_read
+            .iter()
+            .map(|(kind, n)| if *n == 1 { kind.clone() } else { format!("{kind} \u{d7}{n}") })
+            .collect();
+        Some(format!(
+            "{count} object{} of kinds regcred does not read: {}",
+            if count == 1 { "" } else { "s" },
+            kinds.join(", ")
+        ))
+    }
+}
+
 /// A registry host no pull could reach (its name, a connection, TLS), said once for all its
 /// images.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -236,8 +257,11 @@ struct JobOutcome {
     unfinished: Option<Duration>,
 }
 
-/// Checks every container of `manifests`.
-pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport {
+/// Checks every container of what [`super::manifests::read_inputs`] read. The report's `errors`
+/// are the input errors, in one order for every face: each path that could not be read, each
+/// document that could not be parsed, and "no workloads" when nothing was found to check.
+pub async fn check(inputs: &super::manifests::Inputs, options: &CheckOptions) -> CheckReport {
+    let manifests = &inputs.manifests;
     let mut jobs = Jobs::default();
     let mut pending = Vec::new();
     let (kept, warnings) = manifests.repeats();
@@ -273,7 +297,14 @@ pub async fn check(manifests: &Manifests, options: &CheckOptions) -> CheckReport
             Verdict::Unfinished => summary.unfinished += 1,
         }
     }
-    let errors = manifests.errors.iter().map(ToString::to_string).collect();
+    let mut errors: Vec<String> = inputs.unreadable.clone();
+    errors.extend(manifests.errors.iter().map(ToString::to_string));
+    if manifests.workloads.is_empty() {
+        let not_read = summary.not_read_words().map(|words| format!(" ({words})")).unwrap_or_default();
+        errors.push(format!(
+            "no workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, or a custom resource with a pod template …) in the manifests{not_read}"
+        ));
+    }
     summary.seconds = started.elapsed().as_secs_f64();
     CheckReport { results, summary, errors, warnings }
 }

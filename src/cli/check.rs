@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use regcred::auth_files::{Env, Sources};
-use regcred::check::manifests::{MAX_MANIFEST_BYTES, Manifests, read_documents};
+use regcred::check::manifests::{MAX_MANIFEST_BYTES, read_inputs};
 use regcred::check::{CheckOptions, CheckReport, CheckResult, UsedCredential, Verdict, check};
 use regcred::kubelet::{ConfigFormat, CredentialOrigin, Keyring};
 
@@ -58,16 +58,21 @@ fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
 /// Runs `regcred check`: exit 0 when everything pulls, 1 when anything would fail, 2 for input
 /// errors (a path that cannot be read, a document that cannot be parsed, no workloads).
 pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let mut manifests = Manifests::default();
     // A path that cannot be read is an input error like a broken document: said, and the rest
-    // still checked.
+    // still checked (the same reading as the window's).
+    let (stdin, paths): (Vec<&String>, Vec<&String>) = args.files.iter().partition(|path| *path == "-");
+    let mut texts = Vec::new();
     let mut unreadable = Vec::new();
-    for path in &args.files {
-        match read_path(path, &args.namespace) {
-            Ok(read) => manifests.merge(read),
+    if !stdin.is_empty() {
+        match read_stdin() {
+            Ok(text) => texts.push(text),
             Err(error) => unreadable.push(format!("{error:#}")),
         }
     }
+    let named: Vec<(&str, &str)> = texts.iter().map(|text| ("<stdin>", text.as_str())).collect();
+    let paths: Vec<&Path> = paths.iter().map(|path| Path::new(path.as_str())).collect();
+    let mut inputs = read_inputs(&named, &paths, &args.namespace);
+    inputs.unreadable.splice(0..0, unreadable);
     let mut options = CheckOptions {
         pull: args.pull.options(env),
         started: Some(super::started()),
@@ -86,18 +91,10 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         options.local = Some(local_keyring(env)?);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let mut report = runtime.block_on(check(&manifests, &options));
+    let report = runtime.block_on(check(&inputs, &options));
     // A lookup the deadline gave up on may still hold a thread in the system resolver: the
     // report is complete, so it is not waited for.
     runtime.shutdown_background();
-    unreadable.append(&mut report.errors);
-    report.errors = unreadable;
-    if manifests.workloads.is_empty() {
-        report.errors.push(format!(
-            "no workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, or a custom resource with a pod template …) in the manifests{}",
-            if manifests.not_read.is_empty() { String::new() } else { format!(" ({})", not_read(&report.summary)) }
-        ));
-    }
     // Text from the manifests, credential files and registries is shown inert on the terminal and
     // in the JUnit file; --json keeps the exact strings (JSON escaping is the boundary there).
     let shown = report.inert();
@@ -130,17 +127,14 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Reads a file, a directory's manifests, or standard input.
-fn read_path(path: &str, namespace: &str) -> anyhow::Result<Manifests> {
-    if path == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .take(MAX_MANIFEST_BYTES)
-            .read_to_string(&mut text)
-            .context("cannot read the manifests from stdin")?;
-        return Ok(read_documents("<stdin>", &text, namespace));
-    }
-    regcred::check::manifests::read_path(Path::new(path), namespace).map_err(anyhow::Error::msg)
+/// Standard input, for `-f -`.
+fn read_stdin() -> anyhow::Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .take(MAX_MANIFEST_BYTES)
+        .read_to_string(&mut text)
+        .context("cannot read the manifests from stdin")?;
+    Ok(text)
 }
 
 /// The user's own credentials as a keyring (warnings for entries that could not be read).
@@ -152,17 +146,6 @@ fn local_keyring(env: &Env) -> anyhow::Result<Keyring> {
         eprintln!("warning: {warning}");
     }
     Ok(keyring)
-}
-
-/// `3 objects of kinds regcred does not read: ConfigMap ×2, Service`.
-fn not_read(summary: &regcred::check::Summary) -> String {
-    let count: usize = summary.not_read.values().sum();
-    let kinds: Vec<String> = summary
-        .not_read
-        .iter()
-        .map(|(kind, n)| if *n == 1 { kind.clone() } else { format!("{kind} \u{d7}{n}") })
-        .collect();
-    format!("{count} object{} of kinds regcred does not read: {}", if count == 1 { "" } else { "s" }, kinds.join(", "))
 }
 
 /// The report as text: failures first, grouped by workload; then the summary. Give it the
@@ -264,8 +247,8 @@ fn summary_text(out: &mut String, report: &CheckReport) {
         s.seconds,
         if requests.is_empty() { "none".to_owned() } else { requests.join(", ") }
     );
-    if !s.not_read.is_empty() {
-        let _ = writeln!(out, "{}", not_read(s));
+    if let Some(words) = s.not_read_words() {
+        let _ = writeln!(out, "{words}");
     }
     if !report.errors.is_empty() {
         let count = report.errors.len();

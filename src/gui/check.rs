@@ -130,51 +130,47 @@ impl CheckPanel {
         self.report = None;
         self.job.start_async(&workspace.runtime, workspace.repaint.clone(), async move {
             let prepared = tokio::task::spawn_blocking(move || {
-                let manifests = read_manifests(&text, &paths, &namespace)?;
+                let inputs = read_manifests(&text, &paths, &namespace);
                 let local = if local {
                     Some(crate::check::local_keyring(&sources, &*opener).map_err(|e| e.to_string())?.0)
                 } else {
                     None
                 };
-                Ok::<_, String>((manifests, local))
+                Ok::<_, String>((inputs, local))
             })
             .await
             .map_err(|e| e.to_string())?;
-            let (manifests, local) = prepared?;
-            if manifests.workloads.is_empty() && manifests.errors.is_empty() {
-                return Err("No workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, or a custom resource with a pod template …) in the manifests."
-                    .to_owned());
-            }
+            let (inputs, local) = prepared?;
             let options = CheckOptions { pull, node: None, local, ..CheckOptions::default() };
             // Shown, never exported as JSON: every text from the manifests made inert at once.
-            Ok(crate::check::check(&manifests, &options).await.inert())
+            Ok(crate::check::check(&inputs, &options).await.inert())
         });
     }
 }
 
 /// The pasted text and the named files, read as `regcred check -f` reads them.
-fn read_manifests(text: &str, paths: &str, namespace: &str) -> Result<crate::check::manifests::Manifests, String> {
-    let mut manifests = crate::check::manifests::Manifests::default();
-    if !text.trim().is_empty() {
-        manifests.merge(crate::check::manifests::read_documents("pasted", text, namespace));
-    }
-    for path in paths.split_whitespace() {
-        manifests.merge(crate::check::manifests::read_path(std::path::Path::new(path), namespace)?);
-    }
-    Ok(manifests)
+fn read_manifests(text: &str, paths: &str, namespace: &str) -> crate::check::manifests::Inputs {
+    let texts: Vec<(&str, &str)> = if text.trim().is_empty() { Vec::new() } else { vec![("pasted", text)] };
+    let paths: Vec<&std::path::Path> = paths.split_whitespace().map(std::path::Path::new).collect();
+    crate::check::manifests::read_inputs(&texts, &paths, namespace)
 }
 
 /// The summary, then every container, failures first, each failure opening to its details.
 fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
     let s = &report.summary;
-    let tone = if s.fails > 0 { Tone::Bad } else { Tone::Good };
-    let icon = if s.fails > 0 { Icon::Cross } else { Icon::Check };
+    let (tone, icon) = if s.fails > 0 || s.unfinished > 0 {
+        (Tone::Bad, Icon::Cross)
+    } else if s.containers == 0 {
+        (Tone::Warn, Icon::Warn)
+    } else {
+        (Tone::Good, Icon::Check)
+    };
     theme::verdict(
         ui,
         tone,
         icon,
         &format!(
-            "{} of {} container{} would pull, {} would fail, {} skipped ({} distinct pull{}, {:.1} s)",
+            "{} of {} container{} would pull, {} would fail, {} skipped ({} distinct pull{}{})",
             s.pulls,
             s.containers,
             if s.containers == 1 { "" } else { "s" },
@@ -182,18 +178,19 @@ fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
             s.skipped,
             s.pulls_made,
             if s.pulls_made == 1 { "" } else { "s" },
-            s.seconds
+            // The time is worth a look when it is long; under a second it only flickers.
+            if s.seconds >= 1.0 { format!(", {:.1} s", s.seconds) } else { String::new() }
         ),
     );
+    // The input errors, as regcred check says them (a path, a document, no workloads).
     for error in &report.errors {
-        theme::message(ui, Tone::Bad, &format!("Not read: {error}"));
+        theme::message(ui, Tone::Bad, error);
     }
     for warning in &report.warnings {
         theme::message(ui, Tone::Warn, warning);
     }
-    if !s.not_read.is_empty() {
-        let kinds: Vec<String> = s.not_read.iter().map(|(kind, n)| format!("{kind} ({n})")).collect();
-        ui.weak(format!("Not read (kinds regcred does not read): {}", kinds.join(", ")));
+    if let Some(words) = s.not_read_words() {
+        ui.weak(words);
     }
     let mut rows: Vec<&CheckResult> = report.results.iter().collect();
     rows.sort_by_key(|r| match r.verdict {

@@ -1583,3 +1583,30 @@ fn the_window_and_the_cli_check_a_login_against_its_preset_alike() {
         assert!(window.shows(finding), "the window does not say {finding:?}: {}", window.tree_text());
     }
 }
+
+/// #23, one decision, two faces: the window's Check reads its inputs as `regcred check` does — a
+/// path that cannot be read is an input error said in the same words, and the rest is checked.
+#[test]
+fn the_window_and_the_cli_read_check_inputs_alike() {
+    let home = TempHome::new();
+    let good = home.path().join("cached.yaml");
+    std::fs::write(
+        &good,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: cached\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/app:1\n    imagePullPolicy: Never\n",
+    )
+    .unwrap();
+    let missing = home.path().join("missing.yaml");
+    let cli = home.run(&["check", "--json", "-f", missing.to_str().unwrap(), "-f", good.to_str().unwrap()]);
+    assert_eq!(cli.status.code(), Some(2), "an input error");
+    let json: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let errors: Vec<&str> = json["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert_eq!(errors.len(), 1, "{json}");
+    assert_eq!(json["summary"]["skipped"], 1, "the readable file is still checked: {json}");
+    let mut window = window(&home);
+    window.click("Check manifests…");
+    window.type_into("Files", &format!("{} {}", missing.display(), good.display()));
+    window.click("Check");
+    window.settle();
+    assert!(window.shows(errors[0]), "the window says {:?}: {}", errors[0], window.tree_text());
+    assert!(window.shows("1 skipped"), "and checks the rest: {}", window.tree_text());
+}

@@ -504,6 +504,33 @@ pub fn read_path(path: &std::path::Path, namespace: &str) -> Result<Manifests, S
     Ok(manifests)
 }
 
+/// What `regcred check` and the window's Check read, read one way: text given as is (standard
+/// input, the window's paste) as `(name, text)`, then each path (a file, or a directory's
+/// manifests). A path that cannot be read is an input error of its own in `unreadable` — never an
+/// abort: the rest is still read and checked.
+pub fn read_inputs(texts: &[(&str, &str)], paths: &[&std::path::Path], namespace: &str) -> Inputs {
+    let mut inputs = Inputs::default();
+    for (name, text) in texts {
+        inputs.manifests.merge(read_documents(name, text, namespace));
+    }
+    for path in paths {
+        match read_path(path, namespace) {
+            Ok(read) => inputs.manifests.merge(read),
+            Err(error) => inputs.unreadable.push(error),
+        }
+    }
+    inputs
+}
+
+/// What [`read_inputs`] read.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// Everything read.
+    pub manifests: Manifests,
+    /// Each path that could not be read, in words that name it.
+    pub unreadable: Vec<String>,
+}
+
 fn read_file(path: &std::path::Path, namespace: &str) -> Result<Manifests, String> {
     let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
     if std::fs::metadata(path).map_err(cannot)?.len() > MAX_MANIFEST_BYTES {
