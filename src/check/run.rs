@@ -554,10 +554,7 @@ async fn run_job(puller: &Puller, job: &Job, options: &PullOptions) -> JobOutcom
     let indices: Vec<usize> = (0..job.credentials.len()).collect();
     let attempts = crate::kubelet::pull_image(&indices, |index| async move {
         let index = index.copied();
-        let credential = index.map(|i| {
-            let c = &job.credentials[i];
-            Credential { username: c.username.clone(), secret: c.password.clone() }
-        });
+        let credential = index.map(|i| job.credentials[i].credential.clone());
         let source = UsedCredential::describe_used(index.map(|i| UsedCredential::of(&job.credentials[i])).as_ref());
         let report = puller.pull(&job.image, credential.as_ref(), &source, options, None, None).await;
         if matches!(report.outcome, Outcome::Success(_)) { Ok(report) } else { Err(report) }
@@ -633,7 +630,8 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
         }
         if let Some(credential) = i.map(|i| &job.credentials[i]) {
             let now = SystemTime::now();
-            let expiry = crate::expiry::expiry_of(&credential.username, &credential.password, &credential.key, now);
+            let Credential { username, secret } = &credential.credential;
+            let expiry = crate::expiry::expiry_of(username, secret, &credential.key, now);
             if let Some(expiry) = expiry.filter(|e| crate::expiry::within(e, now, Duration::from_hours(24))) {
                 result.expires_at = Some(crate::expiry::rfc3339(expiry.at));
                 result.notes.push(format!(

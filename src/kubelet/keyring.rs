@@ -34,7 +34,7 @@ use super::KeyringError;
 use super::config::{ConfigFormat, DockerConfigEntry, parse_docker_config};
 use super::golang::{filepath_match, parse_url, split_host_port};
 use crate::image_ref::ImageRef;
-use crate::secret::Secret;
+use crate::keychain::Credential;
 
 /// `defaultRegistryHost` in keyring.go: where `Lookup` falls back to for Docker Hub images.
 pub const DEFAULT_REGISTRY_HOST: &str = "index.docker.io";
@@ -66,10 +66,8 @@ pub struct KeyringCredential {
     pub key: String,
     /// The index key it is filed under after `Add`'s normalization (`index.docker.io`).
     pub location: String,
-    /// The user name.
-    pub username: String,
-    /// The password.
-    pub password: Secret,
+    /// The user name and password.
+    pub credential: Credential,
     /// The e-mail address, if any.
     pub email: String,
     /// Where the credential came from.
@@ -81,8 +79,7 @@ impl fmt::Debug for KeyringCredential {
         f.debug_struct("KeyringCredential")
             .field("key", &self.key)
             .field("location", &self.location)
-            .field("username", &self.username)
-            .field("password", &self.password)
+            .field("credential", &self.credential)
             .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
@@ -142,8 +139,7 @@ impl Keyring {
             let credential = KeyringCredential {
                 key,
                 location: location.clone(),
-                username,
-                password,
+                credential: Credential { username, secret: password },
                 email,
                 origin: origin.clone(),
             };
@@ -316,7 +312,7 @@ mod tests {
     }
 
     fn users(keyring: &Keyring, image: &str) -> Vec<String> {
-        keyring.lookup(image).unwrap().into_iter().map(|c| c.username.clone()).collect()
+        keyring.lookup(image).unwrap().into_iter().map(|c| c.credential.username.clone()).collect()
     }
 
     fn matches(key: &str, image: &str) -> bool {
@@ -461,7 +457,7 @@ mod tests {
         let json = br#"{"auths":{"r.io":{"auth":"dXNlcjpodW50ZXIyLWNhbmFyeQ=="}}}"#;
         keyring.add_docker_config(json, ConfigFormat::DockerConfigJson, &node()).unwrap();
         let found = keyring.lookup("r.io/app").unwrap();
-        assert_eq!(found[0].password.expose(), "hunter2-canary");
+        assert_eq!(found[0].credential.secret.expose(), "hunter2-canary");
         let debug = format!("{keyring:?} {found:?} {:#?}", found[0]);
         assert!(!debug.contains("hunter2-canary"), "{debug}");
         assert!(!debug.contains("dXNlcjpodW50ZXIyLWNhbmFyeQ"), "{debug}");

@@ -201,8 +201,8 @@ mod tests {
         let credentials = keyring.lookup("r.io/team/app").unwrap();
         let mut tried = Vec::new();
         let attempts = run(&credentials, |credential| {
-            tried.push(credential.map(|c| c.username.clone()));
-            Err::<String, String>(format!("denied for {}", credential.map_or("anonymous", |c| &c.username)))
+            tried.push(credential.map(|c| c.credential.username.clone()));
+            Err::<String, String>(format!("denied for {}", credential.map_or("anonymous", |c| &c.credential.username)))
         });
         assert_eq!(tried, [Some("narrow".to_owned()), Some("broad".to_owned())]);
         assert!(attempts.pulled.is_none());
@@ -214,9 +214,10 @@ mod tests {
     fn first_success_wins_and_anonymous_only_without_match() {
         let keyring = keyring();
         let credentials = keyring.lookup("r.io/team/app").unwrap();
-        let pulled = run(&credentials, |c| if c.is_some_and(|c| c.username == "broad") { Ok(7) } else { Err(0) });
+        let pulled =
+            run(&credentials, |c| if c.is_some_and(|c| c.credential.username == "broad") { Ok(7) } else { Err(0) });
         let (used, value) = pulled.pulled.unwrap();
-        assert_eq!((value, used.map(|c| c.username.as_str())), (7, Some("broad")));
+        assert_eq!((value, used.map(|c| c.credential.username.as_str())), (7, Some("broad")));
         assert_eq!(pulled.failed.len(), 1, "the narrow one failed first");
 
         let none = keyring.lookup("ghcr.io/team/app").unwrap();

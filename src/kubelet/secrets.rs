@@ -117,7 +117,7 @@ mod tests {
     }
 
     fn users(keyring: &crate::kubelet::UnionKeyring, image: &str) -> Vec<String> {
-        keyring.lookup(image).unwrap().iter().map(|c| c.username.clone()).collect()
+        keyring.lookup(image).unwrap().iter().map(|c| c.credential.username.clone()).collect()
     }
 
     #[test]

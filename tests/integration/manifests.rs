@@ -263,7 +263,8 @@ fn merged_files_resolve_across_files_and_the_keyring_finds_the_credential() {
     let keyring = kubelet::make_docker_keyring(&secrets.kubelet_data(), Keyring::new()).unwrap();
     let credentials = keyring.lookup(&web.containers[0].image).unwrap();
     assert_eq!(credentials.len(), 1);
-    assert_eq!((credentials[0].username.as_str(), credentials[0].password.expose()), ("deployer", "s3cr3t-canary"));
+    let credential = &credentials[0].credential;
+    assert_eq!((credential.username.as_str(), credential.secret.expose()), ("deployer", "s3cr3t-canary"));
     assert!(keyring.lookup("nginx").unwrap().is_empty(), "no key matches: the kubelet pulls anonymously");
 }
 
@@ -274,7 +275,7 @@ fn no_debug_output_shows_a_secret() {
     let secrets = manifests.pod_pull_secrets(&manifests.workloads[0]);
     let keyring = kubelet::make_docker_keyring(&secrets.kubelet_data(), Keyring::new()).unwrap();
     let credentials = keyring.lookup("registry.example.com:5000/team/web:1.4.2").unwrap();
-    assert_eq!(credentials[0].password.expose(), "s3cr3t-canary");
+    assert_eq!(credentials[0].credential.secret.expose(), "s3cr3t-canary");
     let debug = format!("{manifests:?} {secrets:?} {keyring:?} {credentials:?} {:#?}", secrets.kubelet_data());
     for leak in ["s3cr3t-canary", "czNjcjN0LWNhbmFyeQ", "ZGVwbG95ZXI6czNjcjN0LWNhbmFyeQ", "eyJhdXRocyI6"] {
         assert!(!debug.contains(leak), "{leak} in {debug}");
