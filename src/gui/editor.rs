@@ -85,13 +85,12 @@ pub struct Draft {
 }
 
 impl Draft {
-    /// The preset verdict of what is typed ([`Fields::preset_verdict`]), computed again only
-    /// when a field changed.
-    pub fn verdict(&mut self) -> Option<&presets::Checked> {
+    /// Brings the preset verdict up to what is typed ([`Fields::preset_verdict`]): computed again
+    /// only when a field changed. Read it from `verdict.verdict` after.
+    fn refresh_verdict(&mut self) {
         if self.verdict.of.as_ref() != Some(&self.current) {
             self.verdict = VerdictMemo { of: Some(self.current.clone()), verdict: self.current.preset_verdict() };
         }
-        self.verdict.verdict.as_ref()
     }
 
     /// Whether the editor differs from what was loaded (a blank new form does not).
@@ -169,9 +168,10 @@ impl EditorPanel {
         });
         // The findings, and whether Save may go on, from the one verdict of what is typed.
         let chosen = draft.current.preset.is_some();
-        let checked = draft.verdict().cloned();
-        if let Some(checked) = &checked {
-            findings_ui(ui, draft, checked);
+        draft.refresh_verdict();
+        let preset_error = chosen && draft.verdict.verdict.as_ref().is_some_and(presets::Checked::has_errors);
+        if let Some(checked) = &draft.verdict.verdict {
+            findings_ui(ui, &draft.current, checked);
         }
         ui.add_space(GRID);
         let store = store_ui(ui, draft, workspace);
@@ -183,7 +183,6 @@ impl EditorPanel {
             ui.scroll_to_rect(store.rect, None);
         }
         ui.add_space(2.0 * GRID);
-        let preset_error = chosen && checked.as_ref().is_some_and(presets::Checked::has_errors);
         actions_ui(ui, draft, saving, preset_error, commands);
     }
 }
@@ -320,11 +319,11 @@ fn fields_ui(
 }
 
 /// The preset's offline checks of what is typed (never showing the secret).
-fn findings_ui(ui: &mut egui::Ui, draft: &Draft, checked: &presets::Checked) {
+fn findings_ui(ui: &mut egui::Ui, current: &Fields, checked: &presets::Checked) {
     let untyped = |field: Field| match field {
-        Field::Server => draft.current.server.trim().is_empty(),
-        Field::Username => draft.current.username.is_empty(),
-        Field::Secret => draft.current.password.is_empty(),
+        Field::Server => current.server.trim().is_empty(),
+        Field::Username => current.username.is_empty(),
+        Field::Secret => current.password.is_empty(),
     };
     // Nothing is wrong with a field not typed in yet (Save says what is missing).
     for finding in checked.findings.iter().filter(|f| !untyped(f.field)) {
