@@ -267,7 +267,7 @@ fn growth() {
         for count in [10_000, 40_000, 100_000] {
             let text = make(count);
             let started = Instant::now();
-            let manifests = regcred::check::manifests::read_documents("bench.yaml", &text, "default");
+            let manifests = regcred::check::read_documents("bench.yaml", &text, "default");
             let read = started.elapsed().as_secs_f64();
             assert!(manifests.errors.is_empty(), "{:?}", manifests.errors.first());
             let path = work.path().join(format!("growth-{count}.yaml"));

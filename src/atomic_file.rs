@@ -4,11 +4,11 @@
 //! old file's mode and owner, renamed over the target, and the directory is flushed too. A
 //! crash at any moment leaves either the old or the new file, never a mix. Symlinks are
 //! followed (the link's target is replaced, the link stays). Writers that go through
-//! [`lock_dir`] are serialized, so a read-merge-write cycle is not interleaved with another.
+//! `lock_dir` are serialized, so a read-merge-write cycle is not interleaved with another.
 //!
-//! Writers that take no lock (Docker, Podman) are met with [`Prepared::swap_in`]: on Linux the
+//! Writers that take no lock (Docker, Podman) are met with `Prepared::swap_in`: on Linux the
 //! new file is exchanged with the target in one step (`renameat2(RENAME_EXCHANGE)`), so what it
-//! displaced is not gone but lies at the temp path for the caller to look at ([`Displaced`]).
+//! displaced is not gone but lies at the temp path for the caller to look at (`Displaced`).
 //! Elsewhere, and on file systems without the exchange, it is a plain rename.
 
 use std::fs::{self, File};
@@ -16,9 +16,9 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 /// Mode for files regcred creates and for files it tightens.
-pub const PRIVATE_FILE_MODE: u32 = 0o600;
+pub(crate) const PRIVATE_FILE_MODE: u32 = 0o600;
 /// Mode for directories regcred creates.
-pub const PRIVATE_DIR_MODE: u32 = 0o700;
+pub(crate) const PRIVATE_DIR_MODE: u32 = 0o700;
 /// Most symlink hops followed before giving up (as the kernel's `ELOOP` limit).
 const MAX_SYMLINK_HOPS: usize = 40;
 
@@ -32,7 +32,7 @@ pub struct WriteNotes {
 }
 
 /// Follows a chain of symlinks to the path that really gets written (which may not exist yet).
-pub fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
     let mut current = path.to_path_buf();
     for _ in 0..MAX_SYMLINK_HOPS {
         match fs::symlink_metadata(&current) {
@@ -54,7 +54,7 @@ pub fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
 /// Reads a file, or `None` when it does not exist. Anything but a regular file (a FIFO, a socket,
 /// a device, a directory) is refused before it is opened: opening a FIFO would wait forever for a
 /// writer.
-pub fn read_if_exists(path: &Path, limit: usize) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_if_exists(path: &Path, limit: usize) -> io::Result<Option<Vec<u8>>> {
     match fs::metadata(path) {
         Ok(meta) if !meta.is_file() => return Err(not_a_regular_file(&meta)),
         Ok(_) => {}
@@ -74,7 +74,7 @@ pub fn read_if_exists(path: &Path, limit: usize) -> io::Result<Option<Vec<u8>>> 
 
 /// Reads a small file that must exist (a CA certificate, a client key), refusing anything but a
 /// regular file and anything larger than `limit`.
-pub fn read_regular(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+pub(crate) fn read_regular(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
     let bytes = read_if_exists(path, limit)?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
     if bytes.len() > limit {
         return Err(io::Error::new(io::ErrorKind::InvalidData, format!("larger than {limit} bytes")));
@@ -109,7 +109,7 @@ fn special_file_kind(_meta: &fs::Metadata) -> &'static str {
 }
 
 /// Creates `dir` and its missing parents with mode 0700.
-pub fn create_private_dirs(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dirs(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -119,12 +119,12 @@ pub fn create_private_dirs(dir: &Path) -> io::Result<()> {
 
 /// An exclusive advisory lock on the directory that holds `target`, released on drop.
 #[derive(Debug)]
-pub struct DirLock {
+pub(crate) struct DirLock {
     _file: File,
 }
 
 /// Takes the writers' lock for `target` (already symlink-resolved), creating its directory.
-pub fn lock_dir(target: &Path) -> io::Result<DirLock> {
+pub(crate) fn lock_dir(target: &Path) -> io::Result<DirLock> {
     let dir = parent_dir(target);
     create_private_dirs(dir)?;
     #[cfg(unix)]
@@ -143,7 +143,7 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<WriteNotes> {
 /// Writes `bytes` to `target` atomically as a private copy of `original` (a backup): mode 0600,
 /// and the owner and group of `original`, so a backup made by root of a user's file (`sudo
 /// regcred login`) is the user's to read and delete, as the file itself is.
-pub fn write_private_copy(target: &Path, bytes: &[u8], original: &fs::Metadata) -> io::Result<WriteNotes> {
+pub(crate) fn write_private_copy(target: &Path, bytes: &[u8], original: &fs::Metadata) -> io::Result<WriteNotes> {
     let prepared = prepare(target, bytes)?;
     #[cfg(unix)]
     {
@@ -190,7 +190,7 @@ pub enum PrivateWriteError {
 
 /// `path` with a leading `~` (or `~/…`) replaced by `home`, made absolute against the current
 /// directory: what a user typing `~/pull.yaml` means, and what a message should show.
-pub fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
+pub(crate) fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
     let text = path.to_string_lossy();
     let expanded = match (text.strip_prefix('~'), home) {
         (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
@@ -239,7 +239,7 @@ pub struct Prepared {
 /// Does every slow part of a write (temp file, content, metadata, `fsync`) so that what is left
 /// — [`Prepared::commit`] — is a rename: the moment another program's write could be overtaken
 /// shrinks to the time between a last look at the file and that rename.
-pub fn prepare(target: &Path, bytes: &[u8]) -> io::Result<Prepared> {
+pub(crate) fn prepare(target: &Path, bytes: &[u8]) -> io::Result<Prepared> {
     let dir = parent_dir(target);
     create_private_dirs(dir)?;
     let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
@@ -259,13 +259,13 @@ pub fn prepare(target: &Path, bytes: &[u8]) -> io::Result<Prepared> {
 
 impl Prepared {
     /// Renames the prepared file over its target and flushes the directory.
-    pub fn commit(self) -> io::Result<WriteNotes> {
+    pub(crate) fn commit(self) -> io::Result<WriteNotes> {
         Ok(self.rename_in()?.notes)
     }
 
     /// Renames the prepared file over its target, flushes the directory, and keeps the file open
     /// to tell later whether it is still the one there ([`Placed::is_still_at`]).
-    pub fn rename_in(self) -> io::Result<Placed> {
+    pub(crate) fn rename_in(self) -> io::Result<Placed> {
         let (file, path) = self.temp.into_parts();
         path.persist(&self.target).map_err(|e| e.error)?;
         sync_dir(parent_dir(&self.target))?;
@@ -276,7 +276,7 @@ impl Prepared {
     /// one step where there is one, renamed in (refusing to replace) where there is none. Where the
     /// system or file system cannot do either (not Linux; `EINVAL`, `ENOSYS`, `EOPNOTSUPP`), nothing
     /// is done and the caller falls back to [`Prepared::rename_in`].
-    pub fn swap_in(self) -> io::Result<Swap> {
+    pub(crate) fn swap_in(self) -> io::Result<Swap> {
         // The target may appear or vanish between a look and the call: try the other way then.
         let mut how = if fs::symlink_metadata(&self.target).is_ok() { How::Exchange } else { How::NoReplace };
         for tries in 1.. {
@@ -314,7 +314,7 @@ const MAX_SWAP_TRIES: usize = 4;
 
 /// What [`Prepared::swap_in`] did.
 #[derive(Debug)]
-pub enum Swap {
+pub(crate) enum Swap {
     /// The new file and the target were exchanged: the new file is in place, and what was there
     /// is at the temp path.
     Exchanged(Placed, Displaced),
@@ -336,7 +336,7 @@ pub struct Placed {
 impl Placed {
     /// Whether `target` is still the file this write put there (same device and inode), not a
     /// file another program renamed over it since.
-    pub fn is_still_at(&self, target: &Path) -> io::Result<bool> {
+    pub(crate) fn is_still_at(&self, target: &Path) -> io::Result<bool> {
         let ours = self.file.metadata()?;
         match fs::metadata(target) {
             Ok(now) => Ok(same_file(&ours, &now)),
@@ -349,31 +349,31 @@ impl Placed {
 /// The file a [`Prepared::swap_in`] displaced, at the temp path; removed when dropped. Until
 /// [`Displaced::finish`] or [`Displaced::exchange_back`], the exchange is not flushed to disk.
 #[derive(Debug)]
-pub struct Displaced {
+pub(crate) struct Displaced {
     path: tempfile::TempPath,
     target: PathBuf,
 }
 
 impl Displaced {
     /// Its identity (see [`Identity::same_file_unchanged`]: the exchange moved its change time on).
-    pub fn identity(&self) -> io::Result<Identity> {
+    pub(crate) fn identity(&self) -> io::Result<Identity> {
         Ok(identity_of(&fs::metadata(&self.path)?))
     }
 
     /// Whether it is `placed` (after [`Displaced::exchange_back`]: whether what came out is the
     /// file this write put in).
-    pub fn is(&self, placed: &Placed) -> io::Result<bool> {
+    pub(crate) fn is(&self, placed: &Placed) -> io::Result<bool> {
         placed.is_still_at(&self.path)
     }
 
     /// Its content (refused past `limit` bytes, as [`read_if_exists`]).
-    pub fn read(&self, limit: usize) -> io::Result<Vec<u8>> {
+    pub(crate) fn read(&self, limit: usize) -> io::Result<Vec<u8>> {
         read_if_exists(&self.path, limit)?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
     }
 
     /// Exchanges it back into place (whole, with its own inode and metadata). What was at the
     /// target then lies at the temp path in its turn, removed when this is dropped.
-    pub fn exchange_back(&mut self) -> io::Result<()> {
+    pub(crate) fn exchange_back(&mut self) -> io::Result<()> {
         match rename_with(&self.path, &self.target, How::Exchange) {
             Ok(true) => sync_dir(parent_dir(&self.target)),
             Ok(false) => Err(io::Error::from(io::ErrorKind::Unsupported)),
@@ -382,13 +382,13 @@ impl Displaced {
     }
 
     /// Keeps the exchange: flushes the directory, then removes the displaced file.
-    pub fn finish(self) -> io::Result<()> {
+    pub(crate) fn finish(self) -> io::Result<()> {
         sync_dir(parent_dir(&self.target))?;
         self.path.close()
     }
 
     /// Renames it over the target (replacing what is there) and flushes the directory.
-    pub fn rename_back(self) -> io::Result<()> {
+    pub(crate) fn rename_back(self) -> io::Result<()> {
         self.path.persist(&self.target).map_err(|e| e.error)?;
         sync_dir(parent_dir(&self.target))
     }
@@ -450,7 +450,7 @@ pub struct Identity {
 impl Identity {
     /// Whether `other` is the same file, unchanged, maybe renamed since (the change time is not
     /// compared: a rename moves it on).
-    pub fn same_file_unchanged(&self, other: &Self) -> bool {
+    pub(crate) fn same_file_unchanged(&self, other: &Self) -> bool {
         self.file == other.file
     }
 }
@@ -481,7 +481,7 @@ fn identity_of(meta: &fs::Metadata) -> Identity {
 }
 
 /// The prefix of temp files for `file_name`; leftovers from a crash are recognised by it.
-pub fn temp_prefix(file_name: &str) -> String {
+pub(crate) fn temp_prefix(file_name: &str) -> String {
     format!(".{file_name}.regcred-")
 }
 

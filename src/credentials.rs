@@ -25,7 +25,7 @@ pub enum StoreChoice {
 
 impl StoreChoice {
     /// The helper name that routes to this store (`None` for the file).
-    pub fn helper(&self) -> Option<&str> {
+    pub(crate) fn helper(&self) -> Option<&str> {
         match self {
             Self::Keychain => Some(REGCRED_HELPER),
             Self::Helper(name) => Some(name),
@@ -49,7 +49,7 @@ impl FromStr for StoreChoice {
     }
 }
 
-pub use crate::keychain::StoreOpener;
+pub(crate) use crate::keychain::StoreOpener;
 
 /// Why an operation did not happen. Whatever it had already changed was put back.
 #[derive(Debug, thiserror::Error)]
@@ -172,7 +172,7 @@ fn undo_all(undos: Vec<Undo>, error: CredentialsError) -> CredentialsError {
 }
 
 /// The store a file routes `server` to, if any (`credHelpers`, then `credsStore`).
-pub fn routed_helper(file: &AuthFile, server: &ServerKey) -> Option<String> {
+pub(crate) fn routed_helper(file: &AuthFile, server: &ServerKey) -> Option<String> {
     match secret_home(file, &file.helper_key(server)) {
         SecretHome::Helper { helper, .. } => Some(helper),
         SecretHome::Plaintext | SecretHome::Missing => None,
@@ -204,7 +204,7 @@ pub fn login(
 
 /// [`login`], settling a conflict with another program's write by `policy` (the window's
 /// "keep mine" / "keep theirs" choice) instead of refusing.
-pub fn login_with_policy(
+pub(crate) fn login_with_policy(
     file: &mut AuthFile,
     server: &ServerKey,
     credential: &Credential,
@@ -217,23 +217,25 @@ pub fn login_with_policy(
 }
 
 /// An entry as the window's Save writes it: possibly renamed, its login and its email.
-pub struct EntryEdit<'a> {
+#[cfg_attr(not(feature = "gui"), allow(dead_code, reason = "used by the window only"))]
+pub(crate) struct EntryEdit<'a> {
     /// The entry's key before the edit (`None` for a new entry).
-    pub old_key: Option<&'a str>,
+    pub(crate) old_key: Option<&'a str>,
     /// The registry it is for now.
-    pub server: &'a ServerKey,
+    pub(crate) server: &'a ServerKey,
     /// Its user name and secret.
-    pub credential: &'a Credential,
+    pub(crate) credential: &'a Credential,
     /// Its email (empty: none).
-    pub email: &'a str,
+    pub(crate) email: &'a str,
     /// Where the secret goes.
-    pub choice: StoreChoice,
+    pub(crate) choice: StoreChoice,
 }
 
 /// Saves an edited entry in one write and one rollback: the rename (when the server changed), the
 /// login (the secret stored, verified, routed) and the email. A failure at any step leaves the
 /// file on disk, the in-memory file and the store as they were.
-pub fn save_entry(
+#[cfg_attr(not(feature = "gui"), allow(dead_code, reason = "used by the window only"))]
+pub(crate) fn save_entry(
     file: &mut AuthFile,
     edit: &EntryEdit<'_>,
     open: &StoreOpener<'_>,
@@ -347,7 +349,7 @@ pub fn helper_missing(helper: &str) -> Option<String> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MigrationPlan {
     /// The entries that move, by key.
-    pub moving: Vec<String>,
+    pub(crate) moving: Vec<String>,
     /// The plaintext entries that stay, by key, with the reason in words.
     pub staying: Vec<(String, String)>,
 }
@@ -590,7 +592,8 @@ pub fn migrate(
 
 /// Removes an entry that has no secret behind it (an orphaned stub), with its route to regcred's
 /// helper if it has one; routes to other helpers are theirs and stay.
-pub fn remove_stub(file: &mut AuthFile, key: &str) -> Result<SaveReport, CredentialsError> {
+#[cfg_attr(not(feature = "gui"), allow(dead_code, reason = "used by the window only"))]
+pub(crate) fn remove_stub(file: &mut AuthFile, key: &str) -> Result<SaveReport, CredentialsError> {
     with_rollback(file, |file| {
         file.remove_entry(key)?;
         if let Ok(server) = ServerKey::parse(key) {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 /// Compact JSON, as `json.Marshal`.
-pub fn to_vec_compact<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+pub(crate) fn to_vec_compact<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     write_with(value, GoFormatter(CompactFormatter))
 }
 

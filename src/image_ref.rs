@@ -8,15 +8,15 @@
 use std::fmt;
 
 /// Docker Hub's domain in normalized references.
-pub const DOCKER_HUB_DOMAIN: &str = "docker.io";
+pub(crate) const DOCKER_HUB_DOMAIN: &str = "docker.io";
 /// The key Docker uses for Docker Hub in `auths`, `credHelpers` and credential helpers.
-pub const DOCKER_HUB_AUTH_KEY: &str = "https://index.docker.io/v1/";
+pub(crate) const DOCKER_HUB_AUTH_KEY: &str = "https://index.docker.io/v1/";
 /// The longest repository path the grammar accepts.
-pub const PATH_MAX_LEN: usize = 255;
+pub(crate) const PATH_MAX_LEN: usize = 255;
 /// Where Docker Hub's registry API answers (`docker.io` is only its name).
-pub const DOCKER_HUB_ENDPOINT: &str = "registry-1.docker.io";
+pub(crate) const DOCKER_HUB_ENDPOINT: &str = "registry-1.docker.io";
 /// The longest tag the grammar accepts.
-pub const TAG_MAX_LEN: usize = 128;
+pub(crate) const TAG_MAX_LEN: usize = 128;
 
 /// Why a string is not a valid image reference. The texts are Docker's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,7 +106,7 @@ impl ImageRef {
     }
 
     /// The registry domain with its port: `docker.io`, `localhost:5000`, `[::1]:5000`.
-    pub fn domain(&self) -> &str {
+    pub(crate) fn domain(&self) -> &str {
         &self.domain
     }
 
@@ -116,7 +116,7 @@ impl ImageRef {
     }
 
     /// The tag, if any (`latest` when the input had neither tag nor digest).
-    pub fn tag(&self) -> Option<&str> {
+    pub(crate) fn tag(&self) -> Option<&str> {
         self.tag.as_deref()
     }
 
@@ -126,29 +126,29 @@ impl ImageRef {
     }
 
     /// The host requests go to: `registry-1.docker.io` for Docker Hub, else the domain.
-    pub fn registry_host(&self) -> &str {
+    pub(crate) fn registry_host(&self) -> &str {
         if self.is_docker_hub() { DOCKER_HUB_ENDPOINT } else { &self.domain }
     }
 
     /// What to ask the registry's manifest endpoint for: the digest if there is one, else the tag.
-    pub fn manifest_reference(&self) -> &str {
+    pub(crate) fn manifest_reference(&self) -> &str {
         self.digest.as_deref().or(self.tag.as_deref()).unwrap_or("latest")
     }
 
     /// Whether the image lives on Docker Hub.
-    pub fn is_docker_hub(&self) -> bool {
+    pub(crate) fn is_docker_hub(&self) -> bool {
         self.domain == DOCKER_HUB_DOMAIN
     }
 
     /// The key under which Docker stores this registry's credential
     /// (`https://index.docker.io/v1/` for Docker Hub, else the domain).
-    pub fn docker_auth_key(&self) -> &str {
+    pub(crate) fn docker_auth_key(&self) -> &str {
         if self.is_docker_hub() { DOCKER_HUB_AUTH_KEY } else { &self.domain }
     }
 
     /// The keys Podman (containers/image) tries for this image, most specific first:
     /// `host/ns/repo`, `host/ns`, `host`.
-    pub fn podman_scopes(&self) -> Vec<String> {
+    pub(crate) fn podman_scopes(&self) -> Vec<String> {
         let mut scopes = Vec::new();
         let mut scope = format!("{}/{}", self.domain, self.path);
         loop {

@@ -29,7 +29,7 @@ pub enum PresetId {
 /// The host (and port) of a server as written in a docker config: no scheme, path or case.
 ///
 /// `https://Index.Docker.io/v1/` → `index.docker.io`; `registry.local:5000/x` → `registry.local:5000`.
-pub fn registry_host(server: &str) -> String {
+pub(crate) fn registry_host(server: &str) -> String {
     let server = server.trim();
     let without_scheme = server.split_once("://").map_or(server, |(_, rest)| rest);
     without_scheme.split('/').next().unwrap_or_default().to_ascii_lowercase()
@@ -38,7 +38,7 @@ pub fn registry_host(server: &str) -> String {
 /// The id of the preset whose public hosts include this server's host; `None` for other (self-hosted) hosts.
 ///
 /// Harbor is never detected: it has no public host.
-pub fn detect_id(server: &str) -> Option<PresetId> {
+pub(crate) fn detect_id(server: &str) -> Option<PresetId> {
     let host = registry_host(server);
     let host = host.split(':').next().unwrap_or_default();
     let id = match host {
@@ -59,7 +59,7 @@ pub fn detect_id(server: &str) -> Option<PresetId> {
 /// The Docker endpoints are `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]` and the dual-stack
 /// `ACCOUNT.dkr-ecr[-fips].REGION.on.aws` (docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html
 /// and the "Amazon ECR endpoints and quotas" table of the AWS General Reference).
-pub fn ecr_host_parts(host: &str) -> Option<(&str, &str)> {
+pub(crate) fn ecr_host_parts(host: &str) -> Option<(&str, &str)> {
     let labels: Vec<&str> = host.split('.').collect();
     let (account, region) = match labels.as_slice() {
         [account, "dkr", "ecr" | "ecr-fips", region, "amazonaws", "com"]
@@ -74,7 +74,7 @@ pub fn ecr_host_parts(host: &str) -> Option<(&str, &str)> {
 }
 
 /// Whether a host is Google's: `gcr.io`, `REGION.gcr.io` or `LOCATION-docker.pkg.dev`.
-pub fn is_google_host(host: &str) -> bool {
+pub(crate) fn is_google_host(host: &str) -> bool {
     let is_label = |label: &str| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if host == "gcr.io" {
         return true;
@@ -89,7 +89,7 @@ pub fn is_google_host(host: &str) -> bool {
 ///
 /// Registry names are 5–50 letters and digits; the domains are those the kubelet's
 /// `acr-credential-provider` matches (kubernetes-sigs/cloud-provider-azure, credential-provider.md).
-pub fn acr_registry_name(host: &str) -> Option<&str> {
+pub(crate) fn acr_registry_name(host: &str) -> Option<&str> {
     let labels: Vec<&str> = host.split('.').collect();
     match labels.as_slice() {
         [name, "azurecr", "io" | "cn" | "de" | "us"]

@@ -22,6 +22,8 @@
 //! * [`atomic_file`] — crash-safe file replacement.
 //! * [`go_json`] — JSON exactly as Go programs (Docker, Podman, kubectl) write it.
 
+#![warn(unreachable_pub)]
+
 pub mod atomic_file;
 pub mod auth_files;
 pub mod check;

@@ -72,7 +72,7 @@ impl Resolution {
 }
 
 /// Resolves `image` in one file with the rules of the tool that owns its format.
-pub fn resolve_in(file: &AuthFile, image: &ImageRef) -> Resolution {
+pub(crate) fn resolve_in(file: &AuthFile, image: &ImageRef) -> Resolution {
     match file.kind() {
         FileKind::DockerConfig | FileKind::LegacyDockercfg => resolve_docker(file, image),
         FileKind::ContainersAuth => resolve_podman(file, image),
@@ -363,7 +363,7 @@ impl SecretHome {
 }
 
 /// Where the secret for `entry_key` of `file` lives.
-pub fn secret_home(file: &AuthFile, entry_key: &str) -> SecretHome {
+pub(crate) fn secret_home(file: &AuthFile, entry_key: &str) -> SecretHome {
     let has_secret = file.entry_alone(entry_key).is_some_and(|entry| !entry.is_stub());
     home_for(file, entry_key, has_secret)
 }
@@ -392,7 +392,7 @@ impl<'a> SecretHomes<'a> {
         Self { file, by_key, by_target }
     }
 
-    /// Where the secret of `entry` lives (as [`secret_home_of`]).
+    /// Where the secret of `entry` lives (as `secret_home`, from an index built once).
     pub fn of(&self, entry: &crate::auth_files::Entry) -> SecretHome {
         let exact = self.by_key.get(entry.key.as_str()).copied();
         let same = entry.server.as_ref().and_then(|server| self.by_target.get(&target(server)).copied());
@@ -406,11 +406,6 @@ impl<'a> SecretHomes<'a> {
 
 fn target(server: &ServerKey) -> (String, String) {
     (server.registry().to_owned(), server.scope().to_owned())
-}
-
-/// [`secret_home`] for an entry already decoded (no lookup: for long lists).
-pub fn secret_home_of(file: &AuthFile, entry: &crate::auth_files::Entry) -> SecretHome {
-    home_for(file, &entry.key, !entry.is_stub())
 }
 
 fn home_for(file: &AuthFile, entry_key: &str, has_secret: bool) -> SecretHome {
@@ -497,7 +492,7 @@ pub fn fetch_credential(sources: &Sources, server: &ServerKey) -> Result<FoundCr
 }
 
 /// [`fetch_credential`], with the stores behind `open` (the window's, a test's).
-pub fn fetch_credential_with(
+pub(crate) fn fetch_credential_with(
     sources: &Sources,
     server: &ServerKey,
     open: &crate::keychain::StoreOpener<'_>,
@@ -648,7 +643,7 @@ mod tests {
         };
         let server = crate::auth_files::ServerKey::parse("reg.example.com").unwrap();
         let found = super::fetch_credential(&sources, &server).unwrap();
-        assert_eq!(found.credential.username, crate::registry::IDENTITY_TOKEN_USER);
+        assert_eq!(found.credential.username, crate::registry::authorizer::IDENTITY_TOKEN_USER);
         assert_eq!(found.credential.secret.expose(), "refresh-me");
     }
 
@@ -741,7 +736,8 @@ pub struct DraftCredential<'a> {
 
 /// Which credential a test pull of `image` would send, said without reading any secret (for a
 /// hint while typing): see [`test_credential`].
-pub fn tested_with(sources: &Sources, image: &ImageRef, draft: Option<&DraftCredential<'_>>) -> TestedWith {
+#[cfg_attr(not(feature = "gui"), allow(dead_code, reason = "used by the window only"))]
+pub(crate) fn tested_with(sources: &Sources, image: &ImageRef, draft: Option<&DraftCredential<'_>>) -> TestedWith {
     let Ok(registry) = ServerKey::parse(image.domain()) else { return TestedWith::Anonymous };
     if let Some(draft) = draft.filter(|d| d.server.registry() == registry.registry() && d.server.scope().is_empty())
         && draft.unsaved

@@ -5,7 +5,7 @@
 //! * [`inert`] neutralizes control characters, terminal escape sequences and bidirectional
 //!   overrides (each shown as a visible `\x1b`-style escape), folds line breaks and tabs into
 //!   spaces, and caps the length.
-//! * [`Redactor`] removes every form of a credential regcred sent (the password, `user:password`
+//! * `Redactor` removes every form of a credential regcred sent (the password, `user:password`
 //!   and its base64, the form-encoded password, tokens) from text a server echoes back.
 
 use base64::Engine as _;
@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 pub const TEXT_CAP: usize = 1_000;
 
 /// What a redacted credential is replaced with.
-pub const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "<redacted>";
 
 /// `text` with control characters, escape sequences and bidirectional overrides made visible and
 /// harmless, line breaks and tabs as spaces, and at most `cap` characters (then `…`).
@@ -47,7 +47,7 @@ fn escaped(ch: char) -> String {
 
 /// The credentials one operation sent, to be cut out of anything the other side says back.
 #[derive(Default)]
-pub struct Redactor {
+pub(crate) struct Redactor {
     needles: Vec<Zeroizing<String>>,
 }
 
@@ -62,19 +62,19 @@ const MIN_SECRET_CHARS: usize = 4;
 
 impl Redactor {
     /// A redactor for nothing yet.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Adds a secret (a password or a token) in every form it travels in: as is, form-encoded.
-    pub fn add_secret(&mut self, secret: &str) {
+    pub(crate) fn add_secret(&mut self, secret: &str) {
         self.push(secret);
         let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         self.push(&encoded);
     }
 
     /// Adds a user name and password, and the `user:password` pair as Basic auth sends it.
-    pub fn add_login(&mut self, username: &str, password: &str) {
+    pub(crate) fn add_login(&mut self, username: &str, password: &str) {
         self.add_secret(password);
         let pair = Zeroizing::new(format!("{username}:{password}"));
         self.push(&pair);
@@ -92,7 +92,7 @@ impl Redactor {
     }
 
     /// `text` with every known credential replaced by [`REDACTED`].
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for needle in &self.needles {
             if out.contains(needle.as_str()) {
@@ -104,7 +104,7 @@ impl Redactor {
 
     /// [`Redactor::redact`], then [`inert`] with [`TEXT_CAP`]: the one way untrusted text enters a
     /// report.
-    pub fn clean(&self, text: &str) -> String {
+    pub(crate) fn clean(&self, text: &str) -> String {
         inert(&self.redact(text), TEXT_CAP)
     }
 }

@@ -12,10 +12,6 @@ use serde_json::{Map, Value};
 use super::server_key::{ServerKey, ServerKeyError};
 use crate::secret::Secret;
 
-/// Fields of an entry that regcred reads and writes; all others are kept as they are.
-pub const KNOWN_FIELDS: [&str; 7] =
-    ["auth", "username", "password", "email", "identitytoken", "registrytoken", "serveraddress"];
-
 /// Something wrong with an entry. The entry is kept byte for byte; the problem is only shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryProblem {
@@ -83,14 +79,14 @@ pub struct Entry {
     /// An OAuth identity (refresh) token, used instead of a password.
     pub identity_token: Option<Secret>,
     /// A bearer token sent to the registry as is.
-    pub registry_token: Option<Secret>,
+    pub(crate) registry_token: Option<Secret>,
     /// What is wrong with the entry, if anything.
     pub problems: Vec<EntryProblem>,
 }
 
 impl Entry {
     /// Builds the view of `value` stored under `key`.
-    pub fn from_json(key: &str, value: &Value) -> Self {
+    pub(crate) fn from_json(key: &str, value: &Value) -> Self {
         let mut entry = Self {
             key: key.to_owned(),
             server: None,
@@ -142,7 +138,7 @@ impl Entry {
 
     /// Whether the entry carries no credential (a `{}` stub, or email only): its secret lives
     /// in a credential helper, or nowhere.
-    pub fn is_stub(&self) -> bool {
+    pub(crate) fn is_stub(&self) -> bool {
         self.password.is_none()
             && self.identity_token.is_none()
             && self.registry_token.is_none()
@@ -150,7 +146,7 @@ impl Entry {
     }
 
     /// Whether the entry has problems that make Docker unable to use it.
-    pub fn is_broken(&self) -> bool {
+    pub(crate) fn is_broken(&self) -> bool {
         self.problems.iter().any(|p| !matches!(p, EntryProblem::Duplicate(_)))
     }
 }
@@ -190,7 +186,7 @@ pub fn encode_auth(username: &str, password: &Secret) -> String {
 }
 
 /// Decodes an `auth` value into user and password, naming the problem when it cannot.
-pub fn decode_auth(auth: &str) -> Result<(String, Secret), EntryProblem> {
+pub(crate) fn decode_auth(auth: &str) -> Result<(String, Secret), EntryProblem> {
     let bytes = zeroize::Zeroizing::new(STANDARD.decode(auth).map_err(|_| diagnose_base64(auth))?);
     if bytes.contains(&0) {
         return Err(EntryProblem::AuthNulByte);

@@ -46,7 +46,7 @@ pub enum JsonShapeError {
 }
 
 /// Checks size, BOM, emptiness and encoding, then parses a top-level JSON object.
-pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonShapeError> {
+pub(super) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonShapeError> {
     let text = check_text(bytes)?;
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
@@ -56,7 +56,7 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonShapeError> 
 }
 
 /// The checks before JSON parsing, shared with the legacy line format.
-pub fn check_text(bytes: &[u8]) -> Result<&str, JsonShapeError> {
+pub(super) fn check_text(bytes: &[u8]) -> Result<&str, JsonShapeError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(JsonShapeError::TooLarge(bytes.len()));
     }
@@ -74,7 +74,7 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, JsonShapeError> {
 }
 
 /// A JSON value's kind in words, for error messages.
-pub fn kind_name(value: &Value) -> &'static str {
+pub(super) fn kind_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -7,7 +7,7 @@ use crate::image_ref::DOCKER_HUB_AUTH_KEY;
 
 /// Parses the two-line form into `{"https://index.docker.io/v1/": {"auth", "email"}}`, or `None`
 /// when the text is not in that form.
-pub fn parse_lines(text: &str) -> Option<Map<String, Value>> {
+pub(super) fn parse_lines(text: &str) -> Option<Map<String, Value>> {
     let mut lines = text.lines();
     let auth = lines.next()?.strip_prefix("auth = ")?;
     let email_line = lines.next().unwrap_or_default();

@@ -103,13 +103,13 @@ fn merge_map(
 
 /// How many units differ between two documents (see [`differing_units`]). Tells which of several
 /// versions another program most likely built its write on: the one it differs least from.
-pub fn distance(a: &Map<String, Value>, b: &Map<String, Value>, nested: &[&str]) -> usize {
+pub(super) fn distance(a: &Map<String, Value>, b: &Map<String, Value>, nested: &[&str]) -> usize {
     differing_units(a, b, nested).len()
 }
 
 /// The units that differ between two documents, named as [`merge`] names them: top-level keys,
 /// and each member of the `nested` maps (`auths › registry`).
-pub fn differing_units(a: &Map<String, Value>, b: &Map<String, Value>, nested: &[&str]) -> Vec<String> {
+pub(super) fn differing_units(a: &Map<String, Value>, b: &Map<String, Value>, nested: &[&str]) -> Vec<String> {
     let empty = Map::new();
     let mut units = Vec::new();
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();

@@ -19,7 +19,7 @@ mod sources;
 
 use std::path::PathBuf;
 
-pub use entry::{Entry, EntryProblem, KNOWN_FIELDS, decode_auth, encode_auth};
+pub use entry::{Entry, EntryProblem, encode_auth};
 pub use file::{AuthFile, FileKind, SaveReport, backup_path, parse_server};
 /// The save's stages and methods, for the tests' and the benchmark's hooks.
 #[cfg(feature = "test-support")]

@@ -93,12 +93,12 @@ impl ServerKey {
     }
 
     /// Whether this key means Docker Hub.
-    pub fn is_docker_hub(&self) -> bool {
+    pub(crate) fn is_docker_hub(&self) -> bool {
         self.registry == DOCKER_HUB_DOMAIN
     }
 
     /// The key Docker itself would write for this registry.
-    pub fn docker_key(&self) -> String {
+    pub(crate) fn docker_key(&self) -> String {
         if self.is_docker_hub() { DOCKER_HUB_AUTH_KEY.to_owned() } else { self.registry.clone() }
     }
 
@@ -114,7 +114,7 @@ impl ServerKey {
     }
 
     /// Whether two keys name the same registry and scope (so one file should not hold both).
-    pub fn same_target(&self, other: &Self) -> bool {
+    pub(crate) fn same_target(&self, other: &Self) -> bool {
         self.registry == other.registry && self.scope == other.scope
     }
 }

@@ -85,21 +85,21 @@ impl Env {
     }
 
     /// The legacy `~/.dockercfg`.
-    pub fn dockercfg_path(&self) -> Option<PathBuf> {
+    pub(crate) fn dockercfg_path(&self) -> Option<PathBuf> {
         self.dockercfg.clone().or_else(|| self.home.as_ref().map(|home| home.join(".dockercfg")))
     }
 
     /// Podman's `auth.json`, the one `podman login` writes: `$REGISTRY_AUTH_FILE`, else
     /// `$XDG_RUNTIME_DIR/containers/auth.json`, else (Linux) `/run/containers/UID/auth.json`, else
     /// `~/.config/containers/auth.json` (macOS, Windows).
-    pub fn containers_auth_path(&self) -> Option<PathBuf> {
+    pub(crate) fn containers_auth_path(&self) -> Option<PathBuf> {
         self.podman_auth_paths().into_iter().next()
     }
 
     /// Every `auth.json` Podman and skopeo read, in their order (containers/image's
     /// `getAuthFilePaths`): the primary file ([`Env::containers_auth_path`]), then
     /// `$XDG_CONFIG_HOME` (or `~/.config`)`/containers/auth.json`.
-    pub fn podman_auth_paths(&self) -> Vec<PathBuf> {
+    pub(crate) fn podman_auth_paths(&self) -> Vec<PathBuf> {
         let config_dir = self.xdg_config_home.clone().or_else(|| self.home.as_ref().map(|h| h.join(".config")));
         let config = config_dir.map(|dir| dir.join("containers").join("auth.json"));
         let primary = if let Some(file) = &self.registry_auth_file {
@@ -121,7 +121,7 @@ impl Env {
     /// that has a credential for the image answers. With `$REGISTRY_AUTH_FILE` set, Podman 4.4+
     /// and skopeo 1.11+ (containers/image 5.24+) read that file alone — older ones go on through
     /// the rest ([`PodmanChain::override_ends`]).
-    pub fn podman_chain(&self) -> PodmanChain {
+    pub(crate) fn podman_chain(&self) -> PodmanChain {
         let mut paths: Vec<(FileKind, PathBuf)> =
             self.podman_auth_paths().into_iter().map(|path| (FileKind::ContainersAuth, path)).collect();
         paths.extend(self.docker_config_path().map(|path| (FileKind::DockerConfig, path)));
@@ -130,7 +130,7 @@ impl Env {
     }
 }
 
-/// The files Podman and skopeo read, in order ([`Env::podman_chain`]).
+/// The files Podman and skopeo read, in order (`Env::podman_chain`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PodmanChain {
     /// Each file with the format it is read in.
@@ -212,7 +212,7 @@ impl Sources {
 
     /// [`Sources::discover`], then each of `opened` that is not among them (files the window
     /// opened by path: the user's own files stay listed beside them), its kind detected.
-    pub fn discover_with(env: &Env, opened: &[PathBuf]) -> Self {
+    pub(crate) fn discover_with(env: &Env, opened: &[PathBuf]) -> Self {
         let docker = [FileKind::DockerConfig, FileKind::LegacyDockercfg]
             .into_iter()
             .filter_map(|kind| Some(SourceFile::load(kind, &env.path_of(kind)?)));
@@ -239,7 +239,7 @@ impl Sources {
     /// The loaded files in the order Podman and skopeo read them, each with its place in that
     /// order (`0` first). With `all` the whole chain, as Podman 4.3 and older read it even when
     /// `$REGISTRY_AUTH_FILE` is set; otherwise as Podman 4.4+ does.
-    pub fn podman_order(&self, all: bool) -> Vec<(usize, &SourceFile)> {
+    pub(crate) fn podman_order(&self, all: bool) -> Vec<(usize, &SourceFile)> {
         let take = if self.podman.override_ends && !all { 1 } else { self.podman.paths.len() };
         self.podman
             .paths

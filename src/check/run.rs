@@ -58,7 +58,7 @@ pub struct UsedCredential {
     /// The registry key that matched.
     pub key: String,
     /// Where it came from, in words (`Secret shop/regcred (.dockerconfigjson)`).
-    pub origin: String,
+    pub(crate) origin: String,
 }
 
 impl UsedCredential {

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use regcred::auth_files::{Env, Sources};
-use regcred::check::manifests::{MAX_MANIFEST_BYTES, read_inputs};
 use regcred::check::{CheckOptions, CheckReport, CheckResult, UsedCredential, Verdict, check};
+use regcred::check::{MAX_MANIFEST_BYTES, read_inputs};
 use regcred::kubelet::{ConfigFormat, CredentialOrigin, Keyring};
 
 /// Exit status for usage and input errors.
@@ -197,11 +197,7 @@ pub fn text(report: &CheckReport) -> String {
                 }
                 if let Some(kubelet) = &result.kubelet {
                     let reason = result.reason.as_deref().unwrap_or("ErrImagePull");
-                    let _ = writeln!(
-                        out,
-                        "           kubelet: {kubelet} ({})",
-                        regcred::registry::report::pod_status(reason)
-                    );
+                    let _ = writeln!(out, "           kubelet: {kubelet} ({})", regcred::registry::pod_status(reason));
                 }
                 if let Some(what) = &result.what_to_do {
                     let _ = writeln!(out, "           what to do: {what}");
@@ -310,7 +306,7 @@ pub fn junit(report: &CheckReport) -> String {
                 let _ = writeln!(out, ">\n      <skipped message=\"{why}\"/>\n    </testcase>");
             }
             Verdict::Unfinished => {
-                let message = escape(result.cause.as_deref().unwrap_or(regcred::check::run::UNFINISHED));
+                let message = escape(result.cause.as_deref().unwrap_or(regcred::check::UNFINISHED));
                 let _ = writeln!(out, ">\n      <error message=\"{message}\" type=\"Unfinished\"/>\n    </testcase>");
             }
             Verdict::Fails => {

@@ -3,7 +3,7 @@
 //! This module owns decoding the self-describing token formats — JWTs (ACR refresh and access
 //! tokens, identity tokens) and Amazon ECR passwords — their expiry ([`expiry_of`]), the wording
 //! of it ([`describe`], [`rfc3339`]), the "renew soon" test ([`within`]) and the usual fix for each
-//! kind ([`renewal_advice`]). Google's `oauth2accesstoken` gets an estimate (about an hour);
+//! kind (`renewal_advice`). Google's `oauth2accesstoken` gets an estimate (about an hour);
 //! nothing else gets an expiry. Parsing is strict and never panics: anything malformed is "no
 //! expiry", never a guess.
 //!
@@ -68,7 +68,7 @@ pub struct Expiry {
 
 /// Why a token could not be read. The messages never contain the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ExpiryError {
+pub(crate) enum ExpiryError {
     /// Not three dot-separated base64url parts.
     #[error("not a JWT: a JWT is three base64url parts separated by dots")]
     NotJwt,
@@ -115,7 +115,7 @@ pub fn expiry_of(username: &str, secret: &Secret, server: &str, now: SystemTime)
 }
 
 /// Whether the text is a JWT: three base64url parts, a header with `alg`, a JSON payload.
-pub fn is_jwt(token: &str) -> bool {
+pub(crate) fn is_jwt(token: &str) -> bool {
     jwt_payload(token).is_ok()
 }
 
@@ -128,7 +128,7 @@ pub fn is_jwt(token: &str) -> bool {
 /// # Errors
 ///
 /// The first rule the token breaks, as an [`ExpiryError`]; never the token itself.
-pub fn jwt_expiration(token: &str) -> Result<SystemTime, ExpiryError> {
+pub(crate) fn jwt_expiration(token: &str) -> Result<SystemTime, ExpiryError> {
     let payload = jwt_payload(token)?;
     let exp = payload.get("exp").and_then(Value::as_u64).ok_or(ExpiryError::NoExp)?;
     unix_time(exp)
@@ -177,7 +177,7 @@ fn ecr_password_json(password: &str) -> Result<Map<String, Value>, ExpiryError> 
 }
 
 /// Whether the text has the shape of an `aws ecr get-login-password` password.
-pub fn looks_like_ecr_password(password: &str) -> bool {
+pub(crate) fn looks_like_ecr_password(password: &str) -> bool {
     ecr_password_json(password).is_ok()
 }
 
@@ -187,7 +187,7 @@ pub fn looks_like_ecr_password(password: &str) -> bool {
 ///
 /// [`ExpiryError::NotEcrPassword`] for anything else, [`ExpiryError::NoEcrExpiration`] for an
 /// (older) password without the field, [`ExpiryError::OutOfRange`] past the year 9999.
-pub fn ecr_expiration(password: &str) -> Result<SystemTime, ExpiryError> {
+pub(crate) fn ecr_expiration(password: &str) -> Result<SystemTime, ExpiryError> {
     let object = ecr_password_json(password)?;
     let seconds = object.get("expiration").and_then(Value::as_u64).ok_or(ExpiryError::NoEcrExpiration)?;
     unix_time(seconds)
@@ -195,7 +195,7 @@ pub fn ecr_expiration(password: &str) -> Result<SystemTime, ExpiryError> {
 
 /// The password inside an ECR `authorizationToken` (base64 of `AWS:password`), if that is what
 /// was pasted and the part after `AWS:` has the shape of an ECR password.
-pub fn ecr_password_from_authorization_token(token: &str) -> Option<String> {
+pub(crate) fn ecr_password_from_authorization_token(token: &str) -> Option<String> {
     let bytes = STANDARD_ANY_PADDING.decode(token.trim()).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let password = text.strip_prefix("AWS:")?;
@@ -242,7 +242,7 @@ pub fn within(expiry: &Expiry, now: SystemTime, window: Duration) -> bool {
 }
 
 /// The usual fix for a secret that expires, for the warning next to the exported YAML.
-pub fn renewal_advice(expiry: &Expiry) -> &'static str {
+pub(crate) fn renewal_advice(expiry: &Expiry) -> &'static str {
     match (expiry.source, expiry.preset) {
         (ExpirySource::EcrExpiration, _) | (_, Some(PresetId::Ecr)) => {
             "ECR passwords expire 12 hours after aws ecr get-login-password: refresh this Secret from a CronJob that runs it, or let the kubelet fetch credentials with the ecr-credential-provider plugin (kubernetes/cloud-provider-aws)."

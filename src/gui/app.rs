@@ -26,32 +26,32 @@ use crate::keychain::{KeychainError, KeychainState};
 use crate::registry::{PullReport, Puller};
 
 /// A secret read from its store, for the registry it was read for.
-pub type SecretRead = Result<Option<crate::keychain::Credential>, KeychainError>;
+pub(super) type SecretRead = Result<Option<crate::keychain::Credential>, KeychainError>;
 
 /// A notification in the status line.
-pub struct Toast {
+pub(super) struct Toast {
     /// When it appeared.
-    pub since: Instant,
+    pub(crate) since: Instant,
     /// The text.
-    pub text: String,
+    pub(crate) text: String,
     /// Whether it reports an error.
-    pub error: bool,
+    pub(crate) error: bool,
 }
 
 /// What a save did, for the user.
-pub struct Saved {
+pub(super) struct Saved {
     /// The entry to show afterwards.
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     /// The message.
-    pub message: String,
+    pub(crate) message: String,
     /// What the save changed besides the content (mode tightened, file created, backup).
-    pub report: Option<SaveReport>,
+    pub(crate) report: Option<SaveReport>,
 }
 
 /// Why a save did not happen, typed: a conflict opens the keep mine / keep theirs dialog
 /// whichever save path met it.
 #[derive(Debug)]
-pub enum SaveFailure {
+pub(super) enum SaveFailure {
     /// A credential operation failed (store, file, conflict).
     Credentials(CredentialsError),
     /// A file operation failed.
@@ -74,7 +74,7 @@ impl From<AuthFileError> for SaveFailure {
 
 impl SaveFailure {
     /// Whether another program changed the same entry.
-    pub fn is_conflict(&self) -> bool {
+    pub(super) fn is_conflict(&self) -> bool {
         matches!(
             self,
             Self::File(AuthFileError::Conflict { .. })
@@ -83,7 +83,7 @@ impl SaveFailure {
     }
 
     /// The words for the user: never `Debug` text; a keychain that does not work is explained.
-    pub fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         match self {
             Self::Credentials(CredentialsError::Store(store)) => super::workspace::keychain_error_advice(store),
             Self::Credentials(error) => error.to_string(),
@@ -94,18 +94,18 @@ impl SaveFailure {
 }
 
 /// A row test's outcome.
-pub struct RowTest {
+pub(super) struct RowTest {
     /// What to remember (not for a cancelled or impossible test).
-    pub record: Option<TestRecord>,
+    pub(crate) record: Option<TestRecord>,
     /// The answer for the registry's card.
-    pub answer: Option<Answer>,
+    pub(crate) answer: Option<Answer>,
     /// The expiry of the credential used, when it says.
-    pub expiry: Option<Expiry>,
+    pub(crate) expiry: Option<Expiry>,
 }
 
 /// The background jobs, one slot per kind.
 #[derive(Default)]
-pub struct Jobs {
+pub(super) struct Jobs {
     pub(super) load: Slot<Sources>,
     pub(super) save: Slot<Result<Saved, SaveFailure>>,
     /// Secrets being read, one per registry: picking B while A's loads never leaves B waiting.
@@ -291,11 +291,6 @@ impl App {
         self.toasts.iter().map(|t| t.text.clone()).collect()
     }
 
-    /// The keys ticked for one Secret.
-    pub fn ticked(&self) -> Vec<String> {
-        self.list.checked.iter().cloned().collect()
-    }
-
     /// The YAML preview as it would be exported (secrets in clear), or why there is none.
     pub fn preview(&self) -> Result<String, String> {
         let source = yaml_source(self.draft(), self.file(), &self.list.checked, self.yaml.selection.as_ref());
@@ -318,7 +313,7 @@ impl App {
     }
 
     /// Polls jobs and applies the frame's commands (no painting here).
-    pub fn logic(&mut self, ctx: &egui::Context) {
+    pub(crate) fn logic(&mut self, ctx: &egui::Context) {
         self.poll_jobs();
         self.check.poll();
         for command in std::mem::take(&mut self.commands) {

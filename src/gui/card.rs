@@ -12,7 +12,7 @@ use crate::registry::{FailureClass, Outcome, PullReport};
 
 /// Where an answer came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnswerSource {
+pub(super) enum AnswerSource {
     /// A row's Test with no image: `GET /v2/` with the credential, as `docker login` checks.
     LoginCheck,
     /// A row's Test of its remembered image.
@@ -25,7 +25,7 @@ pub enum AnswerSource {
 
 impl AnswerSource {
     /// How the card names it.
-    pub fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Self::LoginCheck => "Login check,",
             Self::RowTest => "Row test,",
@@ -36,17 +36,17 @@ impl AnswerSource {
 }
 
 /// A registry's latest answer, in full.
-pub struct Answer {
+pub(super) struct Answer {
     /// Where it came from.
-    pub source: AnswerSource,
+    pub(crate) source: AnswerSource,
     /// When it finished (seconds since the epoch).
-    pub at: u64,
+    pub(crate) at: u64,
     /// The report.
-    pub report: PullReport,
+    pub(crate) report: PullReport,
 }
 
 /// The card: the latest answer in full; else the remembered one-line verdict; else an invitation.
-pub fn ui(
+pub(super) fn ui(
     ui: &mut egui::Ui,
     answer: Option<&Answer>,
     remembered: Option<&TestRecord>,
@@ -217,7 +217,7 @@ fn failure_ui(
 }
 
 /// The advice as the window says it: its own actions instead of command-line flags.
-pub fn in_window_words(advice: &str) -> String {
+pub(super) fn in_window_words(advice: &str) -> String {
     advice
         .replace("; here, pass --ca-dir or put it in ", "; for regcred here, put it in ")
         .replace(" or the --ca-dir directory", "")
@@ -227,7 +227,7 @@ pub fn in_window_words(advice: &str) -> String {
 }
 
 /// The field a failure of `class` is fixed in, and the button's words.
-pub fn fix_for(class: FailureClass) -> Option<(FixField, &'static str)> {
+pub(super) fn fix_for(class: FailureClass) -> Option<(FixField, &'static str)> {
     Some(match class {
         FailureClass::WrongCredentialsBasic | FailureClass::WrongCredentialsToken => {
             (FixField::Password, "Fix the password")

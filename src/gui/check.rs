@@ -12,41 +12,41 @@ use crate::check::{CheckOptions, CheckReport, CheckResult, Verdict};
 
 /// The view's state.
 #[derive(Default)]
-pub struct CheckPanel {
+pub(super) struct CheckPanel {
     /// Whether the view is open.
-    pub open: bool,
+    pub(crate) open: bool,
     /// Pasted manifests.
-    pub text: String,
+    pub(crate) text: String,
     /// Files or directories, separated by spaces.
-    pub paths: String,
+    pub(crate) paths: String,
     /// The namespace of objects that name none.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Check missing Secrets with the user's own credentials.
-    pub local: bool,
+    pub(crate) local: bool,
     /// The check running.
-    pub job: Slot<Result<CheckReport, String>>,
+    pub(crate) job: Slot<Result<CheckReport, String>>,
     /// The last report, or why there is none.
-    pub report: Option<Result<CheckReport, String>>,
+    pub(crate) report: Option<Result<CheckReport, String>>,
     /// Just opened: the keyboard goes to Files (not to the window behind).
     focus_files: bool,
 }
 
 impl CheckPanel {
     /// Opens the view with the keyboard in its first field.
-    pub fn show(&mut self) {
+    pub(super) fn show(&mut self) {
         self.open = true;
         self.focus_files = true;
     }
 
     /// Takes a finished check's report.
-    pub fn poll(&mut self) {
+    pub(super) fn poll(&mut self) {
         if let Some(report) = self.job.poll() {
             self.report = Some(report);
         }
     }
 
     /// The view, as a window over the app.
-    pub fn ui(&mut self, ctx: &egui::Context, workspace: &Workspace, state: &State) {
+    pub(super) fn ui(&mut self, ctx: &egui::Context, workspace: &Workspace, state: &State) {
         if !self.open {
             return;
         }

@@ -11,7 +11,7 @@ use crate::auth_files::ConflictPolicy;
 use crate::credentials::Orphan;
 
 /// The dialog open, if any (one at a time).
-pub enum Dialog {
+pub(super) enum Dialog {
     /// Remove a registry and its secret?
     Remove(String),
     /// Move these plaintext secrets to the keychain? (And is docker-credential-regcred missing?)
@@ -43,11 +43,11 @@ pub enum Dialog {
 
 /// The dialogs' state.
 #[derive(Default)]
-pub struct Dialogs {
+pub(super) struct Dialogs {
     /// The one open.
-    pub open: Option<Dialog>,
+    pub(crate) open: Option<Dialog>,
     /// Whether the help window is shown.
-    pub help: bool,
+    pub(crate) help: bool,
     /// What was shown last frame, and the number of the modal showing it: each dialog opened is
     /// a new modal (its own size and place), not the previous one's area reused.
     shown: Option<String>,
@@ -73,7 +73,7 @@ impl Dialog {
 
 impl Dialogs {
     /// Draws the open dialog; pushes what the user chose.
-    pub fn ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+    pub(super) fn ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
         self.help_ui(ctx);
         let Some(mut dialog) = self.open.take() else {
             self.shown = None;
@@ -132,10 +132,10 @@ impl Dialogs {
 }
 
 /// What a keychain save means while `docker-credential-regcred` is not on `PATH`.
-pub const HELPER_MISSING: &str = "docker-credential-regcred is not on PATH: Docker, Podman and skopeo will not find secrets kept in the keychain until it is (install regcred's package, or put the helper on PATH).";
+pub(super) const HELPER_MISSING: &str = "docker-credential-regcred is not on PATH: Docker, Podman and skopeo will not find secrets kept in the keychain until it is (install regcred's package, or put the helper on PATH).";
 
 /// The keyboard, as Help lists it.
-pub const SHORTCUTS: &[(&str, &str)] = &[
+pub(super) const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+N", "Add a registry (the cursor goes to Server)"),
     ("Tab", "Server, Username, Password, Email"),
     ("Ctrl+S", "Save the registry"),

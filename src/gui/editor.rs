@@ -14,7 +14,7 @@ use crate::keychain::KeychainState;
 use crate::presets::{self, Field, PresetId, Severity};
 
 /// The answer key of a registry not saved yet (no entry key can be this).
-pub const NEW_REGISTRY: &str = "\u{1}new registry";
+pub(super) const NEW_REGISTRY: &str = "\u{1}new registry";
 
 /// The values of an entry as the editor holds them.
 #[derive(Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub struct Fields {
 
 impl Fields {
     /// Empty fields, the secret going to `store`.
-    pub fn blank(store: StoreChoice) -> Self {
+    pub(crate) fn blank(store: StoreChoice) -> Self {
         Self {
             server: String::new(),
             username: String::new(),
@@ -48,7 +48,7 @@ impl Fields {
 
     /// The checks of this login against its preset's rules — the preset chosen, else the one
     /// the server names (an existing ghcr.io entry is checked too) — or none for another host.
-    pub fn preset_verdict(&self) -> Option<presets::Checked> {
+    pub(crate) fn preset_verdict(&self) -> Option<presets::Checked> {
         let chosen = self.preset.map(PresetId::preset);
         let preset = chosen.or_else(|| presets::detect(self.server.trim()))?;
         let secret = crate::secret::Secret::new(self.password.as_str());
@@ -75,11 +75,11 @@ pub struct Draft {
     /// Whether the secret is still being read from its store.
     pub secret_loading: bool,
     /// The entry whose secret is being read for this draft (kept by Duplicate, which copies it).
-    pub secret_for: Option<String>,
+    pub(crate) secret_for: Option<String>,
     /// Why the secret could not be read, if so.
-    pub secret_error: Option<String>,
+    pub(crate) secret_error: Option<String>,
     /// The user chose the file (plaintext) themselves, or confirmed it: Save does not ask again.
-    pub plaintext_seen: bool,
+    pub(crate) plaintext_seen: bool,
     /// The preset verdict of what is typed.
     pub verdict: VerdictMemo,
 }
@@ -94,39 +94,39 @@ impl Draft {
     }
 
     /// Whether the editor differs from what was loaded (a blank new form does not).
-    pub fn dirty(&self) -> bool {
+    pub(crate) fn dirty(&self) -> bool {
         self.current != self.loaded
     }
 
     /// Whether what a test depends on changed: the server, the user name or the password.
-    pub fn credentials_changed(&self) -> bool {
+    pub(crate) fn credentials_changed(&self) -> bool {
         let (now, then) = (&self.current, &self.loaded);
         now.server != then.server || now.username != then.username || *now.password != *then.password
     }
 
     /// Where the draft's answers are filed: its entry's key, or one place of its own for a new
     /// registry (never under an existing entry the typed server happens to match).
-    pub fn answer_key(&self) -> String {
+    pub(crate) fn answer_key(&self) -> String {
         self.key.clone().unwrap_or_else(|| NEW_REGISTRY.to_owned())
     }
 }
 
 /// The editor's state.
 #[derive(Default)]
-pub struct EditorPanel {
+pub(super) struct EditorPanel {
     /// The entry being edited.
-    pub draft: Option<Draft>,
+    pub(crate) draft: Option<Draft>,
     /// Show the password in clear.
-    pub reveal: bool,
+    pub(crate) reveal: bool,
     /// Put the cursor in this field on the next frame (Ctrl+N, Add registry, an answer's fix).
-    pub focus: Option<FixField>,
+    pub(crate) focus: Option<FixField>,
     /// `docker-credential-regcred` is not on `PATH` (learnt in the background).
-    pub regcred_helper_missing: bool,
+    pub(crate) regcred_helper_missing: bool,
 }
 
 impl EditorPanel {
     /// A new, blank entry; the secret goes to the keychain when it works, else to the file.
-    pub fn start_new(&mut self, keychain_works: bool) {
+    pub(super) fn start_new(&mut self, keychain_works: bool) {
         let store = if keychain_works { StoreChoice::Keychain } else { StoreChoice::File };
         self.draft = Some(Draft {
             key: None,
@@ -143,7 +143,7 @@ impl EditorPanel {
     }
 
     /// The tab.
-    pub fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace, saving: bool, commands: &mut Vec<Command>) {
+    pub(super) fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace, saving: bool, commands: &mut Vec<Command>) {
         let Some(draft) = self.draft.as_mut() else {
             theme::empty_state(ui, "Pick a registry on the left, or add one (Ctrl+N).");
             return;

@@ -4,7 +4,7 @@ use eframe::egui;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 /// A job that may be running, whose result arrives once.
-pub struct Slot<T> {
+pub(super) struct Slot<T> {
     receiver: Option<Receiver<T>>,
 }
 
@@ -16,12 +16,12 @@ impl<T> Default for Slot<T> {
 
 impl<T: Send + 'static> Slot<T> {
     /// Whether a job of this kind is running.
-    pub fn busy(&self) -> bool {
+    pub(super) fn busy(&self) -> bool {
         self.receiver.is_some()
     }
 
     /// Starts `work` on the runtime's blocking pool unless one is already running (then `false`).
-    pub fn start(
+    pub(super) fn start(
         &mut self,
         runtime: &tokio::runtime::Handle,
         repaint: egui::Context,
@@ -40,7 +40,7 @@ impl<T: Send + 'static> Slot<T> {
     }
 
     /// Starts an async job (network) on the runtime.
-    pub fn start_async<F>(&mut self, runtime: &tokio::runtime::Handle, repaint: egui::Context, work: F) -> bool
+    pub(super) fn start_async<F>(&mut self, runtime: &tokio::runtime::Handle, repaint: egui::Context, work: F) -> bool
     where
         F: std::future::Future<Output = T> + Send + 'static,
     {
@@ -57,7 +57,7 @@ impl<T: Send + 'static> Slot<T> {
     }
 
     /// The result, once, when the job has finished.
-    pub fn poll(&mut self) -> Option<T> {
+    pub(super) fn poll(&mut self) -> Option<T> {
         let receiver = self.receiver.as_ref()?;
         match receiver.try_recv() {
             Ok(value) => {
@@ -75,7 +75,7 @@ impl<T: Send + 'static> Slot<T> {
 
 /// Jobs of one kind running side by side, one per key (a test per registry row): started,
 /// polled each frame, each result arriving once.
-pub struct Keyed<K, T> {
+pub(super) struct Keyed<K, T> {
     running: std::collections::HashMap<K, Receiver<T>>,
 }
 
@@ -87,17 +87,23 @@ impl<K, T> Default for Keyed<K, T> {
 
 impl<K: std::hash::Hash + Eq + Clone + Send + 'static, T: Send + 'static> Keyed<K, T> {
     /// Whether the job for `key` is running.
-    pub fn is_running(&self, key: &K) -> bool {
+    pub(super) fn is_running(&self, key: &K) -> bool {
         self.running.contains_key(key)
     }
 
     /// Whether none is running.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.running.is_empty()
     }
 
     /// Starts `work` for `key` on the runtime, unless one for `key` is running (then `false`).
-    pub fn start_async<F>(&mut self, key: K, runtime: &tokio::runtime::Handle, repaint: egui::Context, work: F) -> bool
+    pub(super) fn start_async<F>(
+        &mut self,
+        key: K,
+        runtime: &tokio::runtime::Handle,
+        repaint: egui::Context,
+        work: F,
+    ) -> bool
     where
         F: std::future::Future<Output = T> + Send + 'static,
     {
@@ -115,7 +121,7 @@ impl<K: std::hash::Hash + Eq + Clone + Send + 'static, T: Send + 'static> Keyed<
 
     /// Starts blocking `work` (files, keychain) for `key` on the runtime's blocking pool, unless one
     /// for `key` is running (then `false`: its result will answer).
-    pub fn start_blocking(
+    pub(super) fn start_blocking(
         &mut self,
         key: K,
         runtime: &tokio::runtime::Handle,
@@ -135,7 +141,7 @@ impl<K: std::hash::Hash + Eq + Clone + Send + 'static, T: Send + 'static> Keyed<
     }
 
     /// Every result that arrived since the last poll.
-    pub fn poll(&mut self) -> Vec<(K, T)> {
+    pub(super) fn poll(&mut self) -> Vec<(K, T)> {
         let mut done = Vec::new();
         self.running.retain(|key, receiver| match receiver.try_recv() {
             Ok(value) => {

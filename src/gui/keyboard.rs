@@ -14,7 +14,7 @@ use super::command::Tab;
 
 /// A list key taken from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListKey {
+pub(super) enum ListKey {
     /// ↑.
     Up,
     /// ↓.
@@ -57,7 +57,7 @@ impl ListKey {
 
 /// Takes the list's keys out of this frame's input when the list owns the keyboard: nothing is
 /// typed in (except ↓ from the filter), no dialog or menu is open. Called before any widget runs.
-pub fn take_list_keys(ctx: &egui::Context, filter_focused: bool, dialog_open: bool) -> Vec<ListKey> {
+pub(super) fn take_list_keys(ctx: &egui::Context, filter_focused: bool, dialog_open: bool) -> Vec<ListKey> {
     if dialog_open || egui::Popup::is_any_open(ctx) {
         return Vec::new();
     }
@@ -160,7 +160,7 @@ impl App {
 }
 
 /// Where `key` moves a selection at `at` (none: before the first row) among `count` rows.
-pub fn moved(at: Option<usize>, key: ListKey, count: usize, page: usize) -> usize {
+pub(super) fn moved(at: Option<usize>, key: ListKey, count: usize, page: usize) -> usize {
     let last = count.saturating_sub(1);
     let page = page.max(1);
     match (at, key) {

@@ -20,27 +20,27 @@ const TWO_LINES_BELOW: f32 = 760.0;
 
 /// One row, computed once per load, filter and background facts.
 #[derive(Clone)]
-pub struct ListRow {
+pub(super) struct ListRow {
     /// The entry's key.
-    pub key: String,
+    pub(crate) key: String,
     /// The key as shown: the file's text made inert (escapes visible).
-    pub shown: String,
+    pub(crate) shown: String,
     /// Its user name (from the file, or the keychain's item).
-    pub username: Option<String>,
+    pub(crate) username: Option<String>,
     /// Where its secret lives.
-    pub home: SecretHome,
+    pub(crate) home: SecretHome,
     /// Its problems, in words.
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
     /// When its secret stops working, when the file's secret says.
-    pub expiry: Option<Expiry>,
+    pub(crate) expiry: Option<Expiry>,
     /// Routed to regcred's keychain, which has no item for it (an orphan).
-    pub not_in_keychain: bool,
+    pub(crate) not_in_keychain: bool,
     /// Routed to regcred's keychain, which is not answering now.
-    pub keychain_down: bool,
+    pub(crate) keychain_down: bool,
     /// The preset the key belongs to, if any.
-    pub preset: Option<crate::presets::PresetId>,
+    pub(crate) preset: Option<crate::presets::PresetId>,
     /// An earlier file of Podman's chain that Podman and skopeo take this registry's login from.
-    pub shadowed_by: Option<std::path::PathBuf>,
+    pub(crate) shadowed_by: Option<std::path::PathBuf>,
 }
 
 /// What the rows are built from: the file shown, its content's generation, whether the keychain
@@ -49,71 +49,71 @@ type RowsSource = (usize, u64, bool);
 
 /// Facts about rows learnt in the background (never on the UI thread).
 #[derive(Default)]
-pub struct RowFacts {
+pub(super) struct RowFacts {
     /// Expiries of secrets kept outside the file (the keychain), by key.
-    pub expiries: HashMap<String, Expiry>,
+    pub(crate) expiries: HashMap<String, Expiry>,
     /// Helpers routed to that are not installed.
-    pub missing_helpers: HashSet<String>,
+    pub(crate) missing_helpers: HashSet<String>,
     /// `docker-credential-regcred` is not on `PATH`: what regcred puts in the keychain, Docker,
     /// Podman and skopeo cannot read.
-    pub regcred_helper_missing: bool,
+    pub(crate) regcred_helper_missing: bool,
 }
 
 /// What the rows show about tests and background facts.
-pub struct RowStatus<'a> {
+pub(super) struct RowStatus<'a> {
     /// Tests running now, by registry key.
-    pub running: &'a dyn Fn(&str) -> bool,
+    pub(crate) running: &'a dyn Fn(&str) -> bool,
     /// The last results.
-    pub results: &'a BTreeMap<String, TestRecord>,
+    pub(crate) results: &'a BTreeMap<String, TestRecord>,
     /// Facts learnt in the background.
-    pub facts: &'a RowFacts,
+    pub(crate) facts: &'a RowFacts,
 }
 
 /// The table's state.
 #[derive(Default)]
-pub struct ListPanel {
+pub(super) struct ListPanel {
     all: Vec<ListRow>,
     all_for: Option<RowsSource>,
     rows: Vec<ListRow>,
     rows_for: Option<(Option<RowsSource>, String)>,
     /// Rows ticked for a Secret holding several registries.
-    pub checked: BTreeSet<String>,
+    pub(crate) checked: BTreeSet<String>,
     /// Put the cursor in the filter on the next frame (Ctrl+F).
-    pub focus_filter: bool,
+    pub(crate) focus_filter: bool,
     /// Scroll this row into view on the next frame.
-    pub scroll_to: Option<usize>,
+    pub(crate) scroll_to: Option<usize>,
     /// The filter had the keyboard last frame (↓ from it enters the list).
-    pub filter_focused: bool,
+    pub(crate) filter_focused: bool,
     /// The rows that fit in the view (for Page Up / Page Down).
-    pub rows_per_page: usize,
+    pub(crate) rows_per_page: usize,
     /// Where the view was last frame: (offset, height).
     view: (f32, f32),
 }
 
 impl ListPanel {
     /// The rows shown.
-    pub fn rows(&self) -> &[ListRow] {
+    pub(super) fn rows(&self) -> &[ListRow] {
         &self.rows
     }
 
     /// Whether any secret of the file is in plaintext.
-    pub fn has_plaintext(&self) -> bool {
+    pub(super) fn has_plaintext(&self) -> bool {
         self.all.iter().any(|row| row.home.is_plaintext())
     }
 
     /// Whether the file has any registry (before the filter).
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.all.is_empty()
     }
 
     /// The index of `key` among the rows shown.
-    pub fn index_of(&self, key: &str) -> Option<usize> {
+    pub(super) fn index_of(&self, key: &str) -> Option<usize> {
         self.rows.iter().position(|row| row.key == key)
     }
 
     /// Rebuilds the rows when the file, its content or the keychain listing changed, and filters
     /// them again when the filter changed. Ticks stay on rows the filter hides.
-    pub fn refresh(&mut self, workspace: &Workspace, filter: &str) {
+    pub(super) fn refresh(&mut self, workspace: &Workspace, filter: &str) {
         let source = (workspace.file_index, workspace.generation, workspace.keychain_available());
         if self.all_for != Some(source) {
             self.all = build_rows(workspace);
@@ -135,7 +135,7 @@ impl ListPanel {
     }
 
     /// The table: title and actions, filter, column header, rows, the ticked line.
-    pub fn ui(
+    pub(super) fn ui(
         &mut self,
         ui: &mut egui::Ui,
         workspace: &Workspace,
@@ -708,7 +708,7 @@ fn name_ui(ui: &mut egui::Ui, row: &ListRow) {
 }
 
 /// A small mark for a known preset (its initials on a tinted disc), a neutral icon otherwise.
-pub fn mark_ui(ui: &mut egui::Ui, preset: Option<crate::presets::PresetId>) {
+pub(super) fn mark_ui(ui: &mut egui::Ui, preset: Option<crate::presets::PresetId>) {
     use crate::presets::PresetId;
     let size = 6.0 * GRID;
     let visuals = ui.visuals().clone();

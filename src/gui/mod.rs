@@ -28,16 +28,15 @@ mod workspace;
 mod yaml;
 
 pub use app::App;
-pub use command::Command;
-pub use command::Tab;
+pub use command::{Command, Tab};
 pub use editor::{Draft, Fields};
-pub use state::{State, TestRecord, TestVerdict, YamlTab};
+pub use state::{State, TestRecord, TestVerdict};
 pub use theme::ThemeChoice;
 pub use workspace::{Opener, keychain_advice};
 
 /// Splits a frame's input after its first Tab press: the Tab (and anything before it) now, the rest
 /// in the next frame.
-pub fn split_after_focus_move(mut events: Vec<egui::Event>) -> (Vec<egui::Event>, Vec<egui::Event>) {
+pub(crate) fn split_after_focus_move(mut events: Vec<egui::Event>) -> (Vec<egui::Event>, Vec<egui::Event>) {
     let tab =
         events.iter().position(|event| matches!(event, egui::Event::Key { key: egui::Key::Tab, pressed: true, .. }));
     match tab {
@@ -293,7 +292,7 @@ fn tilde(path: &std::path::Path, home: Option<&std::path::Path>) -> String {
 }
 
 /// The window's icon (the 256 px rendering of `assets/icon/regcred.svg`, made by `scripts/icons`).
-pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon/png/256x256.png");
+pub(crate) const ICON_PNG: &[u8] = include_bytes!("../../assets/icon/png/256x256.png");
 
 /// The decoded window icon; an empty icon (the platform's default) if the PNG cannot be read.
 pub fn app_icon() -> egui::IconData {

@@ -17,35 +17,35 @@ use super::workspace::Workspace;
 use crate::registry::{BlobProgress, PullReport, Runtime};
 
 /// A finished pull from the card: the registry and image it was for, and its report.
-pub struct Finished {
+pub(super) struct Finished {
     /// The registry key.
-    pub key: String,
+    pub(crate) key: String,
     /// The image.
-    pub image: String,
+    pub(crate) image: String,
     /// The report.
-    pub report: PullReport,
+    pub(crate) report: PullReport,
 }
 
 /// The test-pull section's state.
 #[derive(Default)]
-pub struct PullPanel {
+pub(super) struct PullPanel {
     /// The pull started from the card.
-    pub job: Slot<Finished>,
+    pub(crate) job: Slot<Finished>,
     /// What it was started for.
-    pub running: Option<(String, String)>,
+    pub(crate) running: Option<(String, String)>,
     /// Set to stop it.
-    pub cancel: Arc<AtomicBool>,
+    pub(crate) cancel: Arc<AtomicBool>,
     /// Per-blob progress of a full pull.
-    pub progress: Arc<Mutex<Vec<BlobProgress>>>,
+    pub(crate) progress: Arc<Mutex<Vec<BlobProgress>>>,
     /// The image typed for a registry not saved yet (remembered only once it is).
-    pub new_image: String,
+    pub(crate) new_image: String,
     /// Put the cursor in Image on the next frame (an answer's "Fix the image").
-    pub focus_image: bool,
+    pub(crate) focus_image: bool,
 }
 
 impl PullPanel {
     /// The image typed for the draft's registry.
-    pub fn image_for(&self, state: &State, draft: &Draft) -> String {
+    pub(super) fn image_for(&self, state: &State, draft: &Draft) -> String {
         match &draft.key {
             Some(key) => state.images.get(key).cloned().unwrap_or_default(),
             None => self.new_image.clone(),
@@ -53,7 +53,7 @@ impl PullPanel {
     }
 
     /// The tab.
-    pub fn ui(
+    pub(super) fn ui(
         &mut self,
         ui: &mut egui::Ui,
         workspace: &Workspace,

@@ -10,7 +10,7 @@ use crate::registry::Runtime;
 
 /// The YAML preview's tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum YamlTab {
+pub(crate) enum YamlTab {
     /// `kubernetes.io/dockerconfigjson`.
     #[default]
     Secret,
@@ -51,15 +51,15 @@ pub struct TestRecord {
 #[serde(default)]
 pub struct State {
     /// The file last shown.
-    pub last_file: Option<PathBuf>,
+    pub(crate) last_file: Option<PathBuf>,
     /// Files opened with Open file…, most recent first.
     pub recent_files: Vec<PathBuf>,
     /// The list filter.
     pub filter: String,
     /// The YAML tab.
-    pub yaml_tab: YamlTab,
+    pub(crate) yaml_tab: YamlTab,
     /// Secret name for the preview.
-    pub secret_name: String,
+    pub(crate) secret_name: String,
     /// Namespace for the preview (empty: none).
     pub namespace: String,
     /// ServiceAccount for the patch.
@@ -70,19 +70,19 @@ pub struct State {
     /// Test-pull image per registry key (only registries that exist in a file).
     pub images: BTreeMap<String, String>,
     /// Registries whose test pulls download every blob (Full); the others are Quick.
-    pub full_pulls: std::collections::BTreeSet<String>,
+    pub(crate) full_pulls: std::collections::BTreeSet<String>,
     /// The node platform for test pulls.
     pub platform: String,
     /// Whose words the kubelet line uses.
     pub runtime: Runtime,
     /// Omit `creationTimestamp` (kubectl 1.34+).
-    pub kubectl_134: bool,
+    pub(crate) kubectl_134: bool,
     /// The last test of each registry key.
     pub results: BTreeMap<String, TestRecord>,
     /// The table's share of the window's width (the rest is the detail pane).
-    pub table_share: f32,
+    pub(crate) table_share: f32,
     /// Compact rows for long lists.
-    pub compact: bool,
+    pub(crate) compact: bool,
     /// System, light or dark.
     pub theme: super::theme::ThemeChoice,
 }
@@ -112,13 +112,13 @@ impl Default for State {
 }
 
 /// The table's share of the width on a first start.
-pub const DEFAULT_TABLE_SHARE: f32 = 0.52;
+pub(super) const DEFAULT_TABLE_SHARE: f32 = 0.52;
 /// The table's share is kept within these, whatever was remembered.
-pub const TABLE_SHARES: std::ops::RangeInclusive<f32> = 0.3..=0.72;
+pub(super) const TABLE_SHARES: std::ops::RangeInclusive<f32> = 0.3..=0.72;
 
 impl State {
     /// The table's share, sane whatever the preferences file held.
-    pub fn table_share(&self) -> f32 {
+    pub(crate) fn table_share(&self) -> f32 {
         if self.table_share.is_finite() {
             self.table_share.clamp(*TABLE_SHARES.start(), *TABLE_SHARES.end())
         } else {
@@ -129,7 +129,11 @@ impl State {
     /// The options of a pull from the window for this user: the node's platform and runtime
     /// chosen here, Quick or Full as chosen for `key`'s registry (none: Quick) — for a Test
     /// pull, a row's Test, Test all and Check manifests alike.
-    pub fn pull_options(&self, home: Option<&std::path::Path>, key: Option<&str>) -> crate::registry::PullOptions {
+    pub(crate) fn pull_options(
+        &self,
+        home: Option<&std::path::Path>,
+        key: Option<&str>,
+    ) -> crate::registry::PullOptions {
         let mut options = crate::registry::PullOptions::for_user(home);
         options.full = key.is_some_and(|key| self.full_pull(key));
         options.runtime = self.runtime;
@@ -140,12 +144,12 @@ impl State {
     }
 
     /// Whether `key`'s test pulls download every blob.
-    pub fn full_pull(&self, key: &str) -> bool {
+    pub(crate) fn full_pull(&self, key: &str) -> bool {
         self.full_pulls.contains(key)
     }
 
     /// Puts `path` first among the recent files (eight at most).
-    pub fn remember_file(&mut self, path: PathBuf) {
+    pub(crate) fn remember_file(&mut self, path: PathBuf) {
         self.recent_files.retain(|p| *p != path);
         self.recent_files.insert(0, path);
         self.recent_files.truncate(8);
@@ -159,11 +163,11 @@ mod policy_text {
     use crate::pull_secret::PullPolicy;
 
     #[allow(clippy::trivially_copy_pass_by_ref, reason = "serde's `with` passes a reference")]
-    pub fn serialize<S: Serializer>(policy: &PullPolicy, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(policy: &PullPolicy, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(policy.as_str())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PullPolicy, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PullPolicy, D::Error> {
         Ok(String::deserialize(deserializer)?.parse().unwrap_or_default())
     }
 }

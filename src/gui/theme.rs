@@ -8,16 +8,16 @@ use egui_material_icons::icons as material;
 use serde::{Deserialize, Serialize};
 
 /// The spacing grid: every margin and gap is a multiple of this.
-pub const GRID: f32 = 4.0;
+pub(super) const GRID: f32 = 4.0;
 
 /// The type scale, in points. Status is never drawn below [`BODY`].
-pub const TITLE: f32 = 22.0;
+pub(super) const TITLE: f32 = 22.0;
 /// Section headings.
-pub const HEADING: f32 = 16.0;
+pub(super) const HEADING: f32 = 16.0;
 /// Body text, buttons, fields, status.
-pub const BODY: f32 = 14.0;
+pub(super) const BODY: f32 = 14.0;
 /// Secondary facts (paths, hints); never status.
-pub const SMALL: f32 = 12.0;
+pub(super) const SMALL: f32 = 12.0;
 
 /// The user's choice of theme, remembered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ impl ThemeChoice {
     }
 
     /// egui's preference for it.
-    pub fn preference(self) -> egui::ThemePreference {
+    pub(crate) fn preference(self) -> egui::ThemePreference {
         match self {
             Self::System => egui::ThemePreference::System,
             Self::Light => egui::ThemePreference::Light,
@@ -56,39 +56,39 @@ impl ThemeChoice {
 
 /// The colours of one theme.
 #[derive(Debug, Clone, Copy)]
-pub struct Palette {
+pub(super) struct Palette {
     /// The window behind the panels.
-    pub panel: Color32,
+    pub(crate) panel: Color32,
     /// Rows, cards, fields' surroundings.
-    pub surface: Color32,
+    pub(crate) surface: Color32,
     /// Hovered rows.
-    pub hover: Color32,
+    pub(crate) hover: Color32,
     /// The selected row.
-    pub selected: Color32,
+    pub(crate) selected: Color32,
     /// Text fields and code.
-    pub field: Color32,
+    pub(crate) field: Color32,
     /// Lines between things.
-    pub border: Color32,
+    pub(crate) border: Color32,
     /// Body text.
-    pub text: Color32,
+    pub(crate) text: Color32,
     /// Secondary text (still ≥ 4.5:1).
-    pub weak: Color32,
+    pub(crate) weak: Color32,
     /// The primary action's fill (white text on it).
-    pub accent: Color32,
+    pub(crate) accent: Color32,
     /// Links and the focus ring.
-    pub link: Color32,
+    pub(crate) link: Color32,
     /// It works.
-    pub good: Color32,
+    pub(crate) good: Color32,
     /// Worth knowing.
-    pub info: Color32,
+    pub(crate) info: Color32,
     /// A risk.
-    pub warn: Color32,
+    pub(crate) warn: Color32,
     /// Broken.
-    pub bad: Color32,
+    pub(crate) bad: Color32,
 }
 
 /// The dark theme.
-pub const DARK: Palette = Palette {
+pub(super) const DARK: Palette = Palette {
     panel: Color32::from_rgb(27, 29, 33),
     surface: Color32::from_rgb(35, 38, 43),
     hover: Color32::from_rgb(42, 46, 52),
@@ -106,7 +106,7 @@ pub const DARK: Palette = Palette {
 };
 
 /// The light theme.
-pub const LIGHT: Palette = Palette {
+pub(super) const LIGHT: Palette = Palette {
     panel: Color32::from_rgb(243, 244, 246),
     surface: Color32::from_rgb(255, 255, 255),
     hover: Color32::from_rgb(238, 241, 245),
@@ -124,7 +124,7 @@ pub const LIGHT: Palette = Palette {
 };
 
 /// The palette of the theme `visuals` belong to.
-pub fn palette(visuals: &egui::Visuals) -> &'static Palette {
+pub(super) fn palette(visuals: &egui::Visuals) -> &'static Palette {
     if visuals.dark_mode { &DARK } else { &LIGHT }
 }
 
@@ -133,7 +133,7 @@ const TINT: f32 = 0.14;
 
 /// What a piece of status says about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
+pub(super) enum Tone {
     /// Fine: pulls, the keychain, available.
     Good,
     /// Worth knowing: a helper, a running test.
@@ -148,7 +148,7 @@ pub enum Tone {
 
 impl Tone {
     /// The colour of text of this tone.
-    pub fn text(self, visuals: &egui::Visuals) -> Color32 {
+    pub(super) fn text(self, visuals: &egui::Visuals) -> Color32 {
         let palette = palette(visuals);
         match self {
             Self::Good => palette.good,
@@ -160,7 +160,7 @@ impl Tone {
     }
 
     /// The background of a badge or card of this tone (the tone over the surface).
-    pub fn fill(self, visuals: &egui::Visuals) -> Color32 {
+    pub(super) fn fill(self, visuals: &egui::Visuals) -> Color32 {
         let palette = palette(visuals);
         match self {
             Self::Neutral => palette.hover,
@@ -219,7 +219,7 @@ fn visuals(palette: &Palette, dark: bool) -> egui::Visuals {
 
 /// Installs the icon font, the type scale, the spacing grid and both themes' palettes, and
 /// applies `choice`.
-pub fn install(ctx: &egui::Context, choice: ThemeChoice) {
+pub(super) fn install(ctx: &egui::Context, choice: ThemeChoice) {
     egui_material_icons::initialize(ctx);
     ctx.all_styles_mut(|style| {
         use egui::{FontFamily, TextStyle};
@@ -247,7 +247,7 @@ pub fn install(ctx: &egui::Context, choice: ThemeChoice) {
 
 /// The icons the window uses (Material Symbols, outlined).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Icon {
+pub(super) enum Icon {
     /// It works.
     Check,
     /// It fails.
@@ -298,7 +298,7 @@ impl Icon {
 
 /// Paints `icon` in a `size`-point square at the cursor. Only painted: the words beside it carry
 /// the meaning, for screen readers and for anyone who does not see colour.
-pub fn icon(ui: &mut egui::Ui, icon: Icon, color: Color32, size: f32) {
+pub(super) fn icon(ui: &mut egui::Ui, icon: Icon, color: Color32, size: f32) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
     let glyph = icon.glyph();
     ui.painter().text(
@@ -312,14 +312,14 @@ pub fn icon(ui: &mut egui::Ui, icon: Icon, color: Color32, size: f32) {
 
 /// `icon` as text for a button whose accessible name is set apart (the glyph alone means
 /// nothing to a screen reader).
-pub fn icon_text(icon: Icon, size: f32) -> RichText {
+pub(super) fn icon_text(icon: Icon, size: f32) -> RichText {
     let glyph = icon.glyph();
     RichText::new(glyph.codepoint).family(glyph.font_family()).size(size)
 }
 
 /// A status: an icon, then its words in the tone's colour at body size, on one line (elided to
 /// the room given, the whole text on hover).
-pub fn status(ui: &mut egui::Ui, tone: Tone, glyph: Icon, text: &str) -> egui::Response {
+pub(super) fn status(ui: &mut egui::Ui, tone: Tone, glyph: Icon, text: &str) -> egui::Response {
     let color = tone.text(ui.visuals());
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = GRID;
@@ -331,7 +331,7 @@ pub fn status(ui: &mut egui::Ui, tone: Tone, glyph: Icon, text: &str) -> egui::R
 
 /// A status that wraps onto at most `rows` lines of its room (then elided, whole on hover): the
 /// last test in a table cell, whose words matter more than one line holds.
-pub fn status_lines(ui: &mut egui::Ui, tone: Tone, glyph: Icon, text: &str, rows: usize) -> egui::Response {
+pub(super) fn status_lines(ui: &mut egui::Ui, tone: Tone, glyph: Icon, text: &str, rows: usize) -> egui::Response {
     let color = tone.text(ui.visuals());
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = GRID;
@@ -347,7 +347,7 @@ pub fn status_lines(ui: &mut egui::Ui, tone: Tone, glyph: Icon, text: &str, rows
 }
 
 /// A small rounded badge at body size: `keychain`, `plaintext`, `untested`.
-pub fn badge(ui: &mut egui::Ui, tone: Tone, text: impl Into<String>) -> egui::Response {
+pub(super) fn badge(ui: &mut egui::Ui, tone: Tone, text: impl Into<String>) -> egui::Response {
     let visuals = ui.visuals().clone();
     egui::Frame::new()
         .fill(tone.fill(&visuals))
@@ -358,7 +358,7 @@ pub fn badge(ui: &mut egui::Ui, tone: Tone, text: impl Into<String>) -> egui::Re
 }
 
 /// A verdict line: an icon, then the text in the tone's colour, strong and wrapped.
-pub fn verdict(ui: &mut egui::Ui, tone: Tone, glyph: Icon, text: &str) -> egui::Response {
+pub(super) fn verdict(ui: &mut egui::Ui, tone: Tone, glyph: Icon, text: &str) -> egui::Response {
     let color = tone.text(ui.visuals());
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = 1.5 * GRID;
@@ -369,49 +369,49 @@ pub fn verdict(ui: &mut egui::Ui, tone: Tone, glyph: Icon, text: &str) -> egui::
 }
 
 /// The title of a pane (a registry's name).
-pub fn title(ui: &mut egui::Ui, text: &str) -> egui::Response {
+pub(super) fn title(ui: &mut egui::Ui, text: &str) -> egui::Response {
     ui.add(egui::Label::new(RichText::new(text).size(TITLE).strong()).truncate())
 }
 
 /// A heading for a section of a pane.
-pub fn heading(ui: &mut egui::Ui, text: &str) -> egui::Response {
+pub(super) fn heading(ui: &mut egui::Ui, text: &str) -> egui::Response {
     ui.label(RichText::new(text).size(HEADING).strong())
 }
 
 /// A label above a group of facts ("What to do").
-pub fn caption(ui: &mut egui::Ui, text: &str) -> egui::Response {
+pub(super) fn caption(ui: &mut egui::Ui, text: &str) -> egui::Response {
     ui.label(RichText::new(text).strong())
 }
 
 /// The main action of an area: filled with the theme's accent, white text (≥ 4.5:1 in both).
-pub fn primary(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
+pub(super) fn primary(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
     egui::Button::new(RichText::new(text).color(Color32::WHITE).strong()).fill(palette(ui.visuals()).accent)
 }
 
 /// A destructive action: red words and a red outline, so it never reads as the default.
-pub fn destructive(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
+pub(super) fn destructive(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
     let red = Tone::Bad.text(ui.visuals());
     egui::Button::new(RichText::new(text).color(red)).stroke(egui::Stroke::new(1.0, red))
 }
 
 /// Neutral guidance where there is nothing to show (never error-coloured).
-pub fn empty_state(ui: &mut egui::Ui, text: &str) {
+pub(super) fn empty_state(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().weak_text_color())).wrap());
 }
 
 /// Secondary facts in the weak colour, wrapped.
-pub fn weak(ui: &mut egui::Ui, text: &str) -> egui::Response {
+pub(super) fn weak(ui: &mut egui::Ui, text: &str) -> egui::Response {
     ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().weak_text_color())).wrap())
 }
 
 /// A one-line message in a tone, wrapped.
-pub fn message(ui: &mut egui::Ui, tone: Tone, text: &str) -> egui::Response {
+pub(super) fn message(ui: &mut egui::Ui, tone: Tone, text: &str) -> egui::Response {
     let color = tone.text(ui.visuals());
     ui.add(egui::Label::new(RichText::new(text).color(color)).wrap())
 }
 
 /// A framed card of a tone: the answer, a warning.
-pub fn card<R>(ui: &mut egui::Ui, tone: Tone, content: impl FnOnce(&mut egui::Ui) -> R) -> R {
+pub(super) fn card<R>(ui: &mut egui::Ui, tone: Tone, content: impl FnOnce(&mut egui::Ui) -> R) -> R {
     let visuals = ui.visuals().clone();
     let stroke_colour = match tone {
         Tone::Neutral => palette(&visuals).border,
@@ -431,7 +431,7 @@ pub fn card<R>(ui: &mut egui::Ui, tone: Tone, content: impl FnOnce(&mut egui::Ui
 
 /// Shows `area` inside a region that screen readers (and the layout tests) know as a scroll view
 /// with the bounds of what is on screen: what it scrolls away is not on screen.
-pub fn scroll_view<R>(ui: &mut egui::Ui, area: egui::ScrollArea, content: impl FnOnce(&mut egui::Ui) -> R) -> R {
+pub(super) fn scroll_view<R>(ui: &mut egui::Ui, area: egui::ScrollArea, content: impl FnOnce(&mut egui::Ui) -> R) -> R {
     ui.scope(|ui| {
         let output = area.show(ui, content);
         let visible = output.inner_rect;
@@ -450,7 +450,7 @@ pub fn scroll_view<R>(ui: &mut egui::Ui, area: egui::ScrollArea, content: impl F
 }
 
 /// `2 min ago`, `3 h ago`, `just now`.
-pub fn age(seconds: u64) -> String {
+pub(super) fn age(seconds: u64) -> String {
     match seconds {
         0..60 => "just now".to_owned(),
         60..3600 => format!("{} min ago", seconds / 60),
@@ -460,7 +460,7 @@ pub fn age(seconds: u64) -> String {
 }
 
 /// Seconds since the Unix epoch now.
-pub fn now() -> u64 {
+pub(super) fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 

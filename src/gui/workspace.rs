@@ -14,45 +14,45 @@ pub type Opener =
     Arc<dyn Fn(&str) -> Result<Box<dyn crate::keychain::SecretStore>, crate::keychain::KeychainError> + Send + Sync>;
 
 /// The window's view of the user's credential files.
-pub struct Workspace {
+pub(super) struct Workspace {
     /// Where the files are.
-    pub env: Env,
+    pub(crate) env: Env,
     /// The runtime jobs run on.
-    pub runtime: tokio::runtime::Handle,
+    pub(crate) runtime: tokio::runtime::Handle,
     /// The stores behind helper names.
-    pub opener: Opener,
+    pub(crate) opener: Opener,
     /// Wakes the window when a job ends.
-    pub repaint: egui::Context,
+    pub(crate) repaint: egui::Context,
     /// Whether native file dialogs may open (not in tests).
-    pub native_dialogs: bool,
+    pub(crate) native_dialogs: bool,
     /// The files, as last loaded (shared with jobs).
-    pub sources: Arc<Sources>,
+    pub(crate) sources: Arc<Sources>,
     /// Which file is shown.
-    pub file_index: usize,
+    pub(crate) file_index: usize,
     /// Bumped at every load: caches key on it.
-    pub generation: u64,
+    pub(crate) generation: u64,
     /// The keychain's state, once probed.
-    pub keychain: Option<KeychainState>,
+    pub(crate) keychain: Option<KeychainState>,
     /// Files opened by path (Open file…): listed beside the user's own, never in their place.
-    pub opened: Vec<std::path::PathBuf>,
+    pub(crate) opened: Vec<std::path::PathBuf>,
     /// The keychain's items: server → user name (for rows of keychain stubs).
-    pub keychain_users: Option<HashMap<String, String>>,
+    pub(crate) keychain_users: Option<HashMap<String, String>>,
 }
 
 impl Workspace {
     /// The source shown.
-    pub fn shown(&self) -> Option<&SourceFile> {
+    pub(super) fn shown(&self) -> Option<&SourceFile> {
         self.sources.files.get(self.file_index)
     }
 
     /// The file shown, when it loaded.
-    pub fn file(&self) -> Option<&AuthFile> {
+    pub(super) fn file(&self) -> Option<&AuthFile> {
         self.shown().and_then(SourceFile::file)
     }
 
     /// The file shown as a save starts from it: loaded, or empty when it does not exist yet (the
     /// first save creates it). `Err` when it exists but cannot be used.
-    pub fn file_to_edit(&self) -> Result<AuthFile, String> {
+    pub(super) fn file_to_edit(&self) -> Result<AuthFile, String> {
         let Some(shown) = self.shown() else {
             return Err("No credential file to write to (HOME is not set)".to_owned());
         };
@@ -66,13 +66,13 @@ impl Workspace {
     }
 
     /// Whether the keychain can be used now.
-    pub fn keychain_available(&self) -> bool {
+    pub(super) fn keychain_available(&self) -> bool {
         self.keychain == Some(KeychainState::Available)
     }
 }
 
 /// A store error in words a user can act on (the daemon's own words only as the detail).
-pub fn keychain_error_advice(error: &KeychainError) -> String {
+pub(super) fn keychain_error_advice(error: &KeychainError) -> String {
     match error {
         KeychainError::Unavailable { .. } => {
             "The OS keychain is not available (no Secret Service is running): start or install one (GNOME Keyring, KeePassXC, KWallet), or store the secret in the file.".to_owned()

@@ -18,28 +18,28 @@ use crate::pull_secret::{
 const MASK: &str = "••••••••  (masked)";
 
 /// The ticked registries' secrets, fetched in the background (they may be in the keychain).
-pub struct Selection {
+pub(super) struct Selection {
     /// Which keys they are for.
-    pub keys: BTreeSet<String>,
+    pub(crate) keys: BTreeSet<String>,
     /// The registries, or why they could not be read.
-    pub registries: Result<Vec<RegistryAuth>, String>,
+    pub(crate) registries: Result<Vec<RegistryAuth>, String>,
 }
 
 /// The panel's state.
 #[derive(Default)]
-pub struct YamlPanel {
+pub(super) struct YamlPanel {
     /// Show the secrets in clear.
-    pub reveal: bool,
+    pub(crate) reveal: bool,
     /// The path field of Export (shown where no save dialog opens).
-    pub export_path: Option<String>,
+    pub(crate) export_path: Option<String>,
     /// The ticked registries' secrets.
-    pub selection: Option<Selection>,
+    pub(crate) selection: Option<Selection>,
     /// Fetching them.
-    pub selection_job: Slot<Selection>,
+    pub(crate) selection_job: Slot<Selection>,
 }
 
 /// What the preview is made of.
-pub enum Source<'a> {
+pub(super) enum Source<'a> {
     /// Nothing to show yet.
     Nothing,
     /// The registry being edited, whose secret is not there (being read, or unreadable): why.
@@ -52,7 +52,7 @@ pub enum Source<'a> {
 
 impl YamlPanel {
     /// The preview's text for `source`, or why there is none.
-    pub fn preview(state: &State, source: &Source<'_>, image: &str) -> Result<String, String> {
+    pub(super) fn preview(state: &State, source: &Source<'_>, image: &str) -> Result<String, String> {
         let registries = match source {
             Source::Nothing => return Err("Select a registry (or tick several) to see its pull Secret.".to_owned()),
             Source::Waiting(why) => return Err(why.clone()),
@@ -63,7 +63,7 @@ impl YamlPanel {
     }
 
     /// The panel.
-    pub fn ui(
+    pub(super) fn ui(
         &mut self,
         ui: &mut egui::Ui,
         state: &mut State,

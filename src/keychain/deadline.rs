@@ -34,7 +34,7 @@ pub fn deadline() -> Duration {
 }
 
 /// Runs `work` (one keychain call) within [`deadline`].
-pub fn run<T: Send + 'static>(
+pub(super) fn run<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, KeychainError> + Send + 'static,
 ) -> Result<T, KeychainError> {
     run_within(deadline(), work)

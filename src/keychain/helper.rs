@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use super::{Credential, KeychainError, SecretStore};
 use crate::secret::Secret;
 
 /// What a helper prints when it has no credential for a server.
-pub const NOT_FOUND: &str = "credentials not found in native keychain";
+pub(crate) const NOT_FOUND: &str = "credentials not found in native keychain";
 /// How long a helper may take (it may be waiting for the user to unlock a keychain).
 const HELPER_TIMEOUT: Duration = Duration::from_mins(1);
 /// Largest answer read from a helper.
@@ -28,7 +28,7 @@ pub fn find_helper(name: &str) -> Option<PathBuf> {
 
 /// A credential helper, found on `PATH`.
 #[derive(Debug, Clone)]
-pub struct HelperStore {
+pub(crate) struct HelperStore {
     name: String,
     program: PathBuf,
 }
@@ -51,19 +51,9 @@ impl Drop for WireCredential {
 
 impl HelperStore {
     /// The helper `docker-credential-NAME`; an error naming it when it is not installed.
-    pub fn new(name: &str) -> Result<Self, KeychainError> {
+    pub(crate) fn new(name: &str) -> Result<Self, KeychainError> {
         let program = find_helper(name).ok_or_else(|| KeychainError::HelperMissing { name: name.to_owned() })?;
         Ok(Self { name: name.to_owned(), program })
-    }
-
-    /// A helper at an explicit path (tests, or a helper outside `PATH`).
-    pub fn at(name: &str, program: &Path) -> Self {
-        Self { name: name.to_owned(), program: program.to_path_buf() }
-    }
-
-    /// The helper's name.
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// Runs `action` with `input` on stdin; returns (success, stdout).

@@ -1,6 +1,6 @@
 //! Where secrets live outside the files: the [`SecretStore`] trait and its homes.
 //!
-//! * [`HelperStore`] speaks the Docker credential-helper protocol to any
+//! * `HelperStore` speaks the Docker credential-helper protocol to any
 //!   `docker-credential-NAME` on `PATH` (`secretservice`, `pass`, `osxkeychain`, `wincred`,
 //!   `desktop`, `ecr-login`, `gcloud`, `regcred` …).
 //! * [`KeyringStore`] is regcred's own: the OS keychain (Secret Service with Docker's schema,
@@ -17,7 +17,8 @@ mod os_store;
 use std::collections::BTreeMap;
 
 pub use deadline::deadline as keychain_deadline;
-pub use helper::{HelperStore, NOT_FOUND, find_helper};
+pub(crate) use helper::HelperStore;
+pub use helper::find_helper;
 pub use helper_server::{HelperReply, serve};
 pub use memory::MemoryStore;
 pub use os_store::{KeychainState, KeyringStore};
@@ -38,10 +39,10 @@ pub fn open_store(helper: &str) -> Result<Box<dyn SecretStore>, KeychainError> {
 
 /// Opens the store behind a helper name. Production code passes [`open_store`]; tests pass
 /// stores of their own.
-pub type StoreOpener<'a> = dyn Fn(&str) -> Result<Box<dyn SecretStore>, KeychainError> + 'a;
+pub(crate) type StoreOpener<'a> = dyn Fn(&str) -> Result<Box<dyn SecretStore>, KeychainError> + 'a;
 
 /// The user name helpers use to mark an identity token instead of a password.
-pub const IDENTITY_TOKEN_USERNAME: &str = "<token>";
+pub(crate) const IDENTITY_TOKEN_USERNAME: &str = "<token>";
 
 /// A credential as stored for one server.
 #[derive(Debug, Clone, PartialEq, Eq)]

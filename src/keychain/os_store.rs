@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::{Credential, KeychainError, SecretStore, deadline};
 use crate::secret::Secret;
 
-/// The OS keychain. Every call runs within a deadline ([`super::deadline`]).
+/// The OS keychain. Every call runs within a deadline (`super::deadline`).
 pub struct KeyringStore {
     raw: RawKeychain,
 }

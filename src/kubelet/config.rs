@@ -46,7 +46,7 @@ pub struct DockerConfigEntry {
 const ENTRY_TYPE: &str = "credentialprovider.dockerConfigEntryWithAuth";
 
 /// Parses a config's bytes into its entries, in the order they are written.
-pub fn parse_docker_config(bytes: &[u8], format: ConfigFormat) -> Result<Vec<DockerConfigEntry>, KeyringError> {
+pub(crate) fn parse_docker_config(bytes: &[u8], format: ConfigFormat) -> Result<Vec<DockerConfigEntry>, KeyringError> {
     let text = String::from_utf8_lossy(bytes);
     let value: Value = serde_json::from_str(&text).map_err(|e| KeyringError::Json { message: e.to_string() })?;
     let auths = match format {

@@ -11,9 +11,9 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct GoUrl {
     /// `url.URL.Host`: percent-decoded, port included, brackets of an IPv6 literal kept.
-    pub host: String,
+    pub(crate) host: String,
     /// `url.URL.Path`: percent-decoded.
-    pub path: String,
+    pub(crate) path: String,
 }
 
 /// `url.Parse` for a string that starts with `http://` or `https://` (the only kind the keyring

@@ -37,7 +37,7 @@ use crate::image_ref::ImageRef;
 use crate::keychain::Credential;
 
 /// `defaultRegistryHost` in keyring.go: where `Lookup` falls back to for Docker Hub images.
-pub const DEFAULT_REGISTRY_HOST: &str = "index.docker.io";
+pub(crate) const DEFAULT_REGISTRY_HOST: &str = "index.docker.io";
 
 /// Where a credential came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,13 +65,13 @@ pub struct KeyringCredential {
     /// The registry key as written in the config (`https://index.docker.io/v1/`).
     pub key: String,
     /// The index key it is filed under after `Add`'s normalization (`index.docker.io`).
-    pub location: String,
+    pub(crate) location: String,
     /// The user name and password.
     pub credential: Credential,
     /// The e-mail address, if any.
     pub email: String,
     /// Where the credential came from.
-    pub origin: CredentialOrigin,
+    pub(crate) origin: CredentialOrigin,
 }
 
 impl fmt::Debug for KeyringCredential {
@@ -88,11 +88,11 @@ impl fmt::Debug for KeyringCredential {
 /// A key `Add` could not file, with Go's reason (the kubelet logs
 /// `Entry %q in dockercfg invalid (%v), ignoring` and goes on).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IgnoredKey {
+pub(crate) struct IgnoredKey {
     /// The key as written.
-    pub key: String,
+    pub(crate) key: String,
     /// Why `url.Parse` refused it.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// `BasicDockerKeyring`: credentials filed by registry key, looked up by image.
@@ -126,7 +126,7 @@ impl Keyring {
     /// index (reverse byte order, duplicates removed). Entries are taken in the order given;
     /// the kubelet iterates a Go map here, so the order of two entries of one config that land
     /// on the same key (`r.io` and `https://r.io`) is unspecified there.
-    pub fn add(&mut self, entries: Vec<DockerConfigEntry>, origin: &CredentialOrigin) {
+    pub(crate) fn add(&mut self, entries: Vec<DockerConfigEntry>, origin: &CredentialOrigin) {
         for entry in entries {
             let location = match location_of_key(&entry.key) {
                 Ok(location) => location,
@@ -158,7 +158,7 @@ impl Keyring {
 
     /// `BasicDockerKeyring.Lookup` on an already normalized repository
     /// (`docker.io/library/nginx`).
-    pub fn lookup_repo(&self, repo: &str) -> Vec<&KeyringCredential> {
+    pub(crate) fn lookup_repo(&self, repo: &str) -> Vec<&KeyringCredential> {
         let matched: Vec<&KeyringCredential> = self
             .index
             .iter()
@@ -176,11 +176,6 @@ impl Keyring {
         &self.index
     }
 
-    /// Keys that were skipped because `url.Parse` refused them.
-    pub fn ignored_keys(&self) -> &[IgnoredKey] {
-        &self.ignored
-    }
-
     /// Whether the keyring holds no credential.
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
@@ -191,18 +186,13 @@ impl Keyring {
 /// applies its own Docker Hub fallback.
 #[derive(Debug, Clone, Default)]
 pub struct UnionKeyring {
-    keyrings: Vec<Keyring>,
+    pub(super) keyrings: Vec<Keyring>,
 }
 
 impl UnionKeyring {
     /// A union of keyrings, asked in the order given.
     pub fn new(keyrings: Vec<Keyring>) -> Self {
         Self { keyrings }
-    }
-
-    /// The keyrings, in order.
-    pub fn keyrings(&self) -> &[Keyring] {
-        &self.keyrings
     }
 
     /// Every keyring's credentials for an image written as in a pod, in order.
@@ -215,7 +205,7 @@ impl UnionKeyring {
 /// The repository the kubelet looks credentials up for: `applyDefaultImageTag` then
 /// `parsers.ParseImageName`'s `named.Name()` (`nginx` → `docker.io/library/nginx`). An image
 /// the reference grammar refuses fails with the kubelet's `couldn't parse image name` text.
-pub fn repo_to_pull(image: &str) -> Result<String, KeyringError> {
+pub(crate) fn repo_to_pull(image: &str) -> Result<String, KeyringError> {
     let parsed =
         ImageRef::parse(image).map_err(|source| KeyringError::InvalidImage { image: image.to_owned(), source })?;
     Ok(format!("{}/{}", parsed.domain(), parsed.path()))
@@ -236,12 +226,6 @@ pub fn check_key(key: &str) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Whether a key holds a glob pattern (which Docker and Podman ignore).
-pub fn is_glob_key(key: &str) -> bool {
-    let host = key.split("://").last().unwrap_or(key).split('/').next().unwrap_or_default();
-    host.contains(['*', '?']) || host.get(1..).is_some_and(|rest| rest.contains('['))
 }
 
 /// `Add`'s normalization of one key.
@@ -438,8 +422,8 @@ mod tests {
     fn bad_keys_are_skipped_not_fatal() {
         let keyring = keyring(&["registry.io:port", "ok.io"]);
         assert_eq!(keyring.keys(), ["ok.io"]);
-        assert_eq!(keyring.ignored_keys().len(), 1);
-        assert_eq!(keyring.ignored_keys()[0].key, "registry.io:port");
+        assert_eq!(keyring.ignored.len(), 1);
+        assert_eq!(keyring.ignored[0].key, "registry.io:port");
     }
 
     #[test]

@@ -8,28 +8,27 @@
 //! read through a code index, as the repository could not be checked out at a tag), file and
 //! function named on each item:
 //!
-//! - [`config`]: `pkg/credentialprovider/config.go` (reading `auths`, the `auth` field);
-//! - [`keyring`]: `pkg/credentialprovider/keyring.go` (`BasicDockerKeyring.Add`/`Lookup`,
+//! - `config`: `pkg/credentialprovider/config.go` (reading `auths`, the `auth` field);
+//! - `keyring`: `pkg/credentialprovider/keyring.go` (`BasicDockerKeyring.Add`/`Lookup`,
 //!   `URLsMatch`, `isDefaultRegistryMatch`, `UnionDockerKeyring`) and the lookup in
 //!   `pkg/kubelet/images/image_manager.go` (`EnsureImageExists`);
-//! - [`secrets`]: `pkg/credentialprovider/secrets/secrets.go` (`MakeDockerKeyring`);
-//! - [`pull_image`]: the credential loop of `PullImage` in
+//! - `secrets`: `pkg/credentialprovider/secrets/secrets.go` (`MakeDockerKeyring`);
+//! - `pull_image`: the credential loop of `PullImage` in
 //!   `pkg/kubelet/kuberuntime/kuberuntime_image.go` — the loop `regcred check` runs, each attempt
 //!   a real test pull — with [`aggregate_error`] for `utilerrors.NewAggregate`
 //!   (`k8s.io/apimachinery/pkg/util/errors`);
 //! - [`failed_to_retrieve_image_pull_secret`]: the event of `getPullSecretsForPod` in
 //!   `pkg/kubelet/kubelet_pods.go`.
 
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod golang;
-pub mod keyring;
-pub mod secrets;
+pub(crate) mod keyring;
+pub(crate) mod secrets;
 
-pub use config::{ConfigFormat, DockerConfigEntry, parse_docker_config};
-pub use keyring::{
-    CredentialOrigin, IgnoredKey, Keyring, KeyringCredential, UnionKeyring, check_key, is_glob_key, repo_to_pull,
-};
-pub use secrets::{PullSecretData, make_docker_keyring, secrets_keyring};
+pub use config::{ConfigFormat, DockerConfigEntry};
+pub use keyring::{CredentialOrigin, Keyring, KeyringCredential, UnionKeyring, check_key};
+pub(crate) use secrets::secrets_keyring;
+pub use secrets::{PullSecretData, make_docker_keyring};
 
 use crate::image_ref::ImageRefError;
 
@@ -106,7 +105,7 @@ pub fn aggregate_error(messages: &[String]) -> String {
 }
 
 /// The reason of the event [`failed_to_retrieve_image_pull_secret`] describes.
-pub const FAILED_TO_RETRIEVE_IMAGE_PULL_SECRET: &str = "FailedToRetrieveImagePullSecret";
+pub(crate) const FAILED_TO_RETRIEVE_IMAGE_PULL_SECRET: &str = "FailedToRetrieveImagePullSecret";
 
 /// The message of the Warning event `FailedToRetrieveImagePullSecret` that
 /// `Kubelet.getPullSecretsForPod` (`pkg/kubelet/kubelet_pods.go`) records when some of the
@@ -123,18 +122,18 @@ pub fn failed_to_retrieve_image_pull_secret(missing: &[String]) -> String {
 /// Every attempt of the credential loop: the one that pulled (if one did) and those that failed
 /// before it, each with the credential it used (`None`: anonymous), in order.
 #[derive(Debug)]
-pub struct Attempts<'c, C, R> {
+pub(crate) struct Attempts<'c, C, R> {
     /// The attempt that pulled.
-    pub pulled: Option<(Option<&'c C>, R)>,
+    pub(crate) pulled: Option<(Option<&'c C>, R)>,
     /// The attempts that failed, in order.
-    pub failed: Vec<(Option<&'c C>, R)>,
+    pub(crate) failed: Vec<(Option<&'c C>, R)>,
 }
 
 /// The credential loop of `kubeGenericRuntimeManager.PullImage`: with no credential, one
 /// anonymous attempt; otherwise each credential in order until one succeeds, never falling back
 /// to anonymous. `pull` makes an attempt (`None` for anonymous) and says how it went (`Ok`: it
 /// pulled). This is the loop `regcred check` runs, attempt by attempt a real pull.
-pub async fn pull_image<'c, C, R, F, Fut>(credentials: &'c [C], mut pull: F) -> Attempts<'c, C, R>
+pub(crate) async fn pull_image<'c, C, R, F, Fut>(credentials: &'c [C], mut pull: F) -> Attempts<'c, C, R>
 where
     F: FnMut(Option<&'c C>) -> Fut,
     Fut: std::future::Future<Output = Result<R, R>>,

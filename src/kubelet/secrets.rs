@@ -15,13 +15,13 @@ use super::keyring::{CredentialOrigin, Keyring, UnionKeyring};
 use crate::secret::Secret;
 
 /// `v1.SecretTypeDockerConfigJson`.
-pub const DOCKER_CONFIG_JSON_TYPE: &str = "kubernetes.io/dockerconfigjson";
+pub(crate) const DOCKER_CONFIG_JSON_TYPE: &str = "kubernetes.io/dockerconfigjson";
 /// `v1.DockerConfigJsonKey`.
-pub const DOCKER_CONFIG_JSON_KEY: &str = ".dockerconfigjson";
+pub(crate) const DOCKER_CONFIG_JSON_KEY: &str = ".dockerconfigjson";
 /// `v1.SecretTypeDockercfg`.
-pub const DOCKERCFG_TYPE: &str = "kubernetes.io/dockercfg";
+pub(crate) const DOCKERCFG_TYPE: &str = "kubernetes.io/dockercfg";
 /// `v1.DockerConfigKey`.
-pub const DOCKERCFG_KEY: &str = ".dockercfg";
+pub(crate) const DOCKERCFG_KEY: &str = ".dockercfg";
 
 /// What the kubelet reads of a pull Secret.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +41,7 @@ pub struct PullSecretData<'a> {
 impl<'a> PullSecretData<'a> {
     /// The config the kubelet reads from this Secret, with its layout and data key, or `None`
     /// when the kubelet ignores the Secret.
-    pub fn kubelet_config(&self) -> Option<(ConfigFormat, &'a Secret, &'static str)> {
+    pub(crate) fn kubelet_config(&self) -> Option<(ConfigFormat, &'a Secret, &'static str)> {
         let non_empty = |value: Option<&'a Secret>| value.filter(|secret| !secret.is_empty());
         if self.secret_type == DOCKER_CONFIG_JSON_TYPE
             && let Some(config) = non_empty(self.docker_config_json)
@@ -59,7 +59,7 @@ impl<'a> PullSecretData<'a> {
 
 /// `secretsToTrackedDockerConfigs`: one keyring from all the pod's usable pull Secrets, or
 /// `None` when none is usable.
-pub fn secrets_keyring(secrets: &[PullSecretData<'_>]) -> Result<Option<Keyring>, KeyringError> {
+pub(crate) fn secrets_keyring(secrets: &[PullSecretData<'_>]) -> Result<Option<Keyring>, KeyringError> {
     let mut keyring = Keyring::new();
     let mut valid = 0;
     for secret in secrets {
@@ -150,7 +150,7 @@ mod tests {
             secret("absent", "kubernetes.io/dockerconfigjson", None, None),
         ];
         let keyring = make_docker_keyring(&ignored, node_keyring()).unwrap();
-        assert_eq!(keyring.keyrings().len(), 1);
+        assert_eq!(keyring.keyrings.len(), 1);
         assert_eq!(users(&keyring, "registry.io/app"), ["node"]);
     }
 

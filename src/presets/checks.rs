@@ -10,7 +10,7 @@ use crate::expiry::{self, STANDARD_ANY_PADDING};
 use crate::secret::Secret;
 
 /// Checks the server against the preset: the right kind of host, and the canonical key.
-pub fn check_server(preset: &Preset, server: &str) -> Vec<Finding> {
+pub(crate) fn check_server(preset: &Preset, server: &str) -> Vec<Finding> {
     let host = registry_host(server);
     if host.is_empty() {
         return match preset.default_server {
@@ -77,7 +77,7 @@ fn check_other_server(preset: &Preset, host: &str) -> Vec<Finding> {
 }
 
 /// Checks the user name against the preset's rules (format only; nothing is looked up).
-pub fn check_username(preset: &Preset, username: &str) -> Vec<Finding> {
+pub(crate) fn check_username(preset: &Preset, username: &str) -> Vec<Finding> {
     if let Some(finding) = check_username_syntax(preset, username) {
         return vec![finding];
     }
@@ -206,7 +206,7 @@ fn check_gcr_username(username: &str) -> Vec<Finding> {
 /// Line breaks around the secret are removed, an ECR `authorizationToken` is reduced to its
 /// password, and a `_json_key` is minified to one line (key order and escapes kept). Nothing is
 /// returned to store when a finding is an error. The findings never contain the secret.
-pub fn check_secret(preset: &Preset, username: &str, secret: &Secret) -> (Option<Secret>, Vec<Finding>) {
+pub(crate) fn check_secret(preset: &Preset, username: &str, secret: &Secret) -> (Option<Secret>, Vec<Finding>) {
     let raw = secret.expose();
     if raw.trim().is_empty() {
         let message = format!("{} needs a password or token: {}.", preset.name, preset.token_source);
@@ -468,7 +468,7 @@ fn check_acr_secret(username: &str, secret: &str) -> Vec<Finding> {
 /// # Errors
 ///
 /// The first rule the key breaks, as a [`PresetError`] whose message never shows the key.
-pub fn service_account_key(json: &str) -> Result<String, PresetError> {
+pub(crate) fn service_account_key(json: &str) -> Result<String, PresetError> {
     let value: serde_json::Value = serde_json::from_str(json)
         .map_err(|error| PresetError::KeyNotJson { line: error.line(), column: error.column() })?;
     let object = value.as_object().ok_or(PresetError::KeyNotObject)?;

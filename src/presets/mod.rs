@@ -2,8 +2,8 @@
 //!
 //! This module owns the table of [`Preset`]s (Docker Hub, GitHub, GitLab, Quay, Harbor, Amazon
 //! ECR, Google Artifact Registry / GCR and Azure ACR), recognising a preset from a server
-//! ([`detect`]), the offline checks of a login against its preset ([`check_server`],
-//! [`check_username`], [`check_secret`] and [`check_login`], which also returns what should be
+//! ([`detect`]), the offline checks of a login against its preset (`check_server`,
+//! `check_username`, `check_secret` and [`check_login`], which also returns what should be
 //! stored, e.g. a service-account key minified to one line), and [`shell_quote`] for the commands
 //! shown to the user. Nothing here touches the network, and no [`Finding`] ever contains a secret.
 //!
@@ -15,8 +15,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-pub use crate::known_registries::{PresetId, registry_host};
-use crate::known_registries::{acr_registry_name, ecr_host_parts};
+pub use crate::known_registries::PresetId;
+use crate::known_registries::acr_registry_name;
+pub(crate) use crate::known_registries::registry_host;
 use crate::secret::Secret;
 use checks::has_error;
 
@@ -69,7 +70,7 @@ pub struct Preset {
 }
 
 /// Docker Hub's server key: what `docker login` writes and what docker and the kubelet look up.
-pub const DOCKER_HUB_SERVER: &str = "https://index.docker.io/v1/";
+pub(crate) const DOCKER_HUB_SERVER: &str = "https://index.docker.io/v1/";
 
 /// The user name ACR expects with a refresh token from `az acr login --expose-token`.
 pub const ACR_TOKEN_USERNAME: &str = "00000000-0000-0000-0000-000000000000";
@@ -300,7 +301,7 @@ pub fn all() -> &'static [Preset] {
 }
 
 /// The preset with this CLI name (`ghcr`, `artifact-registry`, …), ignoring case and spaces.
-pub fn by_cli_name(name: &str) -> Option<&'static Preset> {
+pub(crate) fn by_cli_name(name: &str) -> Option<&'static Preset> {
     let name = name.trim();
     PRESETS.iter().find(|preset| preset.cli_names.iter().any(|known| known.eq_ignore_ascii_case(name)))
 }
@@ -312,15 +313,8 @@ pub fn detect(server: &str) -> Option<&'static Preset> {
     crate::known_registries::detect_id(server).map(PresetId::preset)
 }
 
-/// The AWS region of an ECR server (`123456789012.dkr.ecr.eu-west-1.amazonaws.com` → `eu-west-1`),
-/// for the `aws ecr get-login-password --region …` command.
-pub fn ecr_region(server: &str) -> Option<String> {
-    let host = registry_host(server);
-    ecr_host_parts(&host).map(|(_, region)| region.to_owned())
-}
-
 mod checks;
 #[cfg(test)]
 mod tests;
 
-pub use checks::{check_login, check_secret, check_server, check_username, service_account_key, shell_quote};
+pub use checks::{check_login, shell_quote};

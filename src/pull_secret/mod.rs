@@ -9,26 +9,23 @@
 //!   ([`render_service_account_patch`]);
 //! * the per-node `config.json`/`.dockercfg` recipe ([`render_node_recipe`]).
 //!
-//! Pure code: every value is validated as the API server would ([`validate`]) and serialized
-//! from typed objects (JSON through [`crate::go_json`], YAML through [`yaml`]).
+//! Pure code: every value is validated as the API server would (`validate`) and serialized
+//! from typed objects (JSON through [`crate::go_json`], YAML through `yaml`).
 
 mod render;
-pub mod validate;
-pub mod yaml;
+pub(crate) mod validate;
+pub(crate) mod yaml;
 
 use std::fmt;
 
 pub use render::{
-    NodeFileFormat, NodeRecipe, PodRequest, ServiceAccountPatch, docker_config_json, dockercfg_json,
-    pod_check_commands, render_node_recipe, render_pod, render_secret, render_service_account_patch,
+    NodeFileFormat, NodeRecipe, PodRequest, ServiceAccountPatch, docker_config_json, pod_check_commands,
+    render_node_recipe, render_pod, render_secret, render_service_account_patch,
 };
 pub use validate::FieldError;
 
 use crate::keychain::Credential;
 use crate::secret::Secret;
-
-/// Docker Hub's server key, kubectl's default `--docker-server`.
-pub const DEFAULT_SERVER: &str = "https://index.docker.io/v1/";
 
 /// One registry's credential for a pull secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -58,7 +58,7 @@ pub fn docker_config_json(registries: &[RegistryAuth]) -> Result<Zeroizing<Vec<u
 }
 
 /// The `.dockercfg` content: the legacy `{server: {…}}` map, compact.
-pub fn dockercfg_json(registries: &[RegistryAuth]) -> Result<Zeroizing<Vec<u8>>, PullSecretError> {
+pub(crate) fn dockercfg_json(registries: &[RegistryAuth]) -> Result<Zeroizing<Vec<u8>>, PullSecretError> {
     Ok(Zeroizing::new(go_json::to_vec_compact(&inner_entries(registries)?)))
 }
 
@@ -231,9 +231,9 @@ pub struct NodeRecipe {
     /// Its content (Docker's format; holds the credentials).
     pub content: String,
     /// The shell loop that copies it to every node.
-    pub script: String,
+    pub(crate) script: String,
     /// What to know before choosing this approach.
-    pub caveats: Vec<&'static str>,
+    pub(crate) caveats: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for NodeRecipe {

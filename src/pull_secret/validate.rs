@@ -4,11 +4,11 @@
 use std::fmt;
 
 /// Longest DNS-1123 subdomain (object names).
-pub const SUBDOMAIN_MAX: usize = 253;
+pub(crate) const SUBDOMAIN_MAX: usize = 253;
 /// Longest DNS-1123 label (namespaces, container names).
-pub const LABEL_MAX: usize = 63;
+pub(crate) const LABEL_MAX: usize = 63;
 /// Largest total size of a Secret's data.
-pub const SECRET_DATA_MAX: usize = 1024 * 1024;
+pub(crate) const SECRET_DATA_MAX: usize = 1024 * 1024;
 
 const SUBDOMAIN_HELP: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const LABEL_HELP: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
@@ -45,7 +45,7 @@ fn is_label_shape(text: &str) -> bool {
 }
 
 /// A DNS-1123 subdomain (Secret, Pod and ServiceAccount names).
-pub fn subdomain(field: &str, value: &str) -> Result<(), FieldError> {
+pub(crate) fn subdomain(field: &str, value: &str) -> Result<(), FieldError> {
     if value.is_empty() {
         return Err(error(field, value, "name or generateName is required"));
     }
@@ -59,7 +59,7 @@ pub fn subdomain(field: &str, value: &str) -> Result<(), FieldError> {
 }
 
 /// A DNS-1123 label (namespaces, container names).
-pub fn label(field: &str, value: &str) -> Result<(), FieldError> {
+pub(crate) fn label(field: &str, value: &str) -> Result<(), FieldError> {
     if value.is_empty() {
         return Err(error(field, value, "must not be empty"));
     }
@@ -73,7 +73,7 @@ pub fn label(field: &str, value: &str) -> Result<(), FieldError> {
 }
 
 /// A key of a Secret's `data`.
-pub fn data_key(field: &str, key: &str) -> Result<(), FieldError> {
+pub(crate) fn data_key(field: &str, key: &str) -> Result<(), FieldError> {
     let valid = !key.is_empty()
         && key.len() <= SUBDOMAIN_MAX
         && key != "."
@@ -83,7 +83,7 @@ pub fn data_key(field: &str, key: &str) -> Result<(), FieldError> {
 }
 
 /// The total size of a Secret's data.
-pub fn data_size(field: &str, total: usize) -> Result<(), FieldError> {
+pub(crate) fn data_size(field: &str, total: usize) -> Result<(), FieldError> {
     if total > SECRET_DATA_MAX {
         return Err(FieldError {
             field: field.to_owned(),

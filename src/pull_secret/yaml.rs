@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 /// Renders a JSON value as a YAML document (block style, sorted keys, trailing newline).
-pub fn to_yaml(value: &Value) -> String {
+pub(crate) fn to_yaml(value: &Value) -> String {
     let mut out = String::new();
     match value {
         Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0),
@@ -95,7 +95,7 @@ fn scalar_text(value: &Value) -> String {
 }
 
 /// How go-yaml writes a string: plain, 'single-quoted' or "double-quoted".
-pub fn string_text(text: &str) -> String {
+pub(crate) fn string_text(text: &str) -> String {
     if text.contains('\n') || resolves_to_non_string(text) || needs_double_quotes(text) {
         return double_quoted(text);
     }

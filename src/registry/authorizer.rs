@@ -23,10 +23,10 @@ use crate::secret::Secret;
 
 /// The user name a credential helper answers for an identity (refresh) token, as Docker's
 /// protocol has it; the secret is then the token.
-pub const IDENTITY_TOKEN_USER: &str = crate::keychain::IDENTITY_TOKEN_USERNAME;
+pub(crate) const IDENTITY_TOKEN_USER: &str = crate::keychain::IDENTITY_TOKEN_USERNAME;
 
 /// Whether `host` (`name[:port]`) is on this machine.
-pub fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     let name = if host.starts_with('[') {
         host.trim_start_matches('[').split(']').next().unwrap_or_default()
     } else {
@@ -36,7 +36,7 @@ pub fn is_loopback(host: &str) -> bool {
 }
 
 /// `host[:port]` of a URL, as image references spell a registry.
-pub fn url_authority(url: &Url) -> String {
+pub(crate) fn url_authority(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
         Some(port) => format!("{host}:{port}"),
@@ -45,12 +45,12 @@ pub fn url_authority(url: &Url) -> String {
 }
 
 /// Whether two URLs share scheme, host and port (credentials may follow only then).
-pub fn same_origin(a: &Url, b: &Url) -> bool {
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// The URL for the record: no user info, no query (token requests carry account names there).
-pub fn display_url(url: &Url) -> String {
+pub(crate) fn display_url(url: &Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
@@ -63,18 +63,18 @@ pub fn display_url(url: &Url) -> String {
 /// Where a credential (an `Authorization` header, a login form) may travel: decided per request,
 /// whoever asked for it.
 #[derive(Debug, Clone)]
-pub struct CredentialPolicy {
+pub(crate) struct CredentialPolicy {
     /// The registry, `host[:port]`.
-    pub registry_host: String,
+    pub(crate) registry_host: String,
     /// Whether the user named the registry insecure (plain HTTP, credentials included).
-    pub insecure: bool,
+    pub(crate) insecure: bool,
 }
 
 impl CredentialPolicy {
     /// Over HTTPS; over plain HTTP only to this machine (loopback) or to the registry host the
     /// user named insecure — never to another host in clear text, whatever a challenge or a
     /// redirect says.
-    pub fn may_carry(&self, url: &Url) -> bool {
+    pub(crate) fn may_carry(&self, url: &Url) -> bool {
         match url.scheme() {
             "https" => true,
             "http" => {
@@ -88,7 +88,7 @@ impl CredentialPolicy {
 
 /// What the registry's challenge asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     /// No challenge: the registry is open.
     Open,
     /// `Basic`: the credential itself on every request.
@@ -108,7 +108,7 @@ type TokenKey = (String, String, String, String);
 /// Bearer tokens by realm, service, scope and credential, until they expire (shared by the pulls
 /// of one [`super::Puller`]).
 #[derive(Default)]
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     tokens: Mutex<HashMap<TokenKey, (Secret, Instant)>>,
     /// One token request at a time per key: pulls that start together ask once.
     gates: Mutex<HashMap<TokenKey, std::sync::Arc<tokio::sync::Mutex<()>>>>,
@@ -142,20 +142,20 @@ impl TokenCache {
 
 /// One token request the session is to send: method, URL, optional Basic authorization, and
 /// optional form body (it carries the secret: wiped when dropped).
-pub struct TokenRequest {
+pub(crate) struct TokenRequest {
     /// `POST` (OAuth2 form) or `GET`.
-    pub method: Method,
+    pub(crate) method: Method,
     /// The realm (with the `GET` query).
-    pub url: Url,
+    pub(crate) url: Url,
     /// `Authorization: Basic …` for the `GET` with a password.
-    pub authorization: Option<HeaderValue>,
+    pub(crate) authorization: Option<HeaderValue>,
     /// The form for the `POST`.
-    pub form: Option<zeroize::Zeroizing<String>>,
+    pub(crate) form: Option<zeroize::Zeroizing<String>>,
 }
 
 /// Why a token could not be asked for at all (decided before any connection).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenRefusal {
+pub(crate) enum TokenRefusal {
     /// The realm is not a URL.
     BadRealm(String),
     /// The realm speaks plain HTTP where a password may not go.
@@ -164,7 +164,7 @@ pub enum TokenRefusal {
 
 /// The credential, the challenge, and the authorization they give, for one pull.
 #[derive(Debug)]
-pub struct Authorizer<'a> {
+pub(crate) struct Authorizer<'a> {
     credential: Option<&'a Credential>,
     policy: CredentialPolicy,
     /// Whether the registry itself is reached over HTTPS (its credentials never go to a plain-HTTP
@@ -172,44 +172,44 @@ pub struct Authorizer<'a> {
     registry_tls: bool,
     scheme: Scheme,
     /// The registry's `WWW-Authenticate` header, as received.
-    pub challenge: Option<String>,
+    pub(crate) challenge: Option<String>,
     authorization: Option<HeaderValue>,
 }
 
 impl<'a> Authorizer<'a> {
     /// An authorizer for `credential` (none: anonymous) under `policy`.
-    pub fn new(credential: Option<&'a Credential>, policy: CredentialPolicy) -> Self {
+    pub(crate) fn new(credential: Option<&'a Credential>, policy: CredentialPolicy) -> Self {
         Self { credential, policy, registry_tls: true, scheme: Scheme::Open, challenge: None, authorization: None }
     }
 
     /// The rule for where credentials may go.
-    pub fn policy(&self) -> &CredentialPolicy {
+    pub(crate) fn policy(&self) -> &CredentialPolicy {
         &self.policy
     }
 
     /// The credential, if any.
-    pub fn credential(&self) -> Option<&'a Credential> {
+    pub(crate) fn credential(&self) -> Option<&'a Credential> {
         self.credential
     }
 
     /// What the registry asked for.
-    pub fn scheme(&self) -> &Scheme {
+    pub(crate) fn scheme(&self) -> &Scheme {
         &self.scheme
     }
 
     /// The `Authorization` value to send with registry requests (Basic credential or Bearer token).
-    pub fn authorization(&self) -> Option<&HeaderValue> {
+    pub(crate) fn authorization(&self) -> Option<&HeaderValue> {
         self.authorization.as_ref()
     }
 
     /// Whether a Bearer token is in use.
-    pub fn has_token(&self) -> bool {
+    pub(crate) fn has_token(&self) -> bool {
         matches!(self.scheme, Scheme::Bearer { .. }) && self.authorization.is_some()
     }
 
     /// Takes the registry's answer to `GET /v2/` (reached over `registry_tls` or not): its
     /// challenge decides the scheme.
-    pub fn challenged(&mut self, header: Option<&str>, registry_tls: bool) {
+    pub(crate) fn challenged(&mut self, header: Option<&str>, registry_tls: bool) {
         self.registry_tls = registry_tls;
         self.challenge = header.map(str::to_owned);
         let challenges = header.map(parse_challenges).unwrap_or_default();
@@ -218,7 +218,7 @@ impl<'a> Authorizer<'a> {
 
     /// Basic authorization for the registry at `base`, when the registry asked for Basic and
     /// there is a credential; `Err` when the credential may not go there.
-    pub fn basic_for(&mut self, base: &Url) -> Result<(), String> {
+    pub(crate) fn basic_for(&mut self, base: &Url) -> Result<(), String> {
         if self.scheme != Scheme::Basic {
             return Ok(());
         }
@@ -231,7 +231,7 @@ impl<'a> Authorizer<'a> {
     }
 
     /// The cache key of the token for `scope`.
-    pub fn token_key(&self, scope: &str) -> Option<TokenKey> {
+    pub(crate) fn token_key(&self, scope: &str) -> Option<TokenKey> {
         let Scheme::Bearer { realm, service } = &self.scheme else { return None };
         Some((realm.clone(), service.clone(), scope.to_owned(), self.credential_id()))
     }
@@ -239,7 +239,7 @@ impl<'a> Authorizer<'a> {
     /// Whose cached things these are: the user name and a digest of the secret, so that two
     /// passwords of one user (a stale pull secret beside a good one) never share a token or
     /// anything a run keeps. Empty when anonymous. In memory only; never printed.
-    pub fn credential_id(&self) -> String {
+    pub(crate) fn credential_id(&self) -> String {
         let Some(credential) = self.credential else { return String::new() };
         let digest = sha2::Sha256::new()
             .chain_update(credential.username.as_bytes())
@@ -250,21 +250,21 @@ impl<'a> Authorizer<'a> {
     }
 
     /// Uses a cached token for `scope`, when there is one; returns it (for redaction).
-    pub fn cached_token(&mut self, cache: &TokenCache, scope: &str) -> Option<Secret> {
+    pub(crate) fn cached_token(&mut self, cache: &TokenCache, scope: &str) -> Option<Secret> {
         let token = cache.get(&self.token_key(scope)?)?;
         self.use_token(&token).ok()?;
         Some(token)
     }
 
     /// The gate that lets one pull at a time ask for `scope`'s token (see [`TokenCache`]).
-    pub fn token_gate(&self, cache: &TokenCache, scope: &str) -> Option<std::sync::Arc<tokio::sync::Mutex<()>>> {
+    pub(crate) fn token_gate(&self, cache: &TokenCache, scope: &str) -> Option<std::sync::Arc<tokio::sync::Mutex<()>>> {
         cache.gate(self.token_key(scope)?)
     }
 
     /// The token requests for `scope`, in order: the OAuth2 `POST` (with a credential), then the
     /// `GET` fallback (with Basic auth for a password; anonymous without a credential). An
     /// identity token has no `GET`. Refused before any connection where the password may not go.
-    pub fn token_requests(&self, scope: &str) -> Result<Vec<TokenRequest>, TokenRefusal> {
+    pub(crate) fn token_requests(&self, scope: &str) -> Result<Vec<TokenRequest>, TokenRefusal> {
         let Scheme::Bearer { realm, service } = &self.scheme else { return Ok(Vec::new()) };
         let url = Url::parse(realm).map_err(|_| TokenRefusal::BadRealm(realm.clone()))?;
         let Some(credential) = self.credential else {
@@ -289,13 +289,13 @@ impl<'a> Authorizer<'a> {
     }
 
     /// Whether the `GET` fallback follows a `POST` answered with `status` (containerd's rule).
-    pub fn falls_back_after(status: u16) -> bool {
+    pub(crate) fn falls_back_after(status: u16) -> bool {
         matches!(status, 400 | 401 | 404 | 405)
     }
 
     /// Takes a token service's successful answer: the token (or `None` when the answer has none)
     /// is used from now on and cached for `scope`.
-    pub fn accept_token(&mut self, cache: &TokenCache, scope: &str, body: &[u8]) -> Option<Secret> {
+    pub(crate) fn accept_token(&mut self, cache: &TokenCache, scope: &str, body: &[u8]) -> Option<Secret> {
         let answer: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
         let token = answer.get("token").or_else(|| answer.get("access_token")).and_then(|t| t.as_str())?;
         let token = Secret::new(token);

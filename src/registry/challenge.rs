@@ -4,16 +4,16 @@ use std::collections::BTreeMap;
 
 /// One challenge: a scheme and its parameters (names lowercased).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Challenge {
+pub(crate) struct Challenge {
     /// `basic`, `bearer` … (lowercased).
-    pub scheme: String,
+    pub(crate) scheme: String,
     /// `realm`, `service`, `scope`, `error` …
-    pub params: BTreeMap<String, String>,
+    pub(crate) params: BTreeMap<String, String>,
 }
 
 impl Challenge {
     /// A parameter's value.
-    pub fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
 }
@@ -69,7 +69,7 @@ impl Cursor<'_> {
 }
 
 /// Parses every challenge of a `WWW-Authenticate` header value.
-pub fn parse_challenges(header: &str) -> Vec<Challenge> {
+pub(crate) fn parse_challenges(header: &str) -> Vec<Challenge> {
     let mut cursor = Cursor { text: header.as_bytes(), at: 0 };
     let mut challenges: Vec<Challenge> = Vec::new();
     loop {

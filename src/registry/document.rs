@@ -10,18 +10,18 @@ use super::node::Platform;
 
 /// The manifest a reference resolves to, as fetched (its digest verified by the caller).
 #[derive(Debug, Clone)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// Its digest (verified).
-    pub digest: String,
+    pub(crate) digest: String,
     /// Its media type.
-    pub media_type: String,
+    pub(crate) media_type: String,
     /// Its JSON.
-    pub json: Value,
+    pub(crate) json: Value,
 }
 
 impl Manifest {
     /// Whether it is an index (a manifest list).
-    pub fn is_index(&self) -> bool {
+    pub(crate) fn is_index(&self) -> bool {
         self.media_type.contains("index")
             || self.media_type.contains("manifest.list")
             || self.json.get("manifests").is_some()
@@ -30,15 +30,15 @@ impl Manifest {
 
 /// A content descriptor (OCI image-spec `descriptor.md`): what points at a manifest or a blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Descriptor {
+pub(crate) struct Descriptor {
     /// `sha256:…`.
-    pub digest: String,
+    pub(crate) digest: String,
     /// Its size in bytes.
-    pub size: u64,
+    pub(crate) size: u64,
     /// Its media type (may be empty in old Docker documents).
-    pub media_type: String,
+    pub(crate) media_type: String,
     /// The platform an index entry is for.
-    pub platform: Option<Platform>,
+    pub(crate) platform: Option<Platform>,
 }
 
 #[derive(Deserialize)]
@@ -65,7 +65,7 @@ impl RawPlatform {
 
 /// Why a document cannot be used: its own terms, for the report's cause.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DocumentError {
+pub(crate) enum DocumentError {
     /// The JSON does not have the document's shape.
     #[error("the {what} is not a valid {what}: {reason}")]
     Shape {
@@ -117,7 +117,7 @@ fn is_digest(text: &str) -> bool {
 /// # Errors
 ///
 /// When the index has no `manifests` list or an entry lacks its digest or size.
-pub fn index_entries(index: &Value) -> Result<Vec<Descriptor>, DocumentError> {
+pub(crate) fn index_entries(index: &Value) -> Result<Vec<Descriptor>, DocumentError> {
     #[derive(Deserialize)]
     struct RawIndex {
         manifests: Vec<RawDescriptor>,
@@ -136,7 +136,7 @@ pub fn index_entries(index: &Value) -> Result<Vec<Descriptor>, DocumentError> {
 /// # Errors
 ///
 /// When there is no config (schema 1), or a descriptor lacks its digest or size.
-pub fn manifest_blobs(manifest: &Value) -> Result<(Descriptor, Vec<Descriptor>), DocumentError> {
+pub(crate) fn manifest_blobs(manifest: &Value) -> Result<(Descriptor, Vec<Descriptor>), DocumentError> {
     #[derive(Deserialize)]
     struct RawManifest {
         config: Option<RawDescriptor>,
@@ -156,7 +156,7 @@ pub fn manifest_blobs(manifest: &Value) -> Result<(Descriptor, Vec<Descriptor>),
 }
 
 /// The platform an image config names (`os`, `architecture`, `variant` at its top), if it does.
-pub fn config_platform(config: &Value) -> Option<Platform> {
+pub(crate) fn config_platform(config: &Value) -> Option<Platform> {
     RawPlatform::deserialize(config).ok()?.platform()
 }
 

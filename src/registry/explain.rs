@@ -10,20 +10,20 @@ use super::transport::TLS_HANDSHAKE_TIMEOUT;
 
 /// What a failure means, in three lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Explanation {
+pub(crate) struct Explanation {
     /// The verdict.
-    pub verdict: String,
+    pub(crate) verdict: String,
     /// The event `kubectl describe pod` shows.
-    pub kubelet_event: String,
+    pub(crate) kubelet_event: String,
     /// The container's waiting reason: `ErrImagePull` (then `ImagePullBackOff`), `InvalidImageName`,
     /// or CRI-O's `RegistryUnavailable`.
-    pub kubelet_reason: &'static str,
+    pub(crate) kubelet_reason: &'static str,
     /// What to do.
-    pub what_to_do: String,
+    pub(crate) what_to_do: String,
 }
 
 /// Explains a failure of `class` in `runtime`'s words.
-pub fn explain(class: FailureClass, facts: &Facts<'_>, runtime: Runtime) -> Explanation {
+pub(crate) fn explain(class: FailureClass, facts: &Facts<'_>, runtime: Runtime) -> Explanation {
     if class == FailureClass::InvalidReference {
         return Explanation {
             verdict: format!("\"{}\" is not a valid image reference", facts.image),

@@ -14,39 +14,39 @@ use crate::image_ref::ImageRef;
 use crate::untrusted::Redactor;
 
 /// What the road knew when it stopped.
-pub struct Road<'a> {
+pub(crate) struct Road<'a> {
     /// The image as written.
-    pub image_input: &'a str,
+    pub(crate) image_input: &'a str,
     /// The parsed reference, when it parsed.
-    pub image: Option<&'a ImageRef>,
+    pub(crate) image: Option<&'a ImageRef>,
     /// The host requests go to (`registry-1.docker.io` for Docker Hub).
-    pub host: &'a str,
+    pub(crate) host: &'a str,
     /// `https` or `http`: how the registry is reached.
-    pub scheme: &'a str,
+    pub(crate) scheme: &'a str,
     /// Whether the registry answered at all (then `scheme` is settled).
-    pub reached: bool,
+    pub(crate) reached: bool,
     /// Whether a credential was sent.
-    pub credentials_sent: bool,
+    pub(crate) credentials_sent: bool,
     /// Whether the registry asked for Basic auth.
-    pub basic: bool,
+    pub(crate) basic: bool,
     /// The registry's challenge at `/v2/`.
-    pub challenge: Option<&'a str>,
+    pub(crate) challenge: Option<&'a str>,
     /// The last token request.
-    pub token: Option<&'a TokenAttempt>,
+    pub(crate) token: Option<&'a TokenAttempt>,
     /// The node's platform.
-    pub platform: &'a Platform,
+    pub(crate) platform: &'a Platform,
     /// Whether the tag is an index, and its digest.
-    pub index: Option<&'a str>,
+    pub(crate) index: Option<&'a str>,
     /// The blob that failed.
-    pub blob: Option<&'a Blob>,
+    pub(crate) blob: Option<&'a Blob>,
     /// The address a connection failed at (`IP:PORT`), when known.
-    pub peer: Option<&'a str>,
+    pub(crate) peer: Option<&'a str>,
     /// Whose words.
-    pub runtime: Runtime,
+    pub(crate) runtime: Runtime,
 }
 
 /// The failure report for `stop` on `road`.
-pub fn failure(stop: &Stop, road: &Road<'_>, redactor: &Redactor) -> Failure {
+pub(crate) fn failure(stop: &Stop, road: &Road<'_>, redactor: &Redactor) -> Failure {
     let errors = stop.response.as_ref().map(|r| registry_errors(&r.body, redactor)).unwrap_or_default();
     let failing_challenge = stop
         .response
@@ -265,7 +265,13 @@ fn hostname_error(presented: &str, hostname: &str) -> String {
 }
 
 /// A stage failure with no request behind it (reference, credentials).
-pub fn early_failure(class: FailureClass, stage: Stage, image_input: &str, cause: &str, runtime: Runtime) -> Failure {
+pub(crate) fn early_failure(
+    class: FailureClass,
+    stage: Stage,
+    image_input: &str,
+    cause: &str,
+    runtime: Runtime,
+) -> Failure {
     let stop = Stop { class, stage, cause: cause.to_owned(), request: None, response: None };
     let platform = Platform::default();
     let road = Road {

@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Pulls to one registry host at once.
-pub const PER_HOST: usize = 4;
+pub(crate) const PER_HOST: usize = 4;
 /// Pulls at once in all.
-pub const IN_ALL: usize = 16;
+pub(crate) const IN_ALL: usize = 16;
 
 /// The bounds, per host and in all.
 #[derive(Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     all: Arc<Semaphore>,
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
@@ -28,14 +28,14 @@ impl Default for Limits {
 
 /// A slot: the pull runs while it is held.
 #[derive(Debug)]
-pub struct Slot {
+pub(crate) struct Slot {
     _host: Option<OwnedSemaphorePermit>,
     _all: Option<OwnedSemaphorePermit>,
 }
 
 impl Limits {
     /// Waits for a slot for `host` (the host's first, then one in all).
-    pub async fn acquire(&self, host: &str) -> Slot {
+    pub(crate) async fn acquire(&self, host: &str) -> Slot {
         let host_limit = self
             .per_host
             .lock()

@@ -18,7 +18,7 @@ const RESOLV_CONF: &str = "/etc/resolv.conf";
 
 /// Why a lookup failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LookupFailure {
+pub(crate) enum LookupFailure {
     /// The DNS server did not answer in time (or answered "try again").
     Timeout,
     /// The name does not exist (NXDOMAIN), or has no address.
@@ -31,18 +31,18 @@ pub enum LookupFailure {
 /// resolver names it), and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.go_words())]
-pub struct LookupError {
+pub(crate) struct LookupError {
     /// The host name looked up.
-    pub host: String,
+    pub(crate) host: String,
     /// `IP:53`, when `/etc/resolv.conf` names a server.
-    pub nameserver: Option<String>,
+    pub(crate) nameserver: Option<String>,
     /// Why it failed.
-    pub failure: LookupFailure,
+    pub(crate) failure: LookupFailure,
 }
 
 impl LookupError {
     /// Go's `net.DNSError` text: `lookup HOST on NAMESERVER:53: no such host`.
-    pub fn go_words(&self) -> String {
+    pub(crate) fn go_words(&self) -> String {
         let on = self.nameserver.as_ref().map(|server| format!(" on {server}")).unwrap_or_default();
         let why = match &self.failure {
             LookupFailure::Timeout => "i/o timeout",
@@ -53,20 +53,20 @@ impl LookupError {
     }
 
     /// Whether the server never answered.
-    pub fn timed_out(&self) -> bool {
+    pub(crate) fn timed_out(&self) -> bool {
         self.failure == LookupFailure::Timeout
     }
 }
 
 /// What a lookup settles: the addresses, or why there are none.
-pub type Lookup = Result<Arc<[IpAddr]>, LookupError>;
+pub(crate) type Lookup = Result<Arc<[IpAddr]>, LookupError>;
 
 /// One lookup, shared by everyone who asks for the same host while it runs and after.
 type SharedLookup = Shared<BoxFuture<'static, Lookup>>;
 
 /// Looks each host name up once, within `limit`, and keeps the answer.
 #[derive(Debug)]
-pub struct Resolver {
+pub(crate) struct Resolver {
     limit: Duration,
     lookups: Mutex<HashMap<String, SharedLookup>>,
 }
@@ -74,14 +74,14 @@ pub struct Resolver {
 impl Resolver {
     /// A resolver whose lookups give up after `limit` (the connect timeout: a node's dial
     /// includes its lookup).
-    pub fn new(limit: Duration) -> Self {
+    pub(crate) fn new(limit: Duration) -> Self {
         Self { limit, lookups: Mutex::new(HashMap::new()) }
     }
 
     /// The addresses of `host` (a name, not an IP literal): the first call starts the lookup on a
     /// task of its own, so it ends within the limit even when every caller stops waiting; every
     /// later call shares it.
-    pub async fn lookup(&self, host: &str) -> Lookup {
+    pub(crate) async fn lookup(&self, host: &str) -> Lookup {
         let key = host.to_ascii_lowercase();
         let shared = {
             let Ok(mut lookups) = self.lookups.lock() else {
@@ -93,12 +93,12 @@ impl Resolver {
     }
 
     /// What the lookup of `host` settled, if it ended.
-    pub fn settled(&self, host: &str) -> Option<Lookup> {
+    pub(crate) fn settled(&self, host: &str) -> Option<Lookup> {
         self.lookups.lock().ok()?.get(&host.to_ascii_lowercase())?.peek().cloned()
     }
 
     /// Whether a lookup of `host` was started and has not ended.
-    pub fn pending(&self, host: &str) -> bool {
+    pub(crate) fn pending(&self, host: &str) -> bool {
         self.lookups
             .lock()
             .ok()
@@ -107,14 +107,14 @@ impl Resolver {
     }
 
     /// This resolver as reqwest's, for the HTTP clients.
-    pub fn for_clients(self: &Arc<Self>) -> Arc<ForClients> {
+    pub(crate) fn for_clients(self: &Arc<Self>) -> Arc<ForClients> {
         Arc::new(ForClients(self.clone()))
     }
 }
 
 /// A [`Resolver`] as the HTTP clients' resolver.
 #[derive(Debug)]
-pub struct ForClients(Arc<Resolver>);
+pub(crate) struct ForClients(Arc<Resolver>);
 
 impl reqwest::dns::Resolve for ForClients {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {

@@ -20,7 +20,7 @@ impl Default for Platform {
 
 impl Platform {
     /// Whether an image for `offered` runs on this platform (a variant matters only when asked).
-    pub fn accepts(&self, offered: &Self) -> bool {
+    pub(crate) fn accepts(&self, offered: &Self) -> bool {
         offered.os == self.os
             && offered.architecture == self.architecture
             && (self.variant.is_none() || offered.variant == self.variant)
@@ -79,7 +79,7 @@ impl Runtime {
     pub const ALL: [Self; 4] = [Self::Containerd, Self::Containerd17, Self::CriO, Self::Docker];
 
     /// The name on the command line (`--runtime`).
-    pub fn cli_name(self) -> &'static str {
+    pub(crate) fn cli_name(self) -> &'static str {
         match self {
             Self::Containerd => "containerd",
             Self::Containerd17 => "containerd-1.7",

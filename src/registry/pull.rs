@@ -77,7 +77,7 @@ impl Puller {
     /// cannot be reached fails every pull to it at once, with the first one's facts), connections
     /// reused, tokens cached per scope; lookups give up after `timeouts.connect`. (The window's
     /// puller looks up and pings afresh, as registries change over a day.)
-    pub fn for_a_run(timeouts: Timeouts) -> Self {
+    pub(crate) fn for_a_run(timeouts: Timeouts) -> Self {
         let run = RunCache {
             clients: std::sync::Mutex::default(),
             plain: std::sync::Mutex::default(),

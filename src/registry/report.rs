@@ -59,11 +59,11 @@ pub struct RequestRecord {
     /// The HTTP status, when a response arrived.
     pub status: Option<u16>,
     /// Milliseconds from send to end of body.
-    pub millis: f64,
+    pub(crate) millis: f64,
     /// Body bytes received.
     pub bytes: u64,
     /// Whether an `Authorization` header was sent (its value never is recorded).
-    pub authorized: bool,
+    pub(crate) authorized: bool,
 }
 
 /// One entry of the registry's error envelope.
@@ -137,7 +137,7 @@ pub enum FailureClass {
 impl FailureClass {
     /// Whether it is a failure to reach the registry host at all (its name, a connection, TLS),
     /// the same for every image and credential there.
-    pub fn is_reaching_the_host(self) -> bool {
+    pub(crate) fn is_reaching_the_host(self) -> bool {
         matches!(
             self,
             Self::DnsFailure
@@ -166,7 +166,7 @@ pub struct Failure {
     /// The registry's error envelope.
     pub errors: Vec<RegistryError>,
     /// The `WWW-Authenticate` challenge, when there was one.
-    pub challenge: Option<String>,
+    pub(crate) challenge: Option<String>,
     /// The technical detail (the underlying error).
     pub detail: String,
     /// 1. The verdict in plain words.
@@ -183,7 +183,7 @@ pub struct Failure {
 
 impl Failure {
     /// [`PullReport::make_inert`] for a failure on its own (a login check's).
-    pub fn make_inert(&mut self, redactor: &Redactor) {
+    pub(crate) fn make_inert(&mut self, redactor: &Redactor) {
         if let Some(request) = &mut self.request {
             request.url = redactor.clean(&request.url);
         }
@@ -208,7 +208,7 @@ pub struct Success {
     /// The manifest digest the tag resolved to.
     pub digest: String,
     /// Its media type.
-    pub media_type: String,
+    pub(crate) media_type: String,
     /// Platforms of an index (empty for a single manifest).
     pub platforms: Vec<String>,
     /// The platform chosen.
@@ -246,16 +246,16 @@ pub struct RateLimit {
     /// Pulls allowed per window.
     pub limit: u64,
     /// Pulls left in this window.
-    pub remaining: Option<u64>,
+    pub(crate) remaining: Option<u64>,
     /// The window, in seconds.
-    pub window_seconds: Option<u64>,
+    pub(crate) window_seconds: Option<u64>,
     /// Whom the limit counts (an address or an account id).
     pub source: Option<String>,
 }
 
 impl RateLimit {
     /// The limit in `headers`, when there is one.
-    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Option<Self> {
+    pub(crate) fn from_headers(headers: &reqwest::header::HeaderMap) -> Option<Self> {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
         let parse = |value: &str| -> (Option<u64>, Option<u64>) {
             let mut parts = value.split(';');
@@ -315,7 +315,7 @@ pub struct PullReport {
     /// Requests per stage.
     pub requests_per_stage: BTreeMap<String, usize>,
     /// Milliseconds per stage.
-    pub millis_per_stage: BTreeMap<String, f64>,
+    pub(crate) millis_per_stage: BTreeMap<String, f64>,
     /// The registry's rate limit, when it said.
     pub rate_limit: Option<RateLimit>,
     /// Success or failure.
@@ -353,7 +353,7 @@ impl PullReport {
     /// Makes every piece of text that came from the other side inert: no control characters or
     /// escape sequences, capped lengths, and none of the credentials `redactor` knows (a server
     /// that echoes the `Authorization` header or a login form back must not put it on screen).
-    pub fn make_inert(&mut self, redactor: &Redactor) {
+    pub(crate) fn make_inert(&mut self, redactor: &Redactor) {
         for text in [&mut self.image, &mut self.reference, &mut self.credential_source] {
             *text = redactor.clean(text);
         }
@@ -442,7 +442,7 @@ impl PullReport {
 }
 
 /// `12.3 MB`-style sizes.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     #[expect(clippy::cast_precision_loss, reason = "display only")]
     let value = bytes as f64;
     match bytes {

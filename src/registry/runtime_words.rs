@@ -13,7 +13,7 @@ use super::report::FailureClass;
 
 /// The gRPC status code a runtime's error reaches the kubelet with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
+pub(crate) enum Code {
     /// Stripped by the kubelet: the bare text is shown.
     Unknown,
     /// `rpc error: code = NotFound desc = …`.
@@ -26,13 +26,13 @@ pub enum Code {
 
 /// A runtime's words for one failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuntimeMessage {
+pub(crate) struct RuntimeMessage {
     /// The runtime's error text.
-    pub text: String,
+    pub(crate) text: String,
     /// Its gRPC code.
-    pub code: Code,
+    pub(crate) code: Code,
     /// The container's waiting reason (`ErrImagePull`, or CRI-O's `RegistryUnavailable`).
-    pub reason: &'static str,
+    pub(crate) reason: &'static str,
 }
 
 impl RuntimeMessage {
@@ -41,7 +41,7 @@ impl RuntimeMessage {
     }
 
     /// The event `kubectl describe pod` shows.
-    pub fn event(&self, image: &str) -> String {
+    pub(crate) fn event(&self, image: &str) -> String {
         let prefix = match self.code {
             Code::Unknown => "",
             Code::NotFound => "rpc error: code = NotFound desc = ",
@@ -54,7 +54,7 @@ impl RuntimeMessage {
 
 /// The runtime's words for a failure of `class` (not an invalid reference: that one is the
 /// kubelet's own).
-pub fn message(runtime: Runtime, class: FailureClass, facts: &Facts<'_>) -> RuntimeMessage {
+pub(crate) fn message(runtime: Runtime, class: FailureClass, facts: &Facts<'_>) -> RuntimeMessage {
     match runtime {
         Runtime::Containerd => containerd(class, facts, "failed to resolve image"),
         Runtime::Containerd17 => {
@@ -219,12 +219,12 @@ fn cri_o(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
         }
         FailureClass::BlobMissing => unknown(format!(
             "unable to pull image or OCI artifact: pull image err: {}reading blob {}: fetching blob: blob unknown to registry; artifact err: image reference: reference is a container image, not an OCI artifact",
-            f.from_list_prefix(),
+            f.chosen_from_list_prefix(),
             f.blob_digest
         )),
         FailureClass::BlobCorrupted => unknown(format!(
             "unable to pull image or OCI artifact: pull image err: {}writing blob: storing blob to file \"/var/tmp/container_images_storage…/1\": happened during read: Digest did not match, expected {}, got {}; artifact err: image reference: reference is a container image, not an OCI artifact",
-            f.from_list_prefix(),
+            f.chosen_from_list_prefix(),
             f.blob_digest,
             f.actual_digest
         )),

@@ -19,22 +19,22 @@ use crate::untrusted::Redactor;
 /// Where a pull stopped, as recorded: the class, the stage, regcred's own words for the cause,
 /// and the request and response involved.
 #[derive(Debug)]
-pub struct Stop {
+pub(crate) struct Stop {
     /// The failure class.
-    pub class: FailureClass,
+    pub(crate) class: FailureClass,
     /// The stage.
-    pub stage: Stage,
+    pub(crate) stage: Stage,
     /// What happened, in regcred's words.
-    pub cause: String,
+    pub(crate) cause: String,
     /// The request that failed, when one was made.
-    pub request: Option<RequestRecord>,
+    pub(crate) request: Option<RequestRecord>,
     /// The response, when one came.
-    pub response: Option<Response>,
+    pub(crate) response: Option<Response>,
 }
 
 impl Stop {
     /// A stop with no request behind it.
-    pub fn new(class: FailureClass, stage: Stage, cause: impl Into<String>) -> Box<Self> {
+    pub(crate) fn new(class: FailureClass, stage: Stage, cause: impl Into<String>) -> Box<Self> {
         Box::new(Self { class, stage, cause: cause.into(), request: None, response: None })
     }
 
@@ -44,88 +44,91 @@ impl Stop {
 }
 
 /// A prepared request's outcome: its records (redirects included) and its response or failure.
-pub struct Answer<T = Response> {
+pub(crate) struct Answer<T = Response> {
     /// The stage.
-    pub stage: Stage,
+    pub(crate) stage: Stage,
     /// Its records.
-    pub records: Vec<RequestRecord>,
+    pub(crate) records: Vec<RequestRecord>,
     /// Its response or failure.
-    pub result: Result<T, Failed>,
+    pub(crate) result: Result<T, Failed>,
 }
 
 impl Answer {
     /// Whether a server answered in plain HTTP with anything but the 400 a TLS port gives clear
     /// text: then that port speaks plain HTTP and cannot speak TLS.
-    pub fn is_plain_http(&self) -> bool {
+    pub(crate) fn is_plain_http(&self) -> bool {
         self.result.as_ref().is_ok_and(|response| response.status != StatusCode::BAD_REQUEST)
     }
 
     /// Whether no answer came in time.
-    pub fn timed_out(&self) -> bool {
+    pub(crate) fn timed_out(&self) -> bool {
         self.result.as_ref().is_err_and(|(failure, _)| failure.class == FailureClass::Timeout)
     }
 
     /// Whether the failure was a plain-HTTP server spoken to over HTTPS.
-    pub fn is_http_to_https(&self) -> bool {
+    pub(crate) fn is_http_to_https(&self) -> bool {
         self.result.as_ref().is_err_and(|(failure, _)| failure.class == FailureClass::HttpToHttps)
     }
 }
 
 /// One pull's session.
-pub struct Session<'a> {
+pub(crate) struct Session<'a> {
     /// The HTTP clients.
-    pub clients: Arc<Clients>,
+    pub(crate) clients: Arc<Clients>,
     /// Credential, challenge and authorization.
-    pub authorizer: Authorizer<'a>,
+    pub(crate) authorizer: Authorizer<'a>,
     tokens: &'a TokenCache,
     /// Every request, in order.
-    pub records: Vec<RequestRecord>,
+    pub(crate) records: Vec<RequestRecord>,
     /// Every credential sent, to cut out of what servers say back.
-    pub redactor: Redactor,
+    pub(crate) redactor: Redactor,
     /// Where registry requests go (`https://HOST/`, or `http://HOST/` once the ping settled it).
-    pub base: Url,
+    pub(crate) base: Url,
     /// The timeouts.
-    pub timeouts: Timeouts,
+    pub(crate) timeouts: Timeouts,
     cancel: Option<&'a AtomicBool>,
     /// The last token request, for the report.
-    pub token: Option<TokenAttempt>,
+    pub(crate) token: Option<TokenAttempt>,
     /// The registry's rate-limit headers, when it sent them.
-    pub rate_limit: Option<RateLimit>,
+    pub(crate) rate_limit: Option<RateLimit>,
     /// What the pulls of a run (`regcred check`) do once: pings, manifests, blobs.
-    pub run: Option<&'a RunMemos>,
+    pub(crate) run: Option<&'a RunMemos>,
 }
 
 /// Work the pulls of a run do once per key: the first pull that needs it does it, the others wait
 /// for it and take its result. A failure is not kept (each pull then meets it itself).
-pub type RunOnce<K, V> = std::sync::Mutex<std::collections::HashMap<K, Arc<tokio::sync::OnceCell<V>>>>;
+pub(crate) type RunOnce<K, V> = std::sync::Mutex<std::collections::HashMap<K, Arc<tokio::sync::OnceCell<V>>>>;
 
 /// The cell of `key` in `cache` (none only if another thread panicked holding the lock).
-pub fn cell_of<K: Eq + std::hash::Hash, V>(cache: &RunOnce<K, V>, key: K) -> Option<Arc<tokio::sync::OnceCell<V>>> {
+pub(crate) fn cell_of<K: Eq + std::hash::Hash, V>(
+    cache: &RunOnce<K, V>,
+    key: K,
+) -> Option<Arc<tokio::sync::OnceCell<V>>> {
     cache.lock().ok().map(|mut cells| cells.entry(key).or_default().clone())
 }
 
 /// What a run keeps per repository and credential: (registry host, repository, credential —
 /// see [`Authorizer::credential_id`] —, digest).
-pub type RepoKey = (String, String, String, String);
+pub(crate) type RepoKey = (String, String, String, String);
 
 /// The blobs a run has found in a repository, by (registry host, repository, credential, digest): the
 /// config's verified bytes, or nothing for a layer that exists. Images that share blobs (the tags
 /// of one repository) check each blob once per credential — what a node's content store does too.
-pub type BlobCache = std::sync::Mutex<std::collections::HashMap<RepoKey, Vec<u8>>>;
+pub(crate) type BlobCache = std::sync::Mutex<std::collections::HashMap<RepoKey, Vec<u8>>>;
 
 /// What a run fetched and verified once per (registry host, repository, credential, digest): manifests
 /// by digest (content-addressed, so a node fetches them once too), and the config of a platform
 /// manifest whose blobs were all found.
 #[derive(Default)]
-pub struct RunMemos {
+pub(crate) struct RunMemos {
     /// Pings, one per registry.
-    pub pings: PingCache,
+    pub(crate) pings: PingCache,
     /// Manifests by digest.
-    pub manifests: RunOnce<RepoKey, super::document::Manifest>,
+    pub(crate) manifests: RunOnce<RepoKey, super::document::Manifest>,
     /// Platform manifests whose blobs were all found: their config's JSON.
-    pub checked: RunOnce<RepoKey, serde_json::Value>,
+    pub(crate) checked: RunOnce<RepoKey, serde_json::Value>,
     /// Blobs found.
-    pub blobs: BlobCache,
+    pub(crate) blobs: BlobCache,
 }
 
 /// Counts only: the keys name credentials.
@@ -143,36 +146,36 @@ impl std::fmt::Debug for RunMemos {
 
 /// What a registry's ping settled: where requests go and how it challenges.
 #[derive(Debug, Clone)]
-pub struct PingMemo {
+pub(crate) struct PingMemo {
     /// `https://HOST/` or `http://HOST/`.
-    pub base: Url,
+    pub(crate) base: Url,
     /// The `WWW-Authenticate` header of its `401` (none for an open registry).
-    pub challenge: Option<String>,
+    pub(crate) challenge: Option<String>,
 }
 
 /// One ping per registry for a run: the first pull to a host pings, the others wait for it and
 /// use its answer. A failure to reach the host (its lookup, the connection, TLS) is kept and
 /// shared: every pull to that host ends at once with the same facts. Any other failed ping is not
 /// kept (each pull then meets the failure itself).
-pub type PingCache = RunOnce<String, Result<PingMemo, HostFailure>>;
+pub(crate) type PingCache = RunOnce<String, Result<PingMemo, HostFailure>>;
 
 /// A failure to reach a registry host — its lookup, the connection or TLS — before it said a
 /// word: the same for every pull to that host, whatever the image or credential.
 #[derive(Debug, Clone)]
-pub struct HostFailure {
+pub(crate) struct HostFailure {
     /// The class.
-    pub class: FailureClass,
+    pub(crate) class: FailureClass,
     /// The stage.
-    pub stage: Stage,
+    pub(crate) stage: Stage,
     /// The cause, in regcred's words.
-    pub cause: String,
+    pub(crate) cause: String,
     /// The request that failed, when one was sent.
-    pub request: Option<RequestRecord>,
+    pub(crate) request: Option<RequestRecord>,
 }
 
 impl HostFailure {
     /// The failure `stop` is, when it is one of reaching the host.
-    pub fn of(stop: &Stop) -> Option<Self> {
+    pub(crate) fn of(stop: &Stop) -> Option<Self> {
         let reaching = stop.class.is_reaching_the_host();
         let unanswered = stop.response.is_none() && stop.request.as_ref().is_none_or(|r| r.status.is_none());
         (reaching && unanswered).then(|| Self {
@@ -184,7 +187,7 @@ impl HostFailure {
     }
 
     /// The stop it is for a pull.
-    pub fn stop(&self) -> Box<Stop> {
+    pub(crate) fn stop(&self) -> Box<Stop> {
         Box::new(Stop {
             class: self.class,
             stage: self.stage,
@@ -197,7 +200,7 @@ impl HostFailure {
 
 impl<'a> Session<'a> {
     /// A session on `clients` for the registry at `base`.
-    pub fn new(
+    pub(crate) fn new(
         clients: Arc<Clients>,
         authorizer: Authorizer<'a>,
         tokens: &'a TokenCache,
@@ -225,22 +228,22 @@ impl<'a> Session<'a> {
     }
 
     /// `path` under the registry's base URL.
-    pub fn url(&self, path: &str) -> Url {
+    pub(crate) fn url(&self, path: &str) -> Url {
         self.base.join(path).unwrap_or_else(|_| self.base.clone())
     }
 
     /// The cancel flag, for futures that run without the session.
-    pub fn cancel_flag(&self) -> Option<&'a AtomicBool> {
+    pub(crate) fn cancel_flag(&self) -> Option<&'a AtomicBool> {
         self.cancel
     }
 
     /// Whether the pull was cancelled.
-    pub fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
     /// A request of `stage` with the authorizer's credential and the request timeout.
-    pub fn spec(&self, stage: Stage, method: Method, url: Url, cap: usize) -> RequestSpec {
+    pub(crate) fn spec(&self, stage: Stage, method: Method, url: Url, cap: usize) -> RequestSpec {
         let mut spec = RequestSpec::new(stage, method, url, cap, self.timeouts.request);
         spec.authorization = self.authorizer.authorization().cloned();
         spec
@@ -248,7 +251,7 @@ impl<'a> Session<'a> {
 
     /// One request as a future that does not hold the session: its records and result come back
     /// through [`Session::absorb`] (or are dropped, unasked).
-    pub fn prepare(&self, spec: RequestSpec) -> impl std::future::Future<Output = Answer> + use<> {
+    pub(crate) fn prepare(&self, spec: RequestSpec) -> impl std::future::Future<Output = Answer> + use<> {
         let clients = self.clients.clone();
         async move {
             let mut records = Vec::new();
@@ -258,14 +261,14 @@ impl<'a> Session<'a> {
     }
 
     /// Records a prepared request's answer.
-    pub fn absorb<T>(&mut self, answer: Answer<T>) -> Result<T, Box<Stop>> {
+    pub(crate) fn absorb<T>(&mut self, answer: Answer<T>) -> Result<T, Box<Stop>> {
         let Answer { stage, records, result } = answer;
         self.records.extend(records);
         result.map_err(|failed| Stop::from_failed(stage, failed))
     }
 
     /// One request (see [`Session::requests_together`]).
-    pub async fn request(&mut self, spec: RequestSpec) -> Result<Response, Box<Stop>> {
+    pub(crate) async fn request(&mut self, spec: RequestSpec) -> Result<Response, Box<Stop>> {
         let stage = spec.stage;
         let mut results = self.requests_together(vec![spec]).await;
         results.pop().unwrap_or_else(|| Err(Stop::new(FailureClass::Protocol, stage, "no response")))
@@ -274,7 +277,7 @@ impl<'a> Session<'a> {
     /// Sends independent requests at once (as runtimes do for blobs), records them in order, and
     /// returns their results in order. A 401 that asks for a token for another scope (or says the
     /// token lacks one) is retried once with a fresh token, as containerd's authorizer does.
-    pub async fn requests_together(&mut self, specs: Vec<RequestSpec>) -> Vec<Result<Response, Box<Stop>>> {
+    pub(crate) async fn requests_together(&mut self, specs: Vec<RequestSpec>) -> Vec<Result<Response, Box<Stop>>> {
         if self.cancelled() {
             return specs.iter().map(|spec| Err(Stop::new(FailureClass::Cancelled, spec.stage, "cancelled"))).collect();
         }
@@ -315,7 +318,7 @@ impl<'a> Session<'a> {
     }
 
     /// `GET /v2/`'s challenge decides what comes next: Basic credentials, or a token for `scope`.
-    pub async fn authenticate(&mut self, scope: &str) -> Result<(), Box<Stop>> {
+    pub(crate) async fn authenticate(&mut self, scope: &str) -> Result<(), Box<Stop>> {
         match self.authorizer.scheme().clone() {
             Scheme::Open => Ok(()),
             Scheme::Basic => {
@@ -328,7 +331,7 @@ impl<'a> Session<'a> {
 
     /// A token for `scope`: from the cache (unless `fresh`), else from the token service, as the
     /// authorizer asks for it.
-    pub async fn fetch_token(&mut self, scope: &str, fresh: bool) -> Result<(), Box<Stop>> {
+    pub(crate) async fn fetch_token(&mut self, scope: &str, fresh: bool) -> Result<(), Box<Stop>> {
         if fresh {
             return self.request_token(scope).await;
         }
@@ -453,12 +456,12 @@ impl<'a> Session<'a> {
     }
 
     /// A stop on an answered request (the last one recorded).
-    pub fn stop_with(&self, class: FailureClass, stage: Stage, cause: String, response: Response) -> Box<Stop> {
+    pub(crate) fn stop_with(&self, class: FailureClass, stage: Stage, cause: String, response: Response) -> Box<Stop> {
         Box::new(Stop { class, stage, cause, request: self.records.last().cloned(), response: Some(response) })
     }
 
     /// The stop an unsuccessful status means at `stage`.
-    pub fn status_stop(&self, stage: Stage, response: Response) -> Box<Stop> {
+    pub(crate) fn status_stop(&self, stage: Stage, response: Response) -> Box<Stop> {
         let errors = registry_errors(&response.body, &self.redactor);
         let code = errors.first().map(|e| e.code.as_str()).unwrap_or_default();
         let class = match response.status.as_u16() {
@@ -488,7 +491,7 @@ fn status_class(status: StatusCode, stage: Stage, code: &str) -> FailureClass {
 }
 
 /// The registry's error envelope (`{"errors": [{"code", "message", "detail"}]}`), made inert.
-pub fn registry_errors(body: &[u8], redactor: &Redactor) -> Vec<RegistryError> {
+pub(crate) fn registry_errors(body: &[u8], redactor: &Redactor) -> Vec<RegistryError> {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return Vec::new() };
     let Some(errors) = value.get("errors").and_then(|e| e.as_array()) else { return Vec::new() };
     let text =
@@ -504,7 +507,7 @@ pub fn registry_errors(body: &[u8], redactor: &Redactor) -> Vec<RegistryError> {
 }
 
 /// An `HttpFailure` as a stop of `stage`.
-pub fn failure_stop(stage: Stage, failure: HttpFailure) -> Box<Stop> {
+pub(crate) fn failure_stop(stage: Stage, failure: HttpFailure) -> Box<Stop> {
     Stop::new(failure.class, stage, failure.cause)
 }
 

@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 use super::authorizer::{Scheme, is_loopback};
 use super::document::{self, Manifest};
 use super::node::Platform;
-use super::report::{FailureClass, RateLimit, RegistryError, Stage};
+use super::report::{FailureClass, RateLimit, Stage};
 use super::session::{Answer, RepoKey, Session, Stop, cell_of, registry_errors};
 use super::transport::{self, HttpFailure, MANIFEST_CAP, RequestSpec, Response, SMALL_CAP};
 use crate::image_ref::ImageRef;
@@ -25,7 +25,7 @@ const PLAIN_PING_HEAD_START: Duration = Duration::from_millis(250);
 const PARALLEL_DOWNLOADS: usize = 3;
 
 /// What the manifest endpoint accepts.
-pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+pub(crate) const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// Progress of one blob in a full pull.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,21 +40,21 @@ pub struct BlobProgress {
 
 /// A blob of the image: digest, size, media type, and whether it is the config.
 #[derive(Debug, Clone)]
-pub struct Blob {
+pub(crate) struct Blob {
     /// The digest.
-    pub digest: String,
+    pub(crate) digest: String,
     /// The size the manifest announces.
-    pub size: u64,
+    pub(crate) size: u64,
     /// The media type.
-    pub media_type: String,
+    pub(crate) media_type: String,
     /// Whether it is the config.
-    pub config: bool,
+    pub(crate) config: bool,
 }
 
 /// `GET /v2/` over HTTPS; plain HTTP for insecure registries after HTTPS met a plain-HTTP
 /// server, and for loopback registries (see [`ping_loopback`]). The challenge goes to the
 /// authorizer.
-pub async fn ping(session: &mut Session<'_>, host: &str, insecure: bool) -> Result<(), Box<Stop>> {
+pub(crate) async fn ping(session: &mut Session<'_>, host: &str, insecure: bool) -> Result<(), Box<Stop>> {
     let cell = session.run.and_then(|run| super::session::cell_of(&run.pings, host.to_owned()));
     let Some(cell) = cell else { return ping_once(session, host, insecure).await.map(drop) };
     let mut pinged = false;
@@ -173,7 +173,7 @@ async fn ping_loopback(session: &mut Session<'_>, tls_url: Url, http_base: Url) 
 }
 
 /// `docker login`'s check: the credential opens `/v2/` (via a token without scope).
-pub async fn check_login(session: &mut Session<'_>, host: &str, insecure: bool) -> Result<(), Box<Stop>> {
+pub(crate) async fn check_login(session: &mut Session<'_>, host: &str, insecure: bool) -> Result<(), Box<Stop>> {
     ping(session, host, insecure).await?;
     session.authenticate("").await?;
     if *session.authorizer.scheme() == Scheme::Basic {
@@ -188,7 +188,7 @@ pub async fn check_login(session: &mut Session<'_>, host: &str, insecure: bool) 
 
 /// `HEAD` (what the runtime resolves with) and `GET` (the bytes), sent together. In a run, as a
 /// node does: see [`manifest_in_run`].
-pub async fn manifest(session: &mut Session<'_>, image: &ImageRef) -> Result<Manifest, Box<Stop>> {
+pub(crate) async fn manifest(session: &mut Session<'_>, image: &ImageRef) -> Result<Manifest, Box<Stop>> {
     if session.run.is_some() {
         return manifest_in_run(session, image).await;
     }
@@ -356,7 +356,7 @@ fn parse_manifest(session: &Session<'_>, body: &[u8]) -> Result<serde_json::Valu
 
 /// The platform manifest an index offers for `wanted`: the platforms listed, the one chosen, its
 /// digest and JSON.
-pub async fn choose_platform(
+pub(crate) async fn choose_platform(
     session: &mut Session<'_>,
     image: &ImageRef,
     index: &serde_json::Value,
@@ -397,7 +397,7 @@ fn document_stop(session: &Session<'_>, cause: String) -> Box<Stop> {
 }
 
 /// The config and layer blobs of a platform manifest.
-pub fn blobs_of(session: &Session<'_>, manifest: &serde_json::Value) -> Result<Vec<Blob>, Box<Stop>> {
+pub(crate) fn blobs_of(session: &Session<'_>, manifest: &serde_json::Value) -> Result<Vec<Blob>, Box<Stop>> {
     let (config, layers) =
         document::manifest_blobs(manifest).map_err(|error| document_stop(session, error.to_string()))?;
     let blob = |descriptor: document::Descriptor, config: bool| Blob {
@@ -412,7 +412,7 @@ pub fn blobs_of(session: &Session<'_>, manifest: &serde_json::Value) -> Result<V
 /// Quick mode for the platform manifest `manifest_digest`: see [`check_blobs`]. In a run, once
 /// per repository, credential and manifest: pulls of the same manifest at the same time wait for the
 /// first one's answer.
-pub async fn check_manifest_blobs(
+pub(crate) async fn check_manifest_blobs(
     session: &mut Session<'_>,
     image: &ImageRef,
     manifest_digest: &str,
@@ -488,7 +488,7 @@ async fn check_blobs(
 
 /// Full mode: every blob downloaded, three at a time, each streamed through its size and SHA-256
 /// (nothing kept but the small config, whose JSON is returned).
-pub async fn download_blobs(
+pub(crate) async fn download_blobs(
     session: &mut Session<'_>,
     image: &ImageRef,
     blobs: &[Blob],
@@ -548,12 +548,12 @@ fn fetch_blob<'p>(
         } else {
             // The registry's error envelope, capped; a missing or oversized one still leaves
             // the status to report.
-            let (status, headers, url) = (response.status(), response.headers().clone(), response.url().clone());
+            let (status, headers) = (response.status(), response.headers().clone());
             let deadline = tokio::time::Instant::now() + spec.timeout;
             let body = transport::read_capped(response, SMALL_CAP, deadline).await.unwrap_or_default();
             record.millis = started.elapsed().as_secs_f64() * 1e3;
             records.push(record);
-            Ok(Fetched::Refused(Box::new(Response { status, headers, body, url })))
+            Ok(Fetched::Refused(Box::new(Response { status, headers, body })))
         };
         (Answer { stage: Stage::Blob, records, result }, blob)
     }
@@ -606,15 +606,10 @@ async fn verify_blob(
 }
 
 /// `sha256:` and the hash in lowercase hex.
-pub fn digest_text(hash: &[u8]) -> String {
+pub(crate) fn digest_text(hash: &[u8]) -> String {
     use std::fmt::Write as _;
     hash.iter().fold(String::from("sha256:"), |mut text, byte| {
         let _ = write!(text, "{byte:02x}");
         text
     })
-}
-
-/// The first registry error of a stop's response (made inert).
-pub fn stop_errors(session: &Session<'_>, stop: &Stop) -> Vec<RegistryError> {
-    stop.response.as_ref().map(|r| registry_errors(&r.body, &session.redactor)).unwrap_or_default()
 }

@@ -22,9 +22,9 @@ use super::report::{FailureClass, RequestRecord, Stage};
 use super::trust;
 
 /// Largest manifest body read.
-pub const MANIFEST_CAP: usize = 4 * 1024 * 1024;
+pub(crate) const MANIFEST_CAP: usize = 4 * 1024 * 1024;
 /// Largest token or error body read.
-pub const SMALL_CAP: usize = 1024 * 1024;
+pub(crate) const SMALL_CAP: usize = 1024 * 1024;
 /// Most redirects followed for one request.
 const MAX_REDIRECTS: usize = 5;
 
@@ -47,28 +47,26 @@ impl Default for Timeouts {
 
 /// A low-level failure: class plus the underlying error's words.
 #[derive(Debug, Clone)]
-pub struct HttpFailure {
+pub(crate) struct HttpFailure {
     /// The class.
-    pub class: FailureClass,
+    pub(crate) class: FailureClass,
     /// What happened.
-    pub cause: String,
+    pub(crate) cause: String,
 }
 
 /// A response whose body (if read) is capped.
 #[derive(Debug)]
-pub struct Response {
+pub(crate) struct Response {
     /// Status.
-    pub status: StatusCode,
+    pub(crate) status: StatusCode,
     /// Headers.
-    pub headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
     /// The body (empty for HEAD).
-    pub body: Vec<u8>,
-    /// The final URL after redirects.
-    pub url: Url,
+    pub(crate) body: Vec<u8>,
 }
 
 /// The directories searched for per-registry CAs, as Docker and Podman lay them out.
-pub fn default_ca_dirs(home: Option<&Path>) -> Vec<PathBuf> {
+pub(crate) fn default_ca_dirs(home: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(home) = home {
         dirs.push(home.join(".docker/certs.d"));
@@ -82,7 +80,7 @@ pub fn default_ca_dirs(home: Option<&Path>) -> Vec<PathBuf> {
 /// (loaded once per process on a thread of their own; see [`system_roots`]). Every request picks
 /// its client by its URL's scheme, redirects included.
 #[derive(Debug)]
-pub struct Clients {
+pub(crate) struct Clients {
     plain: reqwest::Client,
     tls: tokio::sync::OnceCell<reqwest::Client>,
     policy: CredentialPolicy,
@@ -107,7 +105,7 @@ impl Clients {
     /// from `DIR/HOST/` under each of `ca_dirs`; `resolve` pins host names to addresses (like
     /// curl's `--resolve`); every other name is looked up through `resolver`. `plain` is a run's
     /// plain-HTTP client when it has one (the same for every registry: one connection pool).
-    pub fn new(
+    pub(crate) fn new(
         policy: CredentialPolicy,
         ca_dirs: &[PathBuf],
         timeouts: Timeouts,
@@ -133,7 +131,7 @@ impl Clients {
     }
 
     /// The plain-HTTP client: nothing in it depends on the registry.
-    pub fn plain_client(
+    pub(crate) fn plain_client(
         timeouts: Timeouts,
         resolve: &[(String, std::net::SocketAddr)],
         resolver: &Arc<Resolver>,
@@ -145,7 +143,7 @@ impl Clients {
 
     /// Looks the registry's host name up (once per resolver: a run shares it), unless it is an
     /// IP address or pinned; a failure in Go's resolver words.
-    pub async fn lookup(&self, host: &str) -> Result<(), LookupError> {
+    pub(crate) async fn lookup(&self, host: &str) -> Result<(), LookupError> {
         let name = host_name(host);
         if self.needs_lookup(name) {
             self.resolver.lookup(name).await?;
@@ -160,7 +158,7 @@ impl Clients {
     /// The address a connection to `host` (`name[:port]`, port 443 by default) went to, as the
     /// runtime's dialer names it (`IP:PORT`): pinned, literal, or the lookup's first answer — no
     /// new lookup.
-    pub fn peer(&self, host: &str) -> Option<String> {
+    pub(crate) fn peer(&self, host: &str) -> Option<String> {
         let name = host_name(host);
         let port = host.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).unwrap_or(443);
         if let Some((_, addr)) = self.resolve.iter().find(|(pinned, _)| pinned == name) {
@@ -174,14 +172,14 @@ impl Clients {
     }
 
     /// The rule for where credentials may go.
-    pub fn policy(&self) -> &CredentialPolicy {
+    pub(crate) fn policy(&self) -> &CredentialPolicy {
         &self.policy
     }
 
     /// Sorts a transport error into the catalogue, knowing what this pull's TLS handshakes saw: a
     /// connection that failed after the server asked for a client certificate is explained as
     /// that, whatever the server's way of hanging up.
-    pub fn classify(&self, error: &reqwest::Error) -> HttpFailure {
+    pub(crate) fn classify(&self, error: &reqwest::Error) -> HttpFailure {
         let mut failure = classify_transport(error);
         if matches!(failure.class, FailureClass::Timeout | FailureClass::DnsFailure)
             && let Some(named) = error.url().and_then(|url| self.lookup_failure(url, error.is_connect()))
@@ -228,7 +226,7 @@ impl Clients {
     }
 
     /// The client for `url`: the TLS one (built on first use) for `https`, else the plain one.
-    pub async fn for_url(&self, url: &Url) -> Result<&reqwest::Client, HttpFailure> {
+    pub(crate) async fn for_url(&self, url: &Url) -> Result<&reqwest::Client, HttpFailure> {
         if url.scheme() != "https" {
             return Ok(&self.plain);
         }
@@ -278,7 +276,7 @@ fn builder(
 }
 
 /// Go's `net/http` words for a TLS handshake that did not end in time.
-pub const TLS_HANDSHAKE_TIMEOUT: &str = "net/http: TLS handshake timeout";
+pub(crate) const TLS_HANDSHAKE_TIMEOUT: &str = "net/http: TLS handshake timeout";
 
 /// `name` of `name[:port]` (`[v6]:port` → `v6`).
 fn host_name(host: &str) -> &str {
@@ -289,7 +287,7 @@ fn host_name(host: &str) -> &str {
 }
 
 /// A failed lookup as a transport failure: the class (a timeout is its own) and Go's words.
-pub fn lookup_failure(error: &LookupError) -> HttpFailure {
+pub(crate) fn lookup_failure(error: &LookupError) -> HttpFailure {
     let class = if error.timed_out() { FailureClass::DnsTimeout } else { FailureClass::DnsFailure };
     HttpFailure { class, cause: error.go_words() }
 }
@@ -330,7 +328,7 @@ async fn system_roots() -> Arc<Vec<CertificateDer<'static>>> {
 }
 
 /// The whole cause chain of an error, as one line.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
     while let Some(inner) = source {
@@ -344,7 +342,7 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Sorts a transport error into the catalogue.
-pub fn classify_transport(error: &reqwest::Error) -> HttpFailure {
+pub(crate) fn classify_transport(error: &reqwest::Error) -> HttpFailure {
     let cause = error_chain(error);
     let lower = cause.to_ascii_lowercase();
     let class = if error.is_timeout() || lower.contains("timed out") {
@@ -382,44 +380,44 @@ pub fn classify_transport(error: &reqwest::Error) -> HttpFailure {
 /// One request to make: what, where, with which credential, how much of the body to read and
 /// how long to wait.
 #[derive(Clone)]
-pub struct RequestSpec {
+pub(crate) struct RequestSpec {
     /// The stage it belongs to (for the record).
-    pub stage: Stage,
+    pub(crate) stage: Stage,
     /// The method.
-    pub method: Method,
+    pub(crate) method: Method,
     /// The URL.
-    pub url: Url,
+    pub(crate) url: Url,
     /// The `Accept` header, if any.
-    pub accept: Option<&'static str>,
+    pub(crate) accept: Option<&'static str>,
     /// The `Authorization` value, sent only to the request's own origin.
-    pub authorization: Option<HeaderValue>,
+    pub(crate) authorization: Option<HeaderValue>,
     /// A body and its content type (a login form: it never follows a redirect elsewhere).
-    pub body: Option<(zeroize::Zeroizing<Vec<u8>>, &'static str)>,
+    pub(crate) body: Option<(zeroize::Zeroizing<Vec<u8>>, &'static str)>,
     /// The most body bytes [`send`] reads (none for `HEAD`).
-    pub cap: usize,
+    pub(crate) cap: usize,
     /// How long the answer (headers and a capped body) may take.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 impl RequestSpec {
     /// A request of `stage` with no credential, no body, and the cap and timeout to fill in.
-    pub fn new(stage: Stage, method: Method, url: Url, cap: usize, timeout: Duration) -> Self {
+    pub(crate) fn new(stage: Stage, method: Method, url: Url, cap: usize, timeout: Duration) -> Self {
         Self { stage, method, url, accept: None, authorization: None, body: None, cap, timeout }
     }
 }
 
 /// A request's final answer, its body not yet read.
-pub struct Opened {
+pub(crate) struct Opened {
     /// The response (status and headers in; body to read).
-    pub response: reqwest::Response,
+    pub(crate) response: reqwest::Response,
     /// Its record, status set; the caller fills in bytes and time and pushes it.
-    pub record: RequestRecord,
+    pub(crate) record: RequestRecord,
     /// When the final request went out.
-    pub started: Instant,
+    pub(crate) started: Instant,
 }
 
 /// A failed request: what went wrong, and its record when it got that far.
-pub type Failed = (HttpFailure, Option<RequestRecord>);
+pub(crate) type Failed = (HttpFailure, Option<RequestRecord>);
 
 /// One request, following redirects by hand: an `Authorization` header goes only to the
 /// request's own origin and never to a redirect target elsewhere; a body (a login form) is never
@@ -427,7 +425,11 @@ pub type Failed = (HttpFailure, Option<RequestRecord>);
 /// connecting); HTTPS→HTTP is refused; at most [`MAX_REDIRECTS`]. Each response's headers must
 /// arrive within the spec's timeout. Redirects are recorded in `records`; the final response is
 /// returned with its body unread (see [`send`] for a capped read).
-pub async fn open(clients: &Clients, records: &mut Vec<RequestRecord>, spec: &RequestSpec) -> Result<Opened, Failed> {
+pub(crate) async fn open(
+    clients: &Clients,
+    records: &mut Vec<RequestRecord>,
+    spec: &RequestSpec,
+) -> Result<Opened, Failed> {
     let origin = spec.url.clone();
     let mut current = spec.url.clone();
     for _ in 0..=MAX_REDIRECTS {
@@ -534,10 +536,14 @@ fn redirect_target(
 
 /// [`open`], then the body read within the same timeout and at most the spec's cap (none for
 /// `HEAD`).
-pub async fn send(clients: &Clients, records: &mut Vec<RequestRecord>, spec: &RequestSpec) -> Result<Response, Failed> {
+pub(crate) async fn send(
+    clients: &Clients,
+    records: &mut Vec<RequestRecord>,
+    spec: &RequestSpec,
+) -> Result<Response, Failed> {
     let deadline = tokio::time::Instant::now() + spec.timeout;
     let Opened { response, mut record, started } = open(clients, records, spec).await?;
-    let (status, headers, url) = (response.status(), response.headers().clone(), response.url().clone());
+    let (status, headers) = (response.status(), response.headers().clone());
     let read =
         if spec.method == Method::HEAD { Ok(Vec::new()) } else { read_capped(response, spec.cap, deadline).await };
     record.millis = started.elapsed().as_secs_f64() * 1e3;
@@ -545,7 +551,7 @@ pub async fn send(clients: &Clients, records: &mut Vec<RequestRecord>, spec: &Re
         Ok(body) => {
             record.bytes = body.len() as u64;
             records.push(record);
-            Ok(Response { status, headers, body, url })
+            Ok(Response { status, headers, body })
         }
         Err((failure, bytes)) => {
             record.bytes = bytes as u64;
@@ -556,7 +562,7 @@ pub async fn send(clients: &Clients, records: &mut Vec<RequestRecord>, spec: &Re
 }
 
 /// Reads a body of at most `cap` bytes by `deadline`; on failure, also how many bytes came.
-pub async fn read_capped(
+pub(crate) async fn read_capped(
     response: reqwest::Response,
     cap: usize,
     deadline: tokio::time::Instant,

@@ -26,7 +26,7 @@ const PEM_CAP: usize = 1024 * 1024;
 
 /// Why the trust configuration could not be built (a certs.d file that cannot be used).
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum TrustError {
+pub(crate) enum TrustError {
     /// A file could not be read.
     #[error("cannot read {}: {message}", path.display())]
     Read {
@@ -62,18 +62,18 @@ pub enum TrustError {
 
 /// What a registry's certs.d directories hold: its CAs and, optionally, a client identity.
 #[derive(Default)]
-pub struct RegistryTrust {
+pub(crate) struct RegistryTrust {
     /// Every `*.crt` certificate.
-    pub cas: Vec<CertificateDer<'static>>,
+    pub(crate) cas: Vec<CertificateDer<'static>>,
     /// The first `NAME.cert` / `NAME.key` pair, in name order.
-    pub identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    pub(crate) identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     /// Where the identity came from, for the report.
-    pub identity_path: Option<PathBuf>,
+    pub(crate) identity_path: Option<PathBuf>,
 }
 
 /// Reads `DIR/HOST/` under each of `ca_dirs`, as Docker lays it out: `*.crt` are CAs, `*.cert`
 /// are client certificates whose keys are the `*.key` of the same name.
-pub fn registry_trust(host: &str, ca_dirs: &[PathBuf]) -> Result<RegistryTrust, TrustError> {
+pub(crate) fn registry_trust(host: &str, ca_dirs: &[PathBuf]) -> Result<RegistryTrust, TrustError> {
     let mut trust = RegistryTrust::default();
     for dir in ca_dirs {
         let Ok(listing) = std::fs::read_dir(dir.join(host)) else { continue };
@@ -119,7 +119,7 @@ fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TrustError> {
 /// and the pool-member rule. Built once per set of roots: every registry without CAs of its own
 /// shares the one built from the system's roots (see `transport`), so 2,000 registries do not
 /// hold 2,000 copies of the system store.
-pub fn verifier(roots: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerifier>, TrustError> {
+pub(crate) fn verifier(roots: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerifier>, TrustError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut store = rustls::RootCertStore::empty();
     let mut pool = HashSet::new();
@@ -145,7 +145,7 @@ pub fn verifier(roots: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertV
 /// The rustls configuration of a pull's HTTPS client: `verifier` ([`verifier`]), and the client
 /// identity when there is one. `asked` is set when a server asks for a client certificate, so
 /// that a refused handshake can be explained.
-pub fn client_config(
+pub(crate) fn client_config(
     verifier: Arc<dyn ServerCertVerifier>,
     identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     asked: Arc<AtomicBool>,

@@ -1,7 +1,7 @@
 //! Properties: no input makes the readers panic, and lookups are deterministic.
 
 use proptest::prelude::*;
-use regcred::check::manifests::read_documents;
+use regcred::check::read_documents;
 use regcred::kubelet::{ConfigFormat, CredentialOrigin, Keyring, aggregate_error};
 
 fn origin() -> CredentialOrigin {

@@ -3,7 +3,7 @@
 //! kustomize shapes, JSON, broken documents; then each pod's pull Secrets and the kubelet's
 //! credentials for its images.
 
-use regcred::check::manifests::{
+use regcred::check::{
     ContainerList, ManifestError, Manifests, PullPolicy, SecretsFrom, Workload, WorkloadKind, read_documents,
 };
 use regcred::kubelet::{self, Keyring};

@@ -3,7 +3,7 @@
 //! not read (counted), and a `List` inside a `List` — to any depth the parser takes, never with a
 //! stack overflow.
 
-use regcred::check::manifests::{ManifestError, Manifests, WorkloadKind, read_documents};
+use regcred::check::{ManifestError, Manifests, WorkloadKind, read_documents};
 
 const ARGO: &str = include_str!("../fixtures/manifests/custom/argo-rollouts.yaml");
 const KRUISE: &str = include_str!("../fixtures/manifests/custom/openkruise.yaml");

@@ -274,7 +274,7 @@ fn connection_and_tls_failures_in_every_runtimes_words() {
     assert_eq!(class, FailureClass::DnsFailure);
     let w = format!("Failed to pull image \"{image}\": ");
     // Go's pure resolver names the server it asked: the first of /etc/resolv.conf.
-    let on = regcred::registry::lookup::nameserver().map(|server| format!(" on {server}")).unwrap_or_default();
+    let on = regcred::registry::nameserver().map(|server| format!(" on {server}")).unwrap_or_default();
     let go = format!("dial tcp: lookup nonexistent.invalid{on}: no such host");
     let resolve = format!("failed to do request: Head \"https://nonexistent.invalid/v2/team/app/manifests/v1\": {go}");
     assert_words(

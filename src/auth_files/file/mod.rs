@@ -297,7 +297,7 @@ impl AuthFile {
     }
 
     /// How many entries the file has (without decoding them).
-    pub fn entry_count(&self) -> usize {
+    pub(crate) fn entry_count(&self) -> usize {
         self.entry_map().map_or(0, Map::len)
     }
 
@@ -318,14 +318,14 @@ impl AuthFile {
 
     /// The entry stored under exactly `key`, decoded, without looking for other spellings of the
     /// same registry (constant time: for loops over many entries).
-    pub fn entry_alone(&self, key: &str) -> Option<Entry> {
+    pub(crate) fn entry_alone(&self, key: &str) -> Option<Entry> {
         Some(Entry::from_json(key, self.entry_map()?.get(key)?))
     }
 
     /// Every credential value of the entry under `key` as it can appear in a file (raw and
     /// JSON-escaped): `auth`, `password`, `identitytoken`, `registrytoken`. Used to tell whether a
     /// backup still holds a secret that is being taken off the file.
-    pub fn secret_traces(&self, key: &str) -> Vec<zeroize::Zeroizing<String>> {
+    pub(crate) fn secret_traces(&self, key: &str) -> Vec<zeroize::Zeroizing<String>> {
         let Some(Value::Object(fields)) = self.entry_map().and_then(|map| map.get(key)) else { return Vec::new() };
         let mut traces = Vec::new();
         for field in ["auth", "password", "identitytoken", "registrytoken"] {
@@ -382,7 +382,7 @@ impl AuthFile {
 
     /// The key a credential helper is asked for, for `server` in this format
     /// (`https://index.docker.io/v1/` or `host:port` for Docker, the registry for Podman).
-    pub fn helper_key(&self, server: &ServerKey) -> String {
+    pub(crate) fn helper_key(&self, server: &ServerKey) -> String {
         match self.kind {
             FileKind::DockerConfig | FileKind::LegacyDockercfg => server.docker_key(),
             FileKind::ContainersAuth => server.registry().to_owned(),
@@ -390,7 +390,8 @@ impl AuthFile {
     }
 
     /// The key a new entry for `server` gets in this format.
-    pub fn entry_key_for(&self, server: &ServerKey) -> String {
+    #[cfg_attr(not(feature = "gui"), allow(dead_code, reason = "used by the window only"))]
+    pub(crate) fn entry_key_for(&self, server: &ServerKey) -> String {
         self.kind.key_for(server)
     }
 
@@ -439,7 +440,7 @@ impl AuthFile {
 
     /// Removes every credential field from the entry, leaving a stub (`{}` plus any email and
     /// unknown fields) for a credential helper to answer for.
-    pub fn clear_credentials(&mut self, key: &str) -> Result<(), AuthFileError> {
+    pub(crate) fn clear_credentials(&mut self, key: &str) -> Result<(), AuthFileError> {
         let fields = self.entry_fields_mut(key)?;
         for field in ["auth", "username", "password", "identitytoken", "registrytoken"] {
             fields.shift_remove(field);
@@ -477,16 +478,6 @@ impl AuthFile {
             }
             None => Err(AuthFileError::NoEntry { key: key.to_owned() }),
         }
-    }
-
-    /// Drops the edits and reads the file again.
-    pub fn reload(&mut self) -> Result<(), AuthFileError> {
-        let fresh = Self::load(self.path.clone(), self.kind)?;
-        self.snapshot = fresh.snapshot;
-        self.document = fresh.document;
-        self.touched.clear();
-        self.created = fresh.created;
-        Ok(())
     }
 
     /// Removes an `auths` this file created once its last entry is gone.

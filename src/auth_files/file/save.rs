@@ -26,6 +26,7 @@ use crate::auth_files::merge::{ConflictPolicy, differing_units, distance, merge}
 /// side (feature `test-support`); [`AuthFile::save`] always takes [`SaveMethod::Exchange`].
 #[cfg_attr(not(feature = "test-support"), allow(dead_code, reason = "the other ways are the benchmark's"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(not(feature = "test-support"), allow(unreachable_pub, reason = "public with the test hooks"))]
 pub enum SaveMethod {
     /// Exchange with the file on disk where the system can (else rename), then check that the
     /// write survived.
@@ -41,6 +42,7 @@ pub enum SaveMethod {
 /// Where a save stands when it calls its hook (tests, through `save_racing` with the feature
 /// `test-support`: where another program's write lands decides which way the save meets it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "test-support"), allow(unreachable_pub, reason = "public with the test hooks"))]
 pub enum SaveStage {
     /// The new file is prepared; the last look at the file on disk comes next.
     Prepared,

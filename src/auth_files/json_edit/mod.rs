@@ -63,7 +63,7 @@ const MAX_CHAIN: usize = 8;
 /// the bytes of what differs. `None` when `original` cannot be patched (not a JSON object; an object
 /// on the path of an edit has duplicate keys) — the caller then serializes `new` afresh.
 #[must_use]
-pub fn patch(original: &str, old: &Map<String, Value>, new: &Map<String, Value>) -> Option<String> {
+pub(super) fn patch(original: &str, old: &Map<String, Value>, new: &Map<String, Value>) -> Option<String> {
     let doc = Doc::new(original);
     let start = doc.skip_ws(0);
     let root = doc.object_at(start)?;
@@ -83,7 +83,7 @@ pub fn patch(original: &str, old: &Map<String, Value>, new: &Map<String, Value>)
 
 /// The style a brand-new file is written in (Docker's: tabs, `": "`, LF, no final newline).
 #[must_use]
-pub fn write_fresh(new: &Map<String, Value>) -> String {
+pub(super) fn write_fresh(new: &Map<String, Value>) -> String {
     String::from_utf8(go_json::to_vec_indented(new, b"\t")).unwrap_or_default()
 }
 

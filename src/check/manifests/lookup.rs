@@ -50,12 +50,12 @@ impl<'m> Lookup<'m> {
     }
 
     /// Another namespace that has a Secret of that name (the first one read), if any.
-    pub fn secret_elsewhere(&self, name: &str, namespace: &str) -> Option<&'m str> {
+    pub(crate) fn secret_elsewhere(&self, name: &str, namespace: &str) -> Option<&'m str> {
         self.secret_namespaces.get(name).copied().filter(|first| *first != namespace)
     }
 
     /// Whether a Secret of that name and namespace is in the manifests but could not be read.
-    pub fn is_broken_secret(&self, name: &str, namespace: &str) -> bool {
+    pub(crate) fn is_broken_secret(&self, name: &str, namespace: &str) -> bool {
         self.broken_secrets.contains(&(name, namespace))
     }
 

@@ -31,7 +31,7 @@ mod objects;
 mod read;
 mod split;
 
-pub use lookup::Lookup;
+pub(crate) use lookup::Lookup;
 
 /// Why a document could not be read. No variant quotes a value from the document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,14 +93,14 @@ pub struct DocumentSource {
     pub item: Option<usize>,
     /// For a `List` inside a `List`: the indexes of the enclosing items, outermost first, at most
     /// [`SHOWN_NESTING`] of them (shared by every item of one `List`).
-    pub outer_items: Arc<[usize]>,
+    pub(crate) outer_items: Arc<[usize]>,
     /// How many `List`s enclose the innermost one (more than `outer_items` holds when deeper than
     /// [`SHOWN_NESTING`]).
-    pub nesting: usize,
+    pub(crate) nesting: usize,
 }
 
 /// How many enclosing `List` items a source names before it elides the rest.
-pub const SHOWN_NESTING: usize = 8;
+pub(crate) const SHOWN_NESTING: usize = 8;
 
 impl DocumentSource {
     /// The source of a whole document.
@@ -231,7 +231,7 @@ pub enum ContainerList {
 
 impl ContainerList {
     /// The field name in the pod spec.
-    pub fn field(self) -> &'static str {
+    pub(crate) fn field(self) -> &'static str {
         match self {
             Self::Containers => "containers",
             Self::InitContainers => "initContainers",
@@ -385,7 +385,7 @@ impl PodSecrets<'_> {
 
 /// Reads one file's text (`name` is shown in errors; `default_namespace` applies to objects
 /// without `metadata.namespace`). Unknown kinds are skipped; broken documents become
-/// [`DocumentError`]s and the others are still read.
+/// `DocumentError`s and the others are still read.
 pub fn read_documents(name: &str, text: &str, default_namespace: &str) -> Manifests {
     let mut manifests = Manifests::default();
     for document in split::parse_documents(text) {
@@ -416,7 +416,7 @@ impl Manifests {
     /// last applied). Returns the indexes of the workloads to check (the last of each name, and
     /// every `generateName` one: each is its own object) and a warning per repeated name,
     /// Secrets included.
-    pub fn repeats(&self) -> (Vec<usize>, Vec<String>) {
+    pub(crate) fn repeats(&self) -> (Vec<usize>, Vec<String>) {
         use std::collections::BTreeMap;
         let mut named: BTreeMap<(String, String, String), Vec<(usize, String)>> = BTreeMap::new();
         for (index, workload) in self.workloads.iter().enumerate() {
@@ -468,8 +468,8 @@ impl Manifests {
     }
 
     /// The workload's pull Secrets as the cluster resolves them (see
-    /// [`Lookup::pod_pull_secrets`]). Each call indexes the manifests: for many workloads, build
-    /// one [`Lookup`] and ask it.
+    /// `Lookup::pod_pull_secrets`). Each call indexes the manifests: for many workloads, build
+    /// one `Lookup` and ask it.
     pub fn pod_pull_secrets(&self, workload: &Workload) -> PodSecrets<'_> {
         self.lookup().pod_pull_secrets(workload)
     }
@@ -491,7 +491,7 @@ pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 ///
 /// When a path cannot be read, is larger than [`MAX_MANIFEST_BYTES`] or is not UTF-8 text (the
 /// message names it).
-pub fn read_path(path: &std::path::Path, namespace: &str) -> Result<Manifests, String> {
+pub(crate) fn read_path(path: &std::path::Path, namespace: &str) -> Result<Manifests, String> {
     let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
     if !std::fs::metadata(path).map_err(cannot)?.is_dir() {
         return read_file(path, namespace);
@@ -547,7 +547,7 @@ fn read_file(path: &std::path::Path, namespace: &str) -> Result<Manifests, Strin
 /// # Errors
 ///
 /// When a directory cannot be listed.
-pub fn manifest_files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+pub(crate) fn manifest_files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();

@@ -64,16 +64,16 @@ pub(super) fn pod_spec_path(kind: WorkloadKind) -> &'static [&'static str] {
 
 /// What a workload is and where its pod spec is.
 pub(super) struct Template {
-    pub kind: WorkloadKind,
-    pub kind_name: String,
-    pub path: &'static [&'static str],
+    pub(crate) kind: WorkloadKind,
+    pub(crate) kind_name: String,
+    pub(crate) path: &'static [&'static str],
 }
 
 /// A pod spec's parts that decide its pulls.
 pub(super) struct PodParts {
-    pub containers: Vec<Container>,
-    pub image_pull_secrets: Vec<String>,
-    pub service_account_name: String,
+    pub(crate) containers: Vec<Container>,
+    pub(crate) image_pull_secrets: Vec<String>,
+    pub(crate) service_account_name: String,
 }
 
 pub(super) fn read_workload(

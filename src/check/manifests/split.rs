@@ -18,11 +18,11 @@ use super::ManifestError;
 #[derive(Debug)]
 pub(crate) struct ParsedDocument {
     /// 1-based document number.
-    pub number: usize,
+    pub(crate) number: usize,
     /// 1-based line where the document starts (its `---` line, if any).
-    pub line: usize,
+    pub(crate) line: usize,
     /// The tree, or why there is none. `Ok(None)` for a document with no content.
-    pub value: Result<Option<Value>, ManifestError>,
+    pub(crate) value: Result<Option<Value>, ManifestError>,
 }
 
 /// Splits and parses a file's text.
