@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 
 use super::manifests::{Container, Lookup, PullPolicy, SecretsFrom, Workload};
+use crate::image_ref::ImageRef;
 use crate::keychain::Credential;
 use crate::kubelet::{
     CredentialOrigin, Keyring, KeyringCredential, UnionKeyring, aggregate_error, failed_to_retrieve_image_pull_secret,
@@ -240,9 +241,10 @@ enum Plan {
     Pull(usize),
 }
 
-/// A distinct pull: the image and the credentials to try in order.
+/// A distinct pull: the image (as written, and parsed once) and the credentials to try in order.
 struct Job {
     image: String,
+    reference: ImageRef,
     credentials: Vec<KeyringCredential>,
 }
 
@@ -311,7 +313,7 @@ pub async fn check(inputs: &super::manifests::Inputs, options: &CheckOptions) ->
 
 /// The registry host of a job's image.
 fn host_of(job: &Job) -> String {
-    crate::image_ref::ImageRef::parse(&job.image).map(|r| r.registry_host().to_owned()).unwrap_or_default()
+    job.reference.registry_host().to_owned()
 }
 
 /// The hosts no pull could reach, once each, with the failure their pulls share.
@@ -466,13 +468,13 @@ struct Jobs {
 
 impl Jobs {
     /// The job of this image and credential list, made if there is none yet.
-    fn index_of(&mut self, image: &str, credentials: Vec<KeyringCredential>) -> usize {
+    fn index_of(&mut self, image: &str, reference: ImageRef, credentials: Vec<KeyringCredential>) -> usize {
         let same = self.by_image.entry(image.to_owned()).or_default();
         if let Some(&index) = same.iter().find(|&&index| self.list[index].credentials == credentials) {
             return index;
         }
         same.push(self.list.len());
-        self.list.push(Job { image: image.to_owned(), credentials });
+        self.list.push(Job { image: image.to_owned(), reference, credentials });
         self.list.len() - 1
     }
 }
@@ -486,9 +488,10 @@ fn plan_container(
     jobs: &mut Jobs,
     notes: &mut Vec<String>,
 ) -> Plan {
-    if let Err(error) = crate::kubelet::keyring::repo_to_pull(&container.image) {
-        return invalid_image_name(container, &error);
-    }
+    let reference = match crate::kubelet::keyring::parse_image(&container.image) {
+        Ok(reference) => reference,
+        Err(error) => return invalid_image_name(container, &error),
+    };
     if container.image_pull_policy == PullPolicy::Never {
         notes.push(format!(
             "imagePullPolicy: Never: the image must be pre-pulled on every node (the kubelet never pulls it); not checked. On a node without it the container does not start: ErrImageNeverPull, Container image \"{}\" is not present with pull policy of Never",
@@ -512,10 +515,8 @@ fn plan_container(
             };
         }
     };
-    match keyring.lookup(&container.image) {
-        Ok(found) => Plan::Pull(jobs.index_of(&container.image, found.into_iter().cloned().collect())),
-        Err(error) => invalid_image_name(container, &error),
-    }
+    let found = keyring.lookup_ref(&reference).into_iter().cloned().collect();
+    Plan::Pull(jobs.index_of(&container.image, reference, found))
 }
 
 /// The kubelet's `InvalidImageName`: the name does not parse, so nothing else is looked at.
@@ -556,7 +557,7 @@ async fn run_job(puller: &Puller, job: &Job, options: &PullOptions) -> JobOutcom
         let index = index.copied();
         let credential = index.map(|i| job.credentials[i].credential.clone());
         let source = UsedCredential::describe_used(index.map(|i| UsedCredential::of(&job.credentials[i])).as_ref());
-        let report = puller.pull(&job.image, credential.as_ref(), &source, options, None, None).await;
+        let report = puller.pull_parsed(&job.image, &job.reference, credential.as_ref(), &source, options).await;
         if matches!(report.outcome, Outcome::Success(_)) { Ok(report) } else { Err(report) }
     })
     .await;

@@ -197,8 +197,13 @@ impl UnionKeyring {
 
     /// Every keyring's credentials for an image written as in a pod, in order.
     pub fn lookup(&self, image: &str) -> Result<Vec<&KeyringCredential>, KeyringError> {
-        let repo = repo_to_pull(image)?;
-        Ok(self.keyrings.iter().flat_map(|keyring| keyring.lookup_repo(&repo)).collect())
+        Ok(self.lookup_ref(&parse_image(image)?))
+    }
+
+    /// [`UnionKeyring::lookup`] for an image already parsed (by [`parse_image`]).
+    pub(crate) fn lookup_ref(&self, image: &ImageRef) -> Vec<&KeyringCredential> {
+        let repo = repo_of(image);
+        self.keyrings.iter().flat_map(|keyring| keyring.lookup_repo(&repo)).collect()
     }
 }
 
@@ -206,9 +211,18 @@ impl UnionKeyring {
 /// `parsers.ParseImageName`'s `named.Name()` (`nginx` → `docker.io/library/nginx`). An image
 /// the reference grammar refuses fails with the kubelet's `couldn't parse image name` text.
 pub(crate) fn repo_to_pull(image: &str) -> Result<String, KeyringError> {
-    let parsed =
-        ImageRef::parse(image).map_err(|source| KeyringError::InvalidImage { image: image.to_owned(), source })?;
-    Ok(format!("{}/{}", parsed.domain(), parsed.path()))
+    parse_image(image).map(|parsed| repo_of(&parsed))
+}
+
+/// An image written as in a pod, parsed as the kubelet parses it (the one parse a container's
+/// image gets in `regcred check`); the kubelet's `couldn't parse image name` when it does not.
+pub(crate) fn parse_image(image: &str) -> Result<ImageRef, KeyringError> {
+    ImageRef::parse(image).map_err(|source| KeyringError::InvalidImage { image: image.to_owned(), source })
+}
+
+/// The repository of a parsed image (`docker.io/library/nginx`).
+fn repo_of(image: &ImageRef) -> String {
+    format!("{}/{}", image.domain(), image.path())
 }
 
 /// Checks a key as the kubelet will read it in a pull secret or a node's `config.json`

@@ -112,7 +112,22 @@ impl Puller {
         cancel: Option<&AtomicBool>,
         progress: Option<&(dyn Fn(BlobProgress) + Send + Sync)>,
     ) -> PullReport {
-        self.pull_with(image_input, credential, credential_source, options, Walk::Pull { cancel, progress }).await
+        let image = ImageRef::parse(image_input).map_err(|error| error.to_string());
+        let walk = Walk::Pull { cancel, progress };
+        self.pull_with(image_input, image.as_ref(), credential, credential_source, options, walk).await
+    }
+
+    /// [`Puller::pull`] of an image already parsed (`image_input` as written, for the texts).
+    pub(crate) async fn pull_parsed(
+        &self,
+        image_input: &str,
+        image: &ImageRef,
+        credential: Option<&Credential>,
+        credential_source: &str,
+        options: &PullOptions,
+    ) -> PullReport {
+        let walk = Walk::Pull { cancel: None, progress: None };
+        self.pull_with(image_input, Ok(image), credential, credential_source, options, walk).await
     }
 
     /// Checks a login the way `docker login` does: `GET /v2/` with the credential (through the
@@ -139,7 +154,8 @@ impl Puller {
         options: &PullOptions,
     ) -> PullReport {
         let probe = format!("{registry_host}/regcred-login-check");
-        self.pull_with(&probe, Some(credential), credential_source, options, Walk::Login).await
+        let image = ImageRef::parse(&probe).map_err(|error| error.to_string());
+        self.pull_with(&probe, image.as_ref(), Some(credential), credential_source, options, Walk::Login).await
     }
 
     /// Clients for a registry, on the run's resolver (or one of their own).
@@ -171,6 +187,7 @@ impl Puller {
     async fn pull_with(
         &self,
         image_input: &str,
+        image: Result<&ImageRef, &String>,
         credential: Option<&Credential>,
         credential_source: &str,
         options: &PullOptions,
@@ -182,11 +199,9 @@ impl Puller {
             let outcome = Outcome::Failure(failure);
             finish(image_input, reference, credential_source, Vec::new(), outcome, &redactor_for(credential))
         };
-        let image = match ImageRef::parse(image_input) {
+        let image = match image {
             Ok(image) => image,
-            Err(error) => {
-                return stopped(image_input, FailureClass::InvalidReference, Stage::Reference, &error.to_string());
-            }
+            Err(error) => return stopped(image_input, FailureClass::InvalidReference, Stage::Reference, error),
         };
         let reference = image.to_string();
         let host = image.registry_host().to_owned();
@@ -223,7 +238,7 @@ impl Puller {
         let walked = if login_only {
             stages::check_login(&mut session, &host, options.insecure).await.map(|()| Success::login())
         } else {
-            walk_road(&mut session, &image, options, progress, &mut found).await
+            walk_road(&mut session, image, options, progress, &mut found).await
         };
         let outcome = match walked {
             Ok(success) => Outcome::Success(success),
@@ -232,7 +247,7 @@ impl Puller {
                 Outcome::Failure(report_stop(
                     &stop,
                     &session,
-                    &image,
+                    image,
                     image_input,
                     &host,
                     options,
