@@ -21,6 +21,8 @@
 )]
 #![allow(dead_code, reason = "the shared test fixtures carry more than the benchmark uses")]
 
+#[path = "../tests/integration/support/dns.rs"]
+mod dns;
 #[path = "../tests/integration/support/registry.rs"]
 mod registry;
 #[path = "../tests/integration/support/tiny_http.rs"]

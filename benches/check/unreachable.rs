@@ -6,10 +6,7 @@
 //!
 //! The benchmark re-runs itself inside the namespace (marked by `REGCRED_BENCH_UNREACHABLE`).
 
-use std::collections::HashMap;
-use std::net::UdpSocket;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const MARK: &str = "REGCRED_BENCH_UNREACHABLE";
@@ -44,7 +41,7 @@ pub fn measure_inside() {
     std::fs::write(&resolv_conf, "nameserver 127.0.0.1\n").unwrap();
     run(Command::new("ip").args(["link", "set", "lo", "up"]));
     run(Command::new("mount").arg("--bind").arg(&resolv_conf).arg("/etc/resolv.conf"));
-    let queries = never_answering_resolver();
+    let queries = crate::dns::dns_server("127.0.0.1", false);
     let images: Vec<String> =
         HOSTS.iter().flat_map(|host| (0..PER_HOST).map(move |n| format!("{host}/team/app:t{n}"))).collect();
     let manifests = work.path().join("pods.yaml");
@@ -104,28 +101,9 @@ fn pods(images: &[String]) -> String {
     documents.join("---\n")
 }
 
-/// A UDP socket on 127.0.0.1:53 that reads every query, counts it and never answers.
-fn never_answering_resolver() -> Arc<Mutex<HashMap<String, usize>>> {
-    let socket = UdpSocket::bind("127.0.0.1:53").unwrap();
-    let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-    let counted = counts.clone();
-    std::thread::Builder::new()
-        .name("never-answers".into())
-        .spawn(move || {
-            let mut buffer = [0u8; 1500];
-            while let Ok((len, _)) = socket.recv_from(&mut buffer) {
-                let name = String::from_utf8_lossy(&buffer[12.min(len)..len]).into_owned();
-                *counted.lock().unwrap().entry(name).or_default() += 1;
-            }
-        })
-        .unwrap();
-    counts
-}
-
 /// The queries counted so far, and a fresh count.
-fn take(counts: &Mutex<HashMap<String, usize>>) -> usize {
-    let mut counts = counts.lock().unwrap();
-    let total = counts.values().sum();
-    counts.clear();
+fn take(queries: &crate::dns::Queries) -> usize {
+    let total = crate::dns::total(queries);
+    queries.lock().unwrap().clear();
     total
 }

@@ -7,23 +7,20 @@
 //! The test re-runs itself as a worker under `unshare -m -n` (root), so the fake servers live in
 //! the namespace with the `regcred` it starts.
 
-use std::collections::HashMap;
-use std::net::{TcpListener, UdpSocket};
+use std::net::TcpListener;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::support::dns::{Queries, dns_server, total};
 use crate::support::{TempHome, component_available, is_worker, worker};
 
 const WORKER: &str = "check_network::worker_in_a_private_network_namespace";
 /// The resolver that never answers, and the one that says NXDOMAIN.
 const SILENT_DNS: &str = "127.0.0.1";
 const NXDOMAIN_DNS: &str = "127.0.0.2";
-
-/// Queries received, by (name, type).
-type Queries = Arc<Mutex<HashMap<(String, u16), usize>>>;
 
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
@@ -235,57 +232,6 @@ fn lookups_of(queries: &Queries, name: &str) -> (usize, usize) {
     let queries = queries.lock().unwrap();
     let count = |qtype| queries.get(&(name.to_owned(), qtype)).copied().unwrap_or(0);
     (count(1), count(28))
-}
-
-fn total(queries: &Queries) -> usize {
-    queries.lock().unwrap().values().sum()
-}
-
-/// A DNS server on `ip`:53 that counts queries and either never answers or says NXDOMAIN.
-fn dns_server(ip: &str, nxdomain: bool) -> Queries {
-    let socket = UdpSocket::bind((ip, 53)).unwrap();
-    let queries: Queries = Arc::default();
-    let counted = queries.clone();
-    std::thread::Builder::new()
-        .name(format!("dns-{ip}"))
-        .spawn(move || {
-            let mut buffer = [0u8; 1500];
-            while let Ok((len, from)) = socket.recv_from(&mut buffer) {
-                let Some((name, qtype, end)) = question(&buffer[..len]) else { continue };
-                *counted.lock().unwrap().entry((name, qtype)).or_default() += 1;
-                if nxdomain {
-                    let _ = socket.send_to(&nxdomain_reply(&buffer[..end]), from);
-                }
-            }
-        })
-        .unwrap();
-    queries
-}
-
-/// The first question of a query: name (lowercase), type, and where the question ends.
-fn question(packet: &[u8]) -> Option<(String, u16, usize)> {
-    let mut at = 12;
-    let mut labels = Vec::new();
-    loop {
-        let len = usize::from(*packet.get(at)?);
-        at += 1;
-        if len == 0 {
-            break;
-        }
-        labels.push(String::from_utf8_lossy(packet.get(at..at + len)?).to_ascii_lowercase());
-        at += len;
-    }
-    let qtype = u16::from_be_bytes([*packet.get(at)?, *packet.get(at + 1)?]);
-    Some((labels.join("."), qtype, at + 4))
-}
-
-/// The query turned into its answer: QR, RD and RA set, RCODE 3 (NXDOMAIN), the question only.
-fn nxdomain_reply(query: &[u8]) -> Vec<u8> {
-    let mut reply = query.to_vec();
-    reply[2] = 0x80 | (query[2] & 0x01);
-    reply[3] = 0x80 | 3;
-    reply[6..12].fill(0);
-    reply
 }
 
 /// A TCP server on 127.0.0.1 that accepts every connection, keeps it open and says nothing;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, reason = "each test module uses a different part of the support code")]
 
+pub mod dns;
 pub mod registry;
 pub mod tiny_http;
 pub mod token_server;
