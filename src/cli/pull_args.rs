@@ -27,8 +27,9 @@ pub struct PullArgs {
     /// The node's platform.
     #[arg(long, default_value = "linux/amd64", value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Platform,
-    /// Whose words the kubelet's event uses: containerd (2.x, the default), containerd-1.7,
-    /// cri-o, or docker (Docker Engine through cri-dockerd).
+    /// Whose words the kubelet's event uses: containerd (2.1–2.3, the default), containerd-2.0,
+    /// containerd-1.7 (1.7.8+ and 1.6.25+), containerd-1.6 (1.6.0–1.6.24, Debian 12's), cri-o, or
+    /// docker (Docker Engine through cri-dockerd).
     #[arg(long, default_value = "containerd", value_name = "RUNTIME")]
     pub runtime: Runtime,
     #[command(flatten)]

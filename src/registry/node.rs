@@ -61,12 +61,20 @@ impl std::str::FromStr for Platform {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Runtime {
-    /// containerd 2.x (v2.3.4), pulling through the transfer service (the CRI default since 2.1).
+    /// containerd 2.1–2.3 (words of v2.3.4), pulling through the transfer service (the CRI default
+    /// since 2.1).
     #[default]
     Containerd,
-    /// containerd 1.7 (v1.7.34).
+    /// containerd 2.0: 2.x's words, but the resolve step still says `failed to resolve reference`.
+    #[serde(rename = "containerd-2.0")]
+    Containerd20,
+    /// containerd 1.7.8+ and 1.6.25+ (words of v1.7.34).
     #[serde(rename = "containerd-1.7")]
     Containerd17,
+    /// containerd 1.6.0–1.6.24 (Debian 12's 1.6.20, proven against the real one in the tests):
+    /// `pulling from host … failed with status code …`, and plain HTTP to a loopback registry.
+    #[serde(rename = "containerd-1.6")]
+    Containerd16,
     /// CRI-O (v1.36.3, with containers/image v5.38.0).
     #[serde(rename = "cri-o")]
     CriO,
@@ -76,13 +84,29 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, default first.
-    pub const ALL: [Self; 4] = [Self::Containerd, Self::Containerd17, Self::CriO, Self::Docker];
+    pub const ALL: [Self; 6] =
+        [Self::Containerd, Self::Containerd20, Self::Containerd17, Self::Containerd16, Self::CriO, Self::Docker];
+
+    /// Whether the runtime resolves a tag with `HEAD` and then fetches the manifest by the digest
+    /// the `HEAD` announced (containerd's resolver and fetcher; dockerd since 20.10). CRI-O
+    /// (containers/image) `GET`s the manifest by tag.
+    pub(crate) fn resolves_with_head(self) -> bool {
+        self != Self::CriO
+    }
+
+    /// Whether the runtime speaks plain HTTP to a registry on this machine (127.0.0.0/8, `::1`,
+    /// `localhost`) without trying HTTPS: containerd 1.6 (its `MatchLocalhost` hosts default).
+    pub(crate) fn loopback_plain_only(self) -> bool {
+        self == Self::Containerd16
+    }
 
     /// The name on the command line (`--runtime`).
     pub(crate) fn cli_name(self) -> &'static str {
         match self {
             Self::Containerd => "containerd",
+            Self::Containerd20 => "containerd-2.0",
             Self::Containerd17 => "containerd-1.7",
+            Self::Containerd16 => "containerd-1.6",
             Self::CriO => "cri-o",
             Self::Docker => "docker",
         }
@@ -91,8 +115,10 @@ impl Runtime {
     /// The name with the release its words come from.
     pub fn label(self) -> &'static str {
         match self {
-            Self::Containerd => "containerd 2.x",
-            Self::Containerd17 => "containerd 1.7",
+            Self::Containerd => "containerd 2.1–2.3",
+            Self::Containerd20 => "containerd 2.0",
+            Self::Containerd17 => "containerd 1.7.8+, 1.6.25+",
+            Self::Containerd16 => "containerd 1.6.0–1.6.24",
             Self::CriO => "CRI-O",
             Self::Docker => "Docker (cri-dockerd)",
         }
@@ -112,6 +138,8 @@ impl std::str::FromStr for Runtime {
         Self::ALL
             .into_iter()
             .find(|r| r.cli_name() == text)
-            .ok_or_else(|| format!("unknown runtime {text:?}: use containerd, containerd-1.7, cri-o or docker"))
+            .ok_or_else(|| format!(
+                "unknown runtime {text:?}: use containerd, containerd-2.0, containerd-1.7, containerd-1.6, cri-o or docker"
+            ))
     }
 }

@@ -234,6 +234,7 @@ impl Puller {
         let authorizer = Authorizer::new(credential, policy);
         let mut session = Session::new(clients, authorizer, &self.tokens, base, options.timeouts, cancel);
         session.run = self.run.as_ref().map(|run| &run.memos);
+        session.runtime = options.runtime;
         let mut found = Found::default();
         let walked = if login_only {
             stages::check_login(&mut session, &host, options.insecure).await.map(|()| Success::login())

@@ -9,7 +9,7 @@
 
 use super::facts::Facts;
 use super::node::Runtime;
-use super::report::FailureClass;
+use super::report::{FailureClass, Stage};
 
 /// The gRPC status code a runtime's error reaches the kubelet with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,23 +56,50 @@ impl RuntimeMessage {
 /// kubelet's own).
 pub(crate) fn message(runtime: Runtime, class: FailureClass, facts: &Facts<'_>) -> RuntimeMessage {
     match runtime {
-        Runtime::Containerd => containerd(class, facts, "failed to resolve image"),
-        Runtime::Containerd17 => {
-            containerd(class, facts, &format!("failed to resolve reference \"{}\"", facts.reference))
-        }
+        Runtime::Containerd => containerd(class, facts, Containerd::V2),
+        Runtime::Containerd20 => containerd(class, facts, Containerd::V20),
+        Runtime::Containerd17 => containerd(class, facts, Containerd::V17),
+        Runtime::Containerd16 => containerd(class, facts, Containerd::V16),
         Runtime::CriO => cri_o(class, facts),
         Runtime::Docker => docker(class, facts),
     }
 }
 
+/// Which containerd's words.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Containerd {
+    /// 2.1–2.3: the transfer service's `failed to resolve image`, errors joined with a newline.
+    V2,
+    /// 2.0: as 2.1, but the resolve step is still `failed to resolve reference %q`.
+    V20,
+    /// 1.7.8+ and 1.6.25+: `unexpected status from METHOD request to URL: S`.
+    V17,
+    /// 1.6.0–1.6.24: `pulling from host H failed with status code [manifests T]: S`, a token
+    /// failure without method and URL, no `no basic auth credentials`.
+    V16,
+}
+
 /// containerd (`core/remotes/docker` resolver, authorizer and fetcher; the CRI's
-/// `failed to pull and unpack image %q: %w`). `resolve` is the resolve-stage wrapper: 2.x's
-/// transfer service says `failed to resolve image`, 1.7 `failed to resolve reference %q`.
-fn containerd(class: FailureClass, f: &Facts<'_>, resolve: &str) -> RuntimeMessage {
+/// `failed to pull and unpack image %q: %w`), in the words of `version`.
+fn containerd(class: FailureClass, f: &Facts<'_>, version: Containerd) -> RuntimeMessage {
     let pull = format!("failed to pull and unpack image \"{}\"", f.reference);
+    let resolve = match version {
+        Containerd::V2 => "failed to resolve image".to_owned(),
+        _ => format!("failed to resolve reference \"{}\"", f.reference),
+    };
     let resolved = |inner: &str| format!("{pull}: {resolve}: {inner}");
-    let v17 = resolve.starts_with("failed to resolve reference");
-    let head = format!("unexpected status from HEAD request to {}: {}", f.manifest_url, f.status_line());
+    let v17 = matches!(version, Containerd::V17 | Containerd::V16);
+    let v16 = version == Containerd::V16;
+    let head = if v16 {
+        format!(
+            "pulling from host {} failed with status code [manifests {}]: {}",
+            f.host,
+            f.manifest_ref,
+            f.status_line()
+        )
+    } else {
+        format!("unexpected status from HEAD request to {}: {}", f.manifest_url, f.status_line())
+    };
     let denied = "pull access denied, repository does not exist or may require authorization";
     let unknown = |text: String| RuntimeMessage::new(text, Code::Unknown);
     match class {
@@ -89,12 +116,17 @@ fn containerd(class: FailureClass, f: &Facts<'_>, resolve: &str) -> RuntimeMessa
             if f.go_error.ends_with("i/o timeout") { Code::DeadlineExceeded } else { Code::Unknown },
         ),
         FailureClass::WrongCredentialsBasic | FailureClass::ServerError => unknown(resolved(&head)),
+        // Any other status the resolver meets (a TLS port that 1.6 spoke plain HTTP to says 400).
+        FailureClass::Protocol if f.status.is_some() && (f.stage == Stage::Ping || f.stage_is_resolve()) => {
+            unknown(resolved(&head))
+        }
         FailureClass::WrongCredentialsToken => {
-            unknown(resolved(&format!("failed to authorize: {}", token_text(f, true))))
+            unknown(resolved(&format!("failed to authorize: {}", token_text(f, true, v16))))
         }
         FailureClass::NoCredentials if f.token_failed() => {
-            unknown(resolved(&format!("failed to authorize: {}", token_text(f, false))))
+            unknown(resolved(&format!("failed to authorize: {}", token_text(f, false, v16))))
         }
+        FailureClass::NoCredentials if f.basic && v16 => unknown(resolved(&head)),
         FailureClass::NoCredentials if f.basic => {
             unknown(resolved(&format!("{denied}: authorization failed: no basic auth credentials")))
         }
@@ -318,8 +350,12 @@ fn something_like(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
 
 /// containerd's token failure: `failed to fetch oauth token: …` (with a credential: the `GET`
 /// fallback after a 400/401/404 `POST`, else the `POST`), or `failed to fetch anonymous token: …`.
-fn token_text(f: &Facts<'_>, with_credential: bool) -> String {
+fn token_text(f: &Facts<'_>, with_credential: bool, v16: bool) -> String {
     let status = f.token_status_line();
+    if v16 {
+        let which = if with_credential { "oauth" } else { "anonymous" };
+        return format!("failed to fetch {which} token: unexpected status: {status}");
+    }
     if !with_credential {
         return format!(
             "failed to fetch anonymous token: unexpected status from GET request to {}: {status}",

@@ -93,6 +93,8 @@ pub(crate) struct Session<'a> {
     pub(crate) rate_limit: Option<RateLimit>,
     /// What the pulls of a run (`regcred check`) do once: pings, manifests, blobs.
     pub(crate) run: Option<&'a RunMemos>,
+    /// The runtime whose road is walked (its requests, and how it reaches a loopback registry).
+    pub(crate) runtime: super::node::Runtime,
 }
 
 /// Work the pulls of a run do once per key: the first pull that needs it does it, the others wait
@@ -224,6 +226,7 @@ impl<'a> Session<'a> {
             token: None,
             rate_limit: None,
             run: None,
+            runtime: super::node::Runtime::default(),
         }
     }
 

@@ -105,7 +105,11 @@ async fn ping_once(
     let url = session.url("v2/");
     let http_base = Url::parse(&format!("http://{host}/")).ok();
     let loopback_base = http_base.clone().filter(|_| url.scheme() == "https" && is_loopback(host));
-    let response = if let Some(base) = loopback_base {
+    let response = if let Some(base) = loopback_base.clone().filter(|_| session.runtime.loopback_plain_only()) {
+        session.base = base;
+        let spec = session.spec(Stage::Ping, Method::GET, session.url("v2/"), SMALL_CAP);
+        session.request(spec).await?
+    } else if let Some(base) = loopback_base {
         ping_loopback(session, url, base).await?
     } else {
         let spec = session.spec(Stage::Ping, Method::GET, url, SMALL_CAP);
@@ -186,10 +190,12 @@ pub(crate) async fn check_login(session: &mut Session<'_>, host: &str, insecure:
     Ok(())
 }
 
-/// `HEAD` (what the runtime resolves with) and `GET` (the bytes), sent together. In a run, as a
-/// node does: see [`manifest_in_run`].
+/// The manifest as the runtime fetches it. containerd and dockerd resolve the tag with `HEAD` and
+/// fetch the bytes by the digest it announced, in a run or not: see [`manifest_in_run`]. CRI-O
+/// (containers/image) `GET`s it by tag; the `HEAD` is sent with it, for the status a `GET`
+/// limited by the registry would hide.
 pub(crate) async fn manifest(session: &mut Session<'_>, image: &ImageRef) -> Result<Manifest, Box<Stop>> {
-    if session.run.is_some() {
+    if session.run.is_some() || session.runtime.resolves_with_head() {
         return manifest_in_run(session, image).await;
     }
     let url = session.url(&format!("v2/{}/manifests/{}", image.path(), image.manifest_reference()));

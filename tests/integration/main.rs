@@ -38,6 +38,7 @@ mod podman_chain;
 mod presets;
 mod proptests;
 mod pull_secret;
+mod runtime_oracles;
 mod runtime_words;
 mod security;
 mod test_pull;

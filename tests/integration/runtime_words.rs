@@ -39,10 +39,15 @@ fn pull(image: &str, credential: Option<&Credential>, options: &PullOptions) -> 
     runtime.block_on(Puller::default().pull(image, credential, "test", options, None, None))
 }
 
-/// The failure's class and its event in every runtime's words, in `Runtime::ALL` order.
+/// The runtimes these scenarios spell out, in order (containerd 2.0 and 1.6 differ from their
+/// neighbours in a few classes, checked on their own and against real containerd 1.6.20 in
+/// `runtime_oracles`).
+const WORDS: [Runtime; 4] = [Runtime::Containerd, Runtime::Containerd17, Runtime::CriO, Runtime::Docker];
+
+/// The failure's class and its event in each of [`WORDS`]' words, in that order.
 fn events(image: &str, credential: Option<&Credential>, options: &PullOptions) -> (FailureClass, Vec<String>) {
     let mut class = None;
-    let events = Runtime::ALL
+    let events = WORDS
         .iter()
         .map(|runtime| {
             let report = pull(image, credential, &PullOptions { runtime: *runtime, ..options.clone() });
@@ -56,9 +61,9 @@ fn events(image: &str, credential: Option<&Credential>, options: &PullOptions) -
     (class.unwrap(), events)
 }
 
-/// Asserts each runtime's event: `expected` in `Runtime::ALL` order.
+/// Asserts each runtime's event: `expected` in [`WORDS`]' order.
 fn assert_words(scenario: &str, got: &[String], expected: [String; 4]) {
-    for ((runtime, got), expected) in Runtime::ALL.iter().zip(got).zip(expected) {
+    for ((runtime, got), expected) in WORDS.iter().zip(got).zip(expected) {
         assert_eq!(got, &expected, "{scenario}, {}", runtime.label());
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod dns;
 pub mod registry;
+pub mod runtimes;
 pub mod tiny_http;
 pub mod token_server;
 
