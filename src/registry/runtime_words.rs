@@ -1,5 +1,5 @@
 //! What each container runtime says when a pull fails, byte for byte as it reaches the Pod's
-//! event: containerd 2.x (the default), containerd 1.7, CRI-O, and Docker Engine through
+//! event: containerd 2.1–2.3 (the default), 2.0, 1.7 (and 1.6.25+), 1.6.0–1.6.24, CRI-O, and Docker Engine through
 //! cri-dockerd. Every string is derived from that project's source at a named release tag; the
 //! table with each string's file and function is `docs/runtime-messages.md`.
 //!
