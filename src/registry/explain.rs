@@ -47,11 +47,17 @@ pub(crate) fn explain(class: FailureClass, facts: &Facts<'_>, runtime: Runtime) 
         };
     }
     let words = runtime_words::message(runtime, class, facts);
+    let loopback = super::authorizer::is_loopback(&facts.host);
+    let what_to_do = if class == FailureClass::HttpToHttps && runtime == Runtime::CriO && loopback {
+        "CRI-O, unlike containerd and Docker, makes no exception for a registry on the node itself: mark it `insecure = true` in /etc/containers/registries.conf on the node (and test with --insecure here), or serve it over TLS.".to_owned()
+    } else {
+        what_to_do(class, facts)
+    };
     Explanation {
         verdict: verdict(class, facts),
         kubelet_event: words.event(facts.image),
         kubelet_reason: words.reason,
-        what_to_do: what_to_do(class, facts),
+        what_to_do,
     }
 }
 

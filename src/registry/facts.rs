@@ -77,6 +77,9 @@ pub(crate) struct Facts<'a> {
     pub(crate) platform: (String, String, String),
     /// Whether the tag points to an index (manifest list).
     pub(crate) from_index: bool,
+    /// Whether that index is an OCI image index (containers/image calls it so; a Docker list is a
+    /// manifest list).
+    pub(crate) oci_index: bool,
     /// The blob that failed.
     pub(crate) blob_digest: String,
     /// Its media type.

@@ -23,8 +23,6 @@ pub(crate) struct Road<'a> {
     pub(crate) host: &'a str,
     /// `https` or `http`: how the registry is reached.
     pub(crate) scheme: &'a str,
-    /// Whether the registry answered at all (then `scheme` is settled).
-    pub(crate) reached: bool,
     /// Whether a credential was sent.
     pub(crate) credentials_sent: bool,
     /// Whether the registry asked for Basic auth.
@@ -37,6 +35,8 @@ pub(crate) struct Road<'a> {
     pub(crate) platform: &'a Platform,
     /// Whether the tag is an index, and its digest.
     pub(crate) index: Option<&'a str>,
+    /// Whether that index is an OCI image index (not a Docker manifest list).
+    pub(crate) oci_index: bool,
     /// The blob that failed.
     pub(crate) blob: Option<&'a Blob>,
     /// The address a connection failed at (`IP:PORT`), when known.
@@ -102,12 +102,8 @@ fn facts<'a>(
         familiar_name,
         familiar_ref,
         host: road.host.to_owned(),
-        manifest_url: format!(
-            "{}://{}/v2/{repo}/manifests/{manifest_ref}",
-            runtime_scheme(road, stop.class),
-            road.host
-        ),
-        ping_url: format!("https://{}/v2/", road.host),
+        manifest_url: format!("{}://{}/v2/{repo}/manifests/{manifest_ref}", road.scheme, road.host),
+        ping_url: format!("{}://{}/v2/", road.scheme, road.host),
         stage: stop.stage,
         url: stop.request.as_ref().map(|r| r.url.clone()).unwrap_or_default(),
         status,
@@ -128,6 +124,7 @@ fn facts<'a>(
             road.platform.variant.clone().unwrap_or_default(),
         ),
         from_index: road.index.is_some(),
+        oci_index: road.oci_index,
         blob_digest: blob.map(|b| b.digest.clone()).unwrap_or_default(),
         blob_media_type: blob.map(|b| b.media_type.clone()).unwrap_or_default(),
         blob_is_config: blob.is_some_and(|b| b.config),
@@ -136,22 +133,6 @@ fn facts<'a>(
         name,
         manifest_ref,
     }
-}
-
-/// The scheme the runtime's first request uses: the one the registry turned out to speak (HTTPS
-/// for any TLS failure), or, before that was known, plain HTTP for a loopback registry on a port
-/// other than 443 (containerd's default for local registries), else HTTPS.
-fn runtime_scheme<'a>(road: &Road<'a>, class: FailureClass) -> &'a str {
-    let tls = matches!(
-        class,
-        FailureClass::TlsUnknownAuthority
-            | FailureClass::TlsFailure
-            | FailureClass::TlsClientCertificate
-            | FailureClass::HttpToHttps
-    );
-    let settled = road.scheme == "http" || road.reached || tls;
-    let local = super::authorizer::is_loopback(road.host) && !road.host.ends_with(":443") && road.host.contains(':');
-    if !settled && local { "http" } else { road.scheme }
 }
 
 /// Docker's short forms: `nginx` and `nginx:1.0` for Docker Hub's library, the full name elsewhere.
@@ -279,13 +260,13 @@ pub(crate) fn early_failure(
         image: None,
         host: "",
         scheme: "https",
-        reached: false,
         credentials_sent: false,
         basic: false,
         challenge: None,
         token: None,
         platform: &platform,
         index: None,
+        oci_index: false,
         blob: None,
         peer: None,
         runtime,

@@ -57,6 +57,26 @@ impl std::str::FromStr for Platform {
     }
 }
 
+/// How a runtime reaches a registry on its own node (`localhost`, 127.0.0.0/8, `::1`) when nothing
+/// is configured for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoopbackRoad {
+    /// Plain HTTP only: containerd 1.6 and 1.7 with the CRI's default registry settings (no
+    /// `config_path`: `defaultScheme` in the CRI's `image_pull.go`, `docker.MatchLocalhost`).
+    PlainHttp,
+    /// HTTPS with any certificate, then plain HTTP when the port speaks it (a TLS record that
+    /// starts `HTTP/`): containerd 2.x (`core/remotes/docker/config/hosts.go` for localhost,
+    /// `docker.NewHTTPFallback`; 1.7 too when `config_path` is set). A refused connection to a
+    /// named port is not retried (`isPortError`): its error names HTTPS.
+    AnyCertificateThenHttp,
+    /// Docker's default insecure registry (127.0.0.0/8): HTTPS with any certificate, then plain
+    /// HTTP after any failure; the error shown is the last endpoint's (plain HTTP).
+    InsecureRegistry,
+    /// No exemption: HTTPS with the certificate checked, as for any host (containers/image, so
+    /// CRI-O, unless `insecure = true` is set for the registry).
+    LikeAnyHost,
+}
+
 /// The container runtime whose words the report uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -94,10 +114,14 @@ impl Runtime {
         self != Self::CriO
     }
 
-    /// Whether the runtime speaks plain HTTP to a registry on this machine (127.0.0.0/8, `::1`,
-    /// `localhost`) without trying HTTPS: containerd 1.6 (its `MatchLocalhost` hosts default).
-    pub(crate) fn loopback_plain_only(self) -> bool {
-        self == Self::Containerd16
+    /// How the runtime reaches a registry on this machine without any setting for it.
+    pub(crate) fn loopback_road(self) -> LoopbackRoad {
+        match self {
+            Self::Containerd17 | Self::Containerd16 => LoopbackRoad::PlainHttp,
+            Self::Containerd | Self::Containerd20 => LoopbackRoad::AnyCertificateThenHttp,
+            Self::Docker => LoopbackRoad::InsecureRegistry,
+            Self::CriO => LoopbackRoad::LikeAnyHost,
+        }
     }
 
     /// The name on the command line (`--runtime`).

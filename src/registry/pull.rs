@@ -11,7 +11,7 @@ use super::authorizer::{Authorizer, CredentialPolicy, Scheme, TokenCache};
 use super::document::{self, Manifest};
 use super::failure::{Road, early_failure, failure};
 use super::lookup::Resolver;
-use super::node::{Platform, Runtime};
+use super::node::{LoopbackRoad, Platform, Runtime};
 use super::report::{FailureClass, Outcome, PullReport, Stage, Success};
 use super::session::{Session, Stop};
 use super::stages::{self, Blob, BlobProgress};
@@ -98,6 +98,7 @@ enum Walk<'a> {
 #[derive(Default)]
 struct Found {
     index: Option<String>,
+    oci_index: bool,
     blob: Option<Blob>,
 }
 
@@ -208,12 +209,16 @@ impl Puller {
         let _slot = self.limits.acquire(&host).await;
         let policy = CredentialPolicy { registry_host: host.clone(), insecure: options.insecure };
         // A run shares each registry's clients (their connections); a lone pull makes its own.
-        let key = format!("{host} {}", options.insecure);
+        let key = format!("{host} {} {}", options.insecure, options.runtime);
         let shared = self.run.as_ref().and_then(|run| run.clients.lock().ok()?.get(&key).cloned());
         let clients = match shared {
             Some(clients) => clients,
             None => match self.new_clients(&policy, options) {
-                Ok(clients) => {
+                Ok(mut clients) => {
+                    clients.any_certificate_on_loopback = matches!(
+                        options.runtime.loopback_road(),
+                        LoopbackRoad::AnyCertificateThenHttp | LoopbackRoad::InsecureRegistry
+                    );
                     let clients = Arc::new(clients);
                     if let Some(mut cache) = self.run.as_ref().and_then(|run| run.clients.lock().ok()) {
                         cache.entry(key).or_insert_with(|| clients.clone());
@@ -277,6 +282,7 @@ async fn walk_road(
     let manifest: Manifest = stages::manifest(session, image).await?;
     let (platforms, platform, manifest_digest, platform_manifest) = if manifest.is_index() {
         found.index = Some(manifest.digest.clone());
+        found.oci_index = manifest.media_type == "application/vnd.oci.image.index.v1+json";
         stages::choose_platform(session, image, &manifest.json, &options.platform).await?
     } else {
         (Vec::new(), String::new(), manifest.digest.clone(), manifest.json.clone())
@@ -332,7 +338,6 @@ fn report_stop(
         image: Some(image),
         host,
         scheme: session.base.scheme(),
-        reached: session.records.iter().any(|r| r.status.is_some()),
         credentials_sent: session.records.iter().any(|r| r.authorized)
             || (session.token.is_some() && session.authorizer.credential().is_some()),
         basic: *session.authorizer.scheme() == Scheme::Basic,
@@ -340,6 +345,7 @@ fn report_stop(
         token: session.token.as_ref(),
         platform: &options.platform,
         index: found.index.as_deref(),
+        oci_index: found.oci_index,
         blob: found.blob.as_ref(),
         peer,
         runtime: options.runtime,

@@ -241,9 +241,9 @@ fn cri_o(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
         }
         FailureClass::PlatformMissing => {
             let (os, arch, variant) = f.wanted_platform();
-            let found = format!(
-                "no image found in manifest list for architecture \"{arch}\", variant \"{variant}\", OS \"{os}\""
-            );
+            let kind = if f.oci_index { "image index" } else { "manifest list" };
+            let found =
+                format!("no image found in {kind} for architecture \"{arch}\", variant \"{variant}\", OS \"{os}\"");
             unknown(format!(
                 "unable to pull image or OCI artifact: pull image err: choosing an image from manifest list docker://{}: {found}; artifact err: image reference: choose manifest instance: {found}",
                 f.reference

@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::authorizer::{Scheme, is_loopback};
 use super::document::{self, Manifest};
-use super::node::Platform;
+use super::node::{LoopbackRoad, Platform};
 use super::report::{FailureClass, RateLimit, Stage};
 use super::session::{Answer, RepoKey, Session, Stop, cell_of, registry_errors};
 use super::transport::{self, HttpFailure, MANIFEST_CAP, RequestSpec, Response, SMALL_CAP};
@@ -104,8 +104,10 @@ async fn ping_once(
     lookup.map_err(|error| super::session::failure_stop(Stage::Ping, transport::lookup_failure(&error)))?;
     let url = session.url("v2/");
     let http_base = Url::parse(&format!("http://{host}/")).ok();
-    let loopback_base = http_base.clone().filter(|_| url.scheme() == "https" && is_loopback(host));
-    let response = if let Some(base) = loopback_base.clone().filter(|_| session.runtime.loopback_plain_only()) {
+    let road = session.runtime.loopback_road();
+    let loopback_base =
+        http_base.clone().filter(|_| url.scheme() == "https" && is_loopback(host) && road != LoopbackRoad::LikeAnyHost);
+    let response = if let Some(base) = loopback_base.clone().filter(|_| road == LoopbackRoad::PlainHttp) {
         session.base = base;
         let spec = session.spec(Stage::Ping, Method::GET, session.url("v2/"), SMALL_CAP);
         session.request(spec).await?
@@ -113,8 +115,11 @@ async fn ping_once(
         ping_loopback(session, url, base).await?
     } else {
         let spec = session.spec(Stage::Ping, Method::GET, url, SMALL_CAP);
+        // containers/image (CRI-O) pings an insecure registry over plain HTTP after any HTTPS
+        // failure and reports that second ping; the others only after a plain-HTTP answer.
+        let any_failure = road == LoopbackRoad::LikeAnyHost;
         match session.request(spec).await {
-            Err(stop) if stop.class == FailureClass::HttpToHttps && insecure => {
+            Err(stop) if insecure && (stop.class == FailureClass::HttpToHttps || any_failure) => {
                 session.base = http_base.unwrap_or_else(|| session.base.clone());
                 let spec = session.spec(Stage::Ping, Method::GET, session.url("v2/"), SMALL_CAP);
                 session.request(spec).await?
@@ -139,11 +144,14 @@ async fn ping_once(
     }
 }
 
-/// A loopback registry's ping, which carries no credentials. Plain HTTP goes first: a port that
-/// answers it (with anything but the 400 a TLS port gives clear text) cannot speak TLS, so HTTPS,
-/// and the system's trust roots it needs, are skipped. Otherwise HTTPS decides, as for any
-/// registry; it also starts by itself if the plain answer is slow to come (a TLS port that keeps
-/// silent). Only the requests that decided are recorded.
+/// A loopback registry's ping, which carries no credentials, for the runtimes that try HTTPS and
+/// then plain HTTP there (containerd 1.7 and 2.x, Docker: see [`LoopbackRoad`]; their HTTPS takes
+/// any certificate from this machine). Plain HTTP goes first: a port that answers it (with
+/// anything but the 400 a TLS port gives clear text) cannot speak TLS, so HTTPS, and the system's
+/// trust roots it needs, are skipped. Otherwise HTTPS decides, as for any registry — except that
+/// Docker reports its HTTP endpoint's answer after any HTTPS failure; HTTPS also starts by itself
+/// if the plain answer is slow to come (a TLS port that keeps silent). Only the requests that
+/// decided are recorded.
 async fn ping_loopback(session: &mut Session<'_>, tls_url: Url, http_base: Url) -> Result<Response, Box<Stop>> {
     if session.cancelled() {
         return Err(Stop::new(FailureClass::Cancelled, Stage::Ping, "cancelled"));
@@ -155,6 +163,9 @@ async fn ping_loopback(session: &mut Session<'_>, tls_url: Url, http_base: Url) 
         tokio::time::sleep(PLAIN_PING_HEAD_START).await;
         https.await
     });
+    // Docker tries its insecure registry's HTTP endpoint after any HTTPS failure.
+    let docker = session.runtime.loopback_road() == LoopbackRoad::InsecureRegistry;
+    let falls_back = |https: &Answer| docker && https.result.is_err();
     let (https, http): (Answer, Answer) = match futures_util::future::select(late_https, http).await {
         futures_util::future::Either::Right((http, _)) if http.is_plain_http() => {
             session.base = http_base;
@@ -163,11 +174,13 @@ async fn ping_loopback(session: &mut Session<'_>, tls_url: Url, http_base: Url) 
         futures_util::future::Either::Right((http, _)) => {
             (session.prepare(session.spec(Stage::Ping, Method::GET, tls_url, SMALL_CAP)).await, http)
         }
-        futures_util::future::Either::Left((https, _)) if !https.is_http_to_https() => return session.absorb(https),
+        futures_util::future::Either::Left((https, _)) if !https.is_http_to_https() && !falls_back(&https) => {
+            return session.absorb(https);
+        }
         futures_util::future::Either::Left((https, http)) => (https, http.await),
     };
     let both_silent = [&https, &http].iter().all(|answer| answer.timed_out());
-    if !https.is_http_to_https() && !both_silent {
+    if !https.is_http_to_https() && !both_silent && !falls_back(&https) {
         return session.absorb(https);
     }
     // A plain-HTTP registry, or one silent to both: the runtimes' default for a local registry is

@@ -91,6 +91,9 @@ pub(crate) struct Clients {
     client_certificate: ClientCertificateNote,
     /// Whether a TLS handshake began (the TCP connection was accepted).
     handshake_started: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether a server on this machine is taken with any certificate (the runtime's loopback
+    /// rule: see [`trust::OnLoopbackAnyCertificate`]).
+    pub(crate) any_certificate_on_loopback: bool,
 }
 
 /// Whether a server asked for a client certificate, and whether one was there to present.
@@ -127,6 +130,7 @@ impl Clients {
             resolver,
             client_certificate: ClientCertificateNote::default(),
             handshake_started: Arc::default(),
+            any_certificate_on_loopback: false,
         })
     }
 
@@ -243,6 +247,11 @@ impl Clients {
                     trust::verifier(&roots)
                 }
                 .map_err(|e| tls_failure(e.to_string()))?;
+                let verifier = if self.any_certificate_on_loopback {
+                    trust::OnLoopbackAnyCertificate::around(verifier)
+                } else {
+                    verifier
+                };
                 let has_identity = registry.identity.is_some();
                 let asked = self.client_certificate.asked.clone();
                 let config = trust::client_config(verifier, registry.identity, asked, self.handshake_started.clone())

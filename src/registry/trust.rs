@@ -6,6 +6,9 @@
 //! Verification otherwise stays strict: chains, validity dates and host names are checked by
 //! `rustls`' `WebPKI` verifier; only its refusal of a CA certificate as the server's own is lifted,
 //! and only for a certificate that is byte for byte in the trust pool, with its host name checked.
+//! The one exception is a runtime's own: containerd (1.7 and later) and Docker skip certificate
+//! checks for a registry on the node itself (see [`OnLoopbackAnyCertificate`]), and a test pull in
+//! their words does the same — for loopback names and addresses only.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -231,6 +234,65 @@ impl ResolvesClientCert for ClientIdentity {
     /// resolver hears of it) even when there is none to give.
     fn has_certs(&self) -> bool {
         true
+    }
+}
+
+/// `inner`, except that a server reached by a loopback name or address (`localhost`, 127.0.0.0/8,
+/// `::1`) is taken with any certificate, as Go's `InsecureSkipVerify` takes it: what containerd's
+/// hosts default sets for localhost, and Docker for its default insecure range. The handshake's
+/// signatures are still checked.
+#[derive(Debug)]
+pub(crate) struct OnLoopbackAnyCertificate {
+    inner: Arc<dyn ServerCertVerifier>,
+}
+
+impl OnLoopbackAnyCertificate {
+    /// `inner` for every other host.
+    pub(crate) fn around(inner: Arc<dyn ServerCertVerifier>) -> Arc<dyn ServerCertVerifier> {
+        Arc::new(Self { inner })
+    }
+}
+
+impl ServerCertVerifier for OnLoopbackAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let loopback = match server_name {
+            ServerName::DnsName(name) => name.as_ref().eq_ignore_ascii_case("localhost"),
+            ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).is_loopback(),
+            _ => false,
+        };
+        if loopback {
+            return Ok(ServerCertVerified::assertion());
+        }
+        self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
     }
 }
 
