@@ -389,7 +389,7 @@ impl<'a> Session<'a> {
                 post_only: method == "POST",
                 method,
                 status: Some(status),
-                errors: registry_errors(&response.body, &self.redactor),
+                errors: token_errors(status, &response.body, &self.redactor),
                 ..attempt.clone()
             });
             answer = Some(response);
@@ -491,6 +491,24 @@ fn status_class(status: StatusCode, stage: Stage, code: &str) -> FailureClass {
         500..=599 => FailureClass::ServerError,
         _ => FailureClass::Protocol,
     }
+}
+
+/// A token service's refusal as the distribution client reads it (`parseHTTPErrorResponse`,
+/// which containers/image follows): a `{"details": "…"}` body first — Docker Hub's, e.g.
+/// `incorrect username or password` — as `UNAUTHORIZED` (401), `TOOMANYREQUESTS` (429) or
+/// `UNKNOWN` with that message; else the error envelope. Made inert.
+fn token_errors(status: u16, body: &[u8], redactor: &Redactor) -> Vec<RegistryError> {
+    let details = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| value.get("details")?.as_str().map(str::to_owned))
+        .filter(|details| !details.is_empty());
+    let Some(details) = details else { return registry_errors(body, redactor) };
+    let code = match status {
+        401 => "UNAUTHORIZED",
+        429 => "TOOMANYREQUESTS",
+        _ => "UNKNOWN",
+    };
+    vec![RegistryError { code: code.to_owned(), message: redactor.clean(&details), detail: None }]
 }
 
 /// The registry's error envelope (`{"errors": [{"code", "message", "detail"}]}`), made inert.

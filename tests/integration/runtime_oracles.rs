@@ -419,6 +419,7 @@ fn all_classes(runtimes: &Runtimes, rows: &mut Vec<Row>) {
         ("429 on manifest GET (HEAD answered)", Fault::LimitGets),
         ("429 on GET by digest only", Fault::LimitDigestGets),
         ("500 on the manifest", Fault::ServerError),
+        ("token service refusal with details (Docker Hub's)", Fault::TokenDetails),
     ];
     let servers = faults.map(|(_, fault)| scripted.serve(fault));
     let images = servers.each_ref().map(|server| format!("{}/team/app:v1", server.addr));
@@ -429,7 +430,8 @@ fn all_classes(runtimes: &Runtimes, rows: &mut Vec<Row>) {
             .map(|((class, _), image)| {
                 scope.spawn(move || {
                     let mut rows = Vec::new();
-                    compare(runtimes, &plain(class, image, None), &mut rows);
+                    let login = class.starts_with("token").then_some(("alice", "wrong"));
+                    compare(runtimes, &plain(class, image, login), &mut rows);
                     rows
                 })
             })
@@ -473,6 +475,8 @@ enum Fault {
     LimitDigestGets,
     /// Every manifest request: 500.
     ServerError,
+    /// A Bearer challenge whose token service refuses with Docker Hub's `{"details": "…"}` body.
+    TokenDetails,
 }
 
 /// A one-image registry's content: the manifest and blobs of an OCI layout.
@@ -504,6 +508,21 @@ impl ScriptedImage {
             let mut words = head.split_whitespace();
             let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
             let by_digest = path.contains("/manifests/sha256:");
+            if let Fault::TokenDetails = fault {
+                let json = [("Content-Type", "application/json")];
+                if path.starts_with("/token") {
+                    return response("401 Unauthorized", &json, br#"{"details":"incorrect username or password"}"#);
+                }
+                let host = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Host: ").or_else(|| line.strip_prefix("host: ")))
+                    .unwrap_or_default()
+                    .trim();
+                let challenge = format!("Bearer realm=\"http://{host}/token\",service=\"scripted\"");
+                let headers = [("Content-Type", "application/json"), ("WWW-Authenticate", challenge.as_str())];
+                let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}"#;
+                return response("401 Unauthorized", &headers, body);
+            }
             if path.contains("/manifests/") {
                 let limited = br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit.","detail":null}]}"#;
                 let json = [("Content-Type", "application/json")];
