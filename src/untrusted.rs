@@ -35,6 +35,13 @@ pub fn inert(text: &str, cap: usize) -> String {
     out
 }
 
+/// [`inert`], except that line breaks (`\n`) stay: for a text regcred composed from pieces that
+/// were already made inert, where each line break is its own (a runtime's message that joins
+/// the registry's errors on new lines, as containerd 2.x does). `\r` and tabs still fold.
+pub(crate) fn inert_keeping_lines(text: &str, cap: usize) -> String {
+    text.split('\n').map(|line| inert(line, cap)).collect::<Vec<_>>().join("\n")
+}
+
 /// Characters that can change what a terminal or a text view shows beyond themselves.
 fn is_hazard(ch: char) -> bool {
     ch.is_control() || matches!(ch, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -106,6 +113,11 @@ impl Redactor {
     /// report.
     pub(crate) fn clean(&self, text: &str) -> String {
         inert(&self.redact(text), TEXT_CAP)
+    }
+
+    /// [`Redactor::clean`] keeping line breaks (see [`inert_keeping_lines`]).
+    pub(crate) fn clean_keeping_lines(&self, text: &str) -> String {
+        inert_keeping_lines(&self.redact(text), TEXT_CAP)
     }
 }
 

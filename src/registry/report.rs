@@ -193,9 +193,20 @@ impl Failure {
             error.detail = error.detail.as_deref().map(|detail| redactor.clean(detail));
         }
         self.challenge = self.challenge.as_deref().map(|challenge| redactor.clean(challenge));
-        for text in [&mut self.detail, &mut self.verdict, &mut self.kubelet_event] {
+        for text in [&mut self.detail, &mut self.verdict] {
             *text = redactor.clean(text);
         }
+        // containerd 2.x joins the registry's errors to its status line with a line break: the
+        // only one kept, in the only classes that have it, where every piece from the other side
+        // was made inert when it was read (the registry's errors) or parsed (URLs).
+        let runtimes_lines =
+            matches!(self.runtime, super::node::Runtime::Containerd | super::node::Runtime::Containerd20)
+                && matches!(self.class, FailureClass::Denied | FailureClass::RateLimited);
+        self.kubelet_event = if runtimes_lines {
+            redactor.clean_keeping_lines(&self.kubelet_event)
+        } else {
+            redactor.clean(&self.kubelet_event)
+        };
         // regcred's own advice, naming only the image's host: made inert, never rewritten by the
         // redactor (a password "pass" would otherwise eat the word in "pass --ca-dir").
         self.what_to_do = crate::untrusted::inert(&self.what_to_do, crate::untrusted::TEXT_CAP);
