@@ -82,6 +82,8 @@ pub(crate) struct Facts<'a> {
     pub(crate) oci_index: bool,
     /// The blob that failed.
     pub(crate) blob_digest: String,
+    /// Its size, as the manifest announces it.
+    pub(crate) blob_size: u64,
     /// Its media type.
     pub(crate) blob_media_type: String,
     /// Whether it is the image's config.

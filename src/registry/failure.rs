@@ -126,6 +126,7 @@ fn facts<'a>(
         from_index: road.index.is_some(),
         oci_index: road.oci_index,
         blob_digest: blob.map(|b| b.digest.clone()).unwrap_or_default(),
+        blob_size: blob.map_or(0, |b| b.size),
         blob_media_type: blob.map(|b| b.media_type.clone()).unwrap_or_default(),
         blob_is_config: blob.is_some_and(|b| b.config),
         actual_digest: actual_digest(&stop.cause),

@@ -90,6 +90,7 @@ fn containerd(class: FailureClass, f: &Facts<'_>, version: Containerd) -> Runtim
     let resolved = |inner: &str| format!("{pull}: {resolve}: {inner}");
     let v17 = matches!(version, Containerd::V17 | Containerd::V16);
     let v16 = version == Containerd::V16;
+    let go_error = if v16 { before_go_120(&f.go_error) } else { f.go_error.as_str() };
     let head = if v16 {
         format!(
             "pulling from host {} failed with status code [manifests {}]: {}",
@@ -109,11 +110,11 @@ fn containerd(class: FailureClass, f: &Facts<'_>, version: Containerd) -> Runtim
         | FailureClass::TlsFailure
         | FailureClass::TlsClientCertificate
         | FailureClass::HttpToHttps => {
-            unknown(resolved(&format!("failed to do request: Head \"{}\": {}", f.manifest_url, f.go_error)))
+            unknown(resolved(&format!("failed to do request: Head \"{}\": {}", f.manifest_url, go_error)))
         }
         FailureClass::Timeout | FailureClass::DnsTimeout => RuntimeMessage::new(
-            resolved(&format!("failed to do request: Head \"{}\": {}", f.manifest_url, f.go_error)),
-            if f.go_error.ends_with("i/o timeout") { Code::DeadlineExceeded } else { Code::Unknown },
+            resolved(&format!("failed to do request: Head \"{}\": {}", f.manifest_url, go_error)),
+            if go_error.ends_with("i/o timeout") { Code::DeadlineExceeded } else { Code::Unknown },
         ),
         FailureClass::WrongCredentialsBasic | FailureClass::ServerError => unknown(resolved(&head)),
         // Any other status the resolver meets (a TLS port that 1.6 spoke plain HTTP to says 400).
@@ -179,6 +180,13 @@ fn containerd(class: FailureClass, f: &Facts<'_>, version: Containerd) -> Runtim
         ),
         other => something_like(other, f),
     }
+}
+
+/// A Go error as Go 1.19 and older print it: containerd 1.6.0–1.6.23 are built with Go 1.17–1.19,
+/// whose TLS client reports a certificate it cannot verify as the bare `x509: …` error (Go 1.20
+/// put `tls: failed to verify certificate: ` before it).
+fn before_go_120(go_error: &str) -> &str {
+    go_error.strip_prefix("tls: failed to verify certificate: ").unwrap_or(go_error)
 }
 
 /// CRI-O (`server/image_pull.go`, `internal/storage/image.go`) over containers/image
@@ -250,13 +258,21 @@ fn cri_o(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
             ))
         }
         FailureClass::BlobMissing => unknown(format!(
-            "unable to pull image or OCI artifact: pull image err: {}reading blob {}: fetching blob: blob unknown to registry; artifact err: image reference: reference is a container image, not an OCI artifact",
+            "unable to pull image or OCI artifact: pull image err: {}reading blob {}: fetching blob: {}; artifact err: image reference: reference is a container image, not an OCI artifact",
             f.chosen_from_list_prefix(),
-            f.blob_digest
+            f.blob_digest,
+            crio_errors(f)
         )),
+        // The digest is checked as the body ends: a blob that comes in its first read (within
+        // the decompressor's 4 KiB peek) fails there; a larger one while it is stored.
         FailureClass::BlobCorrupted => unknown(format!(
-            "unable to pull image or OCI artifact: pull image err: {}writing blob: storing blob to file \"/var/tmp/container_images_storage…/1\": happened during read: Digest did not match, expected {}, got {}; artifact err: image reference: reference is a container image, not an OCI artifact",
+            "unable to pull image or OCI artifact: pull image err: {}writing blob: {}: happened during read: Digest did not match, expected {}, got {}; artifact err: image reference: reference is a container image, not an OCI artifact",
             f.chosen_from_list_prefix(),
+            if f.blob_size <= 4096 {
+                "setting up to decompress blob"
+            } else {
+                "storing blob to file \"/var/tmp/container_images_storage…/1\""
+            },
             f.blob_digest,
             f.actual_digest
         )),
@@ -389,14 +405,46 @@ fn crio_errors(f: &Facts<'_>) -> String {
             _ => format!("received unexpected HTTP status: {}", f.status_line()),
         };
     };
-    let code = code_text(&error.code);
-    if error.detail.is_some() && !error.message.is_empty() {
+    // distribution's errcode, which c/image decodes with: a code it does not register is
+    // UNKNOWN; an entry without detail whose message is empty or the code's default is the bare
+    // code; c/image (5.24+, `registryHTTPResponseToError`) then prints only the first error, and
+    // a default message without its code.
+    let registered = distribution_default(&error.code).is_some();
+    let code = if registered { error.code.as_str() } else { "UNKNOWN" };
+    let default = distribution_default(code).unwrap_or_default();
+    if error.detail.is_none() && (error.message.is_empty() || error.message == default) {
+        code_text(code)
+    } else if error.message == default {
         error.message.clone()
-    } else if error.message.is_empty() || error.message == default_message(&error.code) {
-        code
     } else {
-        format!("{code}: {}", error.message)
+        format!("{}: {}", code_text(code), error.message)
     }
+}
+
+/// The codes distribution's errcode registers in a containers/image binary (the base set and
+/// `registry/api/v2`'s), with their default messages.
+fn distribution_default(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "UNKNOWN" => "unknown error",
+        "UNSUPPORTED" => "The operation is unsupported.",
+        "UNAUTHORIZED" => "authentication required",
+        "DENIED" => "requested access to the resource is denied",
+        "UNAVAILABLE" => "service unavailable",
+        "TOOMANYREQUESTS" => "too many requests",
+        "DIGEST_INVALID" => "provided digest did not match uploaded content",
+        "SIZE_INVALID" => "provided length did not match content length",
+        "NAME_INVALID" => "invalid repository name",
+        "TAG_INVALID" => "manifest tag did not match URI",
+        "NAME_UNKNOWN" => "repository name not known to registry",
+        "MANIFEST_UNKNOWN" => "manifest unknown",
+        "MANIFEST_INVALID" => "manifest invalid",
+        "MANIFEST_UNVERIFIED" => "manifest failed signature verification",
+        "MANIFEST_BLOB_UNKNOWN" | "BLOB_UNKNOWN" => "blob unknown to registry",
+        "BLOB_UPLOAD_UNKNOWN" => "blob upload unknown to registry",
+        "BLOB_UPLOAD_INVALID" => "blob upload invalid",
+        "PAGINATION_NUMBER_INVALID" => "invalid number of results requested",
+        _ => return None,
+    })
 }
 
 /// The registry's errors as containerd 2.x decodes and joins them (codes it does not register

@@ -81,22 +81,27 @@ struct Known {
 }
 
 // Reasons shared by several entries.
-const GO119_X509: &str = "Debian builds this runtime with Go 1.19.8 (read from the binary): `x509: ...` without the \
-     `tls: failed to verify certificate: ` that Go 1.20+ puts before it; regcred follows the upstream releases it \
-     models (built with Go >= 1.20)";
-const CIMAGE_ERRCODE: &str = "c/image 5.23 (podman 4.3.1) prints the registry error as `code: message` \
-     (`unauthorized: authentication required`, `manifest unknown: manifest unknown`); regcred follows c/image \
-     5.38 (CRI-O 1.36.3), which prints the message alone — derived from the 5.38 source, not yet run";
-const CIMAGE_ERRORS: &str = "c/image 5.23 prints the whole errcode.Errors list with its newlines \
-     (`errors:⏎denied: ...⏎unauthorized: ...⏎`); regcred prints the first error's message as c/image 5.38 does \
-     (#24 point 3: keep the runtime's own words and newlines)";
+const GO119_X509: &str = "Debian 12 builds dockerd 20.10.24 and podman 4.3.1 with Go 1.19.8 (`strings` on the binaries; \
+     Built-Using golang-1.19), whose crypto/tls returns the x509 error unwrapped (handshake_client.go:885-888, \
+     verifyServerCertificate): `x509: certificate signed by unknown authority`. Go 1.20 added \
+     CertificateVerificationError (api/go1.20.txt, golang/go#48152), printed `tls: failed to verify certificate: %s`. \
+     regcred's docker and cri-o words model Docker 28.5.2 (Go 1.24.9) and CRI-O 1.36.3 (Go 1.26.3); its \
+     containerd-1.6 words drop the prefix (1.6.0-1.6.23 were released with Go 1.17-1.19)";
+const CIMAGE_ERRCODE: &str = "c/image 5.23 (podman 4.3.1) docker/errors.go:48 registryHTTPResponseToError returns the \
+     decoded errcode value as is, printed `code: message` (errcode Error.Error(), `%s: %s`): `unauthorized: \
+     authentication required`, `manifest unknown: manifest unknown`. From v5.24.0, and so in image/v5.38.0 \
+     (CRI-O 1.36.3) image/docker/errors.go:93-99, an errcode.Error whose message is the code's default is printed \
+     as the message alone; pinned by c/image's own errors_test.go (5.23.1:84 vs 5.38.0:94)";
+const CIMAGE_ERRORS: &str = "c/image 5.23 handleErrorResponse (docker/distribution_error.go:137) merges the Bearer \
+     challenge's insufficient_scope (DENIED) with the body's UNAUTHORIZED and prints the whole errcode.Errors \
+     (`errors:⏎denied: ...⏎unauthorized: ...⏎`, errors_test.go:67); since v5.24.0, image/v5.38.0 \
+     image/docker/errors.go:77-98 keeps errs[0] and prints its default message alone (errors_test.go:76)";
 
 /// Every (class, runtime) where regcred's line is not yet the real runtime's, and why: a version
 /// difference (the runtime here is older than the one regcred's words come from) or a defect that
 /// #24 names (points 1–7). An entry goes when its fix lands; the test fails until it does.
 const KNOWN: &[Known] = &[
     // containerd 1.6.20 (CRI) against regcred's containerd-1.6 words.
-    Known { class: "unknown CA (named host)", oracle: Oracle::Containerd, reason: GO119_X509 },
     // dockerd 20.10.24 against regcred's docker words.
     Known { class: "unknown CA (named host)", oracle: Oracle::Dockerd, reason: GO119_X509 },
     // podman 4.3.1 (containers/image 5.23) against the image part of regcred's CRI-O words.
@@ -107,25 +112,20 @@ const KNOWN: &[Known] = &[
     Known {
         class: "platform missing from an index",
         oracle: Oracle::Podman,
-        reason: "c/image 5.23 prints the architecture and OS unquoted (`%s`); regcred follows 5.38, which quotes \
-                 them (`%q`)",
+        reason: "c/image 5.23 manifest/oci_index.go:102 prints `architecture %s, variant %q, OS %s`; from v5.31.0 \
+                 (cebe6477, \"Quote various strings coming from untrusted sources\"), image/v5.38.0 \
+                 image/internal/manifest/oci_index.go:257 quotes all three (`%q`)",
     },
     Known { class: "anonymous (token)", oracle: Oracle::Podman, reason: CIMAGE_ERRORS },
     Known { class: "no pull permission (token)", oracle: Oracle::Podman, reason: CIMAGE_ERRORS },
     Known { class: "unknown CA (loopback)", oracle: Oracle::Podman, reason: GO119_X509 },
     Known { class: "unknown CA (named host)", oracle: Oracle::Podman, reason: GO119_X509 },
     Known {
-        class: "blob digest mismatch",
-        oracle: Oracle::Podman,
-        reason: "c/image 5.23 says `writing blob: setting up to decompress blob: happened during read: ...`, 5.38 \
-                 `writing blob: storing blob to file \"TMPFILE\": ...`; regcred prints a placeholder for the \
-                 temporary file's name, so this line can never be byte for byte",
-    },
-    Known {
         class: "blob missing",
         oracle: Oracle::Podman,
-        reason: "c/image 5.23 says `Error fetching blob: invalid status code from registry 404 (Not Found)`, regcred \
-                 follows 5.38's `fetching blob: blob unknown to registry`",
+        reason: "c/image 5.23 getBlob (docker/docker_client.go:960) uses httpResponseToError(res, \"Error fetching \
+                 blob\"), which ignores the body; from v5.24.0, image/v5.38.0 getBlob (image/docker/docker_client.go:\
+                 1062-1064) decodes it with registryHTTPResponseToError: `fetching blob: blob unknown to registry`",
     },
 ];
 
