@@ -353,6 +353,11 @@ fn main() {
         memory_per_registry();
         return;
     }
+    // `cargo bench --bench check -- growth`: only the growth with the input (time and memory).
+    if std::env::args().any(|a| a == "growth") {
+        growth();
+        return;
+    }
     growth();
     memory_per_registry();
     if !registry::available() {

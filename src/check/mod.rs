@@ -14,5 +14,6 @@ pub use manifests::{
 };
 
 pub use run::{
-    Attempt, CheckOptions, CheckReport, CheckResult, Summary, UNFINISHED, UsedCredential, Verdict, check, local_keyring,
+    Attempt, CheckOptions, CheckReport, CheckResult, Summary, UNFINISHED, UsedCredential, Verdict, Verdicts, check,
+    local_keyring, verdicts,
 };

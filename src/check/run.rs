@@ -219,26 +219,40 @@ impl CheckReport {
     }
 }
 
-/// One container to decide, before any pull.
+/// One container to decide, before any pull: small, as a check holds one per container (its
+/// report is made from it when asked, see [`Verdicts`]).
 struct Pending<'m> {
     workload: &'m Workload,
     container: &'m Container,
+    /// What its workload's containers share.
+    shared: std::sync::Arc<Shared>,
+    plan: Plan,
+}
+
+/// What the cluster would say about a workload's pull Secrets, shared by its containers.
+struct Shared {
     notes: Vec<String>,
     /// What to do first if the pull fails, when the manifests themselves explain it.
     hint: Option<String>,
     /// Neither the pod nor a `ServiceAccount` that could name any names a pull Secret.
     names_no_secret: bool,
-    plan: Plan,
 }
 
 /// What a container needs.
 enum Plan {
-    /// Nothing to pull.
+    /// Nothing to pull (`imagePullPolicy: Never`).
     Skip,
     /// The kubelet fails before any pull (a broken Secret, an invalid image name).
-    FailEarly { reason: &'static str, event: String, what_to_do: String },
+    FailEarly(Box<FailEarly>),
     /// Job number `n`.
     Pull(usize),
+}
+
+/// How the kubelet fails before any pull.
+struct FailEarly {
+    reason: &'static str,
+    event: String,
+    what_to_do: String,
 }
 
 /// A distinct pull: the image (as written, and parsed once) and the credentials to try in order.
@@ -263,19 +277,108 @@ struct JobOutcome {
 /// are the input errors, in one order for every face: each path that could not be read, each
 /// document that could not be parsed, and "no workloads" when nothing was found to check.
 pub async fn check(inputs: &super::manifests::Inputs, options: &CheckOptions) -> CheckReport {
+    verdicts(inputs, options).await.into_report()
+}
+
+/// A check whose results are made one at a time when asked: what [`check`] does, without holding
+/// every container's [`CheckResult`] at once (`regcred check` writes them out one by one).
+pub struct Verdicts<'m> {
+    pending: Vec<Pending<'m>>,
+    jobs: Vec<Job>,
+    outcomes: Vec<JobOutcome>,
+    /// Counts and timing.
+    pub summary: Summary,
+    /// As [`CheckReport::errors`].
+    pub errors: Vec<String>,
+    /// As [`CheckReport::warnings`].
+    pub warnings: Vec<String>,
+}
+
+impl Verdicts<'_> {
+    /// How many containers (results) there are.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// The result of container `index` (in reading order), as [`CheckReport::results`] holds it.
+    pub fn result(&self, index: usize) -> CheckResult {
+        verdict_of(&self.pending[index], &self.jobs, &self.outcomes)
+    }
+
+    /// Whether every container would pull (or is skipped), as [`CheckReport::all_pull`].
+    pub fn all_pull(&self) -> bool {
+        self.summary.fails == 0 && self.summary.unfinished == 0
+    }
+
+    /// The report without its results, made inert ([`CheckReport::inert`]): the summary, errors
+    /// and warnings as the text faces show them.
+    pub fn inert_head(&self) -> CheckReport {
+        CheckReport {
+            results: Vec::new(),
+            summary: self.summary.clone(),
+            errors: self.errors.clone(),
+            warnings: self.warnings.clone(),
+        }
+        .inert()
+    }
+
+    /// The whole report, every result made.
+    pub fn into_report(self) -> CheckReport {
+        let results = (0..self.len()).map(|index| self.result(index)).collect();
+        CheckReport { results, summary: self.summary, errors: self.errors, warnings: self.warnings }
+    }
+}
+
+/// The same JSON as [`CheckReport`]'s, each result made as it is written.
+impl Serialize for Verdicts<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq as _, SerializeStruct as _};
+        struct Results<'v, 'm>(&'v Verdicts<'m>);
+        impl Serialize for Results<'_, '_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+                for index in 0..self.0.len() {
+                    seq.serialize_element(&self.0.result(index))?;
+                }
+                seq.end()
+            }
+        }
+        let mut report = serializer.serialize_struct("CheckReport", 4)?;
+        report.serialize_field("results", &Results(self))?;
+        report.serialize_field("summary", &self.summary)?;
+        report.serialize_field("errors", &self.errors)?;
+        report.serialize_field("warnings", &self.warnings)?;
+        report.end()
+    }
+}
+
+/// [`check`], its results made when asked.
+pub async fn verdicts<'m>(inputs: &'m super::manifests::Inputs, options: &CheckOptions) -> Verdicts<'m> {
     let manifests = &inputs.manifests;
     let mut jobs = Jobs::default();
     let mut pending = Vec::new();
     let (kept, warnings) = manifests.repeats();
     let workloads = kept.len();
     let lookup = manifests.lookup();
+    // Most workloads share the same nothing to say: one copy each.
+    let nothing_to_say = [false, true]
+        .map(|names_no_secret| std::sync::Arc::new(Shared { notes: Vec::new(), hint: None, names_no_secret }));
     for workload in kept.into_iter().map(|index| &manifests.workloads[index]) {
         let (keyring, notes, hint) = workload_keyring(&lookup, workload, options);
         let names_no_secret = names_no_secret(&lookup, workload);
+        let shared = if notes.is_empty() && hint.is_none() {
+            nothing_to_say[usize::from(names_no_secret)].clone()
+        } else {
+            std::sync::Arc::new(Shared { notes, hint, names_no_secret })
+        };
         for container in &workload.containers {
-            let mut notes = notes.clone();
-            let plan = plan_container(container, keyring.as_ref(), &mut jobs, &mut notes);
-            pending.push(Pending { workload, container, notes, hint: hint.clone(), names_no_secret, plan });
+            let plan = plan_container(container, keyring.as_ref(), &mut jobs);
+            pending.push(Pending { workload, container, shared: shared.clone(), plan });
         }
     }
     let jobs = jobs.list;
@@ -289,9 +392,8 @@ pub async fn check(inputs: &super::manifests::Inputs, options: &CheckOptions) ->
         *summary.requests.entry(host_of(job)).or_default() += sent;
     }
     summary.unreachable = unreachable_hosts(&jobs, &outcomes);
-    let results: Vec<CheckResult> = pending.into_iter().map(|p| verdict_of(p, &jobs, &outcomes)).collect();
-    summary.containers = results.len();
-    for result in &results {
+    summary.containers = pending.len();
+    for result in pending.iter().map(|p| verdict_of(p, &jobs, &outcomes)) {
         match result.verdict {
             Verdict::Pulls => summary.pulls += 1,
             Verdict::Fails => summary.fails += 1,
@@ -308,7 +410,7 @@ pub async fn check(inputs: &super::manifests::Inputs, options: &CheckOptions) ->
         ));
     }
     summary.seconds = started.elapsed().as_secs_f64();
-    CheckReport { results, summary, errors, warnings }
+    Verdicts { pending, jobs, outcomes, summary, errors, warnings }
 }
 
 /// The registry host of a job's image.
@@ -486,17 +588,12 @@ fn plan_container(
     container: &Container,
     keyring: Result<&UnionKeyring, &crate::kubelet::KeyringError>,
     jobs: &mut Jobs,
-    notes: &mut Vec<String>,
 ) -> Plan {
     let reference = match crate::kubelet::keyring::parse_image(&container.image) {
         Ok(reference) => reference,
         Err(error) => return invalid_image_name(container, &error),
     };
     if container.image_pull_policy == PullPolicy::Never {
-        notes.push(format!(
-            "imagePullPolicy: Never: the image must be pre-pulled on every node (the kubelet never pulls it); not checked. On a node without it the container does not start: ErrImageNeverPull, Container image \"{}\" is not present with pull policy of Never",
-            container.image
-        ));
         return Plan::Skip;
     }
     let keyring = match keyring {
@@ -508,11 +605,11 @@ fn plan_container(
                 ),
                 None => "Fix the pod's pull Secrets: one is not a Docker config the kubelet can read.".to_owned(),
             };
-            return Plan::FailEarly {
+            return Plan::FailEarly(Box::new(FailEarly {
                 reason: "ErrImagePull",
                 event: format!("Failed to pull image \"{}\": {error}", container.image),
                 what_to_do,
-            };
+            }));
         }
     };
     let found = keyring.lookup_ref(&reference).into_iter().cloned().collect();
@@ -521,11 +618,11 @@ fn plan_container(
 
 /// The kubelet's `InvalidImageName`: the name does not parse, so nothing else is looked at.
 fn invalid_image_name(container: &Container, error: &crate::kubelet::KeyringError) -> Plan {
-    Plan::FailEarly {
+    Plan::FailEarly(Box::new(FailEarly {
         reason: "InvalidImageName",
         event: format!("Failed to apply default image tag \"{}\": {error}", container.image),
         what_to_do: "Fix the image reference in the manifest.".to_owned(),
-    }
+    }))
 }
 
 /// Runs every job at once on one puller (one ping per registry, tokens and connections shared;
@@ -574,9 +671,17 @@ fn runtime_error(event: &str, image: &str) -> String {
     event.strip_prefix(&format!("Failed to pull image \"{image}\": ")).unwrap_or(event).to_owned()
 }
 
-fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> CheckResult {
-    let Pending { workload, container, notes, hint, names_no_secret, plan } = pending;
-    let mut result = CheckResult {
+/// A container's result before its verdict: names, where it was read, its workload's notes (and
+/// for `imagePullPolicy: Never`, what that means).
+fn result_of(workload: &Workload, container: &Container, notes: &[String], plan: &Plan) -> CheckResult {
+    let mut notes = notes.to_vec();
+    if let Plan::Skip = plan {
+        notes.push(format!(
+            "imagePullPolicy: Never: the image must be pre-pulled on every node (the kubelet never pulls it); not checked. On a node without it the container does not start: ErrImageNeverPull, Container image \"{}\" is not present with pull policy of Never",
+            container.image
+        ));
+    }
+    CheckResult {
         namespace: workload.namespace.clone(),
         workload: format!("{}/{}", workload.kind_name, workload.name),
         container: container.name.clone(),
@@ -592,10 +697,19 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
         expires_at: None,
         notes,
         source: workload.source.to_string(),
-    };
+    }
+}
+
+fn verdict_of(pending: &Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> CheckResult {
+    let Pending { workload, container, shared, plan } = pending;
+    let (workload, container) = (*workload, *container);
+    let (hint, names_no_secret) = (shared.hint.clone(), shared.names_no_secret);
+    let mut result = result_of(workload, container, &shared.notes, plan);
     let index = match plan {
         Plan::Skip => return result,
-        Plan::FailEarly { reason, event, what_to_do } => {
+        Plan::FailEarly(early) => {
+            let FailEarly { reason, event, what_to_do } = &**early;
+            let (reason, event) = (*reason, event.clone());
             result.verdict = Verdict::Fails;
             if reason != "InvalidImageName" && written_if_not_present(container) {
                 result.notes.push(IF_NOT_PRESENT.to_owned());
@@ -606,7 +720,7 @@ fn verdict_of(pending: Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> Ch
             result.what_to_do = Some(hint.map_or(what_to_do.clone(), |hint| format!("{hint} {what_to_do}")));
             return result;
         }
-        Plan::Pull(index) => index,
+        Plan::Pull(index) => *index,
     };
     let (job, outcome) = (&jobs[index], &outcomes[index]);
     if let Some(limit) = outcome.unfinished {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use regcred::auth_files::{Env, Sources};
-use regcred::check::{CheckOptions, CheckReport, CheckResult, UsedCredential, Verdict, check};
+use regcred::check::{CheckOptions, CheckReport, CheckResult, UsedCredential, Verdict, verdicts};
 use regcred::check::{MAX_MANIFEST_BYTES, read_inputs};
 use regcred::kubelet::{ConfigFormat, CredentialOrigin, Keyring};
 
@@ -91,40 +91,46 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         options.local = Some(local_keyring(env)?);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let report = runtime.block_on(check(&inputs, &options));
+    // Each container's result is made when it is written, never all of them at once: a check of
+    // 100,000 containers holds one small plan per container, not 100,000 reports.
+    let verdicts = runtime.block_on(verdicts(&inputs, &options));
     // A lookup the deadline gave up on may still hold a thread in the system resolver: the
     // report is complete, so it is not waited for.
     runtime.shutdown_background();
     // Text from the manifests, credential files and registries is shown inert on the terminal and
     // in the JUnit file; --json keeps the exact strings (JSON escaping is the boundary there).
-    let shown = report.inert();
+    let head = verdicts.inert_head();
     // Input errors go to stderr (and into --json and the JUnit file): the report on stdout is
     // what pulls and what does not.
-    for error in &shown.errors {
+    for error in &head.errors {
         eprintln!("error: {error}");
     }
-    for warning in &shown.warnings {
+    for warning in &head.warnings {
         eprintln!("warning: {warning}");
     }
     if args.json {
-        super::print_json(&report)?;
+        super::emit_with(|out| {
+            serde_json::to_writer_pretty(&mut *out, &verdicts)?;
+            out.write_all(b"\n")
+        })?;
     } else {
-        super::emit(&text(&shown))?;
+        super::emit_with(|out| write_text(out, verdicts.len(), |index| verdicts.result(index).inert(), &head))?;
     }
+    let status = if !verdicts.errors.is_empty() {
+        ExitCode::from(INPUT_ERROR)
+    } else if verdicts.all_pull() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
     // Written after the report is out: a JUnit path that cannot be written loses nothing else.
     if let Some(path) = &args.junit
-        && let Err(error) = regcred::atomic_file::write_atomic(path, junit(&shown).as_bytes())
+        && let Err(error) = regcred::atomic_file::write_atomic(path, junit(&verdicts.into_report().inert()).as_bytes())
     {
         eprintln!("error: cannot write the JUnit report {}: {error}", path.display());
         return Ok(ExitCode::from(INPUT_ERROR));
     }
-    Ok(if !report.errors.is_empty() {
-        ExitCode::from(INPUT_ERROR)
-    } else if report.all_pull() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(status)
 }
 
 /// Standard input, for `-f -`.
@@ -148,32 +154,47 @@ fn local_keyring(env: &Env) -> anyhow::Result<Keyring> {
     Ok(keyring)
 }
 
-/// The report as text: failures first, grouped by workload; then the summary. Give it the
-/// report's [`CheckReport::inert`] copy.
-pub fn text(report: &CheckReport) -> String {
-    let mut out = String::new();
-    let mut order: Vec<&CheckResult> = report.results.iter().collect();
-    let rank = |r: &CheckResult| match r.verdict {
-        Verdict::Fails => 0,
+/// The report as text: failures first, grouped by workload; then the summary. `result` gives
+/// each of the `count` results made inert ([`CheckResult::inert`]), `head` the report's
+/// [`CheckReport::inert`] copy (its results are not read). Each result is made, written and
+/// dropped in turn.
+pub fn write_text(
+    out: &mut dyn std::io::Write,
+    count: usize,
+    result: impl Fn(usize) -> CheckResult,
+    head: &CheckReport,
+) -> std::io::Result<()> {
+    let rank = |verdict: Verdict| match verdict {
+        Verdict::Fails => 0u8,
         Verdict::Unfinished => 1,
         Verdict::Skipped => 2,
         Verdict::Pulls => 3,
     };
-    let worst: std::collections::HashMap<(String, String), u8> =
-        order.iter().fold(std::collections::HashMap::new(), |mut worst, r| {
-            let entry = worst.entry((r.namespace.clone(), r.workload.clone())).or_insert(3);
-            *entry = (*entry).min(rank(r));
-            worst
-        });
-    order.sort_by_key(|r| {
-        (worst[&(r.namespace.clone(), r.workload.clone())], r.namespace.clone(), r.workload.clone(), rank(r))
-    });
-    let mut current = None;
-    for result in order {
-        let workload = (result.namespace.as_str(), result.workload.as_str());
-        if current != Some(workload) {
-            let _ = writeln!(out, "{}/{}", result.namespace, result.workload);
-            current = Some(workload);
+    // Each result's workload as one key, `namespace NUL workload` (inert text holds no NUL, so
+    // the key sorts as the pair does), its rank, and the worst rank of its workload.
+    let mut order: Vec<(Box<str>, u8, u8, usize)> = (0..count)
+        .map(|index| {
+            let r = result(index);
+            (format!("{}\0{}", r.namespace, r.workload).into_boxed_str(), rank(r.verdict), 3, index)
+        })
+        .collect();
+    // Sorted by workload (stable: reading order within one), each workload's worst rank found,
+    // then sorted by worst rank, workload and rank, still stable: failures first.
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut start = 0;
+    while start < order.len() {
+        let end = start + order[start..].iter().take_while(|entry| entry.0 == order[start].0).count();
+        let worst = order[start..end].iter().map(|entry| entry.1).min().unwrap_or(3);
+        order[start..end].iter_mut().for_each(|entry| entry.2 = worst);
+        start = end;
+    }
+    order.sort_by(|a, b| (a.2, &a.0, a.1).cmp(&(b.2, &b.0, b.1)));
+    let mut current: Option<&str> = None;
+    for (key, _, _, index) in &order {
+        let result = result(*index);
+        if current != Some(&**key) {
+            writeln!(out, "{}/{}", result.namespace, result.workload)?;
+            current = Some(key);
         }
         let mark = match result.verdict {
             Verdict::Pulls => "pulls",
@@ -181,45 +202,46 @@ pub fn text(report: &CheckReport) -> String {
             Verdict::Skipped => "skipped",
             Verdict::Unfinished => "UNFINISHED",
         };
-        let _ = writeln!(out, "  {mark:<7}  {}  {}", result.container, result.image);
+        writeln!(out, "  {mark:<7}  {}  {}", result.container, result.image)?;
         match result.verdict {
             Verdict::Pulls => {
                 let with = UsedCredential::describe_used(result.credential.as_ref());
-                let _ = writeln!(out, "           with {with}");
+                writeln!(out, "           with {with}")?;
             }
             Verdict::Fails => {
                 if let Some(cause) = &result.cause {
-                    let _ = writeln!(out, "           {cause}");
+                    writeln!(out, "           {cause}")?;
                 }
                 if let [only] = result.tried.as_slice() {
                     let with = UsedCredential::describe_used(only.credential.as_ref());
-                    let _ = writeln!(out, "           with {with}");
+                    writeln!(out, "           with {with}")?;
                 }
                 if let Some(kubelet) = &result.kubelet {
                     let reason = result.reason.as_deref().unwrap_or("ErrImagePull");
-                    let _ = writeln!(out, "           kubelet: {kubelet} ({})", regcred::registry::pod_status(reason));
+                    writeln!(out, "           kubelet: {kubelet} ({})", regcred::registry::pod_status(reason))?;
                 }
                 if let Some(what) = &result.what_to_do {
-                    let _ = writeln!(out, "           what to do: {what}");
+                    writeln!(out, "           what to do: {what}")?;
                 }
             }
             Verdict::Unfinished => {
                 for line in result.cause.iter().chain(&result.what_to_do) {
-                    let _ = writeln!(out, "           {line}");
+                    writeln!(out, "           {line}")?;
                 }
             }
             Verdict::Skipped => {}
         }
         for attempt in result.tried.iter().filter(|_| result.tried.len() > 1 || result.verdict == Verdict::Pulls) {
             let with = UsedCredential::describe_used(attempt.credential.as_ref());
-            let _ = writeln!(out, "           tried {with}: {}", attempt.error);
+            writeln!(out, "           tried {with}: {}", attempt.error)?;
         }
         for note in &result.notes {
-            let _ = writeln!(out, "           note: {note}");
+            writeln!(out, "           note: {note}")?;
         }
     }
-    summary_text(&mut out, report);
-    out
+    let mut end = String::new();
+    summary_text(&mut end, head);
+    out.write_all(end.as_bytes())
 }
 
 /// The end of the text report: each host no pull could reach, the counts, the input errors.

@@ -189,9 +189,20 @@ impl std::fmt::Display for OutputClosed {
 
 impl std::error::Error for OutputClosed {}
 
-/// Writes `text` to standard output in one go (a report of thousands of lines is one write, not
-/// one per line). A closed pipe is [`OutputClosed`]; any other failure (a full disk behind a
-/// redirection) is an error that says so.
+/// Writes to standard output through a buffer (a report of thousands of lines is a few large
+/// writes, not one per line, and is never held whole). A closed pipe is [`OutputClosed`]; any
+/// other failure (a full disk behind a redirection) is an error that says so.
+pub fn emit_with(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    match write(&mut stdout).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(OutputClosed.into()),
+        Err(error) => Err(anyhow::Error::new(error).context("cannot write to standard output")),
+    }
+}
+
+/// Writes `text` to standard output in one go (see [`emit_with`]).
 pub fn emit(text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();

@@ -30,6 +30,7 @@ mod lookup;
 mod objects;
 mod read;
 mod split;
+mod stream;
 
 pub(crate) use lookup::Lookup;
 
@@ -83,8 +84,8 @@ pub enum ManifestError {
 /// inside a `List` …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentSource {
-    /// The file's display name.
-    pub file: String,
+    /// The file's display name (one copy shared by every source of the file).
+    pub file: Arc<str>,
     /// 1-based document number in the file.
     pub document: usize,
     /// 1-based line where the document starts.
@@ -105,7 +106,12 @@ pub(crate) const SHOWN_NESTING: usize = 8;
 impl DocumentSource {
     /// The source of a whole document.
     pub fn document(file: &str, document: usize, line: usize) -> Self {
-        Self { file: file.to_owned(), document, line, item: None, outer_items: Arc::from([]), nesting: 0 }
+        Self::in_file(Arc::from(file), document, line)
+    }
+
+    /// The source of a whole document of `file`.
+    pub(crate) fn in_file(file: Arc<str>, document: usize, line: usize) -> Self {
+        Self { file, document, line, item: None, outer_items: Arc::from([]), nesting: 0 }
     }
 }
 
@@ -388,25 +394,50 @@ impl PodSecrets<'_> {
 /// `DocumentError`s and the others are still read.
 pub fn read_documents(name: &str, text: &str, default_namespace: &str) -> Manifests {
     let mut manifests = Manifests::default();
-    for document in split::parse_documents(text) {
-        let source = DocumentSource::document(name, document.number, document.line);
-        match document.value {
-            Ok(Some(value)) => read::read_object(&mut manifests, &value, source, default_namespace),
-            Ok(None) => {}
-            Err(error) => manifests.errors.push(DocumentError { source, error }),
-        }
-    }
+    let name: Arc<str> = Arc::from(name);
+    split::documents(text, |document| read_document(&mut manifests, &name, document, default_namespace));
     manifests
+}
+
+/// Reads one document into `manifests`: its tree is made, read, and dropped. A large YAML
+/// document that is a `List` is read item by item (see [`stream`]).
+fn read_document(manifests: &mut Manifests, name: &Arc<str>, document: split::Document<'_>, default_namespace: &str) {
+    let source = DocumentSource::in_file(name.clone(), document.number, document.line);
+    let value = match document.body {
+        split::Body::Empty => return,
+        split::Body::Parsed(value) => value,
+        split::Body::Yaml(text) => {
+            if text.len() >= stream::STREAMED_FROM
+                && let Some(read) = stream::read_list(text, document.explicit, &source, default_namespace)
+            {
+                manifests.merge(read);
+                return;
+            }
+            split::parse_yaml(text, document.line)
+        }
+    };
+    match value {
+        Ok(value) => read::read_object(manifests, &value, source, default_namespace),
+        Err(error) => manifests.errors.push(DocumentError { source, error }),
+    }
 }
 
 impl Manifests {
     /// Appends what another file gave.
     pub fn merge(&mut self, other: Manifests) {
-        self.workloads.extend(other.workloads);
-        self.service_accounts.extend(other.service_accounts);
-        self.secrets.extend(other.secrets);
-        self.errors.extend(other.errors);
-        self.broken_secrets.extend(other.broken_secrets);
+        /// `to` then `from`: `from` itself when `to` is empty (no second copy of a large list).
+        fn append<T>(to: &mut Vec<T>, from: Vec<T>) {
+            if to.is_empty() {
+                *to = from;
+            } else {
+                to.extend(from);
+            }
+        }
+        append(&mut self.workloads, other.workloads);
+        append(&mut self.service_accounts, other.service_accounts);
+        append(&mut self.secrets, other.secrets);
+        append(&mut self.errors, other.errors);
+        append(&mut self.broken_secrets, other.broken_secrets);
         for (kind, count) in other.not_read {
             *self.not_read.entry(kind).or_default() += count;
         }
@@ -417,42 +448,50 @@ impl Manifests {
     /// every `generateName` one: each is its own object) and a warning per repeated name,
     /// Secrets included.
     pub(crate) fn repeats(&self) -> (Vec<usize>, Vec<String>) {
-        use std::collections::BTreeMap;
-        let mut named: BTreeMap<(String, String, String), Vec<(usize, String)>> = BTreeMap::new();
-        for (index, workload) in self.workloads.iter().enumerate() {
-            // A name that ends in `-` can only be a generateName: every copy is a new object.
-            if !workload.name.ends_with('-') {
-                let key = (workload.kind_name.clone(), workload.namespace.clone(), workload.name.clone());
-                named.entry(key).or_default().push((index, workload.source.to_string()));
-            }
-        }
-        let mut dropped = std::collections::HashSet::new();
+        // Indexes sorted by name (stable: reading order within one name), not a map of copied
+        // names: 100,000 workloads cost 100,000 indexes here, and sources are written out only
+        // for the names read more than once.
+        let key = |index: &usize| {
+            let workload = &self.workloads[*index];
+            (workload.kind_name.as_str(), workload.namespace.as_str(), workload.name.as_str())
+        };
+        // A name that ends in `-` can only be a generateName: every copy is a new object.
+        let mut named: Vec<usize> =
+            (0..self.workloads.len()).filter(|index| !self.workloads[*index].name.ends_with('-')).collect();
+        named.sort_by(|a, b| key(a).cmp(&key(b)));
+        let mut dropped = vec![false; self.workloads.len()];
         let mut warnings = Vec::new();
-        for ((kind, namespace, name), copies) in &named {
-            if let [earlier @ .., (_, last)] = copies.as_slice()
+        for copies in named.chunk_by(|a, b| key(a) == key(b)) {
+            if let [earlier @ .., last] = copies
                 && !earlier.is_empty()
             {
-                dropped.extend(earlier.iter().map(|(index, _)| *index));
-                let sources: Vec<&str> = earlier.iter().map(|(_, source)| source.as_str()).collect();
+                let (kind, namespace, name) = key(last);
+                let sources: Vec<String> =
+                    earlier.iter().map(|index| self.workloads[*index].source.to_string()).collect();
+                for index in earlier {
+                    dropped[*index] = true;
+                }
                 warnings.push(format!(
-                    "{kind}/{name} (namespace {namespace}) is in the manifests {} times: the last one ({last}) is checked, as the cluster keeps the last one applied (also in {})",
+                    "{kind}/{name} (namespace {namespace}) is in the manifests {} times: the last one ({}) is checked, as the cluster keeps the last one applied (also in {})",
                     copies.len(),
+                    self.workloads[*last].source,
                     sources.join("; ")
                 ));
             }
         }
-        let mut secrets: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
-        for secret in &self.secrets {
-            secrets.entry((&secret.namespace, &secret.name)).or_default().push(secret.source.to_string());
-        }
-        for ((namespace, name), sources) in secrets.into_iter().filter(|(_, sources)| sources.len() > 1) {
+        let secret_key = |index: &usize| (self.secrets[*index].namespace.as_str(), self.secrets[*index].name.as_str());
+        let mut secrets: Vec<usize> = (0..self.secrets.len()).collect();
+        secrets.sort_by(|a, b| secret_key(a).cmp(&secret_key(b)));
+        for copies in secrets.chunk_by(|a, b| secret_key(a) == secret_key(b)).filter(|copies| copies.len() > 1) {
+            let (namespace, name) = secret_key(&copies[0]);
+            let sources: Vec<String> = copies.iter().map(|index| self.secrets[*index].source.to_string()).collect();
             warnings.push(format!(
                 "the Secret {name} (namespace {namespace}) is in the manifests {} times: the last one is used ({})",
                 sources.len(),
                 sources.join("; ")
             ));
         }
-        let kept = (0..self.workloads.len()).filter(|index| !dropped.contains(index)).collect();
+        let kept = (0..self.workloads.len()).filter(|index| !dropped[*index]).collect();
         (kept, warnings)
     }
 
@@ -536,9 +575,18 @@ fn read_file(path: &std::path::Path, namespace: &str) -> Result<Manifests, Strin
     if std::fs::metadata(path).map_err(cannot)?.len() > MAX_MANIFEST_BYTES {
         return Err(format!("{} is larger than 64 MiB", path.display()));
     }
-    let bytes = std::fs::read(path).map_err(cannot)?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
-    Ok(read_documents(&path.display().to_string(), &text, namespace))
+    // Read as it arrives, document by document: a file of many documents is never held whole.
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let name: Arc<str> = Arc::from(path.display().to_string());
+    let mut manifests = Manifests::default();
+    let reader = std::io::BufReader::with_capacity(64 * 1024, file);
+    match split::documents_from_reader(reader, |document| read_document(&mut manifests, &name, document, namespace)) {
+        Ok(()) => Ok(manifests),
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+            Err(format!("{} is not UTF-8 text", path.display()))
+        }
+        Err(error) => Err(cannot(error)),
+    }
 }
 
 /// A directory's manifest files (`.yaml`, `.yml`, `.json`), recursively and sorted, as

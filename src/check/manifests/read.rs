@@ -101,12 +101,16 @@ impl<'v> Frame<'v> {
 
     /// The frame of a `List` that is item `index` of this one.
     fn inner(&self, list: &'v Map<String, Value>, index: usize) -> Result<Self, super::ManifestError> {
-        let outer_items = if self.outer_items.len() < SHOWN_NESTING {
-            self.outer_items.iter().copied().chain([index]).collect()
-        } else {
-            self.outer_items.clone()
-        };
-        Self::new(list, outer_items, self.nesting + 1)
+        Self::new(list, enclosing_items(&self.outer_items, index), self.nesting + 1)
+    }
+}
+
+/// The enclosing items of a `List` that is item `index` of a `List` enclosed by `outer_items`.
+pub(super) fn enclosing_items(outer_items: &Arc<[usize]>, index: usize) -> Arc<[usize]> {
+    if outer_items.len() < SHOWN_NESTING {
+        outer_items.iter().copied().chain([index]).collect()
+    } else {
+        outer_items.clone()
     }
 }
 
@@ -118,13 +122,32 @@ pub(super) fn read_list(
     source: &DocumentSource,
     namespace: &str,
 ) {
-    let mut stack = match Frame::new(list, Arc::from([]), 0) {
-        Ok(frame) => vec![frame],
-        Err(error) => {
-            manifests.errors.push(DocumentError { source: source.clone(), error });
-            return;
-        }
-    };
+    match Frame::new(list, Arc::from([]), 0) {
+        Ok(frame) => walk(manifests, frame, source, namespace),
+        Err(error) => manifests.errors.push(DocumentError { source: source.clone(), error }),
+    }
+}
+
+/// Reads `list`, item `index` of a `List` (enclosed by `outer_items`, `nesting` deep) whose items
+/// come from [`super::stream`], as [`read_list`] reads a `List` among its items.
+pub(super) fn read_nested_list(
+    manifests: &mut Manifests,
+    list: &Map<String, Value>,
+    outer_items: &Arc<[usize]>,
+    nesting: usize,
+    index: usize,
+    item_source: DocumentSource,
+    namespace: &str,
+) {
+    match Frame::new(list, enclosing_items(outer_items, index), nesting + 1) {
+        Ok(frame) => walk(manifests, frame, &item_source, namespace),
+        Err(error) => manifests.errors.push(DocumentError { source: item_source, error }),
+    }
+}
+
+/// Reads the items of `first` and of the `List`s among them, depth first, with an explicit stack.
+fn walk(manifests: &mut Manifests, first: Frame<'_>, source: &DocumentSource, namespace: &str) {
+    let mut stack = vec![first];
     while let Some(frame) = stack.last_mut() {
         let Some((index, item)) = frame.items.next() else {
             stack.pop();

@@ -14,38 +14,121 @@ use serde_json::Value;
 
 use super::ManifestError;
 
-/// One document of a file, parsed or not.
+/// One document of a file, before or after parsing.
 #[derive(Debug)]
-pub(crate) struct ParsedDocument {
+pub(crate) struct Document<'t> {
     /// 1-based document number.
     pub(crate) number: usize,
     /// 1-based line where the document starts (its `---` line, if any).
     pub(crate) line: usize,
-    /// The tree, or why there is none. `Ok(None)` for a document with no content.
-    pub(crate) value: Result<Option<Value>, ManifestError>,
+    /// Whether it opens with `---` (its text then starts after the marker, on the marker's line).
+    pub(crate) explicit: bool,
+    /// Its text or its tree.
+    pub(crate) body: Body<'t>,
 }
 
-/// Splits and parses a file's text.
-pub(crate) fn parse_documents(text: &str) -> Vec<ParsedDocument> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim_start().starts_with(['{', '['])
-        && let Some(documents) = parse_json_stream(text)
-    {
-        return documents;
+/// What a document holds.
+#[derive(Debug)]
+pub(crate) enum Body<'t> {
+    /// No content (only comments or blank lines).
+    Empty,
+    /// A YAML document's text, not parsed yet (see [`parse_yaml`]).
+    Yaml(&'t str),
+    /// A JSON value, or why there is none.
+    Parsed(Result<Value, ManifestError>),
+}
+
+/// Splits a file's text and hands each document to `each`, one at a time: a document's tree is
+/// made by the caller and dropped before the next one's.
+pub(crate) fn documents<'t>(text: &'t str, each: impl FnMut(Document<'t>)) {
+    documents_after_bom(text.strip_prefix('\u{feff}').unwrap_or(text), each);
+}
+
+/// [`documents`] of a text whose byte-order mark is already removed.
+fn documents_after_bom<'t>(text: &'t str, mut each: impl FnMut(Document<'t>)) {
+    if text.trim_start().starts_with(['{', '[']) && json_stream(text, &mut each) {
+        return;
     }
-    split_yaml(text)
-        .into_iter()
-        .map(|segment| {
-            let value = if segment.has_content { parse_yaml(segment.text, segment.line).map(Some) } else { Ok(None) };
-            ParsedDocument { number: segment.number, line: segment.line, value }
-        })
-        .collect()
+    let mut cuts = Cuts::default();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        offset += line.len();
+        if let Some(raw) = cuts.line(line) {
+            yaml_document(&mut cuts, raw, &text[raw.start.min(raw.end)..raw.end], &mut each);
+        }
+    }
+    let raw = cuts.finish();
+    yaml_document(&mut cuts, raw, &text[raw.start.min(raw.end)..raw.end], &mut each);
+    debug_assert_eq!(offset, text.len());
 }
 
-/// A stream of JSON values, or `None` when the first one does not parse (then it is YAML).
-fn parse_json_stream(text: &str) -> Option<Vec<ParsedDocument>> {
+/// Reads a file's documents as its lines arrive, so that a file of many documents is never held
+/// whole: only the document being read is. Hands each to `each` as [`documents`] does. A file
+/// read as JSON (its first character `{` or `[`) is read whole first.
+///
+/// # Errors
+///
+/// When reading fails; `InvalidData` when the text is not UTF-8 (every document read before is
+/// then to be discarded, as a file that is not text is not read at all).
+pub(crate) fn documents_from_reader(
+    mut reader: impl std::io::BufRead,
+    mut each: impl FnMut(Document<'_>),
+) -> std::io::Result<()> {
+    let mut buffer = String::new();
+    // The file's offset of the buffer's first byte.
+    let mut base = 0;
+    let mut cuts = Cuts::default();
+    let mut first = true;
+    let mut content_seen = false;
+    loop {
+        let before = buffer.len();
+        if reader.read_line(&mut buffer)? == 0 {
+            break;
+        }
+        if first {
+            first = false;
+            if buffer.starts_with('\u{feff}') {
+                buffer.drain(..'\u{feff}'.len_utf8());
+            }
+        }
+        let line = &buffer[before..];
+        if !content_seen && !line.trim().is_empty() {
+            content_seen = true;
+            if line.trim_start().starts_with(['{', '[']) {
+                reader.read_to_string(&mut buffer)?;
+                documents_after_bom(&buffer, each);
+                return Ok(());
+            }
+        }
+        if let Some(raw) = cuts.line(line) {
+            yaml_document(&mut cuts, raw, &buffer[(raw.start - base).min(raw.end - base)..raw.end - base], &mut each);
+            // Keep only what the next document may start with (the rest of a `---` line).
+            let keep = cuts.start.min(base + buffer.len());
+            buffer.drain(..keep - base);
+            base = keep;
+        }
+    }
+    let raw = cuts.finish();
+    let start = raw.start.max(base).min(raw.end);
+    yaml_document(&mut cuts, raw, &buffer[start - base..raw.end - base], &mut each);
+    Ok(())
+}
+
+/// One cut of a YAML stream, numbered when it counts as a document, handed on.
+fn yaml_document<'t>(cuts: &mut Cuts, raw: Raw, body: &'t str, each: &mut impl FnMut(Document<'t>)) {
+    let has_content = body.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    if raw.explicit || has_content {
+        cuts.number += 1;
+        let body = if has_content { Body::Yaml(body) } else { Body::Empty };
+        each(Document { number: cuts.number, line: raw.line, explicit: raw.explicit, body });
+    }
+}
+
+/// A stream of JSON values handed to `each`; `false` (and nothing handed) when the first one
+/// does not parse (then it is YAML).
+fn json_stream<'t>(text: &str, each: &mut impl FnMut(Document<'t>)) -> bool {
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
-    let mut documents = Vec::new();
+    let mut number = 0;
     // Lines are counted from where the last count stopped: counting from the top for every value
     // would make a long stream quadratic.
     let mut lines = LineCounter::default();
@@ -53,19 +136,23 @@ fn parse_json_stream(text: &str) -> Option<Vec<ParsedDocument>> {
         let start = stream.byte_offset();
         let line = lines.line_at(text, start + leading_whitespace(&text[start..]));
         match stream.next() {
-            None => return Some(documents),
+            None => return true,
             Some(Ok(value)) => {
-                let number = documents.len() + 1;
-                documents.push(ParsedDocument { number, line, value: Ok(Some(value)) });
+                number += 1;
+                each(Document { number, line, explicit: false, body: Body::Parsed(Ok(value)) });
             }
             // Too deep is too deep in YAML too (a YAML parser would take time in the square of the
             // depth to say so).
-            Some(Err(error)) if documents.is_empty() && !error.to_string().contains("recursion limit") => return None,
+            Some(Err(error)) if number == 0 && !error.to_string().contains("recursion limit") => return false,
             Some(Err(error)) => {
-                let number = documents.len() + 1;
-                let value = Err(ManifestError::Json(error.to_string()));
-                documents.push(ParsedDocument { number, line, value });
-                return Some(documents);
+                number += 1;
+                each(Document {
+                    number,
+                    line,
+                    explicit: false,
+                    body: Body::Parsed(Err(ManifestError::Json(error.to_string()))),
+                });
+                return true;
             }
         }
     }
@@ -93,40 +180,57 @@ impl LineCounter {
     }
 }
 
-/// A YAML document's text, before parsing.
-#[derive(Debug, PartialEq, Eq)]
-struct Segment<'t> {
+/// Where a YAML stream is cut, found line by line: the document markers (see the module's
+/// documentation), with the offsets of the text between them.
+#[derive(Debug)]
+struct Cuts {
+    /// Where the current cut starts (just after its `---`, or after a `...` line).
+    start: usize,
+    /// Its 1-based line.
+    start_line: usize,
+    /// Whether it was opened by `---`.
+    explicit: bool,
+    /// The offset of the next line.
+    offset: usize,
+    /// The 0-based index of the next line.
+    index: usize,
+    /// Documents counted so far.
     number: usize,
-    line: usize,
-    text: &'t str,
-    has_content: bool,
 }
 
-/// Cuts a YAML stream at its document markers.
-fn split_yaml(text: &str) -> Vec<Segment<'_>> {
-    let mut raw: Vec<(usize, usize, usize, bool)> = Vec::new();
-    let (mut start, mut start_line, mut explicit) = (0, 1, false);
-    let mut offset = 0;
-    for (index, line) in text.split_inclusive('\n').enumerate() {
-        if let Some(opens) = marker(line) {
-            raw.push((start, offset, start_line, explicit));
-            (start, start_line, explicit) =
-                if opens { (offset + 3, index + 1, true) } else { (offset + line.len(), index + 2, false) };
-        }
-        offset += line.len();
+impl Default for Cuts {
+    fn default() -> Self {
+        Self { start: 0, start_line: 1, explicit: false, offset: 0, index: 0, number: 0 }
     }
-    raw.push((start, text.len(), start_line, explicit));
-    let mut number = 0;
-    let mut segments = Vec::new();
-    for (start, end, line, explicit) in raw {
-        let body = &text[start.min(end)..end];
-        let has_content = body.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-        if explicit || has_content {
-            number += 1;
-            segments.push(Segment { number, line, text: body, has_content });
-        }
+}
+
+/// The text between two markers: `start..end` of the stream, on 1-based `line`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Raw {
+    start: usize,
+    end: usize,
+    line: usize,
+    explicit: bool,
+}
+
+impl Cuts {
+    /// The next line (with its line break); the cut it closes, when it is a marker.
+    fn line(&mut self, line: &str) -> Option<Raw> {
+        let offset = self.offset;
+        let index = self.index;
+        self.offset += line.len();
+        self.index += 1;
+        let opens = marker(line)?;
+        let raw = Raw { start: self.start, end: offset, line: self.start_line, explicit: self.explicit };
+        (self.start, self.start_line, self.explicit) =
+            if opens { (offset + 3, index + 1, true) } else { (offset + line.len(), index + 2, false) };
+        Some(raw)
     }
-    segments
+
+    /// The last cut, at the end of the stream.
+    fn finish(&self) -> Raw {
+        Raw { start: self.start, end: self.offset, line: self.start_line, explicit: self.explicit }
+    }
 }
 
 /// `Some(true)` for a `---` line, `Some(false)` for a `...` line.
@@ -145,7 +249,7 @@ fn marker(line: &str) -> Option<bool> {
 const MAX_FLOW_DEPTH: usize = 1_000;
 
 /// Whether `text` opens more than [`MAX_FLOW_DEPTH`] `[`/`{` without closing them.
-fn too_deep(text: &str) -> bool {
+pub(super) fn too_deep(text: &str) -> bool {
     let mut depth: usize = 0;
     for byte in text.bytes() {
         match byte {
@@ -167,7 +271,7 @@ fn too_deep(text: &str) -> bool {
 /// The document is parsed on its own and the line numbers of an error are moved afterwards:
 /// padding each document with the lines before it would make a file of many documents cost time
 /// in the square of its length.
-fn parse_yaml(text: &str, line: usize) -> Result<Value, ManifestError> {
+pub(super) fn parse_yaml(text: &str, line: usize) -> Result<Value, ManifestError> {
     if too_deep(text) {
         return Err(ManifestError::Yaml(format!(
             "recursion limit exceeded: collections nested more than {MAX_FLOW_DEPTH} deep (document at line {line})"
@@ -178,6 +282,29 @@ fn parse_yaml(text: &str, line: usize) -> Result<Value, ManifestError> {
     let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(error)?;
     value.apply_merge().map_err(error)?;
     yaml_to_json(value)
+}
+
+/// A part of a document (see [`super::stream`]) parsed as [`parse_yaml`] parses a document: its
+/// tree, and how deeply its collections nest as the parser counts them (tags counted too, to be
+/// safe); `None` when it does not parse.
+pub(super) fn parse_yaml_part(text: &str) -> Option<(Value, usize)> {
+    let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).ok()?;
+    let depth = yaml_depth(&value);
+    value.apply_merge().ok()?;
+    Some((yaml_to_json(value).ok()?, depth))
+}
+
+/// How many collections (and tags) nest in `value`, at the deepest.
+fn yaml_depth(value: &serde_yaml_ng::Value) -> usize {
+    use serde_yaml_ng::Value as Yaml;
+    match value {
+        Yaml::Sequence(items) => 1 + items.iter().map(yaml_depth).max().unwrap_or(0),
+        Yaml::Mapping(mapping) => {
+            1 + mapping.iter().map(|(key, value)| yaml_depth(key).max(yaml_depth(value))).max().unwrap_or(0)
+        }
+        Yaml::Tagged(tagged) => 1 + yaml_depth(&tagged.value),
+        Yaml::Null | Yaml::Bool(_) | Yaml::Number(_) | Yaml::String(_) => 0,
+    }
 }
 
 /// `message` with every `line N` moved down by `lines_before` (the parser counts from the start
@@ -244,10 +371,32 @@ fn key_to_string(key: serde_yaml_ng::Value) -> Result<String, ManifestError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Segment, parse_documents, split_yaml};
+    use super::{Body, Document, documents, documents_from_reader, parse_yaml};
+
+    /// Number, line and the text (none: empty) of each document, read from the text and from a
+    /// reader line by line (which must agree).
+    fn cut(text: &str) -> Vec<(usize, usize, Option<String>)> {
+        fn row(document: Document<'_>) -> (usize, usize, Option<String>) {
+            let text = match document.body {
+                Body::Empty => None,
+                Body::Yaml(text) => Some(text.to_owned()),
+                Body::Parsed(value) => Some(format!("{value:?}")),
+            };
+            (document.number, document.line, text)
+        }
+        let mut whole = Vec::new();
+        documents(text, |document| whole.push(row(document)));
+        let mut streamed = Vec::new();
+        documents_from_reader(std::io::BufReader::with_capacity(4, text.as_bytes()), |document| {
+            streamed.push(row(document));
+        })
+        .unwrap();
+        assert_eq!(whole, streamed, "{text:?}");
+        whole
+    }
 
     fn numbers_and_lines(text: &str) -> Vec<(usize, usize, bool)> {
-        split_yaml(text).into_iter().map(|s: Segment<'_>| (s.number, s.line, s.has_content)).collect()
+        cut(text).into_iter().map(|(number, line, text)| (number, line, text.is_some())).collect()
     }
 
     #[test]
@@ -259,39 +408,56 @@ mod tests {
         assert_eq!(numbers_and_lines("a: 1\n...\n---\nb: 2\n"), [(1, 1, true), (2, 3, true)]);
         assert_eq!(numbers_and_lines("a: '---'\nb: ---x\n"), [(1, 1, true)]);
         assert_eq!(numbers_and_lines("--- {a: 1}\n"), [(1, 1, true)]);
+        assert_eq!(numbers_and_lines("---"), [(1, 1, false)]);
+        assert_eq!(numbers_and_lines("\u{feff}a: 1\n---\n"), [(1, 1, true), (2, 2, false)]);
     }
 
     #[test]
-    fn segments_hold_their_own_text() {
-        let segments = split_yaml("a: 1\n---\nb: 2\n--- # c\nc: 3");
-        let texts: Vec<&str> = segments.iter().map(|s| s.text).collect();
-        assert_eq!(texts, ["a: 1\n", "\nb: 2\n", " # c\nc: 3"]);
+    fn documents_hold_their_own_text() {
+        let texts: Vec<Option<String>> = cut("a: 1\n---\nb: 2\n--- # c\nc: 3").into_iter().map(|(_, _, t)| t).collect();
+        assert_eq!(texts, [Some("a: 1\n".to_owned()), Some("\nb: 2\n".to_owned()), Some(" # c\nc: 3".to_owned())]);
+    }
+
+    #[test]
+    fn a_reader_reads_json_whole_and_refuses_what_is_not_utf8() {
+        assert_eq!(cut("\n  {\"a\": 1}\n{\"b\": 2}").len(), 2);
+        assert_eq!(cut("\u{feff}[1]").len(), 1);
+        let error = documents_from_reader(&b"a: 1\n---\nb: \xff\n"[..], |_| {}).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
     }
 
     #[test]
     fn errors_give_file_lines() {
-        let documents = parse_documents("a: 1\n---\nb: [\n---\nc: 3\n");
-        assert_eq!(documents.len(), 3);
-        let error = documents[1].value.as_ref().unwrap_err().to_string();
+        let mut results = Vec::new();
+        documents("a: 1\n---\nb: [\n---\nc: 3\n", |document| {
+            let Body::Yaml(text) = document.body else { panic!("not YAML") };
+            results.push(parse_yaml(text, document.line));
+        });
+        assert_eq!(results.len(), 3);
+        let error = results[1].as_ref().unwrap_err().to_string();
         assert!(error.contains("line 4") || error.contains("line 3"), "{error}");
-        assert!(documents[2].value.as_ref().is_ok_and(Option::is_some));
+        assert!(results[2].is_ok());
     }
 
     #[test]
     fn json_streams_and_yaml_flow() {
-        let documents = parse_documents("{\"a\": 1}\n{\"b\": 2}");
-        assert_eq!(documents.iter().map(|d| (d.number, d.line)).collect::<Vec<_>>(), [(1, 1), (2, 2)]);
-        let flow = parse_documents("{a: 1}\n---\n{b: 2}\n");
+        let json = cut("{\"a\": 1}\n{\"b\": 2}");
+        assert_eq!(json.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>(), [(1, 1), (2, 2)]);
+        let mut flow = Vec::new();
+        documents("{a: 1}\n---\n{b: 2}\n", |document| {
+            let Body::Yaml(text) = document.body else { panic!("not YAML") };
+            flow.push(parse_yaml(text, document.line));
+        });
         assert_eq!(flow.len(), 2);
-        assert!(flow.iter().all(|d| d.value.as_ref().is_ok_and(Option::is_some)));
-        let broken = parse_documents("{\"a\": 1}\n{\"b\": ");
-        assert!(broken[1].value.is_err());
+        assert!(flow.iter().all(Result::is_ok));
+        let mut broken = Vec::new();
+        documents("{\"a\": 1}\n{\"b\": ", |document| broken.push(document.body));
+        assert!(matches!(broken[1], Body::Parsed(Err(_))));
     }
 
     #[test]
     fn yaml_becomes_json_like_kubectl() {
-        let documents = parse_documents("base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n1: one\ntrue: yes\n");
-        let value = documents[0].value.as_ref().unwrap().as_ref().unwrap();
+        let value = parse_yaml("base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n1: one\ntrue: yes\n", 1).unwrap();
         assert_eq!(value["derived"], serde_json::json!({"x": 1, "y": 2}));
         assert_eq!(value["1"], "one");
         assert_eq!(value["true"], "yes");
