@@ -142,7 +142,7 @@ impl ImageRef {
 
     /// The key under which Docker stores this registry's credential
     /// (`https://index.docker.io/v1/` for Docker Hub, else the domain).
-    pub(crate) fn docker_auth_key(&self) -> &str {
+    pub fn docker_auth_key(&self) -> &str {
         if self.is_docker_hub() { DOCKER_HUB_AUTH_KEY } else { &self.domain }
     }
 
