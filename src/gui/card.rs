@@ -123,6 +123,9 @@ fn answer_ui(ui: &mut egui::Ui, answer: &Answer, commands: &mut Vec<Command>) {
         if let Some(limit) = &report.rate_limit {
             theme::weak(ui, &format!("Rate limit: {}", limit.describe()));
         }
+        if let Some(note) = &report.runtimes_differ {
+            theme::weak(ui, note);
+        }
         ui.horizontal_wrapped(|ui| {
             if ui.button("Copy report").clicked() {
                 ui.ctx().copy_text(report.to_text());

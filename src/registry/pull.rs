@@ -262,11 +262,89 @@ impl Puller {
                 ))
             }
         };
+        let differ = (!login_only && super::authorizer::is_loopback(&host))
+            .then(|| loopback_reach(&session, &outcome))
+            .flatten()
+            .map(|reach| reach.note().to_owned());
         let records = std::mem::take(&mut session.records);
         let mut report = finish(image_input, &reference, credential_source, records, outcome, &session.redactor);
         report.rate_limit = session.rate_limit.take();
+        report.runtimes_differ = differ;
         report
     }
+}
+
+/// How a registry on this machine was reached, as far as the runtimes differ on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoopbackReach {
+    /// It speaks plain HTTP (and the runtime spoke it).
+    Plain,
+    /// It speaks plain HTTP and the runtime (CRI-O) would not.
+    PlainRefused,
+    /// It speaks TLS and the runtime spoke plain HTTP to it (containerd 1.6/1.7): 400.
+    TlsSpokenPlain,
+    /// Over HTTPS, its certificate trusted here.
+    TlsTrusted,
+    /// Over HTTPS, its certificate not trusted here but taken (containerd 2.x, Docker).
+    TlsUntrustedTaken,
+    /// Over HTTPS, its certificate not trusted here and refused (CRI-O).
+    TlsUntrustedRefused,
+}
+
+impl LoopbackReach {
+    /// What the other runtimes would do.
+    fn note(self) -> &'static str {
+        match self {
+            Self::Plain => {
+                "this registry on the node itself speaks plain HTTP: containerd and Docker pull from it with no setting; CRI-O only once it is marked `insecure = true` in registries.conf"
+            }
+            Self::PlainRefused => {
+                "containerd and Docker would pull from this plain-HTTP registry on the node itself with no setting; CRI-O needs it marked `insecure = true`"
+            }
+            Self::TlsSpokenPlain => {
+                "this registry speaks TLS: containerd 1.6 and 1.7 (the CRI's default registry settings) speak plain HTTP to a registry on the node itself and fail so; containerd 2.x and Docker reach it over HTTPS taking any certificate, CRI-O too if its certificate is trusted on the node"
+            }
+            Self::TlsTrusted => {
+                "containerd 2.x, Docker and CRI-O reach this registry over HTTPS; containerd 1.6 and 1.7 (the CRI's default registry settings) speak plain HTTP to a registry on the node itself and would fail against it (400 Bad Request)"
+            }
+            Self::TlsUntrustedTaken => {
+                "its certificate is not trusted here: containerd 2.x and Docker take any certificate from a registry on the node itself; CRI-O would refuse it (x509: certificate signed by unknown authority), and containerd 1.6 and 1.7 (default settings) speak plain HTTP to it and would fail (400 Bad Request)"
+            }
+            Self::TlsUntrustedRefused => {
+                "containerd 2.x and Docker take any certificate from a registry on the node itself and would get past this one; CRI-O does not"
+            }
+        }
+    }
+}
+
+/// How the pull reached a registry on this machine (`None` when it never answered: nothing
+/// differs then).
+fn loopback_reach(session: &Session<'_>, outcome: &Outcome) -> Option<LoopbackReach> {
+    let crio = session.runtime.loopback_road() == LoopbackRoad::LikeAnyHost;
+    let failure = match outcome {
+        Outcome::Failure(failure) => Some(failure),
+        Outcome::Success(_) => None,
+    };
+    match failure.map(|f| (f.class, f.stage, f.request.as_ref().and_then(|r| r.status))) {
+        Some((FailureClass::HttpToHttps, _, _)) if crio => return Some(LoopbackReach::PlainRefused),
+        Some((FailureClass::TlsUnknownAuthority | FailureClass::TlsFailure, _, _)) if crio => {
+            return Some(LoopbackReach::TlsUntrustedRefused);
+        }
+        Some((FailureClass::Protocol, Stage::Ping, Some(400))) if session.base.scheme() == "http" => {
+            return Some(LoopbackReach::TlsSpokenPlain);
+        }
+        _ => {}
+    }
+    if !session.records.iter().any(|record| record.status.is_some()) {
+        return None;
+    }
+    Some(match session.base.scheme() {
+        "http" => LoopbackReach::Plain,
+        _ if session.clients.untrusted_taken.load(std::sync::atomic::Ordering::Relaxed) => {
+            LoopbackReach::TlsUntrustedTaken
+        }
+        _ => LoopbackReach::TlsTrusted,
+    })
 }
 
 /// The whole road for an image, after the session is set up.

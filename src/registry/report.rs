@@ -329,6 +329,10 @@ pub struct PullReport {
     pub(crate) millis_per_stage: BTreeMap<String, f64>,
     /// The registry's rate limit, when it said.
     pub rate_limit: Option<RateLimit>,
+    /// For a registry on this machine, which runtimes would reach it and pull as here and which
+    /// would not (they treat a registry on the node itself differently).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtimes_differ: Option<String>,
     /// Success or failure.
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -357,6 +361,7 @@ impl PullReport {
             requests_per_stage,
             millis_per_stage,
             rate_limit: None,
+            runtimes_differ: None,
             outcome,
         }
     }
@@ -446,6 +451,9 @@ impl PullReport {
         if let Some(limit) = &self.rate_limit {
             let source = limit.source.as_deref().map(|s| format!(", counted for {s}")).unwrap_or_default();
             let _ = writeln!(out, "  rate limit  {}{source}", limit.describe());
+        }
+        if let Some(note) = &self.runtimes_differ {
+            let _ = writeln!(out, "  runtimes    {note}");
         }
         let _ = writeln!(out, "  requests    {}", stages.join(", "));
         out

@@ -94,6 +94,8 @@ pub(crate) struct Clients {
     /// Whether a server on this machine is taken with any certificate (the runtime's loopback
     /// rule: see [`trust::OnLoopbackAnyCertificate`]).
     pub(crate) any_certificate_on_loopback: bool,
+    /// Whether a loopback certificate the system would refuse was taken (see above).
+    pub(crate) untrusted_taken: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Whether a server asked for a client certificate, and whether one was there to present.
@@ -131,6 +133,7 @@ impl Clients {
             client_certificate: ClientCertificateNote::default(),
             handshake_started: Arc::default(),
             any_certificate_on_loopback: false,
+            untrusted_taken: Arc::default(),
         })
     }
 
@@ -248,7 +251,7 @@ impl Clients {
                 }
                 .map_err(|e| tls_failure(e.to_string()))?;
                 let verifier = if self.any_certificate_on_loopback {
-                    trust::OnLoopbackAnyCertificate::around(verifier)
+                    trust::OnLoopbackAnyCertificate::around(verifier, self.untrusted_taken.clone())
                 } else {
                     verifier
                 };

@@ -244,12 +244,18 @@ impl ResolvesClientCert for ClientIdentity {
 #[derive(Debug)]
 pub(crate) struct OnLoopbackAnyCertificate {
     inner: Arc<dyn ServerCertVerifier>,
+    /// Set when a certificate `inner` refuses was taken.
+    untrusted_taken: Arc<AtomicBool>,
 }
 
 impl OnLoopbackAnyCertificate {
-    /// `inner` for every other host.
-    pub(crate) fn around(inner: Arc<dyn ServerCertVerifier>) -> Arc<dyn ServerCertVerifier> {
-        Arc::new(Self { inner })
+    /// `inner` for every other host; `untrusted_taken` is set when a loopback certificate that
+    /// `inner` would refuse is taken (the report then says which runtimes would refuse it).
+    pub(crate) fn around(
+        inner: Arc<dyn ServerCertVerifier>,
+        untrusted_taken: Arc<AtomicBool>,
+    ) -> Arc<dyn ServerCertVerifier> {
+        Arc::new(Self { inner, untrusted_taken })
     }
 }
 
@@ -268,6 +274,9 @@ impl ServerCertVerifier for OnLoopbackAnyCertificate {
             _ => false,
         };
         if loopback {
+            if self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).is_err() {
+                self.untrusted_taken.store(true, Ordering::Relaxed);
+            }
             return Ok(ServerCertVerified::assertion());
         }
         self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)

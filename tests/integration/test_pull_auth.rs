@@ -251,3 +251,60 @@ fn basic_credentials_never_go_to_a_plain_http_realm_of_an_https_registry() {
     assert_eq!(class_and_stage(&report), (FailureClass::Refused, Stage::Token), "{}", report.to_text());
     assert_eq!(tokens.token_requests(), 0, "the password never reached the plain-HTTP realm");
 }
+
+/// A registry on this machine is reached as each runtime reaches it, and the report says which
+/// runtimes would pull and which would not: a self-signed TLS registry pulls for containerd 2.x
+/// and Docker (they take any certificate from the node itself), fails for CRI-O (unknown
+/// authority) and for containerd 1.6 (plain HTTP to a TLS port: 400); a plain-HTTP one pulls for
+/// containerd and fails for CRI-O without `insecure`.
+#[test]
+fn a_registry_on_this_machine_is_reached_as_each_runtime_reaches_it() {
+    use regcred::registry::Runtime;
+    if !available() {
+        return;
+    }
+    let alice = user("alice", PASSWORD);
+    let on = |runtime| PullOptions { runtime, ..PullOptions::default() };
+    let note = |report: &PullReport| report.runtimes_differ.clone().unwrap_or_default();
+
+    let tls = Registry::start_with(&Setup { basic: Some(("alice", PASSWORD)), tls: true, ..Setup::default() });
+    tls.push_image("team/app", "v1");
+    let image = format!("{}/team/app:v1", tls.host);
+    for runtime in [Runtime::Containerd, Runtime::Docker] {
+        let report = pull_on(&Puller::default(), &image, Some(&alice), &on(runtime));
+        assert!(report.succeeded(), "{runtime}: {}", report.to_text());
+        assert!(note(&report).starts_with("its certificate is not trusted here"), "{}", report.to_text());
+    }
+    let cri_o = pull_on(&Puller::default(), &image, Some(&alice), &on(Runtime::CriO));
+    assert_eq!(class_and_stage(&cri_o).0, FailureClass::TlsUnknownAuthority, "{}", cri_o.to_text());
+    assert!(note(&cri_o).ends_with("CRI-O does not"), "{}", cri_o.to_text());
+    let old = pull_on(&Puller::default(), &image, Some(&alice), &on(Runtime::Containerd16));
+    assert_eq!(class_and_stage(&old), (FailureClass::Protocol, Stage::Ping), "{}", old.to_text());
+    let Outcome::Failure(failure) = &old.outcome else { unreachable!() };
+    assert!(
+        failure.kubelet_event.ends_with("failed with status code [manifests v1]: 400 Bad Request"),
+        "{}",
+        old.to_text()
+    );
+    assert!(note(&old).starts_with("this registry speaks TLS"), "{}", old.to_text());
+    // Trusted (its CA given): every HTTPS runtime pulls; 1.6 still speaks plain HTTP to it.
+    let trusted = PullOptions { ca_dirs: vec![tls.ca_dir()], ..PullOptions::default() };
+    let report = pull_on(&Puller::default(), &image, Some(&alice), &trusted);
+    assert!(
+        report.succeeded() && note(&report).starts_with("containerd 2.x, Docker and CRI-O"),
+        "{}",
+        report.to_text()
+    );
+
+    let plain = Registry::start(Some(("alice", PASSWORD)));
+    plain.push_image("team/app", "v1");
+    let image = format!("{}/team/app:v1", plain.host);
+    let report = pull_on(&Puller::default(), &image, Some(&alice), &on(Runtime::Containerd));
+    assert!(report.succeeded() && note(&report).starts_with("this registry on the node itself speaks plain HTTP"));
+    let cri_o = pull_on(&Puller::default(), &image, Some(&alice), &on(Runtime::CriO));
+    assert_eq!(class_and_stage(&cri_o).0, FailureClass::HttpToHttps, "{}", cri_o.to_text());
+    let Outcome::Failure(failure) = &cri_o.outcome else { unreachable!() };
+    assert!(failure.what_to_do.contains("insecure = true"), "{}", cri_o.to_text());
+    let insecure = PullOptions { insecure: true, ..on(Runtime::CriO) };
+    assert!(pull_on(&Puller::default(), &image, Some(&alice), &insecure).succeeded());
+}
