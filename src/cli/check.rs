@@ -123,7 +123,18 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     };
-    // Written after the report is out: a JUnit path that cannot be written loses nothing else.
+    // Written after the report is out: a JUnit path that cannot be written loses nothing else. Its
+    // directory must exist (a mistyped path is an error, not a new directory).
+    if let Some(path) = &args.junit
+        && let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty() && !parent.is_dir())
+    {
+        eprintln!(
+            "error: cannot write the JUnit report {}: the directory {} does not exist",
+            path.display(),
+            parent.display()
+        );
+        return Ok(ExitCode::from(INPUT_ERROR));
+    }
     if let Some(path) = &args.junit
         && let Err(error) = regcred::atomic_file::write_atomic(path, junit(&verdicts.into_report().inert()).as_bytes())
     {

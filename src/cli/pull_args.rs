@@ -11,9 +11,10 @@ use regcred::registry::{Platform, PullOptions, Runtime};
 #[derive(Debug, Clone, clap::Args)]
 #[allow(clippy::doc_markdown, reason = "the field docs are --help text, where backticks would show")]
 pub struct ConnectArgs {
-    /// The registry serves plain HTTP (credentials may be sent over it).
-    #[arg(long)]
-    pub insecure: bool,
+    /// The registry serves plain HTTP (credentials may be sent over it). Alone: the registry of the
+    /// image (for check: every registry in the manifests); --insecure=HOST[,HOST…]: only those.
+    #[arg(long, value_name = "HOST,…", num_args = 0..=1, require_equals = true, default_missing_value = "", value_delimiter = ',')]
+    pub insecure: Option<Vec<String>>,
     /// A certs.d-style directory (DIR/HOST[:PORT]/ca.crt, client.cert/client.key), searched
     /// before $REGCRED_CA_DIR, ~/.docker/certs.d, /etc/docker/certs.d and /etc/containers/certs.d.
     /// Repeatable.
@@ -41,7 +42,14 @@ impl ConnectArgs {
     pub fn options(&self, env: &Env) -> PullOptions {
         let mut options = PullOptions::for_user(env.home.as_deref());
         options.ca_dirs.splice(0..0, self.ca_dir.iter().cloned());
-        options.insecure = self.insecure;
+        options.insecure = self.insecure.is_some();
+        options.insecure_hosts = self
+            .insecure
+            .iter()
+            .flatten()
+            .filter(|host| !host.is_empty())
+            .map(|host| host.to_ascii_lowercase())
+            .collect();
         options
     }
 }

@@ -48,17 +48,30 @@ pub(crate) fn explain(class: FailureClass, facts: &Facts<'_>, runtime: Runtime) 
     }
     let words = runtime_words::message(runtime, class, facts);
     let loopback = super::authorizer::is_loopback(&facts.host);
-    let what_to_do = if class == FailureClass::HttpToHttps && runtime == Runtime::CriO && loopback {
-        "CRI-O, unlike containerd and Docker, makes no exception for a registry on the node itself: mark it `insecure = true` in /etc/containers/registries.conf on the node (and test with --insecure here), or serve it over TLS.".to_owned()
+    // containerd 1.6 and 1.7 (the CRI's default registry settings) speak plain HTTP to a registry
+    // on the node itself; a TLS port answers that with 400.
+    let tls_spoken_plain = class == FailureClass::Protocol
+        && facts.status == Some(400)
+        && loopback
+        && facts.ping_url.starts_with("http:")
+        && runtime.loopback_road() == super::node::LoopbackRoad::PlainHttp;
+    let (verdict, what_to_do) = if class == FailureClass::HttpToHttps && runtime == Runtime::CriO && loopback {
+        (verdict(class, facts), "CRI-O, unlike containerd and Docker, makes no exception for a registry on the node itself: mark it `insecure = true` in /etc/containers/registries.conf on the node (and test with --insecure here), or serve it over TLS.".to_owned())
+    } else if tls_spoken_plain {
+        (
+            format!(
+                "{} speaks TLS, and this containerd speaks plain HTTP to a registry on the node itself (the TLS port answered 400)",
+                facts.host
+            ),
+            format!(
+                "containerd 1.6 and 1.7 with the CRI's default registry settings use plain HTTP for localhost. On the nodes, set the CRI's registry `config_path` (e.g. /etc/containerd/certs.d) and give the registry a certs.d/{0}/hosts.toml with `server = \"https://{0}\"` and its CA (`ca = …`, or `skip_verify = true`), or serve it in plain HTTP; containerd 2.x and Docker reach it over HTTPS as they are.",
+                facts.host
+            ),
+        )
     } else {
-        what_to_do(class, facts)
+        (verdict(class, facts), what_to_do(class, facts))
     };
-    Explanation {
-        verdict: verdict(class, facts),
-        kubelet_event: words.event(facts.image),
-        kubelet_reason: words.reason,
-        what_to_do,
-    }
+    Explanation { verdict, kubelet_event: words.event(facts.image), kubelet_reason: words.reason, what_to_do }
 }
 
 /// The verdict in plain words.

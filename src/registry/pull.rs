@@ -29,6 +29,9 @@ pub struct PullOptions {
     pub platform: Platform,
     /// Allow plain HTTP (and credentials over it) for this registry.
     pub insecure: bool,
+    /// When not empty, `insecure` holds only for these registry hosts (`host[:port]`): a run of
+    /// many registries (`check`) names the ones that serve plain HTTP.
+    pub insecure_hosts: Vec<String>,
     /// Directories laid out as `DIR/HOST[:PORT]/` with `*.crt` CAs and `*.cert`/`*.key` pairs.
     pub ca_dirs: Vec<std::path::PathBuf>,
     /// Timeouts.
@@ -206,6 +209,15 @@ impl Puller {
         };
         let reference = image.to_string();
         let host = image.registry_host().to_owned();
+        let named = options.insecure_hosts.is_empty()
+            || options.insecure_hosts.iter().any(|named| named.eq_ignore_ascii_case(&host));
+        let narrowed;
+        let options = if options.insecure && !named {
+            narrowed = PullOptions { insecure: false, ..options.clone() };
+            &narrowed
+        } else {
+            options
+        };
         let _slot = self.limits.acquire(&host).await;
         let policy = CredentialPolicy { registry_host: host.clone(), insecure: options.insecure };
         // A run shares each registry's clients (their connections); a lone pull makes its own.

@@ -370,6 +370,12 @@ fn a_list_from_stdin_a_broken_document_and_the_docs_private_image_pod() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stdout).contains("private-image-test-1"));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write the JUnit report"));
+    // A mistyped directory is an error too, never created.
+    let missing = home.path().join("no-such-dir/junit.xml");
+    let output = home.run(&["check", "-f", &file, "--junit", missing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+    assert!(!home.path().join("no-such-dir").exists());
 
     // A pull Secret whose data is not base64 is broken, not absent: the advice says which.
     let broken = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: not-base64!!\n".to_owned();

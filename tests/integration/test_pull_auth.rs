@@ -287,6 +287,8 @@ fn a_registry_on_this_machine_is_reached_as_each_runtime_reaches_it() {
         old.to_text()
     );
     assert!(note(&old).starts_with("this registry speaks TLS"), "{}", old.to_text());
+    assert!(failure.verdict.contains("speaks TLS"), "{}", old.to_text());
+    assert!(failure.what_to_do.contains("hosts.toml"), "{}", old.to_text());
     // Trusted (its CA given): every HTTPS runtime pulls; 1.6 still speaks plain HTTP to it.
     let trusted = PullOptions { ca_dirs: vec![tls.ca_dir()], ..PullOptions::default() };
     let report = pull_on(&Puller::default(), &image, Some(&alice), &trusted);
@@ -307,4 +309,28 @@ fn a_registry_on_this_machine_is_reached_as_each_runtime_reaches_it() {
     assert!(failure.what_to_do.contains("insecure = true"), "{}", cri_o.to_text());
     let insecure = PullOptions { insecure: true, ..on(Runtime::CriO) };
     assert!(pull_on(&Puller::default(), &image, Some(&alice), &insecure).succeeded());
+}
+
+/// `--insecure=HOST,…` (a run of many registries names the plain-HTTP ones): plain HTTP, and
+/// credentials over it, only for a host named; every other host stays HTTPS-only.
+#[test]
+fn insecure_holds_only_for_the_hosts_named() {
+    if !available() {
+        return;
+    }
+    let plain = Registry::start(Some(("alice", PASSWORD)));
+    plain.push_image("team/app", "v1");
+    let (name, resolve) = test_host(&plain);
+    let image = format!("{name}/team/app:v1");
+    let alice = user("alice", PASSWORD);
+    let insecure = |hosts: &[&str]| PullOptions {
+        insecure: true,
+        insecure_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
+        resolve: resolve.clone(),
+        ..PullOptions::default()
+    };
+    assert!(pull_on(&Puller::default(), &image, Some(&alice), &insecure(&[])).succeeded(), "alone: every host");
+    assert!(pull_on(&Puller::default(), &image, Some(&alice), &insecure(&[name.as_str()])).succeeded());
+    let other = pull_on(&Puller::default(), &image, Some(&alice), &insecure(&["other.test:5000"]));
+    assert_eq!(class_and_stage(&other).0, FailureClass::HttpToHttps, "{}", other.to_text());
 }
