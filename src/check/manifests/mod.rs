@@ -26,6 +26,7 @@ use crate::kubelet::PullSecretData;
 use crate::secret::Secret;
 
 mod custom;
+mod json_list;
 mod lookup;
 mod objects;
 mod read;
@@ -393,8 +394,17 @@ impl PodSecrets<'_> {
 /// without `metadata.namespace`). Unknown kinds are skipped; broken documents become
 /// `DocumentError`s and the others are still read.
 pub fn read_documents(name: &str, text: &str, default_namespace: &str) -> Manifests {
-    let mut manifests = Manifests::default();
     let name: Arc<str> = Arc::from(name);
+    // One large JSON object that is a `List` (`kubectl get -o json`): read item by item.
+    if text.len() >= stream::STREAMED_FROM && text.trim_start().starts_with('{') {
+        let leading = text.len() - text.trim_start().len();
+        let line = 1 + text[..leading].matches('\n').count();
+        let source = DocumentSource::in_file(name.clone(), 1, line);
+        if let Some(read) = json_list::read_list(text, &source, default_namespace) {
+            return read;
+        }
+    }
+    let mut manifests = Manifests::default();
     split::documents(text, |document| read_document(&mut manifests, &name, document, default_namespace));
     manifests
 }

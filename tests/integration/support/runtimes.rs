@@ -277,7 +277,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     /// marked `insecure = true`), then `podman rmi`. The message is podman's `Error: …` line
     /// without `Error: `.
     pub fn podman(&self, image: &str, login: Login<'_>, insecure: bool) -> Observed {
-        let auth = self.path("podman/auth.json");
+        // One auth file per pull: the scripted classes pull side by side.
+        static PULLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = PULLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let auth = self.path(&format!("podman/auth-{n}.json"));
         let auths = match login {
             Some((user, password)) => {
                 use base64::Engine as _;
