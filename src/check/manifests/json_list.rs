@@ -219,5 +219,15 @@ mod tests {
         let value: Value = serde_json::from_str(&text).unwrap();
         read::read_object(&mut expected, &value, DocumentSource::document("t.json", 1, 2), "default");
         assert_eq!(read, expected);
+
+        // The same from a file (as `check -f` reads it).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.json");
+        std::fs::write(&path, &text).unwrap();
+        let from_file = super::super::read_path(&path, "default").unwrap();
+        let name = path.display().to_string();
+        let mut expected = Manifests::default();
+        read::read_object(&mut expected, &value, DocumentSource::document(&name, 1, 2), "default");
+        assert_eq!(from_file, expected);
     }
 }

@@ -589,7 +589,21 @@ fn read_file(path: &std::path::Path, namespace: &str) -> Result<Manifests, Strin
     let file = std::fs::File::open(path).map_err(cannot)?;
     let name: Arc<str> = Arc::from(path.display().to_string());
     let mut manifests = Manifests::default();
-    let reader = std::io::BufReader::with_capacity(64 * 1024, file);
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
+    // One large JSON object (`kubectl get -o json`): read whole, then its `List` item by item.
+    let starts = std::io::BufRead::fill_buf(&mut reader).map_err(cannot)?;
+    let starts = starts.strip_prefix("\u{feff}".as_bytes()).unwrap_or(starts);
+    let json_object = starts.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if json_object && std::fs::metadata(path).map_err(cannot)?.len() >= stream::STREAMED_FROM as u64 {
+        let mut text = String::new();
+        return match std::io::Read::read_to_string(&mut reader, &mut text) {
+            Ok(_) => Ok(read_documents(&name, &text, namespace)),
+            Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+                Err(format!("{} is not UTF-8 text", path.display()))
+            }
+            Err(error) => Err(cannot(error)),
+        };
+    }
     match split::documents_from_reader(reader, |document| read_document(&mut manifests, &name, document, namespace)) {
         Ok(()) => Ok(manifests),
         Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
