@@ -289,7 +289,8 @@ fn summary_text(out: &mut String, report: &CheckReport) {
 fn unreachable_text(out: &mut String, report: &CheckReport) {
     for host in &report.summary.unreachable {
         let pulls = if host.pulls == 1 { "1 pull ends".to_owned() } else { format!("{} pulls end", host.pulls) };
-        let _ = writeln!(out, "{} cannot be reached ({pulls} with it): {}", host.host, host.cause);
+        let _ =
+            writeln!(out, "{}: every pull to it fails before the image ({pulls} with it): {}", host.host, host.cause);
         let _ = writeln!(out, "  {}", host.detail);
         let _ = writeln!(out, "  what to do: {}", host.what_to_do);
     }

@@ -397,6 +397,7 @@ async fn walk_road(
         layers: blobs.len() - 1,
         total_size: blobs.iter().map(|b| b.size).sum(),
         full: options.full,
+        runtime: options.runtime,
     })
 }
 

@@ -232,6 +232,8 @@ pub struct Success {
     pub total_size: u64,
     /// Whether every blob was downloaded and verified (full) or only checked (quick).
     pub full: bool,
+    /// The runtime whose road was walked (a failure names it too).
+    pub runtime: super::node::Runtime,
 }
 
 impl Success {
@@ -246,6 +248,7 @@ impl Success {
             layers: 0,
             total_size: 0,
             full: false,
+            runtime: super::node::Runtime::default(),
         }
     }
 }
@@ -408,6 +411,7 @@ impl PullReport {
                     let _ = writeln!(out, "  platforms   {}", success.platforms.join(", "));
                 }
                 let _ = writeln!(out, "  platform    {} ({})", success.platform, success.manifest_digest);
+                let _ = writeln!(out, "  runtime     {}", success.runtime.label());
                 let _ = writeln!(
                     out,
                     "  layers      {} + config, {} compressed",

@@ -274,6 +274,9 @@ fn a_registry_on_this_machine_is_reached_as_each_runtime_reaches_it() {
         let report = pull_on(&Puller::default(), &image, Some(&alice), &on(runtime));
         assert!(report.succeeded(), "{runtime}: {}", report.to_text());
         assert!(note(&report).starts_with("its certificate is not trusted here"), "{}", report.to_text());
+        // A success names the runtime whose road it walked, as a failure does.
+        assert_eq!(serde_json::to_value(&report).unwrap()["runtime"], runtime.to_string());
+        assert!(report.to_text().contains(&format!("runtime     {}", runtime.label())));
     }
     let cri_o = pull_on(&Puller::default(), &image, Some(&alice), &on(Runtime::CriO));
     assert_eq!(class_and_stage(&cri_o).0, FailureClass::TlsUnknownAuthority, "{}", cri_o.to_text());
