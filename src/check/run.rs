@@ -236,6 +236,8 @@ struct Shared {
     hint: Option<String>,
     /// Neither the pod nor a `ServiceAccount` that could name any names a pull Secret.
     names_no_secret: bool,
+    /// Pull Secrets the pod uses were found in the manifests.
+    secrets_found: bool,
 }
 
 /// What a container needs.
@@ -366,15 +368,19 @@ pub async fn verdicts<'m>(inputs: &'m super::manifests::Inputs, options: &CheckO
     let workloads = kept.len();
     let lookup = manifests.lookup();
     // Most workloads share the same nothing to say: one copy each.
-    let nothing_to_say = [false, true]
-        .map(|names_no_secret| std::sync::Arc::new(Shared { notes: Vec::new(), hint: None, names_no_secret }));
+    let nothing_to_say = [false, true].map(|names_no_secret| {
+        [false, true].map(|secrets_found| {
+            std::sync::Arc::new(Shared { notes: Vec::new(), hint: None, names_no_secret, secrets_found })
+        })
+    });
     for workload in kept.into_iter().map(|index| &manifests.workloads[index]) {
         let (keyring, notes, hint) = workload_keyring(&lookup, workload, options);
         let names_no_secret = names_no_secret(&lookup, workload);
+        let secrets_found = !lookup.pod_pull_secrets(workload).found.is_empty();
         let shared = if notes.is_empty() && hint.is_none() {
-            nothing_to_say[usize::from(names_no_secret)].clone()
+            nothing_to_say[usize::from(names_no_secret)][usize::from(secrets_found)].clone()
         } else {
-            std::sync::Arc::new(Shared { notes, hint, names_no_secret })
+            std::sync::Arc::new(Shared { notes, hint, names_no_secret, secrets_found })
         };
         for container in &workload.containers {
             let plan = plan_container(container, keyring.as_ref(), &mut jobs);
@@ -776,15 +782,27 @@ fn verdict_of(pending: &Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> C
     let anonymous_refusal = last.is_some_and(|f| {
         matches!(f.class, FailureClass::NoCredentials | FailureClass::Denied | FailureClass::RepositoryUnknown)
     }) && result.credential.is_none();
-    let hint = hint.or_else(|| {
-        (names_no_secret && anonymous_refusal).then(|| {
-            format!(
-                "The {} {} names no imagePullSecrets: add one to its pod template (regcred yaml makes the Secret), or to its ServiceAccount.",
-                workload.kind_name,
-                workload.name
-            )
+    // Its pull Secrets were found, and none has an entry for the image's registry.
+    let no_entry = shared.secrets_found && anonymous_refusal && job.credentials.is_empty();
+    let hint = hint
+        .or_else(|| {
+            (names_no_secret && anonymous_refusal).then(|| {
+                format!(
+                    "The {} {} names no imagePullSecrets: add one to its pod template (regcred yaml makes the Secret), or to its ServiceAccount.",
+                    workload.kind_name,
+                    workload.name
+                )
+            })
         })
-    });
+        .or_else(|| {
+            no_entry.then(|| {
+                let registry = job.reference.domain();
+                format!(
+                    "The pull Secrets the {} {} uses have no entry that matches {registry}: add one for it (regcred yaml {registry} … makes it), or check the registry in the image name.",
+                    workload.kind_name, workload.name
+                )
+            })
+        });
     result.what_to_do = last.map(|f| match (&hint, &result.credential) {
         (Some(hint), _) => format!("{hint} {}", f.what_to_do),
         (None, Some(used)) if used.secret.is_some() => format!("{} Here: {}.", f.what_to_do, used.describe()),

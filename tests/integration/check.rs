@@ -439,3 +439,33 @@ fn check_takes_the_ca_dir_test_pull_takes() {
         assert!(help.contains(flag), "{flag}: {help}");
     }
 }
+
+/// A pod whose pull Secrets are there but hold no entry for the image's registry is told so, not
+/// "none configured".
+#[test]
+fn pull_secrets_without_the_images_registry_are_named_as_such() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::start(Some(("alice", "check-pw")));
+    registry.push_image("team/app", "v1");
+    let home = TempHome::new();
+    let image = format!("{}/team/app:v1", registry.host);
+    let file = write(
+        home.path(),
+        "app.yaml",
+        &[secret("other", "registry.example.com", "alice", "check-pw"), deployment("web", &image, &["other"])],
+    );
+    let (code, json, stderr) = check(&home, &["-f", &file]);
+    assert_eq!(code, 1, "{stderr}");
+    let row = result(&json, &image);
+    assert_eq!(row["verdict"], "fails");
+    let advice = row["what_to_do"].as_str().unwrap();
+    assert!(
+        advice.starts_with(&format!(
+            "The pull Secrets the Deployment web uses have no entry that matches {}",
+            registry.host
+        )),
+        "{advice}"
+    );
+}
