@@ -124,7 +124,11 @@ fn answer_ui(ui: &mut egui::Ui, answer: &Answer, commands: &mut Vec<Command>) {
             theme::weak(ui, &format!("Rate limit: {}", limit.describe()));
         }
         if let Some(note) = &report.runtimes_differ {
-            theme::weak(ui, note);
+            // A clause in the report's `runtimes` line; a sentence here.
+            let mut chars = note.chars();
+            let sentence: String =
+                chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default();
+            theme::weak(ui, &format!("{sentence}."));
         }
         ui.horizontal_wrapped(|ui| {
             if ui.button("Copy report").clicked() {
