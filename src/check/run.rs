@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
-use super::manifests::{Container, Lookup, PullPolicy, SecretsFrom, Workload};
+use super::manifests::{Container, Lookup, PodSecrets, PullPolicy, SecretsFrom, Workload};
 use crate::image_ref::ImageRef;
 use crate::keychain::Credential;
 use crate::kubelet::{
@@ -374,9 +374,11 @@ pub async fn verdicts<'m>(inputs: &'m super::manifests::Inputs, options: &CheckO
         })
     });
     for workload in kept.into_iter().map(|index| &manifests.workloads[index]) {
-        let (keyring, notes, hint) = workload_keyring(&lookup, workload, options);
-        let names_no_secret = names_no_secret(&lookup, workload);
-        let secrets_found = !lookup.pod_pull_secrets(workload).found.is_empty();
+        // The pod's pull Secrets as the cluster would build them, once per workload.
+        let secrets = lookup.pod_pull_secrets(workload);
+        let (keyring, notes, hint) = workload_keyring(&lookup, &secrets, workload, options);
+        let names_no_secret = names_no_secret(&secrets);
+        let secrets_found = !secrets.found.is_empty();
         let shared = if notes.is_empty() && hint.is_none() {
             nothing_to_say[usize::from(names_no_secret)][usize::from(secrets_found)].clone()
         } else {
@@ -454,8 +456,7 @@ fn unreachable_hosts(jobs: &[Job], outcomes: &[JobOutcome]) -> Vec<UnreachableHo
 /// The pod's keyring as the kubelet builds it, and what the cluster would say about its Secrets.
 /// Whether nothing names a pull Secret for `workload`: not its pod, not its `ServiceAccount` (the
 /// `default` one, when it is not in the manifests, names none in most clusters).
-fn names_no_secret(lookup: &Lookup<'_>, workload: &Workload) -> bool {
-    let secrets = lookup.pod_pull_secrets(workload);
+fn names_no_secret(secrets: &PodSecrets<'_>) -> bool {
     secrets.found.is_empty()
         && secrets.missing.is_empty()
         && match &secrets.from {
@@ -466,10 +467,10 @@ fn names_no_secret(lookup: &Lookup<'_>, workload: &Workload) -> bool {
 
 fn workload_keyring(
     lookup: &Lookup<'_>,
+    secrets: &PodSecrets<'_>,
     workload: &Workload,
     options: &CheckOptions,
 ) -> (Result<UnionKeyring, crate::kubelet::KeyringError>, Vec<String>, Option<String>) {
-    let secrets = lookup.pod_pull_secrets(workload);
     let mut notes = Vec::new();
     let mut hint = None;
     for secret in &secrets.found {
