@@ -27,6 +27,7 @@
 pub mod atomic_file;
 pub mod auth_files;
 pub mod check;
+pub mod cluster;
 pub mod credentials;
 pub mod expiry;
 pub mod go_json;

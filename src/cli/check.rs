@@ -18,14 +18,26 @@ const INPUT_ERROR: u8 = 2;
 
 /// `regcred check` arguments.
 #[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools, reason = "each is a command-line switch")]
 pub struct CheckArgs {
     /// Manifests: a file, a directory (its .yaml, .yml and .json files, recursively), or - for
     /// standard input. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required_unless_present = "cluster")]
     pub files: Vec<String>,
-    /// The namespace of objects that name none (as kubectl's --namespace).
-    #[arg(short = 'n', long, default_value = "default")]
-    pub namespace: String,
+    /// The namespace of objects that name none (as kubectl's --namespace; default: default). With
+    /// --cluster: the namespace to check (default: the context's).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Check a cluster instead of files: the Pods that cannot pull now, each with the kubelet's
+    /// Event, and every workload's template, with the pull Secrets read through the API (your local
+    /// credentials when reading Secrets is forbidden).
+    #[arg(long, conflicts_with = "files")]
+    pub cluster: bool,
+    /// With --cluster: every namespace.
+    #[arg(short = 'A', long, requires = "cluster")]
+    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub kube: super::cluster::ClusterArgs,
     /// The node's own Docker config, as the kubelet reads it (/var/lib/kubelet/config.json).
     #[arg(long, value_name = "FILE")]
     pub node_config: Option<PathBuf>,
@@ -47,7 +59,7 @@ pub struct CheckArgs {
 }
 
 /// A deadline as people write durations (`90s`, `5m`, `1h 30m`); more than zero.
-fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
+pub(super) fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
     let duration = humantime::parse_duration(text).map_err(|error| format!("{error} (write it as 90s, 5m or 1h)"))?;
     if duration.is_zero() {
         return Err("the deadline must be longer than zero".to_owned());
@@ -58,6 +70,14 @@ fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
 /// Runs `regcred check`: exit 0 when everything pulls, 1 when anything would fail, 2 for input
 /// errors (a path that cannot be read, a document that cannot be parsed, no workloads).
 pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    if args.cluster {
+        return run_cluster(env, args);
+    }
+    if args.kube.kubeconfig.is_some() || args.kube.context.is_some() {
+        eprintln!("error: --kubeconfig and --context are for --cluster");
+        return Ok(ExitCode::from(INPUT_ERROR));
+    }
+    let namespace = args.namespace.as_deref().unwrap_or("default");
     // A path that cannot be read is an input error like a broken document: said, and the rest
     // still checked (the same reading as the window's).
     let (stdin, paths): (Vec<&String>, Vec<&String>) = args.files.iter().partition(|path| *path == "-");
@@ -71,7 +91,7 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let named: Vec<(&str, &str)> = texts.iter().map(|text| ("<stdin>", text.as_str())).collect();
     let paths: Vec<&Path> = paths.iter().map(|path| Path::new(path.as_str())).collect();
-    let mut inputs = read_inputs(&named, &paths, &args.namespace);
+    let mut inputs = read_inputs(&named, &paths, namespace);
     inputs.unreadable.splice(0..0, unreadable);
     let mut options = CheckOptions {
         pull: args.pull.options(env),
@@ -142,6 +162,112 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(INPUT_ERROR));
     }
     Ok(status)
+}
+
+/// `regcred check --cluster`: the Pods failing now and the live workloads' templates.
+fn run_cluster(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let check = CheckOptions {
+        pull: args.pull.options(env),
+        started: Some(super::started()),
+        deadline: Some(args.timeout),
+        ..CheckOptions::default()
+    };
+    // Your own credentials stand in for the Secrets only when reading them is forbidden.
+    let local = local_keyring(env).ok();
+    let options = regcred::cluster::LiveOptions { all_namespaces: args.all_namespaces, check, local };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let target = args.kube.target(args.namespace.as_deref());
+    let live = runtime.block_on(async {
+        let cluster = super::cluster::connect(&target).await?;
+        regcred::cluster::check_cluster(&cluster, options).await.map_err(|error| super::cluster::report_error(&error))
+    });
+    runtime.shutdown_background();
+    let live = match live {
+        Ok(live) => live,
+        Err(code) => return Ok(code),
+    };
+    let report = live.report.inert();
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    for note in &live.notes {
+        eprintln!("note: {note}");
+    }
+    if args.json {
+        super::print_json(&live)?;
+    } else {
+        super::emit_with(|out| {
+            out.write_all(live_text(&live).as_bytes())?;
+            write_text(out, report.results.len(), |index| report.results[index].clone(), &report)
+        })?;
+    }
+    if let Some(path) = &args.junit
+        && let Err(error) = regcred::atomic_file::write_atomic(path, junit(&report).as_bytes())
+    {
+        eprintln!("error: cannot write the JUnit report {}: {error}", path.display());
+        return Ok(ExitCode::from(INPUT_ERROR));
+    }
+    Ok(if live.failing.is_empty() && report.all_pull() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The head of `check --cluster`'s text: the cluster, where credentials came from, the Pods failing
+/// now.
+fn live_text(live: &regcred::cluster::LiveCheck) -> String {
+    use regcred::cluster::SecretsRead;
+    let inert = |text: &str| regcred::untrusted::inert(text, super::MESSAGE_CAP);
+    let mut out = format!("Cluster: {}\n", live.cluster);
+    match &live.secrets {
+        SecretsRead::Cluster => out.push_str("Credentials: the pull Secrets, read through the API\n"),
+        SecretsRead::Local(why) => {
+            let _ = writeln!(out, "Credentials: YOUR LOCAL ONES, not the cluster's Secrets ({})", inert(why));
+        }
+        SecretsRead::None(why) => {
+            let _ = writeln!(out, "Credentials: none (the Secrets cannot be read: {})", inert(why));
+        }
+    }
+    if live.failing.is_empty() {
+        out.push_str("No Pod is failing to pull now.\n\n");
+        return out;
+    }
+    let count = live.failing.len();
+    let _ = writeln!(out, "Failing to pull now ({count} container{}):", if count == 1 { "" } else { "s" });
+    for pod in &live.failing {
+        let node = pod.node.as_ref().map(|node| format!(", node {node}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}/{}  {}  {}  ({}{node})",
+            pod.namespace,
+            pod.pod,
+            pod.container,
+            inert(&pod.image),
+            pod.reason
+        );
+        if let Some(event) = &pod.node_event {
+            let _ = writeln!(out, "    node says:    {}", inert(event));
+        }
+        if let Some(event) = &pod.predicted_event {
+            let _ = writeln!(out, "    regcred says: {}", inert(event));
+        }
+        match pod.matches {
+            Some(true) => out.push_str("    ✔ the same text\n"),
+            Some(false) => out.push_str("    ✘ not the same: see the diagnosis below\n"),
+            None => {}
+        }
+        let names = |names: &[String]| if names.is_empty() { "none".to_owned() } else { names.join(", ") };
+        let listed: Vec<String> = pod.pull_secrets.iter().filter(|name| !name.is_empty()).cloned().collect();
+        let _ = writeln!(
+            out,
+            "    pull Secrets: {} (ServiceAccount {}: {})",
+            names(&listed),
+            pod.service_account,
+            names(&pod.service_account_secrets)
+        );
+        for note in &pod.notes {
+            let _ = writeln!(out, "    note: {}", inert(note));
+        }
+    }
+    out.push('\n');
+    out
 }
 
 /// Standard input, for `-f -`.

@@ -10,6 +10,7 @@ macro_rules! outln {
 }
 
 mod check;
+mod cluster;
 mod list;
 mod login;
 mod presets;
@@ -95,6 +96,12 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print the Kubernetes pull Secret (and optionally a Pod, ServiceAccount patch, node recipe).
     Yaml(yaml::YamlArgs),
+    /// Put the pull Secret into a cluster (server-side apply; optionally add it to a ServiceAccount),
+    /// saying first what will change.
+    Apply(cluster::ApplyArgs),
+    /// Run the Kubernetes docs' test Pod in the cluster and show the node's Event beside regcred's
+    /// prediction. Exit 0 only when the image was pulled.
+    Verify(cluster::VerifyArgs),
 }
 
 /// When the process started (as near as `main` can tell): `regcred check`'s time and deadline
@@ -123,6 +130,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Login(args) => login::login(&env, &args),
         Command::TestPull(args) => test_pull::test_pull(&env, &args),
         Command::Check(args) => check::run(&env, &args),
+        Command::Apply(args) => cluster::apply(&Sources::discover(&env), &args),
+        Command::Verify(args) => cluster::verify(&env, &args),
         Command::Logout { server, file } => login::logout(&env, &server, &file),
         Command::Migrate(args) => login::migrate(&env, &args),
         Command::Orphans => login::orphans(&Sources::discover(&env)),

@@ -158,7 +158,7 @@ pub fn yaml(sources: &Sources, args: &YamlArgs) -> anyhow::Result<ExitCode> {
 /// One `SERVER` or `KEY=SERVER` argument: the credential stored for SERVER, under SERVER's own key
 /// or under KEY — a Kubernetes-style key the kubelet matches (`*.example.com`, `*.*.example.com`,
 /// `prefix.*.io`, `registry.io:8080/path`) that Docker's and Podman's files cannot hold.
-fn secret_entry(sources: &Sources, arg: &str) -> anyhow::Result<RegistryAuth> {
+pub(super) fn secret_entry(sources: &Sources, arg: &str) -> anyhow::Result<RegistryAuth> {
     let (key, server) = match arg.split_once('=') {
         Some((key, server)) => (Some(key), server),
         None => (None, arg),
@@ -219,7 +219,7 @@ fn write_output(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::Re
 }
 
 /// Warns on stderr about what the Secret's credentials will do ([`regcred::pull_secret::warnings`]).
-fn warn_about(registries: &[RegistryAuth]) {
+pub(super) fn warn_about(registries: &[RegistryAuth]) {
     let registries: Vec<&RegistryAuth> = registries.iter().collect();
     for warning in regcred::pull_secret::warnings(&registries, std::time::SystemTime::now()) {
         eprintln!("warning: {warning}");
