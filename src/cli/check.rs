@@ -174,7 +174,12 @@ fn run_cluster(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     };
     // Your own credentials stand in for the Secrets only when reading them is forbidden.
     let local = local_keyring(env).ok();
-    let options = regcred::cluster::LiveOptions { all_namespaces: args.all_namespaces, check, local };
+    let options = regcred::cluster::LiveOptions {
+        all_namespaces: args.all_namespaces,
+        check,
+        local,
+        runtime_from_nodes: args.pull.runtime.is_none(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let target = args.kube.target(args.namespace.as_deref());
     let live = runtime.block_on(async {

@@ -30,9 +30,10 @@ pub struct PullArgs {
     pub platform: Platform,
     /// Whose words the kubelet's event uses: containerd (2.1–2.3, the default), containerd-2.0,
     /// containerd-1.7 (1.7.8+ and 1.6.25+), containerd-1.6 (1.6.0–1.6.24, Debian 12's), cri-o, or
-    /// docker (Docker Engine through cri-dockerd).
-    #[arg(long, default_value = "containerd", value_name = "RUNTIME")]
-    pub runtime: Runtime,
+    /// docker (Docker Engine through cri-dockerd). Default: containerd (for check --cluster: the
+    /// nodes' own, from their status).
+    #[arg(long, value_name = "RUNTIME")]
+    pub runtime: Option<Runtime>,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -57,6 +58,10 @@ impl ConnectArgs {
 impl PullArgs {
     /// The user's options with these flags.
     pub fn options(&self, env: &Env) -> PullOptions {
-        PullOptions { platform: self.platform.clone(), runtime: self.runtime, ..self.connect.options(env) }
+        PullOptions {
+            platform: self.platform.clone(),
+            runtime: self.runtime.unwrap_or_default(),
+            ..self.connect.options(env)
+        }
     }
 }

@@ -51,7 +51,11 @@ pub fn test_pull(env: &Env, args: &TestPullArgs) -> anyhow::Result<ExitCode> {
 /// The credential for the image's registry (or `--server`), and words for where it came from.
 fn credential_for(sources: &Sources, args: &TestPullArgs) -> (Result<Option<Credential>, Box<PullReport>>, String) {
     let failed = |error: &dyn std::fmt::Display| {
-        let report = regcred::registry::credential_failure(&args.image, &error.to_string(), args.pull.runtime);
+        let report = regcred::registry::credential_failure(
+            &args.image,
+            &error.to_string(),
+            args.pull.runtime.unwrap_or_default(),
+        );
         (Err(Box::new(report)), "unavailable".to_owned())
     };
     if let Some(server) = &args.server {

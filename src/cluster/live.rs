@@ -31,6 +31,8 @@ pub struct LiveOptions {
     pub check: CheckOptions,
     /// Your local credentials, standing in for the Secrets when `get secrets` is forbidden.
     pub local: Option<Keyring>,
+    /// Use the nodes' runtime (from their status) for the words, when they all run one kind.
+    pub runtime_from_nodes: bool,
 }
 
 /// Where the pull Secrets' credentials came from.
@@ -143,7 +145,12 @@ impl Scope<'_> {
 }
 
 /// An object as one manifest document named `Kind ns/name`, without what the check does not read.
-fn document<K: Resource + Serialize>(object: &K, kind: &str, manifests: &mut Manifests, default_namespace: &str) {
+pub(super) fn document<K: Resource + Serialize>(
+    object: &K,
+    kind: &str,
+    manifests: &mut Manifests,
+    default_namespace: &str,
+) {
     let Ok(mut value) = serde_json::to_value(object) else { return };
     if let Some(metadata) = value.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
         metadata.remove("managedFields");
@@ -211,24 +218,14 @@ pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<Li
         document(account, "ServiceAccount", &mut manifests, ns);
     }
     let mut check_options = options.check;
-    let secrets = match pull_secrets(&scope).await {
-        Ok(found) => {
-            for secret in &found {
-                document(secret, "Secret", &mut manifests, ns);
-            }
-            SecretsRead::Cluster
+    if options.runtime_from_nodes {
+        match nodes_runtime(cluster).await {
+            Ok(Some(runtime)) => check_options.pull.runtime = runtime,
+            Ok(None) => {}
+            Err(why) => notes.push(why),
         }
-        Err(error) => {
-            let why = error.to_string();
-            match options.local {
-                Some(local) => {
-                    check_options.local = Some(local);
-                    SecretsRead::Local(why)
-                }
-                None => SecretsRead::None(why),
-            }
-        }
-    };
+    }
+    let secrets = read_pull_secrets(&scope, &mut manifests, options.local, &mut check_options).await;
     let inputs = Inputs { manifests, unreadable: Vec::new() };
     let report = check(&inputs, &check_options).await;
     let mut failing = Vec::new();
@@ -344,6 +341,26 @@ impl Seen<'_> {
     }
 }
 
+/// The runtime every node runs (from `status.nodeInfo.containerRuntimeVersion`); none when the
+/// nodes cannot be listed (nothing to say: the default stands) or run no runtime regcred knows;
+/// an explanation when they differ.
+async fn nodes_runtime(cluster: &Cluster) -> Result<Option<crate::registry::Runtime>, String> {
+    let Ok(nodes) = Api::<Node>::all(cluster.client.clone()).list(&ListParams::default()).await else {
+        return Ok(None);
+    };
+    let versions: std::collections::BTreeSet<String> =
+        nodes.items.into_iter().filter_map(|node| Some(node.status?.node_info?.container_runtime_version)).collect();
+    let runtimes: std::collections::BTreeSet<_> =
+        versions.iter().filter_map(|version| super::nodes::runtime_of(version)).collect();
+    match runtimes.len() {
+        0 | 1 => Ok(runtimes.into_iter().next()),
+        _ => Err(format!(
+            "the nodes run different runtimes ({}): the words are containerd 2's; pass --runtime to choose",
+            versions.into_iter().collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
 /// Whether a controller owns the object (its owner's template is checked instead).
 fn owned(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> bool {
     meta.owner_references.as_ref().is_some_and(|owners| owners.iter().any(|owner| owner.controller == Some(true)))
@@ -393,6 +410,33 @@ fn last_failure(events: &[Event], image: &str) -> Option<String> {
         })
         .max_by_key(|event| (event.last_timestamp.clone().map(|time| time.0), event.count))
         .and_then(|event| event.message.clone())
+}
+
+/// The pull Secrets into `manifests`; when they cannot be read, `local` stands in for them.
+async fn read_pull_secrets(
+    scope: &Scope<'_>,
+    manifests: &mut Manifests,
+    local: Option<Keyring>,
+    options: &mut CheckOptions,
+) -> SecretsRead {
+    match pull_secrets(scope).await {
+        Ok(found) => {
+            for secret in &found {
+                document(secret, "Secret", manifests, &scope.cluster.namespace);
+            }
+            SecretsRead::Cluster
+        }
+        Err(error) => {
+            let why = error.to_string();
+            match local {
+                Some(local) => {
+                    options.local = Some(local);
+                    SecretsRead::Local(why)
+                }
+                None => SecretsRead::None(why),
+            }
+        }
+    }
 }
 
 async fn pull_secrets(scope: &Scope<'_>) -> Result<Vec<Secret>, ClusterError> {

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::connect::Cluster;
 use super::nodes::{kubelet_event_as_node_shows, runtime_of};
 use super::refusal::{Action, ClusterError};
-use crate::check::{CheckOptions, CheckResult, Inputs, Verdict, check, read_documents};
+use crate::check::{CheckOptions, CheckResult, Inputs, Manifests, Verdict, check};
 use crate::kubelet::Keyring;
 use crate::registry::{Platform, PullOptions, Runtime};
 
@@ -170,8 +170,7 @@ pub async fn verify(
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
     let name = pod_name();
     let manifest = test_pod(&name, ns, &request.image, request.secret.as_deref());
-    let pod: Pod =
-        serde_json::from_value(manifest.clone()).map_err(|error| ClusterError::Unexpected(error.to_string()))?;
+    let pod: Pod = serde_json::from_value(manifest).map_err(|error| ClusterError::Unexpected(error.to_string()))?;
     let created = pods.create(&PostParams::default(), &pod).await.map_err(|error| {
         ClusterError::from_kube(error, Action { verb: "create", resource: "pods", namespace: Some(ns) })
     })?;
@@ -229,7 +228,7 @@ pub async fn verify(
     };
     if outcome != VerifyOutcome::Cancelled {
         progress(Progress::Predicting);
-        predict(cluster, request, &manifest, &mut report).await;
+        predict(cluster, request, &pod, &mut report).await;
     }
     Ok(report)
 }
@@ -464,7 +463,7 @@ async fn poll_events(
 
 /// regcred's own test pull of the same image with the Secret's credentials (read through the
 /// API), in the words of the node's runtime and kubelet.
-async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &serde_json::Value, report: &mut VerifyReport) {
+async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: &mut VerifyReport) {
     let ns = cluster.namespace.as_str();
     let node = match &report.node {
         Some(node) => Api::<Node>::all(cluster.client.clone()).get(node).await.ok(),
@@ -489,11 +488,12 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &serde_json::V
             variant: None,
         })
     });
-    let mut documents = vec![pod.clone()];
+    let mut manifests = Manifests::default();
+    super::live::document(pod, "Pod", &mut manifests, ns);
     let mut local = None;
     if let Some(secret) = &request.secret {
         match Api::<Secret>::namespaced(cluster.client.clone(), ns).get(secret).await {
-            Ok(found) => documents.push(serde_json::to_value(found).unwrap_or_default()),
+            Ok(found) => super::live::document(&found, "Secret", &mut manifests, ns),
             Err(kube::Error::Api(status)) if status.code == 404 => report.notes.push(format!(
                 "the Secret {ns}/{secret} does not exist: the kubelet pulls without it (v1.26 only logs this; newer \
                  kubelets also report FailedToRetrieveImagePullSecret)"
@@ -512,8 +512,7 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &serde_json::V
             }
         }
     }
-    let text = documents.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n---\n");
-    let inputs = Inputs { manifests: read_documents("cluster", &text, ns), unreadable: Vec::new() };
+    let inputs = Inputs { manifests, unreadable: Vec::new() };
     let options = CheckOptions {
         pull: PullOptions { runtime, platform: platform.unwrap_or_default(), ..request.pull.clone() },
         local,

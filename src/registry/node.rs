@@ -78,7 +78,7 @@ pub(crate) enum LoopbackRoad {
 }
 
 /// The container runtime whose words the report uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Runtime {
     /// containerd 2.1–2.3 (words of v2.3.4), pulling through the transfer service (the CRI default

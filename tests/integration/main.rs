@@ -20,6 +20,8 @@ mod check;
 mod check_network;
 mod check_offline;
 mod cli;
+mod cluster;
+mod cluster_server;
 mod concurrency;
 mod crash_safety;
 mod files_bad_input;

@@ -3,6 +3,7 @@
 #![allow(dead_code, reason = "each test module uses a different part of the support code")]
 
 pub mod dns;
+pub mod kube_api;
 pub mod registry;
 pub mod runtimes;
 pub mod tiny_http;

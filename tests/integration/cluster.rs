@@ -1,0 +1,354 @@
+//! The cluster loop through the CLI (`regcred apply`, `regcred verify`, `check --cluster`) against
+//! the stand-in API server built from recorded exchanges (`support::kube_api`) and real registries.
+//! The client side is real: kube with the kubeconfig's client certificate, tokens and an exec plugin.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::support::kube_api::{KubeApi, PodCase};
+use crate::support::registry::{self, Registry};
+use crate::support::{TempHome, component_available};
+
+fn registry_available() -> bool {
+    component_available("docker-registry and skopeo", registry::available())
+}
+
+/// A user's home with a plaintext login for `host` in `~/.docker/config.json`, and a kubeconfig
+/// for the stand-in cluster.
+struct Desk {
+    home: TempHome,
+    api: KubeApi,
+    kubeconfig: PathBuf,
+}
+
+impl Desk {
+    fn new(context: &str) -> Self {
+        let home = TempHome::new();
+        let api = KubeApi::start();
+        let kubeconfig = home.path().join("kubeconfig");
+        api.write_kubeconfig(&kubeconfig, context);
+        Self { home, api, kubeconfig }
+    }
+
+    fn login(&self, host: &str, user: &str, password: &str) {
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        let config = json!({"auths": {host: {"auth": auth}}});
+        self.home.write(&self.home.docker_config(), config.to_string().as_bytes());
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut command = self.home.regcred(args);
+        command.arg("--kubeconfig").arg(&self.kubeconfig);
+        let output = command.output().expect("run regcred");
+        crate::support::assert_no_panic(&output);
+        output
+    }
+}
+
+fn out(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn err(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn docker_config_of(secret: &Value) -> Value {
+    let data = secret["data"][".dockerconfigjson"].as_str().expect("data");
+    serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(data).expect("base64")).expect("json")
+}
+
+#[test]
+fn apply_creates_the_secret_appends_to_the_service_account_and_says_what_changes() {
+    let desk = Desk::new("admin");
+    let host = "registry.example.com:5000";
+    desk.login(host, "user", "first-pass");
+    desk.api.put(json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "builder", "namespace": "regcred-pods"}, "imagePullSecrets": [{"name": "existing"}]}));
+    let args = [host, "--name", "regcred", "-n", "regcred-pods", "--service-account", "builder"];
+
+    // A server dry run first: the plan, nothing written.
+    let dry = desk.run(&[&["apply"][..], &args, &["--dry-run=server"]].concat());
+    assert!(dry.status.success(), "{}{}", out(&dry), err(&dry));
+    assert!(out(&dry).contains(&format!(
+        "Secret regcred-pods/regcred: create (kubernetes.io/dockerconfigjson, key .dockerconfigjson with {host})"
+    )));
+    assert!(
+        out(&dry).contains("ServiceAccount regcred-pods/builder: add regcred to imagePullSecrets (keeps existing)")
+    );
+    assert!(out(&dry).contains("nothing was written"));
+    assert!(desk.api.get("/api/v1/namespaces/regcred-pods/secrets/regcred").is_none());
+
+    let applied = desk.run(&[&["apply"][..], &args].concat());
+    assert!(applied.status.success(), "{}{}", out(&applied), err(&applied));
+    assert!(out(&applied).contains("✔ applied (server-side apply, field manager regcred)"), "{}", out(&applied));
+    let secret = desk.api.get("/api/v1/namespaces/regcred-pods/secrets/regcred").expect("the Secret");
+    assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
+    assert_eq!(docker_config_of(&secret)["auths"][host]["password"], "first-pass");
+    // The same bytes `regcred yaml` prints (kubectl's), so what is applied is what was previewed.
+    let yaml = desk.home.run(&["yaml", host, "--name", "regcred", "-n", "regcred-pods", "-o", "json"]);
+    let previewed: Value = serde_json::from_slice(&yaml.stdout).expect("yaml -o json");
+    assert_eq!(secret["data"], previewed["data"]);
+    let account = desk.api.get("/api/v1/namespaces/regcred-pods/serviceaccounts/builder").expect("the account");
+    assert_eq!(account["imagePullSecrets"], json!([{"name": "existing"}, {"name": "regcred"}]));
+    let requests = desk.api.requests();
+    let apply = requests.iter().find(|r| r.method == "PATCH" && r.path.ends_with("/secrets/regcred")).expect("SSA");
+    assert_eq!(apply.content_type.as_deref(), Some("application/apply-patch+yaml"));
+    assert!(apply.query.contains("fieldManager=regcred"), "{}", apply.query);
+    let patch = requests
+        .iter()
+        .find(|r| r.method == "PATCH" && r.path.ends_with("/serviceaccounts/builder"))
+        .expect("SA patch");
+    assert_eq!(patch.content_type.as_deref(), Some("application/json-patch+json"));
+    assert!(
+        patch.body.contains("\"op\":\"test\"") && patch.body.contains("/metadata/resourceVersion"),
+        "{}",
+        patch.body
+    );
+    for output in [&dry, &applied] {
+        assert!(!out(output).contains("first-pass") && !err(output).contains("first-pass"));
+    }
+
+    let again = desk.run(&[&["apply"][..], &args].concat());
+    assert!(out(&again).contains("Secret regcred-pods/regcred: unchanged"), "{}", out(&again));
+    assert!(out(&again).contains("ServiceAccount regcred-pods/builder: unchanged (regcred is listed)"));
+    assert!(out(&again).contains("✔ nothing to change"));
+
+    desk.login(host, "user", "second-pass");
+    let changed = desk.run(&[&["apply"][..], &args, &["--json"]].concat());
+    let plan: Value = serde_json::from_slice(&changed.stdout).expect("--json");
+    assert_eq!(plan["secret_change"]["action"], "update");
+    assert_eq!(plan["secret_change"]["keys"][0]["registries"][host], "changed");
+    assert_eq!(plan["applied"], true);
+    assert!(!out(&changed).contains("second-pass"));
+    let secret = desk.api.get("/api/v1/namespaces/regcred-pods/secrets/regcred").expect("the Secret");
+    assert_eq!(docker_config_of(&secret)["auths"][host]["password"], "second-pass");
+}
+
+#[test]
+fn apply_refusals_are_in_the_api_servers_words_with_what_to_do() {
+    let desk = Desk::new("admin");
+    let host = "registry.example.com";
+    desk.login(host, "user", "pass");
+
+    let missing = desk.run(&["apply", host, "--name", "regcred", "-n", "nope"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(err(&missing).contains("namespaces \"nope\" not found"), "{}", err(&missing));
+    assert!(err(&missing).contains("kubectl create namespace nope"), "{}", err(&missing));
+
+    let forbidden = desk.run(&["apply", host, "--name", "regcred", "--context", "getpods"]);
+    assert_eq!(forbidden.status.code(), Some(1));
+    assert!(err(&forbidden).contains("(403 Forbidden)"), "{}", err(&forbidden));
+    assert!(err(&forbidden).contains("cannot"), "{}", err(&forbidden));
+    assert!(err(&forbidden).contains("kubectl auth can-i get secrets -n regcred-pods"), "{}", err(&forbidden));
+
+    let unauthorized = desk.run(&["apply", host, "--name", "regcred", "--context", "bad-token"]);
+    assert_eq!(unauthorized.status.code(), Some(1));
+    assert!(err(&unauthorized).contains("401"), "{}", err(&unauthorized));
+    assert!(err(&unauthorized).contains("log in again"), "{}", err(&unauthorized));
+
+    // A Secret of another type under the same name: the type cannot change.
+    desk.api.put(json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": "plain", "namespace": "default"}, "data": {"a": "Yg=="}}));
+    let other_type = desk.run(&["apply", host, "--name", "plain"]);
+    assert_eq!(other_type.status.code(), Some(1));
+    assert!(err(&other_type).contains("field is immutable"), "{}", err(&other_type));
+    assert!(err(&other_type).contains("another type"), "{}", err(&other_type));
+
+    // Another field manager owns the data: a conflict, then taking it over on request.
+    assert!(desk.run(&["apply", host, "--name", "shared"]).status.success());
+    let mut theirs = desk.api.get("/api/v1/namespaces/default/secrets/shared").expect("shared");
+    theirs["data"][".dockerconfigjson"] = json!(base64::engine::general_purpose::STANDARD.encode(r#"{"auths":{}}"#));
+    let manifest = json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": "shared", "namespace": "default"}, "data": theirs["data"]});
+    let manifest_path = desk.home.path().join("theirs.json");
+    std::fs::write(&manifest_path, manifest.to_string()).expect("write");
+    let kubectl = std::process::Command::new("/usr/bin/kubectl")
+        .arg("--kubeconfig")
+        .arg(&desk.kubeconfig)
+        .args(["apply", "--server-side", "--force-conflicts", "--validate=false", "-f"])
+        .arg(&manifest_path)
+        .env("HOME", desk.home.path())
+        .output()
+        .expect("kubectl");
+    assert!(kubectl.status.success(), "{}", err(&kubectl));
+    let conflict = desk.run(&["apply", host, "--name", "shared"]);
+    assert_eq!(conflict.status.code(), Some(1));
+    assert!(err(&conflict).contains("(409 Conflict)") && err(&conflict).contains("kubectl"), "{}", err(&conflict));
+    assert!(err(&conflict).contains("--force-conflicts"), "{}", err(&conflict));
+    let forced = desk.run(&["apply", host, "--name", "shared", "--force-conflicts"]);
+    assert!(forced.status.success(), "{}", err(&forced));
+    assert!(out(&forced).contains(&format!(".dockerconfigjson changed ({host} added)")), "{}", out(&forced));
+}
+
+#[test]
+fn the_kubeconfig_is_found_as_kubectl_finds_it_and_exec_plugins_run() {
+    let desk = Desk::new("exec");
+    let host = "registry.example.com";
+    desk.login(host, "user", "pass");
+    // KUBECONFIG with a missing file first (skipped, as kubectl skips it) and then the real one;
+    // the exec context's plugin prints the admin token.
+    let mut command = desk.home.regcred(&["apply", host, "--name", "via-exec"]);
+    let missing = desk.home.path().join("missing-config");
+    command.env("KUBECONFIG", std::env::join_paths([&missing, &desk.kubeconfig]).expect("paths"));
+    let output = command.output().expect("run");
+    assert!(output.status.success(), "{}{}", out(&output), err(&output));
+    assert!(out(&output).contains("Cluster: context exec, namespace default"), "{}", out(&output));
+    assert!(desk.api.get("/api/v1/namespaces/default/secrets/via-exec").is_some());
+    let calls = std::fs::read_to_string(desk.api.dir().join("exec-calls")).expect("exec-calls");
+    assert!(!calls.is_empty());
+    assert!(desk.api.requests().iter().any(|r| r.path.ends_with("/secrets/via-exec") && r.user == "admin"));
+
+    // ~/.kube/config when KUBECONFIG is not set; a context that does not exist is named.
+    desk.home.write(&desk.home.path().join(".kube/config"), &std::fs::read(&desk.kubeconfig).expect("read"));
+    let unknown = desk.home.run(&["apply", host, "--name", "x", "--context", "prod"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        err(&unknown).contains("the kubeconfig has no context \"prod\" (it has admin, admin-token"),
+        "{}",
+        err(&unknown)
+    );
+}
+
+/// A registry with `private/echo:v1` behind basic auth user/pass, and a cluster holding a pull
+/// Secret `regcred` for it with `password`.
+fn cluster_with_secret(password: &str) -> Option<(Desk, Registry, String)> {
+    if !registry_available() {
+        return None;
+    }
+    let registry = Registry::start(Some(("user", "pass")));
+    registry.push_image("private/echo", "v1");
+    let desk = Desk::new("admin");
+    desk.login(&registry.host, "user", password);
+    let applied = desk.run(&["apply", &registry.host, "--name", "regcred", "-n", "regcred-pods"]);
+    assert!(applied.status.success(), "{}", err(&applied));
+    let image = format!("{}/private/echo:v1", registry.host);
+    Some((desk, registry, image))
+}
+
+#[test]
+fn verify_shows_the_nodes_event_beside_the_prediction_and_they_are_the_same_text() {
+    let Some((desk, registry, image)) = cluster_with_secret("WRONG") else { return };
+    desk.api.kubelet_plays(&image, PodCase::WrongPassword);
+    let output = desk.run(&["verify", &image, "--secret", "regcred", "-n", "regcred-pods"]);
+    assert_eq!(output.status.code(), Some(1), "{}{}", out(&output), err(&output));
+    let text = out(&output);
+    let node = text.lines().find_map(|l| l.trim().strip_prefix("node says:")).expect("node says").trim().to_owned();
+    let predicted =
+        text.lines().find_map(|l| l.trim().strip_prefix("regcred says:")).expect("regcred says").trim().to_owned();
+    // The recorded kubelet v1.26 Event with this registry, and regcred's containerd-1.6 line for
+    // the same case (the node's runtime, read from its status), byte for byte.
+    assert_eq!(
+        node,
+        format!(
+            "Failed to pull image \"{image}\": rpc error: code = Unknown desc = failed to pull and unpack image \"{image}\": \
+             failed to resolve reference \"{image}\": pulling from host {} failed with status code [manifests v1]: 401 Unauthorized",
+            registry.host
+        )
+    );
+    assert_eq!(node, predicted);
+    assert!(text.contains("✔ the node and regcred agree"), "{text}");
+    assert!(text.contains("containerd 1.6.0–1.6.24 (the node's containerd://1.6.20)"), "{text}");
+    assert!(text.contains("(ErrImagePull)") || text.contains("(ImagePullBackOff)"), "{text}");
+    assert!(err(&output).contains("Warning Failed: Failed to pull image"), "{}", err(&output));
+    // The Pod is gone, and it was the docs' Pod made safe.
+    let pods: Vec<_> =
+        desk.api.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/pods")).collect();
+    let created: Value = serde_json::from_str(&pods[0].body).expect("pod body");
+    let name = created["metadata"]["name"].as_str().expect("name");
+    assert!(name.starts_with("private-image-test-"));
+    assert_eq!(created["metadata"]["labels"]["app.kubernetes.io/managed-by"], "regcred");
+    assert_eq!(created["spec"]["containers"][0]["imagePullPolicy"], "Always");
+    assert!(desk.api.get(&format!("/api/v1/namespaces/regcred-pods/pods/{name}")).is_none(), "the Pod is deleted");
+    assert!(text.contains(&format!("the test Pod {name} was deleted")));
+    assert!(!text.contains("WRONG") && !err(&output).contains("WRONG"));
+}
+
+#[test]
+fn verify_exits_zero_when_the_node_pulled_and_reads_success() {
+    let Some((desk, _registry, image)) = cluster_with_secret("pass") else { return };
+    desk.api.kubelet_plays(&image, PodCase::RightPassword);
+    let output = desk.run(&["verify", &image, "--secret", "regcred", "-n", "regcred-pods", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}{}", out(&output), err(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("--json");
+    assert_eq!(report["outcome"], "pulled", "{report:#}");
+    assert_eq!(report["log"], "SUCCESS");
+    assert_eq!(report["matches"], true, "{report:#}");
+    assert_eq!(report["prediction"]["verdict"], "pulls");
+    assert_eq!(report["deleted"], true);
+}
+
+#[test]
+fn verify_cleans_up_pods_left_by_a_crashed_run() {
+    let desk = Desk::new("admin");
+    desk.api.put(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "private-image-test-left1234", "namespace": "regcred-pods",
+            "labels": {"app.kubernetes.io/managed-by": "regcred", "app.kubernetes.io/name": "private-image-test"}},
+        "spec": {"containers": [{"name": "test", "image": "r.example/i:1"}]}}));
+    let cleaned = desk.run(&["verify", "--cleanup", "-n", "regcred-pods"]);
+    assert!(cleaned.status.success(), "{}", err(&cleaned));
+    assert!(err(&cleaned).contains("private-image-test-left1234"), "{}", err(&cleaned));
+    assert!(desk.api.get("/api/v1/namespaces/regcred-pods/pods/private-image-test-left1234").is_none());
+}
+
+#[test]
+fn check_cluster_explains_a_pod_in_image_pull_back_off_now() {
+    let Some((desk, _registry, image)) = cluster_with_secret("WRONG") else { return };
+    desk.api.kubelet_plays(&image, PodCase::WrongPassword);
+    // A Pod the kubelet is failing now (its status and Events replayed from the recording).
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "regcred-pods"},
+        "spec": {"containers": [{"name": "app", "image": image}], "imagePullSecrets": [{"name": "regcred"}]}});
+    let pod_path = desk.home.path().join("pod.json");
+    std::fs::write(&pod_path, pod.to_string()).expect("write");
+    let created = std::process::Command::new("/usr/bin/kubectl")
+        .arg("--kubeconfig")
+        .arg(&desk.kubeconfig)
+        .args(["create", "--validate=false", "-f"])
+        .arg(&pod_path)
+        .env("HOME", desk.home.path())
+        .output()
+        .expect("kubectl");
+    assert!(created.status.success(), "{}", err(&created));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !desk.api.get("/api/v1/namespaces/regcred-pods/pods/web").is_some_and(|pod| {
+        let reason = &pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"];
+        reason == "ErrImagePull" || reason == "ImagePullBackOff"
+    }) {
+        assert!(std::time::Instant::now() < deadline, "the kubelet stand-in never failed the pull");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // A Deployment whose template names the same Secret: found before its next rollout.
+    desk.api.put(
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "regcred-pods"},
+        "spec": {"selector": {"matchLabels": {"app": "api"}}, "template": {"metadata": {"labels": {"app": "api"}},
+            "spec": {"containers": [{"name": "api", "image": image}], "imagePullSecrets": [{"name": "regcred"}]}}}}),
+    );
+    let junit = desk.home.path().join("report.xml");
+    let output = desk.run(&["check", "--cluster", "-n", "regcred-pods", "--junit", junit.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1), "{}{}", out(&output), err(&output));
+    let text = out(&output);
+    assert!(text.contains("Credentials: the pull Secrets, read through the API"), "{text}");
+    assert!(text.contains(&format!("regcred-pods/web  app  {image}")), "{text}");
+    let node = text.lines().find_map(|l| l.trim().strip_prefix("node says:")).expect("node says").trim().to_owned();
+    let predicted =
+        text.lines().find_map(|l| l.trim().strip_prefix("regcred says:")).expect("regcred says").trim().to_owned();
+    assert_eq!(node, predicted, "{text}");
+    assert!(text.contains("✔ the same text"), "{text}");
+    assert!(text.contains("regcred-pods/Deployment/api"), "{text}");
+    assert!(std::fs::read_to_string(&junit).expect("junit").contains("Deployment/api"));
+
+    let json_run = desk.run(&["check", "--cluster", "-n", "regcred-pods", "--json"]);
+    let live: Value = serde_json::from_slice(&json_run.stdout).expect("--json");
+    assert_eq!(live["failing"][0]["pod"], "web");
+    assert_eq!(live["failing"][0]["matches"], true);
+    assert_eq!(live["secrets"]["from"], "cluster");
+
+    // The lister may read Pods and Events but not Secrets: your local credentials, said loudly.
+    let lister = desk.run(&["check", "--cluster", "--context", "lister"]);
+    let text = out(&lister);
+    assert!(text.contains("Credentials: YOUR LOCAL ONES"), "{text}{}", err(&lister));
+    assert!(text.contains("regcred-pods/web"), "{text}");
+}
