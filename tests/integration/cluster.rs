@@ -352,3 +352,135 @@ fn check_cluster_explains_a_pod_in_image_pull_back_off_now() {
     assert!(text.contains("Credentials: YOUR LOCAL ONES"), "{text}{}", err(&lister));
     assert!(text.contains("regcred-pods/web"), "{text}");
 }
+
+/// Inside a Pod: no kubeconfig, the ServiceAccount's token, CA and namespace mounted at
+/// `/var/run/secrets/kubernetes.io/serviceaccount`, `KUBERNETES_SERVICE_HOST`/`PORT` set — made
+/// here with a private mount namespace (root, as CI runs) whose `/run` is a fresh tmpfs.
+#[test]
+fn check_cluster_runs_in_cluster_from_its_service_account() {
+    if !component_available("unshare (root)", is_root() && registry::which("unshare").is_some()) {
+        return;
+    }
+    let desk = Desk::new("admin");
+    let account = desk.home.path().join("serviceaccount");
+    std::fs::create_dir_all(&account).expect("mkdir");
+    std::fs::write(account.join("token"), desk.api.lister_token()).expect("token");
+    std::fs::write(account.join("ca.crt"), desk.api.ca_pem()).expect("ca");
+    std::fs::write(account.join("namespace"), "regcred-pods").expect("namespace");
+    let image = "registry.example.com/team/app:1";
+    desk.api.put(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stuck", "namespace": "regcred-pods"},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": image}]},
+        "status": {"phase": "Pending", "containerStatuses": [{"name": "app", "image": image, "imageID": "", "ready": false,
+            "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}]}}));
+    let event =
+        format!("Failed to pull image \"{image}\": rpc error: code = Unknown desc = failed to pull and unpack image");
+    desk.api.put(
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "stuck.1", "namespace": "regcred-pods"},
+        "involvedObject": {"kind": "Pod", "name": "stuck", "namespace": "regcred-pods"}, "reason": "Failed",
+        "type": "Warning", "message": event, "count": 1}),
+    );
+    let port = desk.api.url().rsplit(':').next().expect("port").to_owned();
+    let script = format!(
+        "mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && \
+         mount --bind '{}' /run/secrets/kubernetes.io/serviceaccount && exec '{}' check --cluster --timeout 20s",
+        account.display(),
+        crate::support::regcred_bin()
+    );
+    // regcred's usual environment (HOME and friends in the temp home), run through unshare.
+    let env = desk.home.regcred(&[]);
+    let output = std::process::Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .env_clear()
+        .envs(env.get_envs().filter_map(|(key, value)| Some((key.to_owned(), value?.to_owned()))))
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", &port)
+        .output()
+        .expect("unshare");
+    let text = out(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}{}", err(&output));
+    assert!(
+        text.contains(&format!("Cluster: context in-cluster, namespace regcred-pods (https://127.0.0.1:{port})")),
+        "{text}"
+    );
+    assert!(
+        text.contains("regcred-pods/stuck  app  registry.example.com/team/app:1  (ImagePullBackOff, node node-1)"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("node says:    {event}")), "{text}");
+    // The lister may not read Secrets: said, not hidden.
+    assert!(text.contains("Credentials:") && text.contains("secrets"), "{text}");
+    let seen = desk.api.requests();
+    assert!(
+        seen.iter().any(|r| r.user == "system:serviceaccount:regcred-pods:lister"
+            && r.path == "/api/v1/namespaces/regcred-pods/pods")
+    );
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+/// The CronJob's ClusterRole (`packaging/kubernetes/check-cronjob.yaml`) grants every request
+/// `check --cluster --all-namespaces` makes, and only reads.
+#[test]
+fn the_packaged_cronjob_role_grants_exactly_what_check_cluster_reads() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/kubernetes/check-cronjob.yaml"))
+        .expect("the CronJob manifest");
+    let documents: Vec<Value> =
+        text.split("\n---\n").map(|document| serde_yaml_ng::from_str(document).expect("YAML")).collect();
+    let role = documents.iter().find(|d| d["kind"] == "ClusterRole").expect("a ClusterRole");
+    let mut granted = std::collections::BTreeSet::new();
+    for rule in role["rules"].as_array().expect("rules") {
+        for group in rule["apiGroups"].as_array().expect("groups") {
+            for resource in rule["resources"].as_array().expect("resources") {
+                for verb in rule["verbs"].as_array().expect("verbs") {
+                    let verb = verb.as_str().expect("verb");
+                    assert!(["get", "list", "watch"].contains(&verb), "the role only reads, not {verb}");
+                    granted.insert((
+                        group.as_str().expect("g").to_owned(),
+                        resource.as_str().expect("r").to_owned(),
+                        verb.to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    let cronjob = documents.iter().find(|d| d["kind"] == "CronJob").expect("a CronJob");
+    let args: Vec<String> = serde_json::from_value(
+        cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"].clone(),
+    )
+    .expect("args");
+    assert_eq!(args[..3], ["check", "--cluster", "--all-namespaces"]);
+
+    let desk = Desk::new("admin");
+    desk.api.put(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stuck", "namespace": "regcred-pods"},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "registry.example.com/app:1"}]},
+        "status": {"containerStatuses": [{"name": "app", "image": "registry.example.com/app:1", "imageID": "", "ready": false,
+            "restartCount": 0, "state": {"waiting": {"reason": "ErrImagePull"}}}]}}));
+    let output = desk.run(&["check", "--cluster", "--all-namespaces", "--timeout", "20s"]);
+    assert_eq!(output.status.code(), Some(1), "{}{}", out(&output), err(&output));
+    for request in desk.api.requests() {
+        let parts: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
+        let (group, rest) = match parts.as_slice() {
+            ["api", "v1", rest @ ..] => (String::new(), rest.to_vec()),
+            ["apis", group, _version, rest @ ..] => ((*group).to_owned(), rest.to_vec()),
+            _ => continue,
+        };
+        let rest = match rest.as_slice() {
+            ["namespaces", _ns, rest @ ..] if !rest.is_empty() => rest.to_vec(),
+            _ => rest,
+        };
+        let (resource, verb) = match (request.method.as_str(), rest.as_slice()) {
+            ("GET", [resource]) if request.query.contains("watch") => (*resource, "watch"),
+            ("GET", [resource]) => (*resource, "list"),
+            ("GET", [resource, _name]) => (*resource, "get"),
+            (method, path) => panic!("check --cluster wrote: {method} {path:?}"),
+        };
+        assert!(
+            granted.contains(&(group.clone(), resource.to_owned(), verb.to_owned())),
+            "the CronJob's role lacks {verb} {resource} in group {group:?} ({} {})",
+            request.method,
+            request.path
+        );
+    }
+}
