@@ -193,6 +193,14 @@ pub async fn verify(
             () = &mut cancel => VerifyOutcome::Cancelled,
         }
     };
+    if outcome == VerifyOutcome::TimedOut
+        && let Some(why) = seen.unscheduled.take()
+    {
+        seen.notes.push(format!(
+            "no node took the test Pod ({why}): the image was never tried; free room or fix the taints and \
+             node selectors the scheduler names"
+        ));
+    }
     if outcome == VerifyOutcome::Pulled && seen.log.is_none() {
         seen.log =
             pods.logs(&name, &LogParams { container: Some("test".to_owned()), ..LogParams::default() }).await.ok();
@@ -247,6 +255,8 @@ struct Seen {
     events: Vec<String>,
     event_keys: Vec<(String, i32)>,
     notes: Vec<String>,
+    /// Why the scheduler has not placed the Pod (its `PodScheduled` condition), while it has not.
+    unscheduled: Option<String>,
 }
 
 impl Seen {
@@ -258,6 +268,16 @@ impl Seen {
             self.node = Some(node);
         }
         let Some(status) = &pod.status else { return };
+        self.unscheduled = status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|condition| condition.type_ == "PodScheduled" && condition.status == "False")
+            .map(|condition| {
+                let reason = condition.reason.as_deref().unwrap_or("not scheduled");
+                let message = condition.message.as_deref().unwrap_or_default();
+                crate::untrusted::inert(&format!("{reason}: {message}"), 2000)
+            });
         for container in status.container_statuses.iter().flatten() {
             let Some(state) = &container.state else { continue };
             if let Some(waiting) = &state.waiting
