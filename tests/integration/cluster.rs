@@ -420,7 +420,7 @@ fn is_root() -> bool {
     std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
-/// The CronJob's ClusterRole (`packaging/kubernetes/check-cronjob.yaml`) grants every request
+/// The `CronJob`'s `ClusterRole` (`packaging/kubernetes/check-cronjob.yaml`) grants every request
 /// `check --cluster --all-namespaces` makes, and only reads.
 #[test]
 fn the_packaged_cronjob_role_grants_exactly_what_check_cluster_reads() {
