@@ -554,13 +554,25 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: 
     report.prediction = Some(result);
 }
 
-/// The test Pods of earlier runs still in the namespace (a run that crashed or lost the cluster).
+/// How old a test Pod must be to count as left behind: younger ones may belong to a run that is
+/// still going (someone else's, or another window's).
+pub const LEFTOVER_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// The test Pods of earlier runs still in the namespace (a run that crashed or lost the cluster):
+/// those older than [`LEFTOVER_AGE`].
 pub async fn leftover_pods(cluster: &Cluster) -> Result<Vec<String>, ClusterError> {
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     let listed = pods.list(&ListParams::default().labels(CLEANUP_SELECTOR)).await.map_err(|error| {
         ClusterError::from_kube(error, Action { verb: "list", resource: "pods", namespace: Some(&cluster.namespace) })
     })?;
-    Ok(listed.items.into_iter().filter_map(|pod| pod.metadata.name).collect())
+    let now = std::time::SystemTime::now();
+    let old = |pod: &Pod| {
+        pod.metadata.creation_timestamp.as_ref().is_none_or(|created| {
+            let created = std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(created.0.as_second()).unwrap_or(0));
+            now.duration_since(created).is_ok_and(|age| age >= LEFTOVER_AGE)
+        })
+    };
+    Ok(listed.items.into_iter().filter(old).filter_map(|pod| pod.metadata.name).collect())
 }
 
 /// Deletes the test Pods of earlier runs; returns their names.

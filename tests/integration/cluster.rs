@@ -285,13 +285,19 @@ fn verify_exits_zero_when_the_node_pulled_and_reads_success() {
 fn verify_cleans_up_pods_left_by_a_crashed_run() {
     let desk = Desk::new("admin");
     desk.api.put(json!({"apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "private-image-test-left1234", "namespace": "regcred-pods",
+        "metadata": {"name": "private-image-test-left1234", "namespace": "regcred-pods", "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app.kubernetes.io/managed-by": "regcred", "app.kubernetes.io/name": "private-image-test"}},
+        "spec": {"containers": [{"name": "test", "image": "r.example/i:1"}]}}));
+    // A test Pod of a run still going (younger than ten minutes) is not a leftover.
+    desk.api.put(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "private-image-test-running1", "namespace": "regcred-pods",
             "labels": {"app.kubernetes.io/managed-by": "regcred", "app.kubernetes.io/name": "private-image-test"}},
         "spec": {"containers": [{"name": "test", "image": "r.example/i:1"}]}}));
     let cleaned = desk.run(&["verify", "--cleanup", "-n", "regcred-pods"]);
     assert!(cleaned.status.success(), "{}", err(&cleaned));
     assert!(err(&cleaned).contains("private-image-test-left1234"), "{}", err(&cleaned));
     assert!(desk.api.get("/api/v1/namespaces/regcred-pods/pods/private-image-test-left1234").is_none());
+    assert!(desk.api.get("/api/v1/namespaces/regcred-pods/pods/private-image-test-running1").is_some());
 }
 
 #[test]
