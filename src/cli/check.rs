@@ -218,18 +218,9 @@ fn run_cluster(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
 /// The head of `check --cluster`'s text: the cluster, where credentials came from, the Pods failing
 /// now.
 fn live_text(live: &regcred::cluster::LiveCheck) -> String {
-    use regcred::cluster::SecretsRead;
     let inert = |text: &str| regcred::untrusted::inert(text, super::MESSAGE_CAP);
     let mut out = format!("Cluster: {}\n", live.cluster);
-    match &live.secrets {
-        SecretsRead::Cluster => out.push_str("Credentials: the pull Secrets, read through the API\n"),
-        SecretsRead::Local(why) => {
-            let _ = writeln!(out, "Credentials: YOUR LOCAL ONES, not the cluster's Secrets ({})", inert(why));
-        }
-        SecretsRead::None(why) => {
-            let _ = writeln!(out, "Credentials: none (the Secrets cannot be read: {})", inert(why));
-        }
-    }
+    let _ = writeln!(out, "Credentials: {}", live.secrets.words(inert));
     if live.failing.is_empty() {
         out.push_str("No Pod is failing to pull now.\n\n");
         return out;
@@ -258,15 +249,7 @@ fn live_text(live: &regcred::cluster::LiveCheck) -> String {
             Some(false) => out.push_str("    ✘ not the same: see the diagnosis below\n"),
             None => {}
         }
-        let names = |names: &[String]| if names.is_empty() { "none".to_owned() } else { names.join(", ") };
-        let listed: Vec<String> = pod.pull_secrets.iter().filter(|name| !name.is_empty()).cloned().collect();
-        let _ = writeln!(
-            out,
-            "    pull Secrets: {} (ServiceAccount {}: {})",
-            names(&listed),
-            pod.service_account,
-            names(&pod.service_account_secrets)
-        );
+        let _ = writeln!(out, "    {}", pod.secrets_words());
         for note in &pod.notes {
             let _ = writeln!(out, "    note: {}", inert(note));
         }

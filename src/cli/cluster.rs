@@ -162,13 +162,9 @@ pub fn apply(sources: &Sources, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     let mut text = plan.lines().join("\n");
     text.push('\n');
-    text.push_str(&if plan.dry_run {
-        "dry run (--dry-run=server): the API server accepted it; nothing was written\n".to_owned()
-    } else if plan.applied {
-        "✔ applied (server-side apply, field manager regcred)\n".to_owned()
-    } else {
-        "✔ nothing to change\n".to_owned()
-    });
+    text.push_str(if plan.dry_run { "" } else { "✔ " });
+    text.push_str(plan.outcome_words());
+    text.push('\n');
     super::emit(&text)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -253,27 +249,18 @@ pub fn verify(env: &Env, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn print_progress(step: &Progress) {
     match step {
-        Progress::Created(pod) => eprintln!("Created Pod {pod}; following its status and Events…"),
-        Progress::Scheduled(node) => eprintln!("  on node {node}"),
-        Progress::Event(kind, reason, message) => eprintln!("  {kind} {reason}: {message}"),
-        Progress::Predicting => eprintln!("Test-pulling the same image from here (regcred's prediction)…"),
-        Progress::Deleting => eprintln!("Deleting the test Pod."),
+        Progress::Scheduled(_) | Progress::Event(..) => eprintln!("  {}", step.words()),
+        _ => eprintln!("{}", step.words()),
     }
 }
 
 /// The verification's result for people.
 pub fn verify_text(report: &regcred::cluster::VerifyReport) -> String {
     let mut lines = Vec::new();
-    let image = report.prediction.as_ref().map_or("the image", |result| result.image.as_str());
-    let on = report.node.as_ref().map(|node| format!(" on node {node}")).unwrap_or_default();
     lines.push(match report.outcome {
-        VerifyOutcome::Pulled => format!("✔ the cluster pulled {image}{on}"),
-        VerifyOutcome::Failed => format!(
-            "✘ the cluster could not pull {image}{on}{}",
-            report.reason.as_ref().map(|reason| format!(" ({reason})")).unwrap_or_default()
-        ),
-        VerifyOutcome::TimedOut => format!("✘ no answer from the node within the deadline for {image}{on}"),
-        VerifyOutcome::Cancelled => "cancelled".to_owned(),
+        VerifyOutcome::Pulled => format!("✔ {}", report.headline()),
+        VerifyOutcome::Failed | VerifyOutcome::TimedOut => format!("✘ {}", report.headline()),
+        VerifyOutcome::Cancelled => report.headline(),
     });
     if let Some(log) = &report.log {
         lines.push(format!("  the container printed: {log}"));
@@ -281,21 +268,12 @@ pub fn verify_text(report: &regcred::cluster::VerifyReport) -> String {
     if let Some(event) = &report.node_event {
         lines.push(format!("  node says:    {event}"));
     }
-    if let Some(prediction) = &report.prediction {
-        match &report.predicted_event {
-            Some(event) => lines.push(format!("  regcred says: {event}")),
-            None => lines.push(format!("  regcred says: {} would pull", prediction.image)),
-        }
+    if let Some(predicted) = report.predicted_words() {
+        lines.push(format!("  regcred says: {predicted}"));
         lines.push(format!("  (regcred's words: {})", report.runtime));
     }
-    match report.matches {
-        Some(true) => lines.push("  ✔ the node and regcred agree".to_owned()),
-        Some(false) => lines.push(
-            "  ✘ the node and regcred differ: the node may reach the registry differently (network, mirror, node \
-             credentials), or have the image cached"
-                .to_owned(),
-        ),
-        None => {}
+    if let Some(agreement) = report.agreement() {
+        lines.push(format!("  {} {agreement}", if report.matches == Some(true) { "✔" } else { "✘" }));
     }
     if let Some(prediction) = report.prediction.as_ref().filter(|_| report.outcome == VerifyOutcome::Failed) {
         if let Some(cause) = &prediction.cause {
@@ -308,11 +286,7 @@ pub fn verify_text(report: &regcred::cluster::VerifyReport) -> String {
     for note in &report.notes {
         lines.push(format!("  note: {note}"));
     }
-    lines.push(if report.deleted {
-        format!("  the test Pod {} was deleted", report.pod)
-    } else {
-        format!("  the test Pod {} was NOT deleted", report.pod)
-    });
+    lines.push(format!("  {}", report.deleted_words()));
     let mut text = lines.join("\n");
     text.push('\n');
     text

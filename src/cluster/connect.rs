@@ -143,3 +143,40 @@ fn no_context(kubeconfig: &Kubeconfig) -> String {
 fn unknown_context(kubeconfig: &Kubeconfig, context: &str) -> String {
     format!("the kubeconfig has no context {context:?} ({})", context_names(kubeconfig))
 }
+
+/// The kubeconfig's contexts, for a picker: their names and namespaces, and the current one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contexts {
+    /// Each context's name and namespace (`default` when it names none), in the file's order.
+    pub contexts: Vec<(String, String)>,
+    /// The current context, when the kubeconfig names one.
+    pub current: Option<String>,
+}
+
+impl Contexts {
+    /// The namespace of `context` (`default` when unknown).
+    pub fn namespace_of(&self, context: &str) -> &str {
+        self.contexts.iter().find(|(name, _)| name == context).map_or("default", |(_, namespace)| namespace.as_str())
+    }
+}
+
+/// Reads the kubeconfig `connect` would use (`kubeconfig`, else `KUBECONFIG`, else
+/// `~/.kube/config`) for its contexts; empty when there is none. No request is made.
+pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Contexts, ClusterError> {
+    let kubeconfig = match kubeconfig {
+        Some(path) => Some(Kubeconfig::read_from(path).map_err(|error| {
+            ClusterError::Config(format!("cannot read the kubeconfig {}: {error}", path.display()))
+        })?),
+        None => user_kubeconfig()?,
+    };
+    let Some(kubeconfig) = kubeconfig else { return Ok(Contexts::default()) };
+    let contexts = kubeconfig
+        .contexts
+        .iter()
+        .map(|named| {
+            let namespace = named.context.as_ref().and_then(|context| context.namespace.clone());
+            (named.name.clone(), namespace.unwrap_or_else(|| "default".to_owned()))
+        })
+        .collect();
+    Ok(Contexts { contexts, current: kubeconfig.current_context.clone() })
+}

@@ -11,12 +11,14 @@ mod live;
 mod nodes;
 mod refusal;
 mod verify;
+mod words;
 
 pub use apply::{ApplyPlan, ApplyRequest, KeyChange, SecretChange, ServiceAccountChange, apply};
-pub use connect::{Cluster, Target, connect};
+pub use connect::{Cluster, Contexts, Target, connect, contexts};
 pub use live::{FailingPod, LiveCheck, LiveOptions, SecretsRead, check_cluster};
 pub use nodes::{kubelet_event_as_node_shows, runtime_of};
 pub use refusal::{ClusterError, Refusal};
 pub use verify::{
-    CLEANUP_SELECTOR, LEFTOVER_AGE, Progress, VerifyOutcome, VerifyReport, VerifyRequest, cleanup, leftover_pods, verify,
+    CLEANUP_SELECTOR, LEFTOVER_AGE, Progress, VerifyOutcome, VerifyReport, VerifyRequest, cleanup, leftover_pods,
+    verify,
 };

@@ -83,6 +83,8 @@ pub enum VerifyOutcome {
 pub struct VerifyReport {
     /// The kubeconfig context and namespace, in words.
     pub cluster: String,
+    /// The image.
+    pub image: String,
     /// The test Pod's name.
     pub pod: String,
     /// The node it ran on.
@@ -220,6 +222,7 @@ pub async fn verify(
     };
     let mut report = VerifyReport {
         cluster: cluster.describe(),
+        image: request.image.clone(),
         pod: name,
         node: seen.node.clone(),
         outcome,
@@ -556,7 +559,7 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: 
 
 /// How old a test Pod must be to count as left behind: younger ones may belong to a run that is
 /// still going (someone else's, or another window's).
-pub const LEFTOVER_AGE: Duration = Duration::from_secs(10 * 60);
+pub const LEFTOVER_AGE: Duration = Duration::from_mins(10);
 
 /// The test Pods of earlier runs still in the namespace (a run that crashed or lost the cluster):
 /// those older than [`LEFTOVER_AGE`].
@@ -568,7 +571,8 @@ pub async fn leftover_pods(cluster: &Cluster) -> Result<Vec<String>, ClusterErro
     let now = std::time::SystemTime::now();
     let old = |pod: &Pod| {
         pod.metadata.creation_timestamp.as_ref().is_none_or(|created| {
-            let created = std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(created.0.as_second()).unwrap_or(0));
+            let created =
+                std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(created.0.as_second()).unwrap_or(0));
             now.duration_since(created).is_ok_and(|age| age >= LEFTOVER_AGE)
         })
     };

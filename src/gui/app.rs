@@ -132,6 +132,12 @@ pub struct App {
     pub(super) yaml: YamlPanel,
     pub(super) dialogs: Dialogs,
     pub(super) check: super::check::CheckPanel,
+    /// Which cluster, and Apply.
+    pub(super) cluster: super::cluster::ClusterPanel,
+    /// Verify in cluster.
+    pub(super) verify: super::verify::VerifyPanel,
+    /// Check cluster.
+    pub(super) live: super::live::LivePanel,
     pub(super) commands: Vec<Command>,
     pub(super) toasts: Vec<Toast>,
     pub(super) jobs: Jobs,
@@ -187,6 +193,9 @@ impl App {
             yaml: YamlPanel::default(),
             dialogs: Dialogs::default(),
             check: super::check::CheckPanel::default(),
+            cluster: super::cluster::ClusterPanel::default(),
+            verify: super::verify::VerifyPanel::default(),
+            live: super::live::LivePanel::default(),
             commands: vec![Command::Reload],
             toasts: Vec::new(),
             jobs: Jobs::default(),
@@ -236,6 +245,9 @@ impl App {
             || self.pull.job.busy()
             || self.yaml.selection_job.busy()
             || self.check.job.busy()
+            || self.cluster.busy()
+            || self.verify.busy()
+            || self.live.job.busy()
             || !self.row_tests.is_empty()
             || !self.commands.is_empty()
     }
@@ -316,12 +328,17 @@ impl App {
     pub(crate) fn logic(&mut self, ctx: &egui::Context) {
         self.poll_jobs();
         self.check.poll();
+        self.cluster.poll();
+        self.live.poll();
+        if let Some(text) = self.verify.poll() {
+            self.toast(text, false);
+        }
         for command in std::mem::take(&mut self.commands) {
             self.apply(command, ctx);
         }
         self.sync_selection();
         self.toasts.retain(|t| t.since.elapsed() < Duration::from_secs(8));
-        if !self.toasts.is_empty() || self.pull.job.busy() || !self.row_tests.is_empty() {
+        if !self.toasts.is_empty() || self.pull.job.busy() || !self.row_tests.is_empty() || self.verify.busy() {
             ctx.request_repaint_after(Duration::from_millis(200));
         }
     }

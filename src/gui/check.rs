@@ -156,7 +156,7 @@ fn read_manifests(text: &str, paths: &str, namespace: &str) -> crate::check::man
 }
 
 /// The summary, then every container, failures first, each failure opening to its details.
-fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
+pub(super) fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
     let s = &report.summary;
     let (tone, icon) = if s.fails > 0 || s.unfinished > 0 {
         (Tone::Bad, Icon::Cross)

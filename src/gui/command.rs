@@ -75,6 +75,21 @@ pub enum Command {
     ExportReplace(PathBuf),
     /// Copy the Kubernetes tab's YAML (Ctrl+Shift+C).
     CopyYaml,
+    /// "Apply to cluster…": the API server's dry run of the Kubernetes tab's Secret.
+    PlanApply,
+    /// Apply the plan shown; `force`: plan again taking over another manager's fields.
+    Apply {
+        /// Take over fields another manager owns (`--force-conflicts`).
+        force: bool,
+    },
+    /// Drop the plan shown.
+    CancelApply,
+    /// Verify in cluster: the test Pod with the Test pull tab's image.
+    Verify,
+    /// Stop it (the Pod is deleted).
+    CancelVerify,
+    /// Delete the test Pods earlier runs left.
+    CleanupTestPods,
     /// Tell the user something.
     Toast(String),
     /// Quit (asks first about unsaved changes).

@@ -65,8 +65,10 @@ impl App {
                 }
                 Tab::TestPull => {
                     if let Some(draft) = self.editor.draft.as_ref() {
-                        self.pull.ui(ui, &self.workspace, &mut self.state, draft, &mut self.commands);
+                        let verifying = self.verify.job.busy();
+                        self.pull.ui(ui, &self.workspace, &mut self.state, draft, verifying, &mut self.commands);
                     }
+                    self.verify_section_ui(ui);
                 }
                 Tab::Kubernetes => self.yaml_tab_ui(ui),
             }
@@ -152,9 +154,32 @@ impl App {
             &self.list.checked,
             selection.as_ref(),
         );
-        self.yaml.ui(ui, &mut self.state, &source, &image, &mut self.commands);
+        let mut asked = Vec::new();
+        let (panel, workspace) = (&mut self.cluster, &self.workspace);
+        let mut cluster = |ui: &mut egui::Ui, ready: bool| {
+            theme::card(ui, Tone::Neutral, |ui| panel.ui(ui, workspace, ready, &mut asked));
+        };
+        self.yaml.ui(ui, &mut self.state, &source, &image, &mut self.commands, &mut cluster);
         drop(source);
+        self.commands.append(&mut asked);
         self.yaml.selection = selection;
+    }
+
+    /// Verify in cluster: which cluster and Secret, then the progress or the result.
+    fn verify_section_ui(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(2.0 * GRID);
+        ui.separator();
+        theme::heading(ui, "Cluster");
+        theme::weak(
+            ui,
+            &format!(
+                "Verify in cluster: a test Pod pulls the image there with the Secret {} (Kubernetes tab), then is deleted.",
+                self.state.secret_name.trim()
+            ),
+        );
+        self.cluster.target.row_ui(ui, &self.workspace, "verify");
+        let cluster = self.cluster.target.describe();
+        self.verify.ui(ui, &cluster, &mut self.commands);
     }
 
     /// The first start: what regcred does, and the three ways in.

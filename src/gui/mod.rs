@@ -6,7 +6,8 @@
 //! Login (`editor.rs`), Test pull (`pull.rs`) and Kubernetes (`yaml.rs`) tabs. [`App`] owns the
 //! state and the jobs (`app.rs`, `jobs.rs`); panels push [`Command`]s (`command.rs`), applied
 //! after the frame (`actions/`); `keyboard.rs` is the keyboard, `theme.rs` the visual language,
-//! `workspace.rs` what every panel reads, `dialogs.rs` and `check.rs` the rest.
+//! `workspace.rs` what every panel reads, `dialogs.rs` and `check.rs` the rest. The cluster:
+//! `cluster.rs` (which cluster, Apply), `verify.rs` (Verify in cluster), `live.rs` (Check cluster).
 
 use eframe::egui;
 
@@ -14,6 +15,7 @@ mod actions;
 mod app;
 mod card;
 mod check;
+mod cluster;
 mod command;
 mod detail;
 mod dialogs;
@@ -21,9 +23,11 @@ mod editor;
 mod jobs;
 mod keyboard;
 mod list;
+mod live;
 mod pull;
 mod state;
 mod theme;
+mod verify;
 mod workspace;
 mod yaml;
 
@@ -57,7 +61,7 @@ impl eframe::App for App {
         // frame's text reached its field: Ctrl+S typed right after the last letter saves that letter.
         App::logic(self, ctx);
         self.shortcuts(ctx);
-        let dialog = self.dialogs.open.is_some() || self.dialogs.help || self.check.open;
+        let dialog = self.dialogs.open.is_some() || self.dialogs.help || self.check.open || self.live.open;
         let keys = keyboard::take_list_keys(ctx, self.list.filter_focused, dialog);
         self.list_keys(ctx, &keys);
         let close = ctx.input(|i| i.viewport().close_requested());
@@ -100,6 +104,7 @@ impl eframe::App for App {
             .show(ui, |ui| self.split_ui(ui));
         let ctx = ui.ctx().clone();
         self.check.ui(&ctx, &self.workspace, &self.state);
+        self.live.ui(&ctx, &mut self.cluster.target, &self.workspace, &self.state);
         self.dialogs.ui(&ctx, &mut self.commands);
     }
 
@@ -115,10 +120,11 @@ impl App {
     /// The name, the file shown (elided to its share of the bar, whole on hover), the keychain's
     /// state in words; on the right Check manifests…, Theme and Help.
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        let narrow = ui.available_width() < 1000.0;
         ui.horizontal(|ui| {
             ui.label(egui::RichText::new("regcred").size(theme::HEADING + 2.0).strong());
             ui.add_space(2.0 * theme::GRID);
-            self.file_picker_ui(ui);
+            self.file_picker_ui(ui, narrow);
             let (tone, text) = match &self.workspace.keychain {
                 None => (theme::Tone::Neutral, "Keychain: checking…"),
                 Some(crate::keychain::KeychainState::Available) => (theme::Tone::Good, "Keychain: available"),
@@ -135,18 +141,38 @@ impl App {
                     self.dialogs.help = !self.dialogs.help;
                 }
                 self.theme_ui(ui);
+                // Narrow windows fold the two checks into one menu, so the bar never overlaps.
+                if narrow {
+                    ui.menu_button("Check…", |ui| {
+                        if ui.button("Check manifests…").clicked() {
+                            self.check.show();
+                            ui.close();
+                        }
+                        if ui.button("Check cluster…").clicked() {
+                            self.live.open = true;
+                            ui.close();
+                        }
+                    });
+                    return;
+                }
                 let check = ui
                     .button("Check manifests…")
                     .on_hover_text("Will these pods pull? Test every image of some Kubernetes manifests");
                 if check.clicked() {
                     self.check.show();
                 }
+                let live = ui
+                    .button("Check cluster…")
+                    .on_hover_text("Which Pods cannot pull now, and why: the node's words beside regcred's");
+                if live.clicked() {
+                    self.live.open = true;
+                }
             });
         });
     }
 
     /// Which file: the files found (and opened), each with its kind, path and count.
-    fn file_picker_ui(&mut self, ui: &mut egui::Ui) {
+    fn file_picker_ui(&mut self, ui: &mut egui::Ui, narrow: bool) {
         let home = self.workspace.env.home.clone();
         let podman = self.workspace.sources.podman.paths.clone();
         let describe = |source: &crate::auth_files::SourceFile| {
@@ -170,7 +196,7 @@ impl App {
         let current = self.workspace.shown().map_or_else(|| "no files".to_owned(), describe);
         let label = ui.label("File");
         // What is left beside the keychain's words and the three buttons on the right.
-        let width = (ui.available_width() - 500.0).clamp(140.0, 520.0);
+        let width = (ui.available_width() - if narrow { 500.0 } else { 620.0 }).clamp(140.0, 520.0);
         let combo = ui.scope(|ui| {
             ui.set_max_width(width);
             egui::ComboBox::from_id_salt("file").width(width).truncate().selected_text(current.clone()).show_ui(

@@ -59,6 +59,7 @@ impl PullPanel {
         workspace: &Workspace,
         state: &mut State,
         draft: &Draft,
+        verifying: bool,
         commands: &mut Vec<Command>,
     ) {
         let key = draft.answer_key();
@@ -105,11 +106,19 @@ impl PullPanel {
                 }
                 ui.spinner();
             }
+            let verify = ui
+                .add_enabled(!verifying && !image.trim().is_empty(), egui::Button::new("Verify in cluster"))
+                .on_hover_text(
+                    "Pull it in the cluster with a test Pod and the Kubernetes tab's Secret, then delete the Pod",
+                );
+            if verify.clicked() {
+                commands.push(Command::Verify);
+            }
         });
         if running {
             self.progress_ui(ui);
         }
-        theme::weak(ui, "The answer appears in the card above, under this registry.");
+        theme::weak(ui, "The test pull's answer appears in the card above, under this registry.");
     }
 
     fn progress_ui(&self, ui: &mut egui::Ui) {

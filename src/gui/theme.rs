@@ -394,6 +394,12 @@ pub(super) fn destructive(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
     egui::Button::new(RichText::new(text).color(red)).stroke(egui::Stroke::new(1.0, red))
 }
 
+/// `text` with its first letter capitalized, as the window's headlines are.
+pub(super) fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
 /// Neutral guidance where there is nothing to show (never error-coloured).
 pub(super) fn empty_state(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().weak_text_color())).wrap());

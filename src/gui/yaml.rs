@@ -70,6 +70,7 @@ impl YamlPanel {
         source: &Source<'_>,
         image: &str,
         commands: &mut Vec<Command>,
+        cluster: &mut dyn FnMut(&mut egui::Ui, bool),
     ) {
         if let Source::Ticked(selection) = source {
             theme::badge(ui, Tone::Info, format!("one Secret for {} ticked registries", selection.keys.len()));
@@ -98,6 +99,8 @@ impl YamlPanel {
         for warning in warnings(source) {
             theme::message(ui, Tone::Warn, &warning);
         }
+        ui.add_space(GRID);
+        cluster(ui, matches!(source, Source::Draft(_) | Source::Ticked(_)));
         ui.separator();
         match preview {
             Ok(text) => {

@@ -21,31 +21,31 @@ use crate::support::registry::{self, Registry};
 use crate::support::tiny_http::{TinyServer, response};
 use crate::support::{TempHome, component_available, fixture, keychain, keychain_turn, unique_server};
 
-struct Window {
-    harness: Harness<'static, App>,
-    store: Arc<MemoryStore>,
+pub(crate) struct Window {
+    pub(crate) harness: Harness<'static, App>,
+    pub(crate) store: Arc<MemoryStore>,
     _runtime: tokio::runtime::Runtime,
 }
 
 /// How a test window is made.
-struct Make<'a> {
-    home: &'a std::path::Path,
-    size: [f32; 2],
-    render: bool,
-    opener: Option<Opener>,
+pub(crate) struct Make<'a> {
+    pub(crate) home: &'a std::path::Path,
+    pub(crate) size: [f32; 2],
+    pub(crate) render: bool,
+    pub(crate) opener: Option<Opener>,
 }
 
 impl<'a> Make<'a> {
-    fn new(home: &'a std::path::Path) -> Self {
+    pub(crate) fn new(home: &'a std::path::Path) -> Self {
         Self { home, size: [1280.0, 800.0], render: false, opener: None }
     }
 }
 
-fn window(home: &TempHome) -> Window {
+pub(crate) fn window(home: &TempHome) -> Window {
     make(Make::new(home.path()))
 }
 
-fn make(how: Make<'_>) -> Window {
+pub(crate) fn make(how: Make<'_>) -> Window {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let store = Arc::new(MemoryStore::default());
     let shared = store.clone();
@@ -72,7 +72,7 @@ fn make(how: Make<'_>) -> Window {
 impl Window {
     /// Runs frames until background jobs have finished and the window has drawn what they
     /// brought (commands apply a frame late, and a new window needs a sizing frame).
-    fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         let deadline = Instant::now() + Duration::from_mins(1);
         let mut idle_frames = 0;
         while idle_frames < 5 {
@@ -84,7 +84,7 @@ impl Window {
     }
 
     /// The table's row for `key` (a list item described as `KEY — user … — secret … — last test …`).
-    fn row(&self, key: &str) -> egui_kittest::Node<'_> {
+    pub(crate) fn row(&self, key: &str) -> egui_kittest::Node<'_> {
         let start = format!("{key} — ");
         self.harness.get_by(move |node: &egui_kittest::kittest::AccessKitNode<'_>| {
             node.role() == egui::accesskit::Role::ListItem && node.label().is_some_and(|l| l.starts_with(&start))
@@ -92,7 +92,7 @@ impl Window {
     }
 
     /// Selects `key`'s row with a click on its middle (on its words, as people click).
-    fn select(&mut self, key: &str) {
+    pub(crate) fn select(&mut self, key: &str) {
         self.row(key).click();
         self.settle();
         if !self.shows("has changes that are not saved") {
@@ -101,7 +101,7 @@ impl Window {
     }
 
     /// Shows a tab of the detail pane.
-    fn tab(&mut self, name: &str) {
+    pub(crate) fn tab(&mut self, name: &str) {
         let node = self.harness.get_by_role_and_label(egui::accesskit::Role::Tab, name);
         if visible_rect(&node).contains_rect(node.rect().shrink(1.0)) {
             node.click();
@@ -112,7 +112,7 @@ impl Window {
     }
 
     /// Makes `label` reachable as a person would: the tab or menu it lives in is opened first.
-    fn reveal(&mut self, label: &str) {
+    pub(crate) fn reveal(&mut self, label: &str) {
         if self.harness.query_by_label(label).is_some() {
             return;
         }
@@ -133,7 +133,7 @@ impl Window {
     }
 
     /// Focuses the field labelled `label` and types `text` into it (after what it holds).
-    fn type_into(&mut self, label: &str, text: &str) {
+    pub(crate) fn type_into(&mut self, label: &str, text: &str) {
         self.reveal(label);
         self.harness.get_by_label(label).focus();
         self.harness.run_steps(1);
@@ -143,7 +143,7 @@ impl Window {
 
     /// Clicks `label` as a person would: its tab or menu opened, scrolled into view; without
     /// waiting for what it starts.
-    fn press(&mut self, label: &str) {
+    pub(crate) fn press(&mut self, label: &str) {
         self.reveal(label);
         let node = self.harness.get_by_label(label);
         // On screen: a real click at its middle. Scrolled away: the click a screen reader sends
@@ -155,39 +155,39 @@ impl Window {
         }
     }
 
-    fn click(&mut self, label: &str) {
+    pub(crate) fn click(&mut self, label: &str) {
         self.press(label);
         self.settle();
     }
 
     /// Clicks the last widget labelled `label` (a dialog's, over the panel's of the same name).
-    fn click_last(&mut self, label: &str) {
+    pub(crate) fn click_last(&mut self, label: &str) {
         self.harness.get_all_by_label(label).last().unwrap().click();
         self.settle();
     }
 
-    fn key(&mut self, modifiers: egui::Modifiers, key: egui::Key) {
+    pub(crate) fn key(&mut self, modifiers: egui::Modifiers, key: egui::Key) {
         self.harness.key_press_modifiers(modifiers, key);
         self.harness.run_steps(2);
         self.settle();
     }
 
-    fn app(&self) -> &App {
+    pub(crate) fn app(&self) -> &App {
         self.harness.state()
     }
 
-    fn shows(&self, text: &str) -> bool {
+    pub(crate) fn shows(&self, text: &str) -> bool {
         self.harness.query_all_by_label_contains(text).next().is_some()
     }
 
     /// The label of the focused widget.
-    fn focused(&self) -> String {
+    pub(crate) fn focused(&self) -> String {
         let node = self.harness.query(egui_kittest::kittest::by().predicate(accesskit_consumer_focused));
         node.map(|n| n.accesskit_node().label().unwrap_or_default()).unwrap_or_default()
     }
 
     /// Every label and value in the accessibility tree, one per line.
-    fn tree_text(&self) -> String {
+    pub(crate) fn tree_text(&self) -> String {
         let mut out = String::new();
         for node in self.harness.root().children_recursive() {
             let node = node.accesskit_node();
@@ -199,7 +199,7 @@ impl Window {
         out
     }
 
-    fn copied(&self) -> Vec<String> {
+    pub(crate) fn copied(&self) -> Vec<String> {
         self.harness
             .output()
             .platform_output
@@ -220,7 +220,7 @@ fn accesskit_consumer_focused(node: &egui_kittest::kittest::AccessKitNode<'_>) -
     node.is_focused()
 }
 
-fn plaintext_config(entries: &[(&str, &str, &str)]) -> Vec<u8> {
+pub(crate) fn plaintext_config(entries: &[(&str, &str, &str)]) -> Vec<u8> {
     let auths: serde_json::Map<String, Value> = entries
         .iter()
         .map(|(key, user, password)| {
@@ -835,7 +835,7 @@ fn the_selection_scrolls_into_view() {
 
 /// Every leaf widget's rectangle, for the overlap check.
 /// What the scroll areas around `node` show of it: the rest is scrolled away, not on screen.
-fn visible_rect(node: &egui_kittest::Node<'_>) -> egui::Rect {
+pub(crate) fn visible_rect(node: &egui_kittest::Node<'_>) -> egui::Rect {
     let mut rect = node.rect();
     let mut parent = node.accesskit_node().parent();
     while let Some(ancestor) = parent {
@@ -1193,7 +1193,7 @@ fn orphans_are_listed_with_a_fix_that_asks_first() {
 
 // ---- Snapshots ------------------------------------------------------------------------------
 
-fn lavapipe() -> bool {
+pub(crate) fn lavapipe() -> bool {
     let found = std::path::Path::new("/usr/share/vulkan/icd.d").read_dir().is_ok_and(|mut d| d.next().is_some());
     component_available("a Vulkan driver (mesa-vulkan-drivers) for snapshot rendering", found)
 }
@@ -1296,6 +1296,11 @@ fn snapshots_after_test_all_of_the_secret_and_of_check() {
         assert!(window.shows("one Secret for 2 ticked registries"), "{}", window.tree_text());
         both_themes(&mut window, "kubernetes_two_ticked", name);
 
+        // Narrow windows fold Check manifests and Check cluster into one menu.
+        if window.harness.query_by_label("Check…").is_some() {
+            window.harness.get_by_label("Check…").click();
+            window.harness.run_steps(2);
+        }
         window.harness.get_all_by_label("Check manifests…").next().unwrap().click();
         window.settle();
         window.type_into("Files", manifests.to_str().unwrap());

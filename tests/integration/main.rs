@@ -30,6 +30,8 @@ mod files_save;
 mod files_style;
 #[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
+mod gui_cluster;
 mod keychain;
 mod kubectl_oracle;
 mod kubelet_properties;

@@ -83,6 +83,12 @@ impl App {
             }
             Command::TestPull => self.test_pull(),
             Command::CancelPull => self.pull.cancel.store(true, Ordering::Relaxed),
+            Command::PlanApply => self.plan_apply(),
+            Command::Apply { force } => self.apply_planned(force),
+            Command::CancelApply => self.cluster.stage = super::cluster::ApplyStage::Idle,
+            Command::Verify => self.start_verify(),
+            Command::CancelVerify => self.cancel_verify(),
+            Command::CleanupTestPods => self.cleanup_test_pods(),
             Command::Export(path) => self.export(path),
             Command::ExportReplace(path) => self.write_export(path, true),
             Command::Toast(text) => self.toast(text, false),
