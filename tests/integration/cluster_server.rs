@@ -439,3 +439,29 @@ fn watch_lines(api: &KubeApi, target: &str) -> Vec<Value> {
     }
     lines
 }
+
+/// Not a test: a stand-in cluster for a person to try regcred against (`cargo test --test
+/// integration -- --ignored --nocapture stand_in_cluster_for_people`). It prints a kubeconfig and
+/// a registry with `private/echo:v1` (user `user`, password `pass`), and serves until killed; its
+/// kubelet judges each test Pod by its pull Secret (`KubeApi::kubelet_judges`).
+#[test]
+#[ignore = "serves until killed; for trying regcred by hand"]
+fn stand_in_cluster_for_people() {
+    let api = KubeApi::start();
+    let registry = crate::support::registry::Registry::start(Some(("user", "pass")));
+    registry.push_image("private/echo", "v1");
+    api.kubelet_judges(&registry.host, "user", "pass", &["v1"]);
+    let dir = std::env::var_os("REGCRED_STAND_IN_DIR").map_or_else(|| api.dir().to_owned(), PathBuf::from);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("kubeconfig");
+    api.write_kubeconfig(&config, "admin");
+    println!(
+        "kubeconfig: {}\nregistry: {} (user / pass), image {}/private/echo:v1",
+        config.display(),
+        registry.host,
+        registry.host
+    );
+    loop {
+        std::thread::sleep(Duration::from_hours(1));
+    }
+}

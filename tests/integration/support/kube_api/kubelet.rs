@@ -149,7 +149,61 @@ fn rebase(value: &mut Value, recorded_base: SystemTime, base: SystemTime, scale:
 
 fn case_for(shared: &Shared, pod: &Value) -> Option<PodCase> {
     let image = pod["spec"]["containers"][0]["image"].as_str()?;
-    shared.plays.lock().ok()?.get(image).copied()
+    if let Some(case) = shared.plays.lock().ok()?.get(image).copied() {
+        return Some(case);
+    }
+    let judges = shared.judges.lock().ok()?;
+    let judge = judges.iter().find(|judge| image.starts_with(&format!("{}/", judge.host)))?;
+    Some(judge.case(shared, pod, image))
+}
+
+/// A registry the kubelet stand-in judges Pods for (see `KubeApi::kubelet_judges`).
+pub struct Judge {
+    pub host: String,
+    pub user: String,
+    pub password: String,
+    pub tags: Vec<String>,
+}
+
+impl Judge {
+    fn case(&self, shared: &Shared, pod: &Value, image: &str) -> PodCase {
+        use base64::Engine as _;
+        let path = &image[self.host.len() + 1..];
+        let tag = path.rsplit_once(':').map_or("latest", |(_, tag)| tag);
+        if !self.tags.iter().any(|known| known == tag) {
+            return PodCase::MissingTag;
+        }
+        let ns = pod["metadata"]["namespace"].as_str().unwrap_or("default");
+        let names: Vec<&str> = pod["spec"]["imagePullSecrets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|reference| reference["name"].as_str())
+            .collect();
+        let Ok(store) = shared.store.lock() else { return PodCase::NoPullSecret };
+        let secrets: Vec<&Value> = names.iter().filter_map(|name| store.get("secrets", ns, name)).collect();
+        if secrets.is_empty() {
+            return if names.is_empty() { PodCase::NoPullSecret } else { PodCase::MissingSecret };
+        }
+        let mut holds_host = false;
+        for secret in secrets {
+            let Some(data) = secret["data"][".dockerconfigjson"].as_str() else { continue };
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) else { continue };
+            let Ok(config) = serde_json::from_slice::<Value>(&bytes) else { continue };
+            let entry = &config["auths"][&self.host];
+            if entry.is_null() {
+                continue;
+            }
+            holds_host = true;
+            let expected = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.user, self.password));
+            if (entry["username"] == self.user.as_str() && entry["password"] == self.password.as_str())
+                || entry["auth"] == expected.as_str()
+            {
+                return PodCase::RightPassword;
+            }
+        }
+        if holds_host { PodCase::WrongPassword } else { PodCase::NoPullSecret }
+    }
 }
 
 fn pod_alive(shared: &Shared, ns: &str, name: &str, uid: &Value) -> Option<Value> {

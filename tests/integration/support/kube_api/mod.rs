@@ -67,6 +67,9 @@ pub struct Shared {
     pub store: Mutex<store::Store>,
     pub requests: Mutex<Vec<Exchange>>,
     pub plays: Mutex<HashMap<String, PodCase>>,
+    /// Registries whose Pods the kubelet stand-in judges by their pull Secrets (see
+    /// [`KubeApi::kubelet_judges`]).
+    pub judges: Mutex<Vec<kubelet::Judge>>,
     pub time_scale: Mutex<f64>,
     pub tokens: Mutex<HashMap<String, Who>>,
     pub addr: SocketAddr,
@@ -183,6 +186,7 @@ impl KubeApi {
             store: Mutex::new(store::Store::new()),
             requests: Mutex::new(Vec::new()),
             plays: Mutex::new(HashMap::new()),
+            judges: Mutex::new(Vec::new()),
             time_scale: Mutex::new(0.05),
             tokens: Mutex::new(tokens),
             addr,
@@ -316,6 +320,23 @@ impl KubeApi {
     pub fn kubelet_plays(&self, image: &str, case: PodCase) {
         if let Ok(mut plays) = self.shared.plays.lock() {
             plays.insert(image.to_owned(), case);
+        }
+    }
+
+    /// For people trying regcred against the stand-in (not for the tests' byte-for-byte checks): a
+    /// Pod created later whose image is on `host` plays the recorded case its pull Secrets call for
+    /// — `RightPassword` when one holds `user`/`password` for `host`, `WrongPassword` when one holds
+    /// other credentials for it, `MissingSecret` when it names only Secrets that do not exist,
+    /// `NoPullSecret` otherwise, `MissingTag` for a tag not in `tags`. The real kubelet would
+    /// ask the registry; this one decides from what the test says the registry accepts.
+    pub fn kubelet_judges(&self, host: &str, user: &str, password: &str, tags: &[&str]) {
+        if let Ok(mut judges) = self.shared.judges.lock() {
+            judges.push(kubelet::Judge {
+                host: host.to_owned(),
+                user: user.to_owned(),
+                password: password.to_owned(),
+                tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
+            });
         }
     }
 
