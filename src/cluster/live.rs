@@ -93,6 +93,23 @@ pub struct LiveCheck {
     pub notes: Vec<String>,
 }
 
+/// A namespaced kind the live check lists.
+trait Listed:
+    Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+{
+}
+
+impl<K> Listed for K where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+{
+}
+
 /// Lists in the scope: one namespace or all.
 struct Scope<'a> {
     cluster: &'a Cluster,
@@ -100,14 +117,7 @@ struct Scope<'a> {
 }
 
 impl Scope<'_> {
-    fn api<K>(&self) -> Api<K>
-    where
-        K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
-        K::DynamicType: Default,
-    {
+    fn api<K: Listed>(&self) -> Api<K> {
         if self.all {
             Api::all(self.cluster.client.clone())
         } else {
@@ -119,14 +129,7 @@ impl Scope<'_> {
         Action { verb: "list", resource, namespace: (!self.all).then_some(self.cluster.namespace.as_str()) }
     }
 
-    async fn list<K>(&self, resource: &str, params: &ListParams) -> Result<Vec<K>, ClusterError>
-    where
-        K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
-        K::DynamicType: Default,
-    {
+    async fn list<K: Listed>(&self, resource: &str, params: &ListParams) -> Result<Vec<K>, ClusterError> {
         let mut items = Vec::new();
         let mut params = params.clone().limit(500);
         loop {

@@ -343,6 +343,12 @@ impl Seen {
         }
     }
 
+    /// The outcome, once there is one, or the deadline's.
+    fn settled(&self, deadline: Instant) -> Option<VerifyOutcome> {
+        let now = Instant::now();
+        self.outcome(now).or_else(|| (now >= deadline).then_some(VerifyOutcome::TimedOut))
+    }
+
     /// The outcome, once there is one.
     fn outcome(&self, now: Instant) -> Option<VerifyOutcome> {
         if self.pulled {
@@ -376,27 +382,22 @@ async fn follow(
     let mut event_version = "0".to_owned();
     let mut events_refused = false;
     loop {
-        let now = Instant::now();
-        if let Some(outcome) = seen.outcome(now) {
+        if let Some(outcome) = seen.settled(deadline) {
             return outcome;
         }
-        if now >= deadline {
-            return VerifyOutcome::TimedOut;
-        }
+        let now = Instant::now();
         let left = u32::try_from(deadline.duration_since(now).as_secs().max(1)).unwrap_or(u32::MAX);
         let pod_params = WatchParams::default().fields(&pod_fields).timeout(left.min(290));
         let Ok(pod_stream) = pods.watch(&pod_params, &pod_version).await else {
-            {
-                // Watching may be forbidden or cut: read the Pod once a second instead.
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                if let Ok(pod) = pods.get(name).await {
-                    seen.pod(&pod, progress);
-                }
-                if !events_refused {
-                    events_refused = poll_events(&events, &event_fields, seen, progress).await.is_err();
-                }
-                continue;
+            // Watching may be forbidden or cut: read the Pod once a second instead.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Ok(pod) = pods.get(name).await {
+                seen.pod(&pod, progress);
             }
+            if !events_refused {
+                events_refused = poll_events(&events, &event_fields, seen, progress).await.is_err();
+            }
+            continue;
         };
         let pod_stream = pod_stream.boxed();
         let event_stream = if events_refused {
@@ -414,12 +415,8 @@ async fn follow(
         let mut pod_stream = pod_stream;
         let mut event_stream = event_stream;
         loop {
-            let now = Instant::now();
-            if let Some(outcome) = seen.outcome(now) {
+            if let Some(outcome) = seen.settled(deadline) {
                 return outcome;
-            }
-            if now >= deadline {
-                return VerifyOutcome::TimedOut;
             }
             // Wake at least once a second so the grace periods end on time.
             let tick = tokio::time::sleep(Duration::from_secs(1));

@@ -39,18 +39,7 @@ impl LivePanel {
         if !self.open {
             return;
         }
-        let mut open = true;
-        let size = ctx.content_rect().size();
-        egui::Window::new("Check cluster")
-            .open(&mut open)
-            .collapsible(false)
-            .default_size([(size.x - 120.0).clamp(480.0, 900.0), (size.y - 120.0).clamp(360.0, 700.0)])
-            .max_size(size - egui::vec2(40.0, 60.0))
-            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-            .show(ctx, |ui| self.contents(ui, target, workspace, state));
-        if !open || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
-            self.open = false;
-        }
+        self.open = theme::view_window(ctx, "Check cluster", |ui| self.contents(ui, target, workspace, state));
     }
 
     fn contents(&mut self, ui: &mut egui::Ui, target: &mut ClusterTarget, workspace: &Workspace, state: &State) {

@@ -470,6 +470,21 @@ pub(super) fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// A view over the app (Check manifests, Check cluster): centred, sized to the window, closed by
+/// its close button or Escape. Returns whether it stays open.
+pub(super) fn view_window(ctx: &egui::Context, title: &str, contents: impl FnOnce(&mut egui::Ui)) -> bool {
+    let mut open = true;
+    let size = ctx.content_rect().size();
+    egui::Window::new(title)
+        .open(&mut open)
+        .collapsible(false)
+        .default_size([(size.x - 120.0).clamp(480.0, 900.0), (size.y - 120.0).clamp(360.0, 700.0)])
+        .max_size(size - egui::vec2(40.0, 60.0))
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, contents);
+    open && !ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

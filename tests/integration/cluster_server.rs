@@ -256,8 +256,8 @@ fn cluster_server_kubectl_waits_for_a_played_pod() {
     assert!(out(&pods).lines().any(|l| l.starts_with("t1") && l.contains("Completed")), "{}", out(&pods));
 }
 
-/// A minimal HTTPS client for direct checks (admin token).
-fn call(api: &KubeApi, method: &str, path_query: &str, content_type: &str, body: &str) -> (u16, Value) {
+/// A TLS connection to the stand-in, trusting its CA.
+fn tls_to(api: &KubeApi) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls::pki_types::CertificateDer::pem_slice_iter(api.ca_pem().as_bytes()) {
         roots.add(cert.expect("ca")).expect("root");
@@ -270,7 +270,12 @@ fn call(api: &KubeApi, method: &str, path_query: &str, content_type: &str, body:
         .with_no_client_auth();
     let conn = rustls::ClientConnection::new(Arc::new(config), "127.0.0.1".try_into().expect("name")).expect("tls");
     let tcp = TcpStream::connect(api.url().trim_start_matches("https://")).expect("connect");
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    rustls::StreamOwned::new(conn, tcp)
+}
+
+/// A minimal HTTPS client for direct checks (admin token).
+fn call(api: &KubeApi, method: &str, path_query: &str, content_type: &str, body: &str) -> (u16, Value) {
+    let mut tls = tls_to(api);
     write!(
         tls,
         "{method} {path_query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nUser-Agent: regcred-test\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -408,19 +413,7 @@ fn cluster_server_event_watch_follows_05a() {
 
 /// Reads a watch until the server ends it; each line parsed.
 fn watch_lines(api: &KubeApi, target: &str) -> Vec<Value> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(api.ca_pem().as_bytes()) {
-        roots.add(cert.expect("ca")).expect("root");
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("p")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let conn = rustls::ClientConnection::new(Arc::new(config), "127.0.0.1".try_into().expect("name")).expect("tls");
-    let tcp = TcpStream::connect(api.url().trim_start_matches("https://")).expect("connect");
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let mut tls = tls_to(api);
     write!(
         tls,
         "GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
