@@ -14,6 +14,6 @@ pub use manifests::{
 };
 
 pub use run::{
-    Attempt, CheckOptions, CheckReport, CheckResult, Summary, UNFINISHED, UsedCredential, Verdict, Verdicts, check,
-    local_keyring, verdicts,
+    Attempt, CheckOptions, CheckReport, CheckResult, Origin, Summary, UNFINISHED, UsedCredential, Verdict, Verdicts,
+    check, local_keyring, verdicts,
 };

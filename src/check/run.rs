@@ -35,6 +35,22 @@ pub struct CheckOptions {
     /// How long the run may take, counted from `started`: pulls not finished by then end as
     /// [`Verdict::Unfinished`]. None: no deadline.
     pub deadline: Option<Duration>,
+    /// Where the objects come from, for the words about what is missing.
+    pub origin: Origin,
+}
+
+/// Where a check's objects come from.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Manifests: what is not in them may still be in the cluster.
+    #[default]
+    Manifests,
+    /// A cluster's live objects (`check --cluster`, `verify`): a Secret not among them does not
+    /// exist in the cluster when `secrets_read`, else it could not be read.
+    Cluster {
+        /// Whether the pull Secrets could be read (else `local` stands in for them).
+        secrets_read: bool,
+    },
 }
 
 /// How a container fares.
@@ -510,10 +526,16 @@ fn workload_keyring(
     if let SecretsFrom::UnknownServiceAccount { name } = &secrets.from
         && name != "default"
     {
-        notes.push(format!(
-            "the ServiceAccount {}/{name} is not in the manifests: in the cluster, its imagePullSecrets would be added to the pod",
-            workload.namespace
-        ));
+        notes.push(match options.origin {
+            Origin::Manifests => format!(
+                "the ServiceAccount {}/{name} is not in the manifests: in the cluster, its imagePullSecrets would be added to the pod",
+                workload.namespace
+            ),
+            Origin::Cluster { .. } => format!(
+                "the ServiceAccount {}/{name} could not be read: its imagePullSecrets (if any) are not in this check",
+                workload.namespace
+            ),
+        });
     }
     let node = options.node.clone().unwrap_or_default();
     let mut local = None;
@@ -522,10 +544,16 @@ fn workload_keyring(
         match &options.local {
             // --local stands in for Secrets that are nowhere, not for a namespace mistake.
             Some(keyring) if elsewhere.is_empty() => {
-                notes.push(format!(
-                    "the Secret{s} {} {are} not in the manifests: checked with your local credentials instead (--local)",
-                    secrets.missing.join(", ")
-                ));
+                notes.push(match options.origin {
+                    Origin::Manifests => format!(
+                        "the Secret{s} {} {are} not in the manifests: checked with your local credentials instead (--local)",
+                        secrets.missing.join(", ")
+                    ),
+                    Origin::Cluster { .. } => format!(
+                        "the Secret{s} {} could not be read from the cluster: checked with YOUR LOCAL credentials instead",
+                        secrets.missing.join(", ")
+                    ),
+                });
                 local = Some(keyring.clone());
             }
             _ => {
@@ -547,12 +575,7 @@ fn workload_keyring(
                     ));
                 }
                 if hint.is_none() {
-                    hint = Some(format!(
-                        "The Secret{s} {} {are} not in these manifests: add {}, apply {} first, or check with your own logins (--local).",
-                        secrets.missing.join(", "),
-                        if s.is_empty() { "it" } else { "them" },
-                        if s.is_empty() { "it" } else { "them" }
-                    ));
+                    hint = Some(missing_secrets_hint(options.origin, &secrets.missing, &workload.namespace));
                 }
             }
         }
@@ -565,6 +588,25 @@ fn workload_keyring(
             .map(|pod| UnionKeyring::new(pod.into_iter().chain([local, node]).collect())),
     };
     (keyring, notes, hint)
+}
+
+/// What to do about pull Secrets a pod names that are not there, by where the objects came from.
+fn missing_secrets_hint(origin: Origin, missing: &[String], namespace: &str) -> String {
+    let (s, are, them, subject) =
+        if missing.len() == 1 { ("", "is", "it", "it") } else { ("s", "are", "them", "they") };
+    let names = missing.join(", ");
+    match origin {
+        Origin::Manifests => format!(
+            "The Secret{s} {names} {are} not in these manifests: add {them}, apply {them} first, or check with your own logins (--local)."
+        ),
+        Origin::Cluster { secrets_read: true } => format!(
+            "The Secret{s} {names} {} not exist in namespace {namespace}: create {them} (regcred apply REGISTRY --name NAME -n {namespace}), or name the right one in imagePullSecrets.",
+            if s.is_empty() { "does" } else { "do" }
+        ),
+        Origin::Cluster { secrets_read: false } => format!(
+            "The Secret{s} {names} could not be read from the cluster, so this check cannot say whether {subject} {are} right; ask for `get secrets` in namespace {namespace}, or check with your own logins."
+        ),
+    }
 }
 
 /// The distinct pulls, indexed by image so that finding a container's job costs the same for the

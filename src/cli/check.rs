@@ -183,8 +183,13 @@ fn run_cluster(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let target = args.kube.target(args.namespace.as_deref());
     let live = runtime.block_on(async {
-        let cluster = super::cluster::connect(&target).await?;
-        regcred::cluster::check_cluster(&cluster, options).await.map_err(|error| super::cluster::report_error(&error))
+        // A cluster that cannot be read is an input error (2), never "some would fail" (1).
+        let cluster = super::cluster::connect(&target).await.map_err(|_| ExitCode::from(INPUT_ERROR))?;
+        regcred::cluster::check_cluster(&cluster, options).await.map_err(|error| {
+            super::cluster::say(&format!("Cluster: {}", cluster.describe()));
+            super::cluster::report_error(&error);
+            ExitCode::from(INPUT_ERROR)
+        })
     });
     runtime.shutdown_background();
     let live = match live {

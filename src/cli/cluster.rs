@@ -59,7 +59,7 @@ pub struct ApplyArgs {
     pub service_account: Option<String>,
     /// Only show what would change: the API server checks everything (RBAC, admission, quota) and
     /// writes nothing. The only mode is `server` (for a file, use `regcred yaml`).
-    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "server", value_parser = ["server"])]
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "server", value_parser = dry_run_mode)]
     pub dry_run: Option<String>,
     /// Take over fields another tool manages (after a conflict).
     #[arg(long)]
@@ -109,11 +109,18 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
 }
 
+/// A line on standard error that never stops the command: a closed stderr (`2>&1 | head`) must
+/// not leave a test Pod behind, as a panic in `eprintln!` would.
+pub fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Prints a cluster error with what to do; the exit status for it.
 pub fn report_error(error: &ClusterError) -> ExitCode {
-    eprintln!("error: {error}");
+    say(&format!("error: {error}"));
     if let Some(what) = error.what_to_do() {
-        eprintln!("what to do: {what}");
+        say(&format!("what to do: {what}"));
     }
     match error {
         ClusterError::Config(_) => ExitCode::from(INPUT_ERROR),
@@ -150,6 +157,22 @@ pub fn apply(sources: &Sources, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
     let result = runtime.block_on(async {
         let cluster = connect(&args.cluster.target(args.namespace.as_deref())).await?;
+        // The plan first (the server's dry run): nothing is written before it is shown.
+        let mut plan = regcred::cluster::apply(&cluster, &ApplyRequest { dry_run: true, ..request.clone() })
+            .await
+            .map_err(|error| {
+                say(&format!("Cluster: {}", cluster.describe()));
+                let code = report_error(&error);
+                say("Nothing was written.");
+                code
+            })?;
+        if !args.json {
+            print_lines(&plan.lines());
+        }
+        if request.dry_run || !plan.changes_anything() {
+            plan.dry_run = request.dry_run;
+            return Ok(plan);
+        }
         regcred::cluster::apply(&cluster, &request).await.map_err(|error| report_error(&error))
     });
     let plan = match result {
@@ -160,13 +183,29 @@ pub fn apply(sources: &Sources, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         super::print_json(&plan)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut text = plan.lines().join("\n");
-    text.push('\n');
-    text.push_str(if plan.dry_run { "" } else { "✔ " });
-    text.push_str(plan.outcome_words());
-    text.push('\n');
-    super::emit(&text)?;
+    super::emit(&format!("{}{}\n", if plan.dry_run { "" } else { "✔ " }, plan.outcome_words()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lines on standard output as they are known (the plan before the apply's outcome).
+fn print_lines(lines: &[String]) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+}
+
+/// `--dry-run=MODE`: only `server` (a client-side dry run needs no cluster: `regcred yaml`).
+fn dry_run_mode(mode: &str) -> Result<String, String> {
+    if mode == "server" {
+        Ok(mode.to_owned())
+    } else {
+        Err("only --dry-run=server is known (the API server checks everything and writes nothing); for the \
+             Secret without a cluster, use `regcred yaml`"
+            .to_owned())
+    }
 }
 
 /// Runs `regcred verify`: exit 0 only when the node pulled the image.
@@ -179,14 +218,27 @@ pub fn verify(env: &Env, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                 Ok(cluster) => cluster,
                 Err(code) => return Ok(code),
             };
+            let ns = &cluster.namespace;
             match regcred::cluster::cleanup(&cluster).await {
-                Ok(names) if names.is_empty() => eprintln!("No test Pods left in namespace {}.", cluster.namespace),
-                Ok(names) => eprintln!(
-                    "Deleted {} test Pod(s) in namespace {}: {}",
-                    names.len(),
-                    cluster.namespace,
-                    names.join(", ")
-                ),
+                Ok(cleanup) => {
+                    say(&if cleanup.deleted.is_empty() {
+                        format!("No test Pods left by earlier runs in namespace {ns}.")
+                    } else {
+                        format!(
+                            "Deleted {} test Pod(s) in namespace {ns}: {}",
+                            cleanup.deleted.len(),
+                            cleanup.deleted.join(", ")
+                        )
+                    });
+                    if !cleanup.spared.is_empty() {
+                        say(&format!(
+                            "Left alone {} test Pod(s) younger than {} minutes (a run may still be using them): {}",
+                            cleanup.spared.len(),
+                            regcred::cluster::LEFTOVER_AGE.as_secs() / 60,
+                            cleanup.spared.join(", ")
+                        ));
+                    }
+                }
                 Err(error) => return Ok(report_error(&error)),
             }
             Ok(ExitCode::SUCCESS)
@@ -212,17 +264,17 @@ pub fn verify(env: &Env, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             Ok(cluster) => cluster,
             Err(code) => return Err(code),
         };
+        say(&format!("Cluster: {}", cluster.describe()));
         if let Ok(left) = regcred::cluster::leftover_pods(&cluster).await
             && !left.is_empty()
         {
-            eprintln!(
+            say(&format!(
                 "note: {} test Pod(s) from earlier runs are still in namespace {}: {} (delete them with `regcred verify --cleanup`)",
                 left.len(),
                 cluster.namespace,
                 left.join(", ")
-            );
+            ));
         }
-        eprintln!("Cluster: {}", cluster.describe());
         let progress = |step: Progress| print_progress(&step);
         let cancel = async {
             if tokio::signal::ctrl_c().await.is_err() {
@@ -249,8 +301,8 @@ pub fn verify(env: &Env, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn print_progress(step: &Progress) {
     match step {
-        Progress::Scheduled(_) | Progress::Event(..) => eprintln!("  {}", step.words()),
-        _ => eprintln!("{}", step.words()),
+        Progress::Scheduled(_) | Progress::Event(..) => say(&format!("  {}", step.words())),
+        _ => say(&step.words()),
     }
 }
 
@@ -265,7 +317,7 @@ pub fn verify_text(report: &regcred::cluster::VerifyReport) -> String {
     if let Some(log) = &report.log {
         lines.push(format!("  the container printed: {log}"));
     }
-    if let Some(event) = &report.node_event {
+    if let Some(event) = report.node_words() {
         lines.push(format!("  node says:    {event}"));
     }
     if let Some(predicted) = report.predicted_words() {

@@ -92,7 +92,8 @@ pub enum Command {
     /// Pull an image the way a node would (without keeping it) and report success or the exact failure.
     TestPull(test_pull::TestPullArgs),
     /// Will these pods pull? Every image of a set of Kubernetes manifests, test-pulled with the
-    /// credentials the kubelet would use. Exit 0: all pull; 1: some would fail; 2: input errors.
+    /// credentials the kubelet would use. Exit 0: all pull; 1: some would fail; 2: input errors (with
+    /// --cluster: also a cluster that cannot be read).
     Check(check::CheckArgs),
     /// Print the Kubernetes pull Secret (and optionally a Pod, ServiceAccount patch, node recipe).
     Yaml(yaml::YamlArgs),

@@ -54,9 +54,7 @@ impl Cluster {
 /// yet; an exec credential plugin runs at the first request.
 pub async fn connect(target: &Target) -> Result<Cluster, ClusterError> {
     let kubeconfig = match &target.kubeconfig {
-        Some(path) => Some(Kubeconfig::read_from(path).map_err(|error| {
-            ClusterError::Config(format!("cannot read the kubeconfig {}: {error}", path.display()))
-        })?),
+        Some(path) => Some(read_kubeconfig(path, "")?),
         None => user_kubeconfig()?,
     };
     let (config, context) = match kubeconfig {
@@ -100,24 +98,25 @@ pub async fn connect(target: &Target) -> Result<Cluster, ClusterError> {
 /// `KUBECONFIG`'s files merged (files that do not exist are skipped, as kubectl skips them), or
 /// `~/.kube/config`; none when neither exists.
 fn user_kubeconfig() -> Result<Option<Kubeconfig>, ClusterError> {
-    if let Some(value) = std::env::var_os("KUBECONFIG") {
-        let paths: Vec<PathBuf> =
-            std::env::split_paths(&value).filter(|path| !path.as_os_str().is_empty() && path.exists()).collect();
-        if !paths.is_empty() {
-            let mut merged = Kubeconfig::default();
-            for path in &paths {
-                let next = Kubeconfig::read_from(path).map_err(|error| {
-                    ClusterError::Config(format!(
-                        "cannot read the kubeconfig {} (from KUBECONFIG): {error}",
-                        path.display()
-                    ))
-                })?;
-                merged = merged.merge(next).map_err(|error| {
-                    ClusterError::Config(format!("cannot merge the kubeconfig {}: {error}", path.display()))
-                })?;
-            }
-            return Ok(Some(merged));
+    if let Some(value) = std::env::var_os("KUBECONFIG").filter(|value| !value.is_empty()) {
+        // As kubectl: when KUBECONFIG is set, only its files count (~/.kube/config is not read).
+        let named: Vec<PathBuf> = std::env::split_paths(&value).filter(|path| !path.as_os_str().is_empty()).collect();
+        let paths: Vec<&PathBuf> = named.iter().filter(|path| path.exists()).collect();
+        if paths.is_empty() {
+            let listed: Vec<String> = named.iter().map(|path| path.display().to_string()).collect();
+            return Err(ClusterError::Config(format!(
+                "KUBECONFIG names no file that exists ({}): fix it, or unset it to use ~/.kube/config",
+                listed.join(", ")
+            )));
         }
+        let mut merged = Kubeconfig::default();
+        for path in paths {
+            let next = read_kubeconfig(path, " (from KUBECONFIG)")?;
+            merged = merged.merge(next).map_err(|error| {
+                ClusterError::Config(format!("cannot merge the kubeconfig {}: {error}", path.display()))
+            })?;
+        }
+        return Ok(Some(merged));
     }
     let Some(home) = std::env::var_os("HOME").filter(|home| !home.is_empty()).map(PathBuf::from) else {
         return Ok(None);
@@ -126,9 +125,19 @@ fn user_kubeconfig() -> Result<Option<Kubeconfig>, ClusterError> {
     if !path.exists() {
         return Ok(None);
     }
-    Kubeconfig::read_from(&path)
-        .map(Some)
-        .map_err(|error| ClusterError::Config(format!("cannot read the kubeconfig {}: {error}", path.display())))
+    read_kubeconfig(&path, "").map(Some)
+}
+
+/// One kubeconfig file, with errors that name it once (`from` says where its name came from).
+fn read_kubeconfig(path: &std::path::Path, from: &str) -> Result<Kubeconfig, ClusterError> {
+    if !path.exists() {
+        return Err(ClusterError::Config(format!("the kubeconfig {}{from} does not exist", path.display())));
+    }
+    Kubeconfig::read_from(path).map_err(|error| {
+        // kube's own words repeat the path in Debug quotes; its cause says what is wrong.
+        let cause = std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string);
+        ClusterError::Config(format!("cannot read the kubeconfig {}{from}: {cause}", path.display()))
+    })
 }
 
 fn context_names(kubeconfig: &Kubeconfig) -> String {
@@ -164,9 +173,7 @@ impl Contexts {
 /// `~/.kube/config`) for its contexts; empty when there is none. No request is made.
 pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Contexts, ClusterError> {
     let kubeconfig = match kubeconfig {
-        Some(path) => Some(Kubeconfig::read_from(path).map_err(|error| {
-            ClusterError::Config(format!("cannot read the kubeconfig {}: {error}", path.display()))
-        })?),
+        Some(path) => Some(read_kubeconfig(path, "")?),
         None => user_kubeconfig()?,
     };
     let Some(kubeconfig) = kubeconfig else { return Ok(Contexts::default()) };

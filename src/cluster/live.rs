@@ -68,8 +68,8 @@ pub struct FailingPod {
     pub pull_secrets: Vec<String>,
     /// Its ServiceAccount.
     pub service_account: String,
-    /// The pull Secrets its ServiceAccount lists now.
-    pub service_account_secrets: Vec<String>,
+    /// The pull Secrets its ServiceAccount lists now (none: the `ServiceAccounts` could not be read).
+    pub service_account_secrets: Option<Vec<String>>,
     /// regcred's event for the same image and credentials, as the node's kubelet writes it.
     pub predicted_event: Option<String>,
     /// Whether the node's Event and the prediction are the same text.
@@ -170,11 +170,82 @@ pub(super) fn document<K: Resource + Serialize>(
     manifests.merge(read_documents(&name, &value.to_string(), default_namespace));
 }
 
+/// What the Nodes say about themselves: each one's kubelet version, and whether they could be read.
+struct Nodes {
+    kubelets: BTreeMap<String, String>,
+    runtimes: std::collections::BTreeSet<String>,
+    refused: Option<String>,
+}
+
+impl Nodes {
+    async fn read(cluster: &Cluster) -> Self {
+        match Api::<Node>::all(cluster.client.clone()).list(&ListParams::default()).await {
+            Ok(list) => {
+                let infos: Vec<(String, k8s_openapi::api::core::v1::NodeSystemInfo)> = list
+                    .items
+                    .into_iter()
+                    .filter_map(|node| Some((node.metadata.name?, node.status?.node_info?)))
+                    .collect();
+                Self {
+                    kubelets: infos.iter().map(|(name, info)| (name.clone(), info.kubelet_version.clone())).collect(),
+                    runtimes: infos.into_iter().map(|(_, info)| info.container_runtime_version).collect(),
+                    refused: None,
+                }
+            }
+            Err(error) => Self {
+                kubelets: BTreeMap::new(),
+                runtimes: std::collections::BTreeSet::new(),
+                refused: Some(
+                    ClusterError::from_kube(error, Action { verb: "list", resource: "nodes", namespace: None })
+                        .to_string(),
+                ),
+            },
+        }
+    }
+
+    /// The runtime every node runs; an explanation when that cannot be said.
+    fn runtime(&self) -> Result<Option<crate::registry::Runtime>, String> {
+        if let Some(why) = &self.refused {
+            return Err(format!(
+                "the Nodes could not be read ({why}): the words are containerd 2's and a kubelet 1.28+'s; pass --runtime to choose"
+            ));
+        }
+        let runtimes: std::collections::BTreeSet<_> =
+            self.runtimes.iter().filter_map(|version| super::nodes::runtime_of(version)).collect();
+        match runtimes.len() {
+            0 | 1 => Ok(runtimes.into_iter().next()),
+            _ => Err(format!(
+                "the nodes run different runtimes ({}): the words are containerd 2's; pass --runtime to choose",
+                self.runtimes.iter().cloned().collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+
+    /// The kubelet version every node runs, when they all run one.
+    fn one_kubelet(&self) -> Option<&str> {
+        let mut versions = self.kubelets.values();
+        let first = versions.next()?;
+        versions.all(|version| version == first).then_some(first.as_str())
+    }
+}
+
 /// Runs the live check.
 pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<LiveCheck, ClusterError> {
     let scope = Scope { cluster, all: options.all_namespaces };
     let ns = cluster.namespace.as_str();
     let mut notes = Vec::new();
+    if !options.all_namespaces {
+        // Listing a namespace that does not exist answers an empty list: a typo would pass.
+        let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(cluster.client.clone());
+        if let Err(kube::Error::Api(status)) = namespaces.get(ns).await
+            && status.code == 404
+        {
+            return Err(ClusterError::from_kube(
+                kube::Error::Api(status),
+                Action { verb: "get", resource: "namespaces", namespace: Some(ns) },
+            ));
+        }
+    }
     let pods: Vec<Pod> = scope.list("pods", &ListParams::default()).await?;
     let failing_pods: Vec<&Pod> = pods.iter().filter(|pod| !failing_containers(pod).is_empty()).collect();
     let mut manifests = Manifests::default();
@@ -208,50 +279,51 @@ pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<Li
     workloads!(DaemonSet, "DaemonSet", "daemonsets");
     workloads!(Job, "Job", "jobs");
     workloads!(CronJob, "CronJob", "cronjobs");
-    let accounts: Vec<ServiceAccount> = match scope.list("serviceaccounts", &ListParams::default()).await {
-        Ok(accounts) => accounts,
+    let accounts: Option<Vec<ServiceAccount>> = match scope.list("serviceaccounts", &ListParams::default()).await {
+        Ok(accounts) => Some(accounts),
         Err(error) => {
             notes.push(format!(
                 "ServiceAccounts not read ({error}): templates that name no pull Secret are checked without theirs"
             ));
-            Vec::new()
+            None
         }
     };
-    for account in &accounts {
+    for account in accounts.iter().flatten() {
         document(account, "ServiceAccount", &mut manifests, ns);
     }
     let mut check_options = options.check;
+    let facts = Nodes::read(cluster).await;
     if options.runtime_from_nodes {
-        match nodes_runtime(cluster).await {
+        match facts.runtime() {
             Ok(Some(runtime)) => check_options.pull.runtime = runtime,
             Ok(None) => {}
             Err(why) => notes.push(why),
         }
     }
     let secrets = read_pull_secrets(&scope, &mut manifests, options.local, &mut check_options).await;
+    check_options.origin = crate::check::Origin::Cluster { secrets_read: secrets == SecretsRead::Cluster };
+    let nothing = manifests.workloads.is_empty();
     let inputs = Inputs { manifests, unreadable: Vec::new() };
-    let report = check(&inputs, &check_options).await;
+    let mut report = check(&inputs, &check_options).await;
+    if nothing {
+        // An empty namespace is a finding, not an input error.
+        report.errors.clear();
+    }
+    // The kubelet's words too, when every node runs one version (before 1.28 it keeps
+    // `rpc error: code = Unknown desc =`): the same text as the Pods' own Events.
+    if let Some(kubelet) = facts.one_kubelet() {
+        for result in &mut report.results {
+            if let Some(event) = &result.kubelet {
+                result.kubelet = Some(kubelet_event_as_node_shows(event, &result.image, kubelet));
+            }
+        }
+    }
     let mut failing = Vec::new();
-    let mut kubelets: BTreeMap<String, Option<String>> = BTreeMap::new();
     for pod in failing_pods {
         let node_name = pod.spec.as_ref().and_then(|spec| spec.node_name.clone());
-        let kubelet_version = match &node_name {
-            Some(node) => {
-                if !kubelets.contains_key(node) {
-                    let version = Api::<Node>::all(cluster.client.clone())
-                        .get(node)
-                        .await
-                        .ok()
-                        .and_then(|node| Some(node.status?.node_info?.kubelet_version));
-                    kubelets.insert(node.clone(), version);
-                }
-                kubelets.get(node).cloned().flatten()
-            }
-            None => None,
-        };
+        let kubelet_version = node_name.as_ref().and_then(|node| facts.kubelets.get(node)).map(String::as_str);
         let events = pod_events(cluster, pod).await;
-        let seen =
-            Seen { events: &events, report: &report, accounts: &accounts, kubelet_version: kubelet_version.as_deref() };
+        let seen = Seen { events: &events, report: &report, accounts: accounts.as_deref(), kubelet_version };
         failing.extend(failing_containers(pod).into_iter().map(|failure| seen.failing_pod(pod, failure, ns)));
     }
     let scope_words = if options.all_namespaces { "all namespaces".to_owned() } else { format!("namespace {ns}") };
@@ -268,7 +340,7 @@ pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<Li
 struct Seen<'a> {
     events: &'a Result<Vec<Event>, ClusterError>,
     report: &'a CheckReport,
-    accounts: &'a [ServiceAccount],
+    accounts: Option<&'a [ServiceAccount]>,
     kubelet_version: Option<&'a str>,
 }
 
@@ -284,10 +356,14 @@ impl Seen<'_> {
         let result = self.report.results.iter().find(|result| {
             result.namespace == pod_ns && result.workload == format!("Pod/{pod_name}") && result.container == container
         });
-        let predicted_event = result
-            .and_then(|result| result.kubelet.as_ref())
-            .map(|event| kubelet_event_as_node_shows(event, &image, self.kubelet_version.unwrap_or_default()));
+        let predicted = result.and_then(|result| result.kubelet.as_ref());
+        let predicted_event =
+            predicted.map(|event| kubelet_event_as_node_shows(event, &image, self.kubelet_version.unwrap_or_default()));
         let matches = match (&node_event, &predicted_event) {
+            // The node's kubelet version unknown: its Event may or may not keep the gRPC status.
+            (Some(node), Some(predicted)) if self.kubelet_version.is_none() => {
+                Some(node == predicted || *node == kubelet_event_as_node_shows(predicted, &image, "v1.27"))
+            }
             (Some(node), Some(predicted)) => Some(node == predicted),
             (Some(_), None) => Some(false),
             _ => None,
@@ -301,29 +377,36 @@ impl Seen<'_> {
             .collect();
         let service_account =
             spec.and_then(|spec| spec.service_account_name.clone()).unwrap_or_else(|| "default".to_owned());
-        let service_account_secrets: Vec<String> = self
-            .accounts
-            .iter()
-            .find(|account| {
-                account.metadata.namespace.as_deref() == Some(&pod_ns)
-                    && account.metadata.name.as_deref() == Some(&service_account)
-            })
-            .and_then(|account| account.image_pull_secrets.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.name)
-            .collect();
+        let service_account_secrets: Option<Vec<String>> = self.accounts.map(|accounts| {
+            accounts
+                .iter()
+                .find(|account| {
+                    account.metadata.namespace.as_deref() == Some(&pod_ns)
+                        && account.metadata.name.as_deref() == Some(&service_account)
+                })
+                .and_then(|account| account.image_pull_secrets.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.name)
+                .collect()
+        });
         let mut notes = Vec::new();
         if let Err(error) = self.events {
             notes.push(format!("its Events could not be read: {error}"));
         }
-        let added_later: Vec<&str> =
-            service_account_secrets.iter().filter(|name| !pull_secrets.contains(name)).map(String::as_str).collect();
-        if !added_later.is_empty() {
+        // A Pod gets its ServiceAccount's pull Secrets once, when it is created, and only when it
+        // names none: one that names none while its account lists some was made before they were.
+        let names_none = pull_secrets.iter().all(String::is_empty);
+        if names_none && let Some(listed) = service_account_secrets.as_ref().filter(|listed| !listed.is_empty()) {
+            let again = if owned(&pod.metadata) {
+                "delete it: its controller makes a new one that has them"
+            } else {
+                "create it again"
+            };
             notes.push(format!(
-                "its ServiceAccount {service_account} now lists {} but the Pod does not: a Pod keeps the pull Secrets \
-                 it was created with — delete it (its controller makes a new one that has them)",
-                added_later.join(", ")
+                "its ServiceAccount {service_account} lists {} now, but the Pod was created before it did (a Pod takes its \
+                 ServiceAccount's pull Secrets only when it is created): {again}",
+                listed.join(", ")
             ));
         }
         FailingPod {
@@ -341,26 +424,6 @@ impl Seen<'_> {
             matches,
             notes,
         }
-    }
-}
-
-/// The runtime every node runs (from `status.nodeInfo.containerRuntimeVersion`); none when the
-/// nodes cannot be listed (nothing to say: the default stands) or run no runtime regcred knows;
-/// an explanation when they differ.
-async fn nodes_runtime(cluster: &Cluster) -> Result<Option<crate::registry::Runtime>, String> {
-    let Ok(nodes) = Api::<Node>::all(cluster.client.clone()).list(&ListParams::default()).await else {
-        return Ok(None);
-    };
-    let versions: std::collections::BTreeSet<String> =
-        nodes.items.into_iter().filter_map(|node| Some(node.status?.node_info?.container_runtime_version)).collect();
-    let runtimes: std::collections::BTreeSet<_> =
-        versions.iter().filter_map(|version| super::nodes::runtime_of(version)).collect();
-    match runtimes.len() {
-        0 | 1 => Ok(runtimes.into_iter().next()),
-        _ => Err(format!(
-            "the nodes run different runtimes ({}): the words are containerd 2's; pass --runtime to choose",
-            versions.into_iter().collect::<Vec<_>>().join(", ")
-        )),
     }
 }
 

@@ -19,6 +19,6 @@ pub use live::{FailingPod, LiveCheck, LiveOptions, SecretsRead, check_cluster};
 pub use nodes::{kubelet_event_as_node_shows, runtime_of};
 pub use refusal::{ClusterError, Refusal};
 pub use verify::{
-    CLEANUP_SELECTOR, LEFTOVER_AGE, Progress, VerifyOutcome, VerifyReport, VerifyRequest, cleanup, leftover_pods,
-    verify,
+    CLEANUP_SELECTOR, Cleanup, LEFTOVER_AGE, Progress, VerifyOutcome, VerifyReport, VerifyRequest, cleanup,
+    leftover_pods, verify,
 };

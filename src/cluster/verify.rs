@@ -93,6 +93,8 @@ pub struct VerifyReport {
     pub outcome: VerifyOutcome,
     /// The node's pull-failure Event (`Failed to pull image …`, or the InvalidImageName one).
     pub node_event: Option<String>,
+    /// The node's `Pulled` Event (`Successfully pulled image …`), when it pulled.
+    pub node_pulled: Option<String>,
     /// The container's waiting reason (`ErrImagePull`, `ImagePullBackOff`, `InvalidImageName`).
     pub reason: Option<String>,
     /// What the container printed (`SUCCESS`), when it ran.
@@ -227,6 +229,7 @@ pub async fn verify(
         node: seen.node.clone(),
         outcome,
         node_event: seen.failure.clone(),
+        node_pulled: seen.pulled_message.clone(),
         reason: seen.reason.clone(),
         log: seen.log.take().map(|log| crate::untrusted::inert(log.trim_end(), 400)),
         prediction: None,
@@ -254,6 +257,7 @@ struct Seen {
     reason: Option<String>,
     failed_at: Option<Instant>,
     pulled_at: Option<Instant>,
+    pulled_message: Option<String>,
     log: Option<String>,
     events: Vec<String>,
     event_keys: Vec<(String, i32)>,
@@ -335,6 +339,7 @@ impl Seen {
                 self.failed_at.get_or_insert_with(Instant::now);
             }
             "Pulled" => {
+                self.pulled_message.get_or_insert_with(|| crate::untrusted::inert(&message, 2000));
                 self.pulled = true;
                 self.pulled_at.get_or_insert_with(Instant::now);
             }
@@ -511,6 +516,7 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: 
     let mut manifests = Manifests::default();
     super::live::document(pod, "Pod", &mut manifests, ns);
     let mut local = None;
+    let mut secrets_read = true;
     if let Some(secret) = &request.secret {
         match Api::<Secret>::namespaced(cluster.client.clone(), ns).get(secret).await {
             Ok(found) => super::live::document(&found, "Secret", &mut manifests, ns),
@@ -519,6 +525,7 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: 
                  kubelets also report FailedToRetrieveImagePullSecret)"
             )),
             Err(error) => {
+                secrets_read = false;
                 let why =
                     ClusterError::from_kube(error, Action { verb: "get", resource: "secrets", namespace: Some(ns) });
                 if request.local.is_some() {
@@ -536,6 +543,7 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: 
     let options = CheckOptions {
         pull: PullOptions { runtime, platform: platform.unwrap_or_default(), ..request.pull.clone() },
         local,
+        origin: crate::check::Origin::Cluster { secrets_read },
         ..CheckOptions::default()
     };
     let checked = check(&inputs, &options).await;
@@ -576,23 +584,34 @@ pub async fn leftover_pods(cluster: &Cluster) -> Result<Vec<String>, ClusterErro
     Ok(listed.items.into_iter().filter(old).filter_map(|pod| pod.metadata.name).collect())
 }
 
-/// Deletes the test Pods of earlier runs; returns their names.
-pub async fn cleanup(cluster: &Cluster) -> Result<Vec<String>, ClusterError> {
+/// What `cleanup` did.
+#[derive(Debug, Clone, Default)]
+pub struct Cleanup {
+    /// The test Pods deleted (older than [`LEFTOVER_AGE`]).
+    pub deleted: Vec<String>,
+    /// The younger ones, left alone.
+    pub spared: Vec<String>,
+}
+
+/// Deletes the test Pods of earlier runs (older than [`LEFTOVER_AGE`]).
+pub async fn cleanup(cluster: &Cluster) -> Result<Cleanup, ClusterError> {
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
-    let names = leftover_pods(cluster).await?;
-    for name in &names {
+    let action = |verb| Action { verb, resource: "pods", namespace: Some(cluster.namespace.as_str()) };
+    let all = pods
+        .list(&ListParams::default().labels(CLEANUP_SELECTOR))
+        .await
+        .map_err(|error| ClusterError::from_kube(error, action("list")))?;
+    let deleted = leftover_pods(cluster).await?;
+    for name in &deleted {
         match pods.delete(name, &DeleteParams::default()).await {
             Ok(_) => {}
             Err(kube::Error::Api(status)) if status.code == 404 => {}
-            Err(error) => {
-                return Err(ClusterError::from_kube(
-                    error,
-                    Action { verb: "delete", resource: "pods", namespace: Some(&cluster.namespace) },
-                ));
-            }
+            Err(error) => return Err(ClusterError::from_kube(error, action("delete"))),
         }
     }
-    Ok(names)
+    let spared =
+        all.items.into_iter().filter_map(|pod| pod.metadata.name).filter(|name| !deleted.contains(name)).collect();
+    Ok(Cleanup { deleted, spared })
 }
 
 #[cfg(test)]

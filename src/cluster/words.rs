@@ -11,6 +11,8 @@ impl ApplyPlan {
     pub fn outcome_words(&self) -> &'static str {
         if self.dry_run {
             "dry run (--dry-run=server): the API server accepted it; nothing was written"
+        } else if self.applied && self.service_account.as_ref().is_some_and(|account| account.adds) {
+            "applied (the Secret by server-side apply, field manager regcred; the ServiceAccount by a JSON patch)"
         } else if self.applied {
             "applied (server-side apply, field manager regcred)"
         } else {
@@ -45,7 +47,7 @@ impl VerifyReport {
                 self.reason.as_ref().map(|reason| format!(" ({reason})")).unwrap_or_default()
             ),
             VerifyOutcome::TimedOut => format!("no answer from the node within the deadline for {image}{on}"),
-            VerifyOutcome::Cancelled => "cancelled".to_owned(),
+            VerifyOutcome::Cancelled => "cancelled before the node answered".to_owned(),
         }
     }
 
@@ -55,10 +57,16 @@ impl VerifyReport {
         Some(self.predicted_event.clone().unwrap_or_else(|| format!("{} would pull", prediction.image)))
     }
 
+    /// What the node said: its pull-failure Event, or its `Pulled` one.
+    pub fn node_words(&self) -> Option<&str> {
+        self.node_event.as_deref().or(self.node_pulled.as_deref())
+    }
+
     /// Whether the node and regcred agree, in words, without a glyph.
     pub fn agreement(&self) -> Option<&'static str> {
         match self.matches {
-            Some(true) => Some("the node and regcred agree"),
+            Some(true) if self.outcome == VerifyOutcome::Pulled => Some("the node pulled it, as regcred predicted"),
+            Some(true) => Some("same text: regcred predicted exactly what the node said"),
             Some(false) => Some(
                 "the node and regcred differ: the node may reach the registry differently (network, mirror, node \
                  credentials), or have the image cached",
@@ -86,7 +94,7 @@ impl FailingPod {
             "pull Secrets: {} (ServiceAccount {}: {})",
             names(&listed),
             self.service_account,
-            names(&self.service_account_secrets)
+            self.service_account_secrets.as_deref().map_or_else(|| "not read".to_owned(), names)
         )
     }
 }

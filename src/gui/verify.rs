@@ -40,7 +40,7 @@ pub(super) struct VerifyPanel {
     /// Test Pods left by earlier runs.
     pub(crate) leftovers: Vec<String>,
     /// Deleting them.
-    pub(crate) cleanup: Slot<Result<Vec<String>, ClusterError>>,
+    pub(crate) cleanup: Slot<Result<crate::cluster::Cleanup, ClusterError>>,
 }
 
 impl VerifyPanel {
@@ -59,9 +59,9 @@ impl VerifyPanel {
             self.cancel = None;
         }
         match self.cleanup.poll()? {
-            Ok(names) => {
-                self.leftovers.retain(|name| !names.contains(name));
-                Some(format!("Deleted {} test Pod(s)", names.len()))
+            Ok(cleanup) => {
+                self.leftovers.retain(|name| !cleanup.deleted.contains(name));
+                Some(format!("Deleted {} test Pod(s)", cleanup.deleted.len()))
             }
             Err(error) => Some(error.to_string()),
         }
@@ -128,9 +128,9 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport) {
         if let Some(log) = &report.log {
             theme::weak(ui, &format!("The container printed {}", inert(log)));
         }
-        if report.node_event.is_some() || report.prediction.is_some() {
+        if report.node_words().is_some() || report.prediction.is_some() {
             ui.add_space(GRID);
-            let said = report.node_event.as_deref().map_or_else(|| "(no pull Event)".to_owned(), inert);
+            let said = report.node_words().map_or_else(|| "(no Event about the pull)".to_owned(), inert);
             let predicted = report.predicted_words().map_or_else(|| "(no prediction)".to_owned(), |w| inert(&w));
             let wide = ui.available_width() >= 640.0;
             if wide {
@@ -146,7 +146,7 @@ fn report_ui(ui: &mut egui::Ui, report: &VerifyReport) {
         }
         match report.matches {
             Some(true) => {
-                theme::status(ui, Tone::Good, Icon::Check, "Same text: regcred predicted exactly what the node said");
+                theme::status(ui, Tone::Good, Icon::Check, &theme::sentence(report.agreement().unwrap_or_default()));
             }
             Some(false) => {
                 theme::status(ui, Tone::Warn, Icon::Cross, "They differ");

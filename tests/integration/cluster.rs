@@ -84,7 +84,13 @@ fn apply_creates_the_secret_appends_to_the_service_account_and_says_what_changes
 
     let applied = desk.run(&[&["apply"][..], &args].concat());
     assert!(applied.status.success(), "{}{}", out(&applied), err(&applied));
-    assert!(out(&applied).contains("✔ applied (server-side apply, field manager regcred)"), "{}", out(&applied));
+    assert!(
+        out(&applied).contains(
+            "✔ applied (the Secret by server-side apply, field manager regcred; the ServiceAccount by a JSON patch)"
+        ),
+        "{}",
+        out(&applied)
+    );
     let secret = desk.api.get("/api/v1/namespaces/regcred-pods/secrets/regcred").expect("the Secret");
     assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
     assert_eq!(docker_config_of(&secret)["auths"][host]["password"], "first-pass");
@@ -250,7 +256,7 @@ fn verify_shows_the_nodes_event_beside_the_prediction_and_they_are_the_same_text
         )
     );
     assert_eq!(node, predicted);
-    assert!(text.contains("✔ the node and regcred agree"), "{text}");
+    assert!(text.contains("✔ same text: regcred predicted exactly what the node said"), "{text}");
     assert!(text.contains("containerd 1.6.0–1.6.24 (the node's containerd://1.6.20)"), "{text}");
     assert!(text.contains("(ErrImagePull)") || text.contains("(ImagePullBackOff)"), "{text}");
     assert!(err(&output).contains("Warning Failed: Failed to pull image"), "{}", err(&output));
@@ -332,6 +338,13 @@ fn check_cluster_explains_a_pod_in_image_pull_back_off_now() {
         "spec": {"selector": {"matchLabels": {"app": "api"}}, "template": {"metadata": {"labels": {"app": "api"}},
             "spec": {"containers": [{"name": "api", "image": image}], "imagePullSecrets": [{"name": "regcred"}]}}}}),
     );
+    // A bare Pod that names no Secret, made before its ServiceAccount listed one: it keeps none.
+    desk.api.put(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "regcred-pods"},
+        "imagePullSecrets": [{"name": "regcred"}]}));
+    desk.api.put(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "early", "namespace": "regcred-pods"},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": image}]},
+        "status": {"containerStatuses": [{"name": "app", "image": image, "imageID": "", "ready": false,
+            "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}));
     let junit = desk.home.path().join("report.xml");
     let output = desk.run(&["check", "--cluster", "-n", "regcred-pods", "--junit", junit.to_str().expect("utf-8")]);
     assert_eq!(output.status.code(), Some(1), "{}{}", out(&output), err(&output));
@@ -344,12 +357,18 @@ fn check_cluster_explains_a_pod_in_image_pull_back_off_now() {
     assert_eq!(node, predicted, "{text}");
     assert!(text.contains("✔ the same text"), "{text}");
     assert!(text.contains("regcred-pods/Deployment/api"), "{text}");
+    assert!(
+        text.contains("its ServiceAccount default lists regcred now, but the Pod was created before it did"),
+        "{text}"
+    );
+    assert!(text.contains("create it again"), "{text}");
+    assert_eq!(text.matches("lists regcred now").count(), 1, "only the Pod that names none: {text}");
     assert!(std::fs::read_to_string(&junit).expect("junit").contains("Deployment/api"));
 
     let json_run = desk.run(&["check", "--cluster", "-n", "regcred-pods", "--json"]);
     let live: Value = serde_json::from_slice(&json_run.stdout).expect("--json");
-    assert_eq!(live["failing"][0]["pod"], "web");
-    assert_eq!(live["failing"][0]["matches"], true);
+    let web = live["failing"].as_array().expect("failing").iter().find(|pod| pod["pod"] == "web").expect("web");
+    assert_eq!(web["matches"], true);
     assert_eq!(live["secrets"]["from"], "cluster");
 
     // The lister may read Pods and Events but not Secrets: your local credentials, said loudly.
@@ -489,4 +508,54 @@ fn the_packaged_cronjob_role_grants_exactly_what_check_cluster_reads() {
             request.path
         );
     }
+}
+
+#[test]
+fn check_cluster_tells_an_empty_namespace_from_a_missing_one_and_kubeconfig_mistakes_are_named() {
+    let desk = Desk::new("admin");
+    let empty = desk.run(&["check", "--cluster", "-n", "regcred-pods"]);
+    assert_eq!(empty.status.code(), Some(0), "{}{}", out(&empty), err(&empty));
+    assert!(out(&empty).contains("No Pod is failing to pull now."), "{}", out(&empty));
+    assert!(!out(&empty).contains("input error") && !err(&empty).contains("error"), "{}{}", out(&empty), err(&empty));
+
+    let typo = desk.run(&["check", "--cluster", "-n", "regcred-pod"]);
+    assert_eq!(typo.status.code(), Some(2), "{}{}", out(&typo), err(&typo));
+    assert!(err(&typo).contains("namespaces \"regcred-pod\" not found"), "{}", err(&typo));
+
+    let refused = desk.run(&["check", "--cluster", "--context", "bad-token"]);
+    assert_eq!(refused.status.code(), Some(2), "a cluster that cannot be read is not 'some would fail'");
+
+    let mut command = desk.home.regcred(&["check", "--cluster"]);
+    command.env("KUBECONFIG", "/nonexistent/kubeconfig");
+    let output = command.output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        err(&output).contains("KUBECONFIG names no file that exists (/nonexistent/kubeconfig)"),
+        "{}",
+        err(&output)
+    );
+    let named = desk.home.run(&["check", "--cluster", "--kubeconfig", "/nonexistent/kubeconfig"]);
+    assert!(err(&named).contains("the kubeconfig /nonexistent/kubeconfig does not exist"), "{}", err(&named));
+}
+
+#[test]
+fn verify_deletes_its_pod_even_when_its_output_goes_away() {
+    let desk = Desk::new("admin");
+    desk.api.kubelet_plays("registry.example.com/app:1", PodCase::WrongPassword);
+    // stdout and stderr closed before regcred writes (`2>&1 | head -0`).
+    let mut command =
+        desk.home.regcred(&["verify", "registry.example.com/app:1", "-n", "regcred-pods", "--timeout", "20s"]);
+    command.arg("--kubeconfig").arg(&desk.kubeconfig);
+    let mut child =
+        command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn");
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().expect("wait");
+    assert_ne!(status.code(), Some(101), "no panic");
+    let created: Vec<_> =
+        desk.api.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/pods")).collect();
+    assert_eq!(created.len(), 1);
+    let pod: Value = serde_json::from_str(&created[0].body).expect("pod");
+    let name = pod["metadata"]["name"].as_str().expect("name");
+    assert!(desk.api.get(&format!("/api/v1/namespaces/regcred-pods/pods/{name}")).is_none(), "the test Pod is deleted");
 }

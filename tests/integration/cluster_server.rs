@@ -178,14 +178,14 @@ fn cluster_server_kubectl_writes() {
     );
     assert!(forced.status.success(), "{}", err(&forced));
     let secret = c.api.get("/api/v1/namespaces/regcred-pods/secrets/regcred").expect("secret");
-    let managers: Vec<&str> = secret["metadata"]["managedFields"]
-        .as_array()
-        .expect("managed")
-        .iter()
-        .map(|e| e["manager"].as_str().unwrap_or(""))
-        .collect();
+    // The apiserver orders entries by operation, time (whole seconds), manager: which of the two
+    // comes first depends on whether kubectl's apply fell in a later second than regcred's.
+    let entries = secret["metadata"]["managedFields"].as_array().expect("managed");
+    let mut managers: Vec<&str> = entries.iter().map(|e| e["manager"].as_str().unwrap_or("")).collect();
+    managers.sort_unstable();
     assert_eq!(managers, ["kubectl", "regcred"]);
-    assert_eq!(secret["metadata"]["managedFields"][0]["fieldsV1"]["f:data"], json!({"f:.dockerconfigjson": {}}));
+    let kubectl = entries.iter().find(|e| e["manager"] == "kubectl").expect("kubectl's entry");
+    assert_eq!(kubectl["fieldsV1"]["f:data"], json!({"f:.dockerconfigjson": {}}));
 
     // kubectl patch serviceaccount: strategic merge REPLACES imagePullSecrets (04 #238).
     c.api.put(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "builder", "namespace": "regcred-pods"}, "imagePullSecrets": [{"name": "a"}, {"name": "b"}]}));
