@@ -191,7 +191,7 @@ impl App {
             ui.add_space(2.0 * GRID);
             theme::empty_state(
                 ui,
-                "regcred keeps your container-registry logins where Docker, Podman and the kubelet read them, with the passwords in the OS keychain. It test-pulls an image the way a node would and tells you why a pull would fail, and writes the image pull Secret for Kubernetes.",
+                "regcred keeps your container-registry logins where Docker, Podman and the kubelet read them, with the passwords in the OS keychain. It test-pulls an image the way a node would and tells you why a pull would fail, writes the image pull Secret for Kubernetes, and puts it into your cluster.",
             );
             ui.add_space(4.0 * GRID);
             if ui.add(theme::primary(ui, "Add your first registry")).on_hover_text("Ctrl+N").clicked() {

@@ -118,7 +118,7 @@ const GUTTER: f32 = 12.0 * theme::GRID;
 
 impl App {
     /// The name, the file shown (elided to its share of the bar, whole on hover), the keychain's
-    /// state in words; on the right Check manifests…, Theme and Help.
+    /// state in words; on the right Check cluster…, Check manifests…, Theme and Help.
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         let narrow = ui.available_width() < 1000.0;
         ui.horizontal(|ui| {
@@ -196,7 +196,7 @@ impl App {
         let current = self.workspace.shown().map_or_else(|| "no files".to_owned(), describe);
         let label = ui.label("File");
         // What is left beside the keychain's words and the three buttons on the right.
-        let width = (ui.available_width() - if narrow { 500.0 } else { 620.0 }).clamp(140.0, 520.0);
+        let width = (ui.available_width() - if narrow { 520.0 } else { 660.0 }).clamp(140.0, 520.0);
         let combo = ui.scope(|ui| {
             ui.set_max_width(width);
             egui::ComboBox::from_id_salt("file").width(width).truncate().selected_text(current.clone()).show_ui(
