@@ -229,6 +229,19 @@ impl Nodes {
     }
 }
 
+/// A live Pod as the check must read it: it went through the ServiceAccount admission plugin when
+/// it was created, so its pull-Secret list is final. An empty name stands for "names none" without
+/// letting the check add the account's Secrets again (the kubelet skips empty names).
+pub(super) fn admitted(pod: &Pod) -> Pod {
+    let mut pod = pod.clone();
+    if let Some(spec) = pod.spec.as_mut()
+        && spec.image_pull_secrets.as_ref().is_none_or(Vec::is_empty)
+    {
+        spec.image_pull_secrets = Some(vec![k8s_openapi::api::core::v1::LocalObjectReference { name: String::new() }]);
+    }
+    pod
+}
+
 /// Runs the live check.
 pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<LiveCheck, ClusterError> {
     let scope = Scope { cluster, all: options.all_namespaces };
@@ -250,17 +263,7 @@ pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<Li
     let failing_pods: Vec<&Pod> = pods.iter().filter(|pod| !failing_containers(pod).is_empty()).collect();
     let mut manifests = Manifests::default();
     for pod in &failing_pods {
-        // A live Pod went through the ServiceAccount admission plugin when it was created: its list
-        // is final. An empty name stands for "names none" without letting the check add the
-        // account's Secrets again (the kubelet skips empty names).
-        let mut pod = (*pod).clone();
-        if let Some(spec) = pod.spec.as_mut()
-            && spec.image_pull_secrets.as_ref().is_none_or(Vec::is_empty)
-        {
-            spec.image_pull_secrets =
-                Some(vec![k8s_openapi::api::core::v1::LocalObjectReference { name: String::new() }]);
-        }
-        document(&pod, "Pod", &mut manifests, ns);
+        document(&admitted(pod), "Pod", &mut manifests, ns);
     }
     macro_rules! workloads {
         ($kind:ty, $name:literal, $resource:literal) => {

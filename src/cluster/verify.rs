@@ -132,14 +132,31 @@ fn pod_name() -> String {
     format!("private-image-test-{id}")
 }
 
-fn test_pod(name: &str, namespace: &str, image: &str, secret: Option<&str>) -> serde_json::Value {
+/// The test Pod. Small requests and limits, so a namespace whose ResourceQuota demands them takes
+/// it; `hardened`: the restricted Pod Security Standard's settings, running as user 65534 (for a
+/// namespace that enforces it; `echo` runs as any user).
+fn test_pod(name: &str, namespace: &str, image: &str, secret: Option<&str>, hardened: bool) -> serde_json::Value {
+    let mut container = serde_json::json!({
+        "name": "test",
+        "image": image,
+        "imagePullPolicy": "Always",
+        "command": ["echo", "SUCCESS"],
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "16Mi"},
+            "limits": {"cpu": "100m", "memory": "64Mi"},
+        },
+    });
+    if hardened {
+        container["securityContext"] = serde_json::json!({
+            "allowPrivilegeEscalation": false,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": true,
+            "runAsUser": 65534,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        });
+    }
     let mut spec = serde_json::json!({
-        "containers": [{
-            "name": "test",
-            "image": image,
-            "imagePullPolicy": "Always",
-            "command": ["echo", "SUCCESS"],
-        }],
+        "containers": [container],
         "restartPolicy": "Never",
         "automountServiceAccountToken": false,
         "terminationGracePeriodSeconds": 0,
@@ -162,6 +179,43 @@ fn test_pod(name: &str, namespace: &str, image: &str, secret: Option<&str>) -> s
     })
 }
 
+/// Creates the test Pod; where the namespace enforces the restricted Pod Security Standard, again
+/// with its settings. The Pod as the API server made it (with the ServiceAccount's pull Secrets
+/// when it names none).
+async fn create_test_pod(
+    pods: &Api<Pod>,
+    name: &str,
+    ns: &str,
+    request: &VerifyRequest,
+    notes: &mut Vec<String>,
+) -> Result<Pod, ClusterError> {
+    let refused =
+        |error| ClusterError::from_kube(error, Action { verb: "create", resource: "pods", namespace: Some(ns) });
+    let mut hardened = false;
+    loop {
+        let manifest = test_pod(name, ns, &request.image, request.secret.as_deref(), hardened);
+        let pod: Pod = serde_json::from_value(manifest).map_err(|error| ClusterError::Unexpected(error.to_string()))?;
+        match pods.create(&PostParams::default(), &pod).await {
+            Ok(created) => {
+                if hardened {
+                    notes.push(
+                        "the namespace enforces the restricted Pod Security Standard: the test Pod ran as user 65534 \
+                         without privileges"
+                            .to_owned(),
+                    );
+                }
+                return Ok(created);
+            }
+            Err(kube::Error::Api(status))
+                if !hardened && status.code == 403 && status.message.contains("PodSecurity") =>
+            {
+                hardened = true;
+            }
+            Err(error) => return Err(refused(error)),
+        }
+    }
+}
+
 /// Runs the verification: creates the Pod, follows it until the node pulled the image or said why
 /// not (or `timeout`, or `cancel`), predicts, and deletes the Pod. `progress` hears each step.
 pub async fn verify(
@@ -173,13 +227,9 @@ pub async fn verify(
     let ns = cluster.namespace.as_str();
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
     let name = pod_name();
-    let manifest = test_pod(&name, ns, &request.image, request.secret.as_deref());
-    let pod: Pod = serde_json::from_value(manifest).map_err(|error| ClusterError::Unexpected(error.to_string()))?;
-    let created = pods.create(&PostParams::default(), &pod).await.map_err(|error| {
-        ClusterError::from_kube(error, Action { verb: "create", resource: "pods", namespace: Some(ns) })
-    })?;
-    progress(Progress::Created(name.clone()));
     let mut seen = Seen::default();
+    let created = create_test_pod(&pods, &name, ns, request, &mut seen.notes).await?;
+    progress(Progress::Created(name.clone()));
     let deadline = Instant::now() + request.timeout;
     let outcome = {
         let follow = follow(
@@ -242,7 +292,7 @@ pub async fn verify(
     };
     if outcome != VerifyOutcome::Cancelled {
         progress(Progress::Predicting);
-        predict(cluster, request, &pod, &mut report).await;
+        predict(cluster, request, &created, &mut report).await;
     }
     Ok(report)
 }
@@ -514,10 +564,23 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: 
         })
     });
     let mut manifests = Manifests::default();
-    super::live::document(pod, "Pod", &mut manifests, ns);
+    super::live::document(&super::live::admitted(pod), "Pod", &mut manifests, ns);
     let mut local = None;
     let mut secrets_read = true;
-    if let Some(secret) = &request.secret {
+    // The Secrets the Pod names as the API server made it: `--secret`, or its ServiceAccount's.
+    let named: Vec<String> = pod
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.image_pull_secrets.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|reference| reference.name)
+        .filter(|name| !name.is_empty())
+        .collect();
+    if request.secret.is_none() && !named.is_empty() {
+        report.notes.push(format!("the Pod names no pull Secret: its ServiceAccount gave it {}", named.join(", ")));
+    }
+    for secret in &named {
         match Api::<Secret>::namespaced(cluster.client.clone(), ns).get(secret).await {
             Ok(found) => super::live::document(&found, "Secret", &mut manifests, ns),
             Err(kube::Error::Api(status)) if status.code == 404 => report.notes.push(format!(
@@ -529,12 +592,12 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: 
                 let why =
                     ClusterError::from_kube(error, Action { verb: "get", resource: "secrets", namespace: Some(ns) });
                 if request.local.is_some() {
-                    report
-                        .notes
-                        .push(format!("the Secret could not be read ({why}): predicted with your local credentials"));
+                    report.notes.push(format!(
+                        "the Secret {secret} could not be read ({why}): predicted with your local credentials"
+                    ));
                     local.clone_from(&request.local);
                 } else {
-                    report.notes.push(format!("the Secret could not be read ({why}): predicted without credentials"));
+                    report.notes.push(format!("the Secret {secret} could not be read ({why}): predicted without it"));
                 }
             }
         }
@@ -624,7 +687,11 @@ mod tests {
         std::thread::sleep(Duration::from_millis(1));
         assert_ne!(a, pod_name());
         assert!(a.starts_with("private-image-test-") && a.len() == "private-image-test-".len() + 8);
-        let pod = test_pod(&a, "ns", "r.io/i:1", Some("regcred"));
+        let pod = test_pod(&a, "ns", "r.io/i:1", Some("regcred"), false);
+        assert!(pod["spec"]["containers"][0].get("securityContext").is_none());
+        let hardened = test_pod(&a, "ns", "r.io/i:1", None, true);
+        assert_eq!(hardened["spec"]["containers"][0]["securityContext"]["runAsUser"], 65534);
+        assert!(hardened["spec"].get("imagePullSecrets").is_none());
         assert_eq!(pod["metadata"]["labels"]["app.kubernetes.io/managed-by"], "regcred");
         assert_eq!(pod["spec"]["containers"][0]["imagePullPolicy"], "Always");
         assert_eq!(pod["spec"]["imagePullSecrets"][0]["name"], "regcred");

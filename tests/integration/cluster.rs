@@ -559,3 +559,25 @@ fn verify_deletes_its_pod_even_when_its_output_goes_away() {
     let name = pod["metadata"]["name"].as_str().expect("name");
     assert!(desk.api.get(&format!("/api/v1/namespaces/regcred-pods/pods/{name}")).is_none(), "the test Pod is deleted");
 }
+
+#[test]
+fn verify_meets_pod_security_and_predicts_with_the_secrets_the_service_account_gave() {
+    let Some((desk, registry, image)) = cluster_with_secret("pass") else { return };
+    desk.api.put(json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "regcred-pods", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}));
+    desk.api.put(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "regcred-pods"},
+        "imagePullSecrets": [{"name": "regcred"}]}));
+    desk.api.kubelet_judges(&registry.host, "user", "pass", &["v1"]);
+    // No --secret: the Pod gets its ServiceAccount's at admission, and the prediction uses them.
+    let output = desk.run(&["verify", &image, "-n", "regcred-pods"]);
+    let text = out(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", err(&output));
+    assert!(text.contains("the namespace enforces the restricted Pod Security Standard"), "{text}");
+    assert!(text.contains("its ServiceAccount gave it regcred"), "{text}");
+    assert!(text.contains("the node pulled it, as regcred predicted"), "{text}");
+    let posts: Vec<_> =
+        desk.api.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/pods")).collect();
+    assert_eq!(posts.len(), 2, "refused once by Pod Security, then made with its settings");
+    let hardened: Value = serde_json::from_str(&posts[1].body).expect("pod");
+    assert_eq!(hardened["spec"]["containers"][0]["securityContext"]["runAsUser"], 65534);
+}
