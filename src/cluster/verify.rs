@@ -132,7 +132,7 @@ fn pod_name() -> String {
     format!("private-image-test-{id}")
 }
 
-/// The test Pod. Small requests and limits, so a namespace whose ResourceQuota demands them takes
+/// The test Pod. Small requests and limits, so a namespace whose `ResourceQuota` demands them takes
 /// it; `hardened`: the restricted Pod Security Standard's settings, running as user 65534 (for a
 /// namespace that enforces it; `echo` runs as any user).
 fn test_pod(name: &str, namespace: &str, image: &str, secret: Option<&str>, hardened: bool) -> serde_json::Value {
