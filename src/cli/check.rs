@@ -54,17 +54,8 @@ pub struct CheckArgs {
     pub junit: Option<PathBuf>,
     /// End the run after DURATION (counted from the start of the process: 90s, 5m, 1h): pulls not
     /// finished by then are reported as not finished within the deadline, and the exit status is 1.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_deadline)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = super::parse_deadline)]
     pub timeout: std::time::Duration,
-}
-
-/// A deadline as people write durations (`90s`, `5m`, `1h 30m`); more than zero.
-pub(super) fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
-    let duration = humantime::parse_duration(text).map_err(|error| format!("{error} (write it as 90s, 5m or 1h)"))?;
-    if duration.is_zero() {
-        return Err("the deadline must be longer than zero".to_owned());
-    }
-    Ok(duration)
 }
 
 /// Runs `regcred check`: exit 0 when everything pulls, 1 when anything would fail, 2 for input
@@ -108,7 +99,7 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         options.node = Some(node);
     }
     if args.local {
-        options.local = Some(local_keyring(env)?);
+        options.local = Some(local_credentials(env)?);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     // Each container's result is made when it is written, never all of them at once: a check of
@@ -173,7 +164,7 @@ fn run_cluster(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         ..CheckOptions::default()
     };
     // Your own credentials stand in for the Secrets only when reading them is forbidden.
-    let local = local_keyring(env).ok();
+    let local = local_credentials(env).ok();
     let options = regcred::cluster::LiveOptions {
         all_namespaces: args.all_namespaces,
         check,
@@ -274,7 +265,7 @@ fn read_stdin() -> anyhow::Result<String> {
 }
 
 /// The user's own credentials as a keyring (warnings for entries that could not be read).
-fn local_keyring(env: &Env) -> anyhow::Result<Keyring> {
+fn local_credentials(env: &Env) -> anyhow::Result<Keyring> {
     let sources = Sources::discover(env);
     super::warn_unusable(&sources);
     let (keyring, warnings) = regcred::check::local_keyring(&sources, &regcred::keychain::open_store)?;

@@ -87,7 +87,7 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
     /// Give up after DURATION (the Pod is deleted): 90s, 5m.
-    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = super::check::parse_deadline)]
+    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = super::parse_deadline)]
     pub timeout: Duration,
     /// The runtime whose words regcred's prediction uses (default: the node's, from its status).
     #[arg(long, value_name = "RUNTIME")]

@@ -222,3 +222,12 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
         Err(error) => Err(anyhow::Error::new(error).context("cannot write to standard output")),
     }
 }
+
+/// A deadline as people write durations (`90s`, `5m`, `1h 30m`); more than zero.
+fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|error| format!("{error} (write it as 90s, 5m or 1h)"))?;
+    if duration.is_zero() {
+        return Err("the deadline must be longer than zero".to_owned());
+    }
+    Ok(duration)
+}

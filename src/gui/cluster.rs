@@ -8,13 +8,11 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use super::app::App;
 use super::command::Command;
 use super::jobs::Slot;
 use super::theme::{self, GRID, Icon, Tone};
 use super::workspace::Workspace;
 use crate::cluster::{ApplyPlan, ApplyRequest, ClusterError, Contexts, Target};
-use crate::pull_secret::{KubectlStyle, SecretRequest, SecretType};
 
 /// The kubeconfig as read: its contexts, and the file `connect` is to use.
 pub(super) struct Kubeconfig {
@@ -277,78 +275,5 @@ pub(super) fn error_ui(ui: &mut egui::Ui, error: &ClusterError) {
     if let Some(what) = error.what_to_do() {
         theme::caption(ui, "What to do");
         ui.add(egui::Label::new(what).wrap());
-    }
-}
-
-impl App {
-    /// The Secret the Kubernetes tab shows, as an apply request (none when it has no registry).
-    fn apply_request(&self) -> Option<ApplyRequest> {
-        let source = super::app::yaml_source(
-            self.editor.draft.as_ref(),
-            self.workspace.file(),
-            &self.list.checked,
-            self.yaml.selection.as_ref(),
-        );
-        let registries = match source {
-            super::yaml::Source::Draft(registry) => vec![registry],
-            super::yaml::Source::Ticked(selection) => selection.registries.clone().ok()?,
-            super::yaml::Source::Nothing | super::yaml::Source::Waiting(_) => return None,
-        };
-        let secret_type = if self.state.yaml_tab == super::state::YamlTab::Dockercfg {
-            SecretType::DockerCfg
-        } else {
-            SecretType::DockerConfigJson
-        };
-        let account = self.cluster.account.trim();
-        Some(ApplyRequest {
-            secret: SecretRequest {
-                name: self.state.secret_name.trim().to_owned(),
-                namespace: None,
-                secret_type,
-                registries,
-                style: KubectlStyle::WithoutCreationTimestamp,
-            },
-            service_account: self
-                .cluster
-                .add_to_account
-                .then(|| if account.is_empty() { "default".to_owned() } else { account.to_owned() }),
-            dry_run: true,
-            force_conflicts: false,
-        })
-    }
-
-    /// "Apply to cluster…": the server's dry run of what the tab shows.
-    pub(super) fn plan_apply(&mut self) {
-        let Some(request) = self.apply_request() else {
-            self.toast("Nothing to apply: select a registry (or tick several) first", true);
-            return;
-        };
-        let target = self.cluster.target.target();
-        self.cluster.request = Some((target.clone(), request.clone()));
-        self.start_apply(target, request);
-        self.cluster.stage = ApplyStage::Planning;
-    }
-
-    /// "Apply": what the plan was made for, written. "Take over (force)": the plan again, taking
-    /// the fields another manager owns (Apply then writes with `force_conflicts`).
-    pub(super) fn apply_planned(&mut self, force: bool) {
-        let Some((target, request)) = self.cluster.request.as_mut() else { return };
-        request.dry_run = force;
-        request.force_conflicts |= force;
-        let (target, request) = (target.clone(), request.clone());
-        self.start_apply(target, request);
-        self.cluster.stage = if force { ApplyStage::Planning } else { ApplyStage::Applying };
-    }
-
-    fn start_apply(&mut self, target: Target, request: ApplyRequest) {
-        let dry_run = request.dry_run;
-        self.cluster.job.start_async(&self.workspace.runtime, self.workspace.repaint.clone(), async move {
-            let result = async {
-                let cluster = crate::cluster::connect(&target).await?;
-                crate::cluster::apply(&cluster, &request).await
-            }
-            .await;
-            (dry_run, result)
-        });
     }
 }

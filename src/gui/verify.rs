@@ -3,18 +3,17 @@
 //! the Pod), then the node's own Event beside regcred's prediction, whether they are the same text,
 //! the notes, and that the Pod is gone. Test Pods left by earlier runs can be cleaned up.
 
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 
 use eframe::egui;
 
-use super::app::App;
 use super::command::Command;
 use super::jobs::Slot;
 use super::theme::{self, GRID, Icon, Tone};
-use crate::cluster::{ClusterError, Progress, VerifyOutcome, VerifyReport, VerifyRequest};
+use crate::cluster::{ClusterError, Progress, VerifyOutcome, VerifyReport};
 
 /// How long the test Pod may take before it is deleted.
-const TIMEOUT: std::time::Duration = std::time::Duration::from_mins(3);
+pub(super) const TIMEOUT: std::time::Duration = std::time::Duration::from_mins(3);
 
 /// What the running verification tells the window as it goes.
 pub(super) enum Heard {
@@ -30,11 +29,11 @@ pub(super) struct VerifyPanel {
     /// The verification running.
     pub(crate) job: Slot<Result<VerifyReport, ClusterError>>,
     /// Its steps, as they arrive.
-    heard: Option<Receiver<Heard>>,
+    pub(super) heard: Option<Receiver<Heard>>,
     /// The steps so far, in words.
     pub(crate) steps: Vec<String>,
     /// Completing it cancels the run (the Pod is deleted).
-    cancel: Option<tokio::sync::oneshot::Sender<()>>,
+    pub(super) cancel: Option<tokio::sync::oneshot::Sender<()>>,
     /// The last result, or why there is none.
     pub(crate) report: Option<Result<VerifyReport, ClusterError>>,
     /// Test Pods left by earlier runs.
@@ -194,64 +193,4 @@ fn said_ui(ui: &mut egui::Ui, caption: &str, text: &str) {
                 ui.add(egui::Label::new(egui::RichText::new(text).monospace()).wrap().selectable(true));
             });
     });
-}
-
-impl App {
-    /// "Verify in cluster": the Test pull tab's image, the Kubernetes tab's Secret, the chosen
-    /// cluster; steps and leftovers sent as they come.
-    pub(super) fn start_verify(&mut self) {
-        let Some(draft) = self.editor.draft.as_ref() else { return };
-        let image = self.pull.image_for(&self.state, draft).trim().to_owned();
-        if image.is_empty() || self.verify.job.busy() {
-            return;
-        }
-        let secret = Some(self.state.secret_name.trim().to_owned()).filter(|name| !name.is_empty());
-        let pull = self.state.pull_options(self.workspace.env.home.as_deref(), None);
-        let target = self.cluster.target.target();
-        let (sources, opener) = (self.workspace.sources.clone(), self.workspace.opener.clone());
-        let (sender, receiver) = channel();
-        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
-        let repaint = self.workspace.repaint.clone();
-        self.verify.heard = Some(receiver);
-        self.verify.cancel = Some(cancel);
-        self.verify.steps.clear();
-        self.verify.report = None;
-        self.verify.job.start_async(&self.workspace.runtime, self.workspace.repaint.clone(), async move {
-            let local = tokio::task::spawn_blocking(move || crate::check::local_keyring(&sources, &*opener).ok())
-                .await
-                .ok()
-                .flatten()
-                .map(|(keyring, _)| keyring);
-            let cluster = crate::cluster::connect(&target).await?;
-            if let Ok(left) = crate::cluster::leftover_pods(&cluster).await {
-                let _ = sender.send(Heard::Leftovers(left));
-            }
-            let request = VerifyRequest { image, secret, timeout: TIMEOUT, pull, runtime: None, platform: None, local };
-            let progress = move |step: Progress| {
-                let _ = sender.send(Heard::Step(step));
-                repaint.request_repaint();
-            };
-            let cancel = async {
-                // A dropped sender (the window closing) cancels too: the Pod never outlives it.
-                let _ = cancelled.await;
-            };
-            Box::pin(crate::cluster::verify(&cluster, &request, &progress, cancel)).await
-        });
-    }
-
-    /// Cancel: the run deletes its Pod and reports.
-    pub(super) fn cancel_verify(&mut self) {
-        if let Some(cancel) = self.verify.cancel.take() {
-            let _ = cancel.send(());
-        }
-    }
-
-    /// "Clean up": deletes the test Pods earlier runs left.
-    pub(super) fn cleanup_test_pods(&mut self) {
-        let target = self.cluster.target.target();
-        self.verify.cleanup.start_async(&self.workspace.runtime, self.workspace.repaint.clone(), async move {
-            let cluster = crate::cluster::connect(&target).await?;
-            crate::cluster::cleanup(&cluster).await
-        });
-    }
 }

@@ -3,6 +3,7 @@
 //! (`files.rs`), the entries (`entries.rs`) and the tests (`tests.rs`). No I/O happens here on
 //! the UI thread: files, keychain and network are jobs.
 
+mod cluster;
 mod entries;
 mod files;
 mod tests;
