@@ -581,3 +581,53 @@ fn verify_meets_pod_security_and_predicts_with_the_secrets_the_service_account_g
     let hardened: Value = serde_json::from_str(&posts[1].body).expect("pod");
     assert_eq!(hardened["spec"]["containers"][0]["securityContext"]["runAsUser"], 65534);
 }
+
+#[test]
+fn verify_reports_an_invalid_image_name_in_the_kubelets_words() {
+    let desk = Desk::new("admin");
+    // The API accepts the Pod; the node refuses the name (05e).
+    desk.api.kubelet_plays("Nginx:1", PodCase::InvalidImageName);
+    let output = desk.run(&["verify", "Nginx:1", "-n", "regcred-pods"]);
+    let text = out(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}{}", err(&output));
+    assert!(text.contains("(InvalidImageName)"), "{text}");
+    assert!(
+        text.contains("node says:    Failed to apply default image tag \"Nginx:1\": couldn't parse image reference \"Nginx:1\": invalid reference format: repository name must be lowercase"),
+        "{text}"
+    );
+}
+
+#[test]
+fn verify_deletes_its_pod_on_ctrl_c_and_on_its_deadline() {
+    let desk = Desk::new("admin");
+    // No kubelet answers for this image: the Pod stays Pending.
+    let image = "registry.example.com/slow/app:1";
+    let timed = desk.run(&["verify", image, "-n", "regcred-pods", "--timeout", "2s"]);
+    assert_eq!(timed.status.code(), Some(1), "{}{}", out(&timed), err(&timed));
+    assert!(out(&timed).contains("no answer from the node within the deadline"), "{}", out(&timed));
+    assert!(out(&timed).contains("was deleted"), "{}", out(&timed));
+
+    let mut command = desk.home.regcred(&["verify", image, "-n", "regcred-pods", "--timeout", "60s"]);
+    command.arg("--kubeconfig").arg(&desk.kubeconfig);
+    let child =
+        command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn");
+    let created =
+        |api: &KubeApi| api.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/pods")).count();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while created(&desk.api) < 2 {
+        assert!(std::time::Instant::now() < deadline, "the second test Pod was never created");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(kill.success());
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(130), "{}{}", out(&output), err(&output));
+    assert!(out(&output).contains("cancelled before the node answered"), "{}", out(&output));
+    let pods = desk.api.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/pods"));
+    for request in pods {
+        let pod: Value = serde_json::from_str(&request.body).expect("pod");
+        let name = pod["metadata"]["name"].as_str().expect("name");
+        assert!(desk.api.get(&format!("/api/v1/namespaces/regcred-pods/pods/{name}")).is_none(), "{name} is deleted");
+    }
+}
