@@ -78,7 +78,8 @@ pub struct VerifyArgs {
     /// The image to pull in the cluster.
     #[arg(required_unless_present = "cleanup", value_name = "IMAGE")]
     pub image: Option<String>,
-    /// The pull Secret the test Pod names (none: the Pod names none, as one that forgot it).
+    /// The pull Secret the test Pod names (none: it names none, and gets its ServiceAccount's, as any
+    /// Pod does).
     #[arg(long, value_name = "NAME")]
     pub secret: Option<String>,
     /// The namespace (default: the context's namespace, else default).
@@ -97,7 +98,8 @@ pub struct VerifyArgs {
     pub platform: Option<Platform>,
     #[command(flatten)]
     pub connect: super::pull_args::ConnectArgs,
-    /// Delete the test Pods earlier runs left (found by their labels), and nothing else.
+    /// Delete the test Pods earlier runs left (found by their labels, older than ten minutes), and
+    /// nothing else.
     #[arg(long, conflicts_with_all = ["image", "secret"])]
     pub cleanup: bool,
     /// Print JSON for scripts.
