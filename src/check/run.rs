@@ -550,7 +550,7 @@ fn workload_keyring(
                         secrets.missing.join(", ")
                     ),
                     Origin::Cluster { .. } => format!(
-                        "the Secret{s} {} could not be read from the cluster: checked with YOUR LOCAL credentials instead",
+                        "the Secret{s} {} could not be read from the cluster: checked with your local credentials instead",
                         secrets.missing.join(", ")
                     ),
                 });
@@ -600,7 +600,7 @@ fn missing_secrets_hint(origin: Origin, missing: &[String], namespace: &str) -> 
             "The Secret{s} {names} {are} not in these manifests: add {them}, apply {them} first, or check with your own logins (--local)."
         ),
         Origin::Cluster { secrets_read: true } => format!(
-            "The Secret{s} {names} {} not exist in namespace {namespace}: create {them} (regcred apply REGISTRY --name NAME -n {namespace}), or name the right one in imagePullSecrets.",
+            "The Secret{s} {names} {} not exist in namespace {namespace}: create {them} (`regcred apply`, or Apply to cluster… in the window's Kubernetes tab), or name the right one in imagePullSecrets.",
             if s.is_empty() { "does" } else { "do" }
         ),
         Origin::Cluster { secrets_read: false } => format!(

@@ -191,7 +191,7 @@ fn run_cluster(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
-    for note in &live.notes {
+    for note in live.notes.iter().cloned().chain(live.not_listed_words()) {
         eprintln!("note: {note}");
     }
     if args.json {

@@ -23,7 +23,7 @@ pub(crate) const FIELD_MANAGER: &str = "regcred";
 const SERVICE_ACCOUNT_TRIES: usize = 5;
 
 /// What to apply.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyRequest {
     /// The Secret (its namespace is replaced by the cluster's).
     pub secret: SecretRequest,

@@ -9,7 +9,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use super::refusal::ClusterError;
 
 /// Where to connect, as the user chose it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Target {
     /// `--kubeconfig`: one file instead of `KUBECONFIG` / `~/.kube/config`.
     pub kubeconfig: Option<PathBuf>,

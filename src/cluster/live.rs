@@ -89,8 +89,12 @@ pub struct LiveCheck {
     pub failing: Vec<FailingPod>,
     /// The check of those Pods and of every workload's template.
     pub report: CheckReport,
-    /// What could not be read (a kind the user may not list), in words.
+    /// What could not be read, in words.
     pub notes: Vec<String>,
+    /// The workload kinds that could not be listed (not checked), by resource name.
+    pub not_listed: Vec<String>,
+    /// The API server's words for the first of them.
+    pub not_listed_why: Option<String>,
 }
 
 /// A namespaced kind the live check lists.
@@ -265,6 +269,8 @@ pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<Li
     for pod in &failing_pods {
         document(&admitted(pod), "Pod", &mut manifests, ns);
     }
+    let mut not_listed = Vec::new();
+    let mut refusal = None;
     macro_rules! workloads {
         ($kind:ty, $name:literal, $resource:literal) => {
             match scope.list::<$kind>($resource, &ListParams::default()).await {
@@ -273,7 +279,10 @@ pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<Li
                         document(item, $name, &mut manifests, ns);
                     }
                 }
-                Err(error) => notes.push(format!("{} not checked: {error}", $resource)),
+                Err(error) => {
+                    not_listed.push($resource.to_owned());
+                    refusal.get_or_insert(error);
+                }
             }
         };
     }
@@ -282,6 +291,9 @@ pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<Li
     workloads!(DaemonSet, "DaemonSet", "daemonsets");
     workloads!(Job, "Job", "jobs");
     workloads!(CronJob, "CronJob", "cronjobs");
+    // One reason for every kind refused (the same RBAC words each time).
+    let not_listed_why =
+        refusal.map(|error| error.refusal().map_or_else(|| error.to_string(), |refusal| refusal.message.clone()));
     let accounts: Option<Vec<ServiceAccount>> = match scope.list("serviceaccounts", &ListParams::default()).await {
         Ok(accounts) => Some(accounts),
         Err(error) => {
@@ -336,6 +348,8 @@ pub async fn check_cluster(cluster: &Cluster, options: LiveOptions) -> Result<Li
         failing,
         report,
         notes,
+        not_listed,
+        not_listed_why,
     })
 }
 

@@ -139,7 +139,7 @@ fn advice(status: &Status, message: &str, action: Action<'_>) -> String {
         (404, _) if status.details.as_ref().is_some_and(|details| details.kind == "namespaces") => {
             let ns = namespace.unwrap_or("NAMESPACE");
             format!(
-                "the namespace {ns} does not exist: create it (`kubectl create namespace {ns}`) or choose another with -n"
+                "the namespace {ns} does not exist: create it (`kubectl create namespace {ns}`) or choose another namespace"
             )
         }
         (404, _) => format!("it does not exist: check the name and the namespace ({})", namespace.unwrap_or("all")),

@@ -99,12 +99,26 @@ impl FailingPod {
     }
 }
 
+impl super::live::LiveCheck {
+    /// The workload kinds not checked, and why: `not checked: deployments, jobs (the API server
+    /// refused to list them: …)`.
+    pub fn not_listed_words(&self) -> Option<String> {
+        if self.not_listed.is_empty() {
+            return None;
+        }
+        let why = self.not_listed_why.as_deref().map(|why| format!(" (the API server refused to list them: {why})"));
+        Some(format!("not checked: {}{}", self.not_listed.join(", "), why.unwrap_or_default()))
+    }
+}
+
 impl SecretsRead {
     /// Where the credentials came from (`why` made safe to show by `inert`).
     pub fn words(&self, inert: impl Fn(&str) -> String) -> String {
         match self {
             Self::Cluster => "the pull Secrets, read through the API".to_owned(),
-            Self::Local(why) => format!("YOUR LOCAL ONES, not the cluster's Secrets ({})", inert(why)),
+            Self::Local(why) => {
+                format!("⚠ your local credentials, not the cluster's Secrets ({})", inert(why))
+            }
             Self::None(why) => format!("none (the Secrets cannot be read: {})", inert(why)),
         }
     }

@@ -333,6 +333,7 @@ impl App {
         if let Some(text) = self.verify.poll() {
             self.toast(text, false);
         }
+        self.forget_stale_cluster_results();
         for command in std::mem::take(&mut self.commands) {
             self.apply(command, ctx);
         }

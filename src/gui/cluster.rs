@@ -97,8 +97,9 @@ impl ClusterTarget {
         format!("context {context}, namespace {}", self.namespace())
     }
 
-    /// The row: Context (a list of the kubeconfig's) and Cluster namespace.
-    pub(super) fn row_ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace, salt: &str) {
+    /// The row: Context (a list of the kubeconfig's) and Cluster namespace (editable unless
+    /// `namespace_enabled` is false: every namespace is meant).
+    pub(super) fn row_ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace, salt: &str, namespace_enabled: bool) {
         self.load(workspace);
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Context");
@@ -127,12 +128,14 @@ impl ClusterTarget {
             }
             let label = ui.label("Cluster namespace");
             let hint = self.namespace();
-            ui.add(
+            ui.add_enabled(
+                namespace_enabled,
                 egui::TextEdit::singleline(&mut self.namespace)
                     .id_salt(("cluster-ns", salt))
                     .hint_text(hint)
                     .desired_width(140.0),
             )
+            .on_hover_text("Where Apply, Verify and Check cluster work (the context's namespace unless typed); the YAML's own Namespace field is only what the preview writes")
             .labelled_by(label.id);
         });
     }
@@ -169,6 +172,9 @@ pub(super) struct ClusterPanel {
     pub(crate) stage: ApplyStage,
     /// What the plan was made for (applied as is after the user saw the plan).
     pub(crate) request: Option<(Target, ApplyRequest)>,
+    /// A result just arrived: its primary button (or the card) takes the keyboard focus and is
+    /// scrolled into view once.
+    focus_result: bool,
 }
 
 impl ClusterPanel {
@@ -180,6 +186,7 @@ impl ClusterPanel {
                 Ok(plan) if dry_run => ApplyStage::Planned(plan),
                 other => ApplyStage::Done(other),
             };
+            self.focus_result = true;
         }
     }
 
@@ -191,8 +198,8 @@ impl ClusterPanel {
     /// The section: the cluster row, "Apply to cluster…", the plan or the result.
     pub(super) fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace, ready: bool, commands: &mut Vec<Command>) {
         theme::heading(ui, "Cluster");
-        self.target.row_ui(ui, workspace, "apply");
-        ui.horizontal(|ui| {
+        self.target.row_ui(ui, workspace, "apply", true);
+        ui.horizontal_wrapped(|ui| {
             ui.checkbox(&mut self.add_to_account, "Also add to a ServiceAccount");
             if self.add_to_account {
                 let label = ui.label("ServiceAccount name");
@@ -222,6 +229,13 @@ impl ClusterPanel {
     }
 
     fn stage_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let focus = std::mem::take(&mut self.focus_result);
+        let take_focus = |response: &egui::Response| {
+            if focus {
+                response.request_focus();
+                response.scroll_to_me(Some(egui::Align::Center));
+            }
+        };
         match &self.stage {
             ApplyStage::Idle | ApplyStage::Planning | ApplyStage::Applying => {}
             ApplyStage::Planned(plan) => {
@@ -232,20 +246,35 @@ impl ClusterPanel {
                     }
                     ui.add_space(GRID);
                     ui.horizontal(|ui| {
-                        if !plan.changes_anything() {
+                        if plan.changes_anything() {
+                            let apply = ui.add(theme::primary(ui, "Apply"));
+                            take_focus(&apply);
+                            if apply.clicked() {
+                                commands.push(Command::Apply { force: false });
+                            }
+                            if ui.button("Cancel").clicked() {
+                                commands.push(Command::CancelApply);
+                            }
+                        } else {
                             theme::weak(ui, "Nothing to change.");
-                        } else if ui.add(theme::primary(ui, "Apply")).clicked() {
-                            commands.push(Command::Apply { force: false });
-                        }
-                        if ui.button("Cancel").clicked() {
-                            commands.push(Command::CancelApply);
+                            let close = ui.button("Close");
+                            take_focus(&close);
+                            if close.clicked() {
+                                commands.push(Command::CancelApply);
+                            }
                         }
                     });
                 });
             }
             ApplyStage::Done(Ok(plan)) => {
                 theme::card(ui, Tone::Good, |ui| {
-                    theme::verdict(ui, Tone::Good, Icon::Check, &theme::sentence(plan.outcome_words()));
+                    let verdict = theme::verdict(ui, Tone::Good, Icon::Check, &theme::sentence(plan.outcome_words()));
+                    if focus {
+                        verdict.scroll_to_me(Some(egui::Align::Center));
+                    }
+                    if plan.applied {
+                        theme::caption(ui, "What was applied");
+                    }
                     for line in plan.lines() {
                         ui.add(egui::Label::new(egui::RichText::new(line).monospace()).wrap().selectable(true));
                     }
@@ -254,6 +283,9 @@ impl ClusterPanel {
             ApplyStage::Done(Err(error)) => {
                 let conflict = error.refusal().is_some_and(crate::cluster::Refusal::is_field_conflict);
                 theme::card(ui, Tone::Bad, |ui| {
+                    if focus {
+                        ui.scroll_to_cursor(Some(egui::Align::Center));
+                    }
                     error_ui(ui, error);
                     if conflict
                         && ui

@@ -177,7 +177,7 @@ impl App {
                 self.state.secret_name.trim()
             ),
         );
-        self.cluster.target.row_ui(ui, &self.workspace, "verify");
+        self.cluster.target.row_ui(ui, &self.workspace, "verify", true);
         let cluster = self.cluster.target.describe();
         self.verify.ui(ui, &cluster, &mut self.commands);
     }

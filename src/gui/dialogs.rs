@@ -142,6 +142,8 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+T", "Test the registry open (its image, or its login)"),
     ("Ctrl+1 2 3", "The Login, Test pull and Kubernetes tabs"),
     ("Ctrl+Shift+C", "Copy the Kubernetes YAML"),
+    ("Ctrl+3, Tab", "The Secret's name, then Apply to cluster… (the server's dry run first; Apply writes)"),
+    ("Ctrl+2, Tab", "The image, Run test pull, then Verify in cluster (Esc cancels a verification)"),
     ("Up Down", "Select the previous or next registry (the detail follows)"),
     ("Home End", "Select the first or last registry"),
     ("PgUp PgDn", "Move the selection a page"),

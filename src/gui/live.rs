@@ -18,6 +18,9 @@ use crate::cluster::{FailingPod, LiveCheck, LiveOptions};
 pub(super) struct LivePanel {
     /// Whether the view is open.
     pub(crate) open: bool,
+    /// Its own cluster choice (starting from the Kubernetes tab's): changing it here never
+    /// retargets Apply or Verify.
+    pub(crate) target: ClusterTarget,
     /// Every namespace instead of one.
     pub(crate) all_namespaces: bool,
     /// The check running.
@@ -29,17 +32,27 @@ pub(super) struct LivePanel {
 impl LivePanel {
     /// Takes a finished check.
     pub(super) fn poll(&mut self) {
+        self.target.poll();
         if let Some(report) = self.job.poll() {
             self.report = Some(report);
         }
     }
 
+    /// Opens the view on the cluster the Kubernetes tab has chosen.
+    pub(super) fn open_from(&mut self, chosen: &ClusterTarget) {
+        self.target.context.clone_from(&chosen.context);
+        self.target.namespace.clone_from(&chosen.namespace);
+        self.open = true;
+    }
+
     /// The view, as a window over the app.
-    pub(super) fn ui(&mut self, ctx: &egui::Context, target: &mut ClusterTarget, workspace: &Workspace, state: &State) {
+    pub(super) fn ui(&mut self, ctx: &egui::Context, workspace: &Workspace, state: &State) {
         if !self.open {
             return;
         }
-        self.open = theme::view_window(ctx, "Check cluster", |ui| self.contents(ui, target, workspace, state));
+        let mut target = std::mem::take(&mut self.target);
+        self.open = theme::view_window(ctx, "Check cluster", |ui| self.contents(ui, &mut target, workspace, state));
+        self.target = target;
     }
 
     fn contents(&mut self, ui: &mut egui::Ui, target: &mut ClusterTarget, workspace: &Workspace, state: &State) {
@@ -47,7 +60,7 @@ impl LivePanel {
             ui,
             "Which Pods cannot pull now, and why: each with the node's own Event beside regcred's, then every workload's images test-pulled with the pull Secrets the cluster holds.",
         );
-        target.row_ui(ui, workspace, "live");
+        target.row_ui(ui, workspace, "live", !self.all_namespaces);
         ui.checkbox(&mut self.all_namespaces, "All namespaces");
         let running = self.job.busy();
         ui.horizontal(|ui| {
@@ -132,7 +145,12 @@ fn live_ui(ui: &mut egui::Ui, live: &LiveCheck) {
     }
     ui.add_space(2.0 * GRID);
     theme::heading(ui, "Workloads");
-    if live.report.results.is_empty() {
+    if let Some(words) = live.not_listed_words() {
+        theme::message(ui, Tone::Warn, &theme::sentence(&inert(&words)));
+    }
+    if live.report.results.is_empty() && !live.not_listed.is_empty() {
+        // Nothing was read, so nothing can be said about the workloads.
+    } else if live.report.results.is_empty() {
         // A namespace without workloads is not an input error, as it is for manifests.
         theme::empty_state(ui, "No workloads (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Pods) here.");
         for warning in &live.report.warnings {

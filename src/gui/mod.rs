@@ -104,7 +104,7 @@ impl eframe::App for App {
             .show(ui, |ui| self.split_ui(ui));
         let ctx = ui.ctx().clone();
         self.check.ui(&ctx, &self.workspace, &self.state);
-        self.live.ui(&ctx, &mut self.cluster.target, &self.workspace, &self.state);
+        self.live.ui(&ctx, &self.workspace, &self.state);
         self.dialogs.ui(&ctx, &mut self.commands);
     }
 
@@ -149,7 +149,7 @@ impl App {
                             ui.close();
                         }
                         if ui.button("Check cluster…").clicked() {
-                            self.live.open = true;
+                            self.live.open_from(&self.cluster.target);
                             ui.close();
                         }
                     });
@@ -165,7 +165,7 @@ impl App {
                     .button("Check cluster…")
                     .on_hover_text("Which Pods cannot pull now, and why: the node's words beside regcred's");
                 if live.clicked() {
-                    self.live.open = true;
+                    self.live.open_from(&self.cluster.target);
                 }
             });
         });

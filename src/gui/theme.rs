@@ -213,6 +213,9 @@ fn visuals(palette: &Palette, dark: bool) -> egui::Visuals {
     // Controls keep an edge a person can see (a checkbox on white included).
     widgets.inactive.bg_stroke = egui::Stroke::new(1.0, blend(palette.weak, palette.border, 0.45));
     widgets.hovered.bg_stroke = egui::Stroke::new(1.0, palette.weak);
+    // The keyboard's focus (egui draws a focused control as `active`): a ring a person sees, on the
+    // blue primary button too.
+    widgets.active.bg_stroke = egui::Stroke::new(2.0, palette.text);
     widgets.noninteractive.corner_radius = corner;
     visuals
 }

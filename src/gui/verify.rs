@@ -32,6 +32,8 @@ pub(super) struct VerifyPanel {
     pub(super) heard: Option<Receiver<Heard>>,
     /// The steps so far, in words.
     pub(crate) steps: Vec<String>,
+    /// What the shown run was for: cluster, image, Secret (another input drops its result).
+    pub(super) for_inputs: Option<(crate::cluster::Target, String, Option<String>)>,
     /// Completing it cancels the run (the Pod is deleted).
     pub(super) cancel: Option<tokio::sync::oneshot::Sender<()>>,
     /// The last result, or why there is none.
@@ -75,16 +77,18 @@ impl VerifyPanel {
     pub(super) fn ui(&self, ui: &mut egui::Ui, cluster: &str, commands: &mut Vec<Command>) {
         if self.job.busy() {
             theme::card(ui, Tone::Info, |ui| {
-                ui.horizontal(|ui| {
+                // Cancel first, where the keyboard and the eye find it while Events push the list down.
+                ui.horizontal_wrapped(|ui| {
                     ui.spinner();
                     theme::caption(ui, &format!("Verifying in {cluster}"));
+                    let cancel =
+                        ui.button("Cancel verification").on_hover_text("Stops following and deletes the test Pod");
+                    if cancel.clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                        commands.push(Command::CancelVerify);
+                    }
                 });
                 for step in &self.steps {
                     ui.add(egui::Label::new(crate::untrusted::inert(step, 2000)).wrap());
-                }
-                if ui.button("Cancel verification").on_hover_text("Stops following and deletes the test Pod").clicked()
-                {
-                    commands.push(Command::CancelVerify);
                 }
             });
         } else {

@@ -36,6 +36,8 @@ pub(super) struct YamlPanel {
     pub(crate) selection: Option<Selection>,
     /// Fetching them.
     pub(crate) selection_job: Slot<Selection>,
+    /// The tab was just opened from the keyboard: the Secret name takes the focus.
+    pub(crate) focus_name: bool,
 }
 
 /// What the preview is made of.
@@ -77,7 +79,7 @@ impl YamlPanel {
         }
         tabs_ui(ui, state);
         ui.add_space(GRID);
-        fields_ui(ui, state);
+        fields_ui(ui, state, std::mem::take(&mut self.focus_name));
         ui.horizontal_wrapped(|ui| {
             ui.checkbox(&mut self.reveal, "Reveal secrets");
             ui.checkbox(&mut state.kubectl_134, "kubectl 1.34+ style");
@@ -243,10 +245,13 @@ fn tabs_ui(ui: &mut egui::Ui, state: &mut State) {
     });
 }
 
-fn fields_ui(ui: &mut egui::Ui, state: &mut State) {
+fn fields_ui(ui: &mut egui::Ui, state: &mut State, focus: bool) {
     egui::Grid::new("yaml-fields").num_columns(2).show(ui, |ui| {
         let label = ui.label("Secret name");
-        ui.text_edit_singleline(&mut state.secret_name).labelled_by(label.id);
+        let name = ui.text_edit_singleline(&mut state.secret_name).labelled_by(label.id);
+        if focus {
+            name.request_focus();
+        }
         ui.end_row();
         let label = ui.label("Namespace");
         ui.add(egui::TextEdit::singleline(&mut state.namespace).hint_text("(none)")).labelled_by(label.id);

@@ -374,7 +374,11 @@ fn check_cluster_explains_a_pod_in_image_pull_back_off_now() {
     // The lister may read Pods and Events but not Secrets: your local credentials, said loudly.
     let lister = desk.run(&["check", "--cluster", "--context", "lister"]);
     let text = out(&lister);
-    assert!(text.contains("Credentials: YOUR LOCAL ONES"), "{text}{}", err(&lister));
+    assert!(
+        text.contains("Credentials: ⚠ your local credentials, not the cluster's Secrets"),
+        "{text}{}",
+        err(&lister)
+    );
     assert!(text.contains("regcred-pods/web"), "{text}");
 }
 

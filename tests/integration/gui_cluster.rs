@@ -73,6 +73,7 @@ fn apply_shows_the_servers_plan_then_writes_the_secret() {
     assert!(!window.tree_text().contains("right-pw"), "no secret in the accessibility tree");
     window.click("Apply");
     assert!(window.shows("Applied (server-side apply"), "{}", window.tree_text());
+    assert!(window.shows("What was applied"), "{}", window.tree_text());
     let secret = api.get("/api/v1/namespaces/default/secrets/regcred").expect("the Secret was written");
     assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
 
@@ -80,8 +81,17 @@ fn apply_shows_the_servers_plan_then_writes_the_secret() {
     window.click("Apply to cluster…");
     assert!(window.shows("Secret default/regcred: unchanged"), "{}", window.tree_text());
     assert!(window.shows("Nothing to change."));
-    window.click("Cancel");
+    window.click("Close");
     assert!(!window.shows("Secret default/regcred: unchanged"));
+
+    // A plan is for the fields it was made from: another namespace typed drops it, so Apply can
+    // never write where the fields no longer say.
+    window.click("Apply to cluster…");
+    assert!(window.shows("Secret default/regcred: unchanged"), "{}", window.tree_text());
+    window.type_into("Cluster namespace", "regcred-pods");
+    window.harness.run();
+    assert!(!window.shows("Secret default/regcred: unchanged"), "a stale plan stays: {}", window.tree_text());
+    assert!(!window.shows("Nothing to change."));
 }
 
 /// Verify in cluster with a wrong password in the Secret: the node's Event and regcred's

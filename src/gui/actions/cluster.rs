@@ -26,6 +26,7 @@ impl App {
         let (sender, receiver) = channel();
         let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
         let repaint = self.workspace.repaint.clone();
+        self.verify.for_inputs = Some((target.clone(), image.clone(), secret.clone()));
         self.verify.heard = Some(receiver);
         self.verify.cancel = Some(cancel);
         self.verify.steps.clear();
@@ -140,5 +141,37 @@ impl App {
             .await;
             (dry_run, result)
         });
+    }
+
+    /// A plan, result or verification made for other inputs than those shown now (another
+    /// context, namespace, Secret, registry or image) is dropped: Apply never writes what the
+    /// fields no longer say.
+    pub(crate) fn forget_stale_cluster_results(&mut self) {
+        if !self.cluster.job.busy()
+            && let Some((target, request)) = &self.cluster.request
+        {
+            let current = self.apply_request();
+            let same = *target == self.cluster.target.target()
+                && current
+                    .as_ref()
+                    .is_some_and(|now| now.secret == request.secret && now.service_account == request.service_account);
+            if !same {
+                self.cluster.request = None;
+                self.cluster.stage = ApplyStage::Idle;
+            }
+        }
+        if !self.verify.job.busy()
+            && let Some(inputs) = &self.verify.for_inputs
+        {
+            let image =
+                self.editor.draft.as_ref().map(|draft| self.pull.image_for(&self.state, draft).trim().to_owned());
+            let secret = Some(self.state.secret_name.trim().to_owned()).filter(|name| !name.is_empty());
+            let now = (self.cluster.target.target(), image.unwrap_or_default(), secret);
+            if *inputs != now {
+                self.verify.for_inputs = None;
+                self.verify.report = None;
+                self.verify.steps.clear();
+            }
+        }
     }
 }

@@ -61,7 +61,10 @@ impl App {
                 self.save(ConflictPolicy::Refuse, false);
             }
             Command::SaveWholeRegistry => self.save_whole_registry(),
-            Command::ShowTab(tab) => self.tab = tab,
+            Command::ShowTab(tab) => {
+                self.tab = tab;
+                self.yaml.focus_name = tab == super::command::Tab::Kubernetes;
+            }
             Command::Fix(field) => {
                 self.tab = field.tab();
                 self.editor.focus = Some(field);
