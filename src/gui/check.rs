@@ -89,25 +89,11 @@ impl CheckPanel {
             ui.checkbox(&mut self.local, "Check Secrets missing from the manifests with my own credentials");
         });
         let running = self.job.busy();
-        ui.horizontal(|ui| {
-            let ready = !running && (!self.text.trim().is_empty() || !self.paths.trim().is_empty());
-            if ui.add_enabled(ready, theme::primary(ui, "Check")).clicked() {
-                self.start(workspace, state);
-            }
-            if running {
-                ui.spinner();
-                ui.weak("test-pulling every image…");
-            }
-        });
-        ui.separator();
-        match &self.report {
-            None if !running => theme::empty_state(ui, "Nothing checked yet."),
-            None => {}
-            Some(Err(why)) => {
-                theme::message(ui, Tone::Bad, why);
-            }
-            Some(Ok(report)) => report_ui(ui, report),
+        let ready = !self.text.trim().is_empty() || !self.paths.trim().is_empty();
+        if run_row(ui, ready, running, "test-pulling every image…") {
+            self.start(workspace, state);
         }
+        outcome_ui(ui, self.report.as_ref(), running, report_ui);
     }
 
     fn start(&mut self, workspace: &Workspace, state: &State) {
@@ -248,5 +234,36 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
         if result.verdict != Verdict::Skipped {
             theme::message(ui, Tone::Warn, &format!("    {note}"));
         }
+    }
+}
+
+/// A check view's Check button and, while it runs, what it is doing; whether Check was pressed.
+pub(super) fn run_row(ui: &mut egui::Ui, ready: bool, running: bool, doing: &str) -> bool {
+    ui.horizontal(|ui| {
+        let pressed = ui.add_enabled(ready && !running, theme::primary(ui, "Check")).clicked();
+        if running {
+            ui.spinner();
+            ui.weak(doing);
+        }
+        pressed
+    })
+    .inner
+}
+
+/// A check view's last outcome under a rule: nothing yet, why it failed, or its report.
+pub(super) fn outcome_ui<T>(
+    ui: &mut egui::Ui,
+    outcome: Option<&Result<T, String>>,
+    running: bool,
+    show: impl FnOnce(&mut egui::Ui, &T),
+) {
+    ui.separator();
+    match outcome {
+        None if !running => theme::empty_state(ui, "Nothing checked yet."),
+        None => {}
+        Some(Err(why)) => {
+            theme::message(ui, Tone::Bad, why);
+        }
+        Some(Ok(report)) => show(ui, report),
     }
 }

@@ -63,28 +63,14 @@ impl LivePanel {
         target.row_ui(ui, workspace, "live", !self.all_namespaces);
         ui.checkbox(&mut self.all_namespaces, "All namespaces");
         let running = self.job.busy();
-        ui.horizontal(|ui| {
-            if ui.add_enabled(!running, theme::primary(ui, "Check")).clicked() {
-                self.start(target, workspace, state);
-            }
-            if running {
-                ui.spinner();
-                ui.weak("reading the cluster and test-pulling every image…");
-            }
-        });
-        ui.separator();
-        match &self.report {
-            None if !running => theme::empty_state(ui, "Nothing checked yet."),
-            None => {}
-            Some(Err(why)) => {
-                theme::message(ui, Tone::Bad, why);
-            }
-            Some(Ok(live)) => {
-                egui::ScrollArea::vertical().id_salt("live-results").auto_shrink([false, true]).show(ui, |ui| {
-                    live_ui(ui, live);
-                });
-            }
+        if super::check::run_row(ui, true, running, "reading the cluster and test-pulling every image…") {
+            self.start(target, workspace, state);
         }
+        super::check::outcome_ui(ui, self.report.as_ref(), running, |ui, live| {
+            egui::ScrollArea::vertical().id_salt("live-results").auto_shrink([false, true]).show(ui, |ui| {
+                live_ui(ui, live);
+            });
+        });
     }
 
     fn start(&mut self, target: &ClusterTarget, workspace: &Workspace, state: &State) {
