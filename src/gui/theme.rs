@@ -476,16 +476,28 @@ pub(super) fn now() -> u64 {
 /// A view over the app (Check manifests, Check cluster): centred, sized to the window, closed by
 /// its close button or Escape. Returns whether it stays open.
 pub(super) fn view_window(ctx: &egui::Context, title: &str, contents: impl FnOnce(&mut egui::Ui)) -> bool {
-    let mut open = true;
     let size = ctx.content_rect().size();
-    egui::Window::new(title)
-        .open(&mut open)
-        .collapsible(false)
-        .default_size([(size.x - 120.0).clamp(480.0, 900.0), (size.y - 120.0).clamp(360.0, 700.0)])
-        .max_size(size - egui::vec2(40.0, 60.0))
-        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-        .show(ctx, contents);
-    open && !ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+    let width = (size.x - 120.0).clamp(480.0, 900.0).min(size.x - 40.0);
+    let height = (size.y - 140.0).clamp(240.0, 660.0);
+    let id = egui::Id::unique(("regcred-view", title));
+    // A modal, as the other dialogs: the window behind is dimmed and the keyboard stays inside.
+    let area = egui::Modal::default_area(id).anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0]);
+    let mut close = false;
+    let response = egui::Modal::new(id).area(area).show(ctx, |ui| {
+        ui.set_width(width);
+        egui::Sides::new().show(
+            ui,
+            |ui| heading(ui, title),
+            |ui| close = ui.button("Close").on_hover_text("Esc").clicked(),
+        );
+        ui.separator();
+        // The view's own results scroll inside this height.
+        ui.vertical(|ui| {
+            ui.set_max_height(height);
+            contents(ui);
+        });
+    });
+    !(close || response.should_close())
 }
 
 #[cfg(test)]
