@@ -635,3 +635,24 @@ fn verify_deletes_its_pod_on_ctrl_c_and_on_its_deadline() {
         assert!(desk.api.get(&format!("/api/v1/namespaces/regcred-pods/pods/{name}")).is_none(), "{name} is deleted");
     }
 }
+
+#[test]
+fn apply_appends_to_the_service_account_safely_when_someone_changes_it_at_the_same_time() {
+    let desk = Desk::new("admin");
+    let host = "registry.example.com";
+    desk.login(host, "user", "pass");
+    let path = "/api/v1/namespaces/regcred-pods/serviceaccounts/builder";
+    desk.api.put(json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "builder", "namespace": "regcred-pods"}, "imagePullSecrets": [{"name": "existing"}]}));
+    // Between regcred's read and its patch, another tool adds its own Secret to the account.
+    desk.api.before_next_patch(path, |account| {
+        account["imagePullSecrets"].as_array_mut().expect("list").push(json!({"name": "theirs"}));
+    });
+    let output = desk.run(&["apply", host, "--name", "regcred", "-n", "regcred-pods", "--service-account", "builder"]);
+    assert!(output.status.success(), "{}{}", out(&output), err(&output));
+    let account = desk.api.get(path).expect("the account");
+    // Nothing lost: the concurrent addition and regcred's are both there (a replace would drop one).
+    assert_eq!(account["imagePullSecrets"], json!([{"name": "existing"}, {"name": "theirs"}, {"name": "regcred"}]));
+    let patches = desk.api.requests().into_iter().filter(|r| r.method == "PATCH" && r.path == path).count();
+    assert_eq!(patches, 2, "the first patch's resourceVersion test failed, and regcred read again and retried");
+}

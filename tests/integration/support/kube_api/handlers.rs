@@ -303,7 +303,10 @@ pub fn handle(shared: &Shared, mut req: Request) -> Reply {
         ("POST", Some(name), Some("token")) => token_request(shared, &req, &p, name),
         ("POST", None, _) => super::apply::create(shared, &req, &p, &who),
         ("PUT", Some(name), _) => super::apply::update(shared, &req, &p, name),
-        ("PATCH", Some(name), _) => super::apply::patch(shared, &req, &p, name),
+        ("PATCH", Some(name), _) => {
+            race(shared, &req.path);
+            super::apply::patch(shared, &req, &p, name)
+        }
         ("DELETE", Some(name), _) => delete(shared, &req, &p, name),
         _ => fail(
             &req,
@@ -312,6 +315,21 @@ pub fn handle(shared: &Shared, mut req: Request) -> Reply {
             "the server does not allow this method on the requested resource",
             Some(json!({})),
         ),
+    }
+}
+
+/// Runs the change a test queued for this object's next PATCH (`KubeApi::before_next_patch`).
+fn race(shared: &Shared, path: &str) {
+    let change = shared.races.lock().ok().and_then(|mut races| {
+        let at = races.iter().position(|(queued, _)| queued == path)?;
+        Some(races.remove(at).1)
+    });
+    let Some(change) = change else { return };
+    let Some((resource, ns, name)) = path_key(path) else { return };
+    let Ok(mut store) = shared.store.lock() else { return };
+    if let Some(mut object) = store.get(&resource, &ns, &name).cloned() {
+        change(&mut object);
+        store.write(&resource, object);
     }
 }
 

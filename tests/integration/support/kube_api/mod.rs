@@ -26,6 +26,9 @@ use serde_json::{Value, json};
 
 pub use kubelet::PodCase;
 
+/// A concurrent writer's change to an object.
+pub type Race = Box<dyn FnOnce(&mut Value) + Send>;
+
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
 pub struct Exchange {
@@ -67,6 +70,9 @@ pub struct Shared {
     pub store: Mutex<store::Store>,
     pub requests: Mutex<Vec<Exchange>>,
     pub plays: Mutex<HashMap<String, PodCase>>,
+    /// Changes made by "someone else" just before the next PATCH of an object (see
+    /// [`KubeApi::before_next_patch`]), by API path.
+    pub races: Mutex<Vec<(String, Race)>>,
     /// Registries whose Pods the kubelet stand-in judges by their pull Secrets (see
     /// [`KubeApi::kubelet_judges`]).
     pub judges: Mutex<Vec<kubelet::Judge>>,
@@ -187,6 +193,7 @@ impl KubeApi {
             requests: Mutex::new(Vec::new()),
             plays: Mutex::new(HashMap::new()),
             judges: Mutex::new(Vec::new()),
+            races: Mutex::new(Vec::new()),
             time_scale: Mutex::new(0.05),
             tokens: Mutex::new(tokens),
             addr,
@@ -337,6 +344,15 @@ impl KubeApi {
                 password: password.to_owned(),
                 tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
             });
+        }
+    }
+
+    /// Another client's write, made to the object at `api_path` (as its `Update`, bumping the
+    /// resourceVersion) right before the server handles the next PATCH of it: how a test makes a
+    /// concurrent change land between a client's read and its write.
+    pub fn before_next_patch(&self, api_path: &str, change: impl FnOnce(&mut Value) + Send + 'static) {
+        if let Ok(mut races) = self.shared.races.lock() {
+            races.push((api_path.to_owned(), Box::new(change)));
         }
     }
 
