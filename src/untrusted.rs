@@ -42,6 +42,38 @@ pub(crate) fn inert_keeping_lines(text: &str, cap: usize) -> String {
     text.split('\n').map(|line| inert(line, cap)).collect::<Vec<_>>().join("\n")
 }
 
+/// `text` with the credential of every `Bearer …` and `Basic …` cut out: for a server that echoes
+/// the request's `Authorization` header back (the API server's credentials come from a kubeconfig
+/// or an exec plugin, so regcred does not always know their values to redact them by name).
+pub(crate) fn scrub_authorization(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = find_scheme(rest) {
+        let (before, from) = rest.split_at(at);
+        let scheme_len = from.find(' ').map_or(from.len(), |space| space + 1);
+        out.push_str(before);
+        out.push_str(&from[..scheme_len]);
+        let after = &from[scheme_len..];
+        let token_len =
+            after.find(|c: char| !(c.is_ascii_alphanumeric() || "-._~+/=:".contains(c))).unwrap_or(after.len());
+        let token = &after[..token_len];
+        // A credential, not a word: long enough and not only lowercase letters ("Basic auth").
+        if token.len() >= 8 && !token.chars().all(|c| c.is_ascii_lowercase()) {
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(token);
+        }
+        rest = &after[token_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the next `Bearer ` or `Basic ` (as HTTP writes them) starts.
+fn find_scheme(text: &str) -> Option<usize> {
+    ["Bearer ", "Basic "].iter().filter_map(|scheme| text.find(scheme)).min()
+}
+
 /// Characters that can change what a terminal or a text view shows beyond themselves.
 fn is_hazard(ch: char) -> bool {
     ch.is_control() || matches!(ch, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -123,6 +155,17 @@ impl Redactor {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn echoed_authorization_headers_lose_their_credentials() {
+        assert_eq!(
+            super::scrub_authorization(
+                "denied: Authorization: Bearer eyJhbGciOi.x-y_z== and Basic dXNlcjpwYXNz, Bearer"
+            ),
+            "denied: Authorization: Bearer <redacted> and Basic <redacted>, Bearer"
+        );
+        assert_eq!(super::scrub_authorization("use Basic authentication"), "use Basic authentication");
+    }
+
     use super::{REDACTED, Redactor, inert};
 
     #[test]

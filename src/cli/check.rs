@@ -164,7 +164,8 @@ fn run_cluster(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         ..CheckOptions::default()
     };
     // Your own credentials stand in for the Secrets only when reading them is forbidden.
-    let local = local_credentials(env).ok();
+    let sources_env = env.clone();
+    let local = Some(regcred::cluster::LocalCredentials::new(move || local_credentials(&sources_env).ok()));
     let options = regcred::cluster::LiveOptions {
         all_namespaces: args.all_namespaces,
         check,
@@ -187,23 +188,25 @@ fn run_cluster(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         Ok(live) => live,
         Err(code) => return Ok(code),
     };
-    let report = live.report.inert();
+    // Shown inert (terminal, JUnit); --json keeps the exact strings.
+    let shown = live.inert();
+    let report = &shown.report;
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
-    for note in live.notes.iter().cloned().chain(live.not_listed_words()) {
+    for note in shown.notes.iter().cloned().chain(shown.not_listed_words()) {
         eprintln!("note: {note}");
     }
     if args.json {
         super::print_json(&live)?;
     } else {
         super::emit_with(|out| {
-            out.write_all(live_text(&live).as_bytes())?;
-            write_text(out, report.results.len(), |index| report.results[index].clone(), &report)
+            out.write_all(live_text(&shown).as_bytes())?;
+            write_text(out, report.results.len(), |index| report.results[index].clone(), report)
         })?;
     }
     if let Some(path) = &args.junit
-        && let Err(error) = regcred::atomic_file::write_atomic(path, junit(&report).as_bytes())
+        && let Err(error) = regcred::atomic_file::write_atomic(path, junit(report).as_bytes())
     {
         eprintln!("error: cannot write the JUnit report {}: {error}", path.display());
         return Ok(ExitCode::from(INPUT_ERROR));

@@ -229,7 +229,7 @@ pub fn verify(env: &Env, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                         format!(
                             "Deleted {} test Pod(s) in namespace {ns}: {}",
                             cleanup.deleted.len(),
-                            cleanup.deleted.join(", ")
+                            regcred::untrusted::inert(&cleanup.deleted.join(", "), 2000)
                         )
                     });
                     if !cleanup.spared.is_empty() {
@@ -237,7 +237,7 @@ pub fn verify(env: &Env, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                             "Left alone {} test Pod(s) younger than {} minutes (a run may still be using them): {}",
                             cleanup.spared.len(),
                             regcred::cluster::LEFTOVER_AGE.as_secs() / 60,
-                            cleanup.spared.join(", ")
+                            regcred::untrusted::inert(&cleanup.spared.join(", "), 2000)
                         ));
                     }
                 }
@@ -247,10 +247,13 @@ pub fn verify(env: &Env, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let Some(image) = args.image.clone() else { return Ok(ExitCode::from(INPUT_ERROR)) };
-    let local = match regcred::check::local_keyring(&Sources::discover(env), &regcred::keychain::open_store) {
-        Ok((keyring, _)) => Some(keyring),
-        Err(_) => None,
-    };
+    // Read only if the Secret cannot be (a keychain may be slow or stopped).
+    let sources_env = env.clone();
+    let local = Some(regcred::cluster::LocalCredentials::new(move || {
+        regcred::check::local_keyring(&Sources::discover(&sources_env), &regcred::keychain::open_store)
+            .ok()
+            .map(|(keyring, _)| keyring)
+    }));
     let request = VerifyRequest {
         image,
         secret: args.secret.clone(),
@@ -274,7 +277,7 @@ pub fn verify(env: &Env, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                 "note: {} test Pod(s) from earlier runs are still in namespace {}: {} (delete them with `regcred verify --cleanup`)",
                 left.len(),
                 cluster.namespace,
-                left.join(", ")
+                regcred::untrusted::inert(&left.join(", "), 2000)
             ));
         }
         let progress = |step: Progress| print_progress(&step);

@@ -16,7 +16,6 @@ use super::connect::Cluster;
 use super::nodes::kubelet_event_as_node_shows;
 use super::refusal::{Action, ClusterError};
 use crate::check::{CheckOptions, CheckReport, Inputs, Manifests, check, read_documents};
-use crate::kubelet::Keyring;
 
 /// The waiting reasons of a container that cannot pull.
 const PULL_FAILURES: [&str; 3] = ["ErrImagePull", "ImagePullBackOff", "InvalidImageName"];
@@ -29,8 +28,8 @@ pub struct LiveOptions {
     /// The check's options (pull options, deadline); its `local` is used only when Secrets cannot
     /// be read.
     pub check: CheckOptions,
-    /// Your local credentials, standing in for the Secrets when `get secrets` is forbidden.
-    pub local: Option<Keyring>,
+    /// Your local credentials, read (only) when `list secrets` is forbidden, to stand in for them.
+    pub local: Option<super::LocalCredentials>,
     /// Use the nodes' runtime (from their status) for the words, when they all run one kind.
     pub runtime_from_nodes: bool,
 }
@@ -112,6 +111,44 @@ impl<K> Listed for K where
         + serde::de::DeserializeOwned
         + std::fmt::Debug
 {
+}
+
+impl LiveCheck {
+    /// A copy whose every text from the cluster (names, images, Events, notes) is made inert, for
+    /// the terminal and the window; `--json` keeps the exact strings.
+    #[must_use]
+    pub fn inert(&self) -> Self {
+        let shown = |text: &str| crate::untrusted::inert(text, crate::untrusted::TEXT_CAP * 2);
+        let all = |texts: &[String]| texts.iter().map(|text| shown(text)).collect::<Vec<_>>();
+        let failing = self
+            .failing
+            .iter()
+            .map(|pod| FailingPod {
+                namespace: shown(&pod.namespace),
+                pod: shown(&pod.pod),
+                container: shown(&pod.container),
+                image: shown(&pod.image),
+                reason: shown(&pod.reason),
+                node: pod.node.as_deref().map(shown),
+                node_event: pod.node_event.as_deref().map(shown),
+                pull_secrets: all(&pod.pull_secrets),
+                service_account: shown(&pod.service_account),
+                service_account_secrets: pod.service_account_secrets.as_deref().map(all),
+                predicted_event: pod.predicted_event.as_deref().map(shown),
+                matches: pod.matches,
+                notes: all(&pod.notes),
+            })
+            .collect();
+        Self {
+            cluster: self.cluster.clone(),
+            secrets: self.secrets.clone(),
+            failing,
+            report: self.report.inert(),
+            notes: all(&self.notes),
+            not_listed: all(&self.not_listed),
+            not_listed_why: self.not_listed_why.as_deref().map(shown),
+        }
+    }
 }
 
 /// Lists in the scope: one namespace or all.
@@ -499,7 +536,7 @@ fn last_failure(events: &[Event], image: &str) -> Option<String> {
 async fn read_pull_secrets(
     scope: &Scope<'_>,
     manifests: &mut Manifests,
-    local: Option<Keyring>,
+    local: Option<super::LocalCredentials>,
     options: &mut CheckOptions,
 ) -> SecretsRead {
     match pull_secrets(scope).await {
@@ -511,7 +548,11 @@ async fn read_pull_secrets(
         }
         Err(error) => {
             let why = error.to_string();
-            match local {
+            let mine = match local {
+                Some(credentials) => credentials.read().await,
+                None => None,
+            };
+            match mine {
                 Some(local) => {
                     options.local = Some(local);
                     SecretsRead::Local(why)

@@ -8,6 +8,7 @@
 mod apply;
 mod connect;
 mod live;
+mod local;
 mod nodes;
 mod refusal;
 mod verify;
@@ -16,6 +17,7 @@ mod words;
 pub use apply::{ApplyPlan, ApplyRequest, KeyChange, SecretChange, ServiceAccountChange, apply};
 pub use connect::{Cluster, Contexts, Target, connect, contexts};
 pub use live::{FailingPod, LiveCheck, LiveOptions, SecretsRead, check_cluster};
+pub use local::LocalCredentials;
 pub use nodes::{kubelet_event_as_node_shows, runtime_of};
 pub use refusal::{ClusterError, Refusal};
 pub use verify::{

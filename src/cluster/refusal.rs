@@ -49,10 +49,16 @@ impl ClusterError {
     pub(crate) fn from_kube(error: kube::Error, action: Action<'_>) -> Self {
         match error {
             kube::Error::Api(status) => Self::Refused(Refusal::of(&status, action)),
-            kube::Error::SerdeError(error) => Self::Unexpected(error.to_string()),
-            other => Self::Unreachable(crate::untrusted::inert(&error_chain(&other), SHOWN)),
+            kube::Error::SerdeError(error) => Self::Unexpected(shown(&error.to_string())),
+            other => Self::Unreachable(shown(&error_chain(&other))),
         }
     }
+}
+
+/// The API server's text as it may be shown: an echoed `Authorization` header's credential cut
+/// out, escape sequences made visible, the length capped.
+fn shown(text: &str) -> String {
+    crate::untrusted::inert(&crate::untrusted::scrub_authorization(text), SHOWN)
 }
 
 /// An error and its causes, as `{:#}` prints them.
@@ -103,7 +109,7 @@ impl std::fmt::Display for Refusal {
 
 impl Refusal {
     fn of(status: &Status, action: Action<'_>) -> Self {
-        let message = crate::untrusted::inert(&status.message, SHOWN);
+        let message = shown(&status.message);
         let what_to_do = advice(status, &message, action);
         Self { code: status.code, reason: status.reason.clone(), message, what_to_do }
     }

@@ -17,7 +17,6 @@ use super::connect::Cluster;
 use super::nodes::{kubelet_event_as_node_shows, runtime_of};
 use super::refusal::{Action, ClusterError};
 use crate::check::{CheckOptions, CheckResult, Inputs, Manifests, Verdict, check};
-use crate::kubelet::Keyring;
 use crate::registry::{Platform, PullOptions, Runtime};
 
 /// The labels of every test Pod (how a Pod left by a crashed run is found).
@@ -45,8 +44,8 @@ pub struct VerifyRequest {
     pub runtime: Option<Runtime>,
     /// The platform the prediction pulls for, instead of the node's.
     pub platform: Option<Platform>,
-    /// Your local credentials, used for the prediction when the Secret cannot be read.
-    pub local: Option<Keyring>,
+    /// Your local credentials, read (only) for the prediction when the Secret cannot be.
+    pub local: Option<super::LocalCredentials>,
 }
 
 /// What the follow saw, as it happens (for the window's progress and the CLI's lines).
@@ -373,8 +372,8 @@ impl Seen {
             return;
         }
         self.event_keys.push(key);
-        let kind = event.type_.clone().unwrap_or_default();
-        let reason = event.reason.clone().unwrap_or_default();
+        let kind = crate::untrusted::inert(event.type_.as_deref().unwrap_or_default(), 40);
+        let reason = crate::untrusted::inert(event.reason.as_deref().unwrap_or_default(), 200);
         let message = event.message.clone().unwrap_or_default();
         self.events.push(crate::untrusted::inert(&format!("{kind} {reason}: {message}"), 2000));
         progress(Progress::Event(kind, reason.clone(), crate::untrusted::inert(&message, 2000)));
@@ -565,7 +564,7 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: 
     });
     let mut manifests = Manifests::default();
     super::live::document(&super::live::admitted(pod), "Pod", &mut manifests, ns);
-    let mut local = None;
+    let mut local: Option<crate::kubelet::Keyring> = None;
     let mut secrets_read = true;
     // The Secrets the Pod names as the API server made it: `--secret`, or its ServiceAccount's.
     let named: Vec<String> = pod
@@ -591,11 +590,16 @@ async fn predict(cluster: &Cluster, request: &VerifyRequest, pod: &Pod, report: 
                 secrets_read = false;
                 let why =
                     ClusterError::from_kube(error, Action { verb: "get", resource: "secrets", namespace: Some(ns) });
-                if request.local.is_some() {
+                let mine = match (&local, &request.local) {
+                    (Some(read), _) => Some(read.clone()),
+                    (None, Some(credentials)) => credentials.read().await,
+                    (None, None) => None,
+                };
+                if let Some(mine) = mine {
                     report.notes.push(format!(
                         "the Secret {secret} could not be read ({why}): predicted with your local credentials"
                     ));
-                    local.clone_from(&request.local);
+                    local = Some(mine);
                 } else {
                     report.notes.push(format!("the Secret {secret} could not be read ({why}): predicted without it"));
                 }

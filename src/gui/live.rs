@@ -81,18 +81,15 @@ impl LivePanel {
         self.report = None;
         self.job.start_async(&workspace.runtime, workspace.repaint.clone(), async move {
             // Your own credentials stand in for the Secrets only when reading them is forbidden.
-            let local = tokio::task::spawn_blocking(move || crate::check::local_keyring(&sources, &*opener).ok())
-                .await
-                .ok()
-                .flatten()
-                .map(|(keyring, _)| keyring);
+            let local = Some(crate::cluster::LocalCredentials::new(move || {
+                crate::check::local_keyring(&sources, &*opener).ok().map(|(keyring, _)| keyring)
+            }));
             let check = CheckOptions { pull, ..CheckOptions::default() };
             let cluster = crate::cluster::connect(&target).await.map_err(|e| with_advice(&e))?;
             let options = LiveOptions { all_namespaces, check, local, runtime_from_nodes: true };
-            let mut live = crate::cluster::check_cluster(&cluster, options).await.map_err(|e| with_advice(&e))?;
+            let live = crate::cluster::check_cluster(&cluster, options).await.map_err(|e| with_advice(&e))?;
             // Shown, never exported: every text from the cluster made inert at once.
-            live.report = live.report.inert();
-            Ok(live)
+            Ok(live.inert())
         });
     }
 }

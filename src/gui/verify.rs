@@ -106,7 +106,7 @@ impl VerifyPanel {
                     &format!(
                         "{} test Pod(s) from earlier runs are still there: {}",
                         self.leftovers.len(),
-                        self.leftovers.join(", ")
+                        crate::untrusted::inert(&self.leftovers.join(", "), 2000)
                     ),
                 );
                 if ui.add_enabled(!self.cleanup.busy(), egui::Button::new("Clean up")).clicked() {

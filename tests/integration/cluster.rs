@@ -656,3 +656,56 @@ fn apply_appends_to_the_service_account_safely_when_someone_changes_it_at_the_sa
     let patches = desk.api.requests().into_iter().filter(|r| r.method == "PATCH" && r.path == path).count();
     assert_eq!(patches, 2, "the first patch's resourceVersion test failed, and regcred read again and retried");
 }
+
+/// A hostile API server: every answer a 403 whose message echoes the request's head (with its
+/// `Authorization` header) and carries terminal escape sequences. Nothing it says reaches the
+/// terminal raw, and the bearer token is never shown.
+#[test]
+fn a_hostile_api_server_cannot_echo_the_token_or_write_escape_sequences() {
+    use crate::support::tiny_http::{TinyServer, response};
+    let token = "kube-token-9f8e7d6c5b4a";
+    let server = TinyServer::start(|head, _| {
+        let message = format!("denied \x1b]0;pwned\x07\x1b[2J\u{202e}txt.exe {head}");
+        let body = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message,
+            "reason": "Forbidden", "code": 403});
+        response("403 Forbidden", &[("Content-Type", "application/json")], body.to_string().as_bytes())
+    });
+    let home = TempHome::new();
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://{}\nusers:\n- name: u\n  user:\n    token: {token}\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n    namespace: default\ncurrent-context: x\n",
+            server.addr
+        ),
+    )
+    .expect("kubeconfig");
+    let auth = base64::engine::general_purpose::STANDARD.encode("user:pass");
+    home.write(
+        &home.docker_config(),
+        json!({"auths": {"registry.example.com": {"auth": auth}}}).to_string().as_bytes(),
+    );
+    let runs = [
+        vec!["apply", "registry.example.com", "--name", "regcred"],
+        vec!["verify", "registry.example.com/app:1", "--timeout", "5s"],
+        vec!["check", "--cluster"],
+        vec!["check", "--cluster", "--json"],
+    ];
+    for args in runs {
+        let mut command = home.regcred(&args);
+        command.arg("--kubeconfig").arg(&kubeconfig);
+        let output = command.output().expect("run");
+        crate::support::assert_no_panic(&output);
+        assert_ne!(output.status.code(), Some(0), "{args:?}");
+        let all = [output.stdout.as_slice(), output.stderr.as_slice()].concat();
+        let text = String::from_utf8_lossy(&all);
+        assert!(
+            !all.contains(&0x1b) && !text.contains('\u{202e}'),
+            "{args:?}: a raw escape reached the terminal: {text}"
+        );
+        assert!(!text.contains(token), "{args:?}: the token was shown: {text}");
+        assert!(text.contains("denied"), "{args:?}: the server's words are kept: {text}");
+    }
+    let seen = server.seen.lock().expect("seen");
+    assert!(seen.iter().any(|head| head.contains(&format!("Bearer {token}"))), "the token was sent (to loopback)");
+}

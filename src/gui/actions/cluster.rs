@@ -32,11 +32,10 @@ impl App {
         self.verify.steps.clear();
         self.verify.report = None;
         self.verify.job.start_async(&self.workspace.runtime, self.workspace.repaint.clone(), async move {
-            let local = tokio::task::spawn_blocking(move || crate::check::local_keyring(&sources, &*opener).ok())
-                .await
-                .ok()
-                .flatten()
-                .map(|(keyring, _)| keyring);
+            // Read only if the Secret cannot be (a keychain may be slow or stopped).
+            let local = Some(crate::cluster::LocalCredentials::new(move || {
+                crate::check::local_keyring(&sources, &*opener).ok().map(|(keyring, _)| keyring)
+            }));
             let cluster = crate::cluster::connect(&target).await?;
             if let Ok(left) = crate::cluster::leftover_pods(&cluster).await {
                 let _ = sender.send(Heard::Leftovers(left));
