@@ -101,18 +101,27 @@ impl ClusterTarget {
     /// `namespace_enabled` is false: every namespace is meant).
     pub(super) fn row_ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace, salt: &str, namespace_enabled: bool) {
         self.load(workspace);
-        ui.horizontal_wrapped(|ui| {
+        // Label and field in columns, as the Secret's fields above: a label never wraps in two.
+        egui::Grid::new(("cluster-row", salt)).num_columns(2).show(ui, |ui| {
             let label = ui.label("Context");
             match &self.kubeconfig {
                 None => {
-                    ui.spinner();
-                    ui.weak("reading the kubeconfig…");
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.weak("reading the kubeconfig…");
+                    });
                 }
                 Some(Err(why)) => {
                     theme::message(ui, Tone::Bad, why);
                 }
                 Some(Ok(kubeconfig)) if kubeconfig.contexts.contexts.is_empty() => {
-                    ui.weak("no kubeconfig (~/.kube/config or KUBECONFIG): in-cluster only");
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new("No kubeconfig found: kubectl's ~/.kube/config, or the files KUBECONFIG names")
+                                .color(ui.visuals().weak_text_color()),
+                        )
+                        .wrap(),
+                    );
                 }
                 Some(Ok(kubeconfig)) => {
                     let shown = if self.context.is_empty() { "(choose)" } else { self.context.as_str() };
@@ -126,6 +135,7 @@ impl ClusterTarget {
                     combo.response.labelled_by(label.id);
                 }
             }
+            ui.end_row();
             let label = ui.label("Cluster namespace");
             let hint = self.namespace();
             ui.add_enabled(
@@ -137,6 +147,7 @@ impl ClusterTarget {
             )
             .on_hover_text("Where Apply, Verify and Check cluster work (the context's namespace unless typed); the YAML's own Namespace field is only what the preview writes")
             .labelled_by(label.id);
+            ui.end_row();
         });
     }
 }
