@@ -117,12 +117,16 @@ impl Dialogs {
             .resizable(false)
             .anchor(egui::Align2::RIGHT_TOP, [-12.0, 48.0])
             .show(ctx, |ui| {
-                egui::Grid::new("shortcuts").min_col_width(110.0).spacing([16.0, 6.0]).show(ui, |ui| {
-                    for (keys, what) in SHORTCUTS {
-                        ui.monospace(*keys);
-                        ui.label(*what);
-                        ui.end_row();
-                    }
+                // A small window scrolls the list rather than cutting its last rows off.
+                let height = (ctx.content_rect().height() - 120.0).max(120.0);
+                egui::ScrollArea::vertical().max_height(height).show(ui, |ui| {
+                    egui::Grid::new("shortcuts").min_col_width(110.0).spacing([16.0, 6.0]).show(ui, |ui| {
+                        for (keys, what) in SHORTCUTS {
+                            ui.monospace(*keys);
+                            ui.label(*what);
+                            ui.end_row();
+                        }
+                    });
                 });
             });
         if !open || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
@@ -320,8 +324,10 @@ fn open_file_ui(ui: &mut egui::Ui, path: &mut String, recent: &[PathBuf], comman
         if path.is_empty() && !edit.has_focus() && !edit.lost_focus() {
             edit.request_focus();
         }
-        let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.add_enabled(!path.trim().is_empty(), theme::primary(ui, "Open")).clicked() || entered {
+        let named = !path.trim().is_empty();
+        // Enter in an empty field opens nothing (a file with no name is not a file).
+        let entered = named && edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.add_enabled(named, theme::primary(ui, "Open")).clicked() || entered {
             commands.push(Command::OpenFile(PathBuf::from(path.trim())));
             keep = false;
         }

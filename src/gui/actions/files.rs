@@ -57,6 +57,10 @@ impl App {
     /// Shows `path` beside the user's own files (its kind from its name, else its content), and
     /// remembers it.
     pub(in crate::gui) fn open_file(&mut self, path: &std::path::Path) {
+        if path.as_os_str().is_empty() {
+            self.toast("Type the path of a credential file to open", true);
+            return;
+        }
         let path = crate::atomic_file::expand_home(path, self.workspace.env.home.as_deref());
         let path = std::path::absolute(&path).unwrap_or(path);
         if !self.workspace.opened.contains(&path) {
