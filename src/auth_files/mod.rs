@@ -20,7 +20,7 @@ mod sources;
 use std::path::PathBuf;
 
 pub use entry::{Entry, EntryProblem, encode_auth};
-pub use file::{AuthFile, FileKind, SaveReport, backup_path, parse_server};
+pub use file::{AuthFile, FileKind, KindEvidence, SaveReport, backup_path, parse_server};
 /// The save's stages and methods, for the tests' and the benchmark's hooks.
 #[cfg(feature = "test-support")]
 pub use file::{SaveMethod, SaveStage};

@@ -282,10 +282,12 @@ mod tests {
         let base = Env { home: Some(PathBuf::from("/home/u")), ..Env::default() };
         let (env, kind) = base.with_file(&file);
         assert_eq!(kind, FileKind::DockerConfig);
-        assert_eq!(env.docker_config_path(), Some(file), "kept by its path, not its directory's config.json");
+        assert_eq!(env.docker_config_path().as_ref(), Some(&file), "kept by its path, not its directory's config.json");
         let podman = dir.path().join("my-auth.json");
         std::fs::write(&podman, br#"{"auths":{"quay.io/team":{"auth":"dTpw"}}}"#).unwrap();
         assert_eq!(FileKind::detect(&podman), FileKind::ContainersAuth);
+        assert_eq!(FileKind::detect_how(&podman).1, crate::auth_files::KindEvidence::Guess, "auths alone fit both");
+        assert_eq!(FileKind::detect_how(&file).1, crate::auth_files::KindEvidence::Content);
         let legacy = dir.path().join("old-creds.json");
         std::fs::write(&legacy, br#"{"https://index.docker.io/v1/":{"auth":"dTpw","email":"a@b"}}"#).unwrap();
         assert_eq!(FileKind::detect(&legacy), FileKind::LegacyDockercfg);

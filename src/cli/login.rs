@@ -16,7 +16,9 @@ use regcred::secret::Secret;
 #[derive(Debug, Clone, clap::Args)]
 pub struct FileArgs {
     /// The credential file to change (default: Docker's config.json). `config.json` is Docker's
-    /// format, a name ending in `.dockercfg` the legacy one, any other name Podman's `auth.json`.
+    /// format, a name ending in `.dockercfg` the legacy one, `auth.json` Podman's; any other name
+    /// by its content (Docker's own settings such as `credsStore`, registries at the top level),
+    /// else Podman's `auth.json` — as the window decides.
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 }
@@ -27,7 +29,7 @@ impl FileArgs {
             Some(path) => path.clone(),
             None => env.docker_config_path().context("cannot find Docker's config.json: HOME is not set")?,
         };
-        let kind = FileKind::for_path(&path);
+        let kind = FileKind::detect(&path);
         Ok(AuthFile::load(path, kind)?)
     }
 }

@@ -156,6 +156,8 @@ pub struct App {
     /// The title last sent to the window system.
     pub(super) shown_title: Option<String>,
     pub(super) select_after_load: Option<String>,
+    /// A file just opened by path: once loaded, say how its kind was decided when it was a guess.
+    pub(super) opened_now: Option<std::path::PathBuf>,
     /// Input held for the next frame (after a Tab: see `raw_input_hook`).
     pub(super) deferred_input: Vec<egui::Event>,
 }
@@ -208,6 +210,7 @@ impl App {
             allow_close: false,
             shown_title: None,
             select_after_load: None,
+            opened_now: None,
             deferred_input: Vec::new(),
         };
         super::theme::install(ctx, app.state.theme);

@@ -177,6 +177,7 @@ pub(super) fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
         for (index, result) in rows.into_iter().enumerate() {
             row_ui(ui, index, result);
         }
+        theme::keep_focus_in_view(ui);
     });
 }
 

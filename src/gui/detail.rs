@@ -189,10 +189,7 @@ impl App {
             ui.set_max_width(ui.available_width().min(520.0));
             theme::title(ui, "Welcome to regcred");
             ui.add_space(2.0 * GRID);
-            theme::empty_state(
-                ui,
-                "regcred keeps your container-registry logins where Docker, Podman and the kubelet read them, with the passwords in the OS keychain. It test-pulls an image the way a node would and tells you why a pull would fail, writes the image pull Secret for Kubernetes, and puts it into your cluster.",
-            );
+            theme::empty_state(ui, &welcome_text(self.workspace.keychain.as_ref()));
             ui.add_space(4.0 * GRID);
             if ui.add(theme::primary(ui, "Add your first registry")).on_hover_text("Ctrl+N").clicked() {
                 self.commands.push(Command::NewEntry);
@@ -210,6 +207,24 @@ impl App {
             }
         });
     }
+}
+
+/// What regcred does, said true to this machine: where the passwords will go depends on whether
+/// the keychain answers (the chip at the top says its state).
+fn welcome_text(keychain: Option<&crate::keychain::KeychainState>) -> String {
+    use crate::keychain::KeychainState;
+    let passwords = match keychain {
+        None | Some(KeychainState::Available) => "with the passwords in the OS keychain.",
+        Some(KeychainState::Locked(_)) => {
+            "with the passwords in the OS keychain (it is locked now: unlock it, or regcred asks before it writes a password into the file instead)."
+        }
+        Some(KeychainState::Absent(_) | KeychainState::NotAnswering(_)) => {
+            "with the passwords in the OS keychain where there is one. Here it does not answer, so a password goes into the file (base64, not encrypted) — regcred asks before it writes one."
+        }
+    };
+    format!(
+        "regcred keeps your container-registry logins where Docker, Podman and the kubelet read them, {passwords} It test-pulls an image the way a node would and tells you why a pull would fail, writes the image pull Secret for Kubernetes, and puts it into your cluster."
+    )
 }
 
 /// Where a secret lives, in words for the title line.

@@ -80,10 +80,12 @@ impl Dialogs {
             return;
         };
         let signature = dialog.signature();
-        if self.shown.as_ref() != Some(&signature) {
+        let fresh = self.shown.as_ref() != Some(&signature);
+        if fresh {
             self.serial += 1;
             self.shown = Some(signature);
         }
+        ctx.data_mut(|data| data.insert_temp(fresh_id(), fresh));
         let mut keep = true;
         let id = egui::Id::unique(("regcred-dialog", self.serial));
         // Anchored at the top: a dialog whose content grows extends downwards instead of
@@ -96,6 +98,7 @@ impl Dialogs {
             ui.set_width((max.x - 80.0).clamp(240.0, 520.0));
             egui::ScrollArea::vertical().max_height((max.y - 140.0).max(120.0)).show(ui, |ui| {
                 keep = dialog_ui(ui, &mut dialog, commands);
+                theme::keep_focus_in_view(ui);
             });
         });
         if response.should_close() {
@@ -373,15 +376,33 @@ fn wrapped(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(text).wrap());
 }
 
+/// Where [`Dialogs::ui`] says whether the dialog is new this frame.
+fn fresh_id() -> egui::Id {
+    egui::Id::unique("regcred-dialog-fresh")
+}
+
 /// A row of buttons: `(command, label, destructive)`; `false` when one was clicked (the dialog
-/// closes).
+/// closes). A dialog just opened has its first safe choice focused (shown with the focus ring,
+/// Enter or Space presses it; a destructive one never is), unless one of its own fields took the
+/// cursor.
 fn buttons(ui: &mut egui::Ui, choices: &[(Option<Command>, &str, bool)], commands: &mut Vec<Command>) -> bool {
+    let fresh = ui.data(|data| data.get_temp::<bool>(fresh_id())).unwrap_or(false);
+    let field_focused = ui
+        .memory(egui::Memory::focused)
+        .and_then(|id| ui.ctx().read_response(id))
+        .is_some_and(|focused| focused.layer_id == ui.layer_id());
+    let mut focus = fresh && !field_focused;
     let mut keep = true;
     ui.add_space(6.0);
     ui.horizontal(|ui| {
         for (command, label, destructive) in choices {
             let button = if *destructive { theme::destructive(ui, label) } else { egui::Button::new(*label) };
-            if ui.add(button).clicked() {
+            let response = ui.add(button);
+            if focus && !destructive {
+                response.request_focus();
+                focus = false;
+            }
+            if response.clicked() {
                 commands.extend(command.clone());
                 keep = false;
             }

@@ -69,6 +69,7 @@ impl LivePanel {
         super::check::outcome_ui(ui, self.report.as_ref(), running, |ui, live| {
             egui::ScrollArea::vertical().id_salt("live-results").auto_shrink([false, true]).show(ui, |ui| {
                 live_ui(ui, live);
+                theme::keep_focus_in_view(ui);
             });
         });
     }

@@ -442,7 +442,11 @@ pub(super) fn card<R>(ui: &mut egui::Ui, tone: Tone, content: impl FnOnce(&mut e
 /// with the bounds of what is on screen: what it scrolls away is not on screen.
 pub(super) fn scroll_view<R>(ui: &mut egui::Ui, area: egui::ScrollArea, content: impl FnOnce(&mut egui::Ui) -> R) -> R {
     ui.scope(|ui| {
-        let output = area.show(ui, content);
+        let output = area.show(ui, |ui| {
+            let inner = content(ui);
+            keep_focus_in_view(ui);
+            inner
+        });
         let visible = output.inner_rect;
         ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
             node.set_role(egui::accesskit::Role::ScrollView);
@@ -456,6 +460,17 @@ pub(super) fn scroll_view<R>(ui: &mut egui::Ui, area: egui::ScrollArea, content:
         output.inner
     })
     .inner
+}
+
+/// Keyboard focus never lands out of sight: a control inside this scroll area's content that has
+/// just gained focus (Tab, Shift+Tab, a shortcut) is scrolled into view, with a little room around
+/// it. Call at the end of the content, where every control of it has been laid out.
+pub(super) fn keep_focus_in_view(ui: &mut egui::Ui) {
+    let Some(focused) = ui.memory(egui::Memory::focused) else { return };
+    let Some(control) = ui.ctx().read_response(focused) else { return };
+    if control.gained_focus() && control.layer_id == ui.layer_id() && ui.min_rect().contains_rect(control.rect) {
+        ui.scroll_to_rect(control.rect.expand(2.0 * GRID), None);
+    }
 }
 
 /// `2 min ago`, `3 h ago`, `just now`.

@@ -142,6 +142,28 @@ fn a_path_scoped_login_keeps_its_secret_in_the_file() {
     assert!(std::fs::read_to_string(&auth).unwrap().contains("host:5000/team"));
 }
 
+/// `--file` with a name that does not say its kind: the content does, as in the window (a Docker
+/// config spells Docker Hub's key its own way; an `auths`-only file is taken as an auth.json).
+#[test]
+fn a_file_of_another_name_is_known_by_its_content_as_in_the_window() {
+    let home = TempHome::new();
+    let docker = home.path().join("ci-docker.json");
+    home.write(&docker, br#"{"auths": {}, "psFormat": "table {{.ID}}"}"#);
+    let podman = home.path().join("ci-podman.json");
+    home.write(&podman, br#"{"auths": {}}"#);
+    for (file, key) in [(&docker, "https://index.docker.io/v1/"), (&podman, "docker.io")] {
+        let args = ["login", "docker.io", "-u", "u", "--password-stdin", "--no-verify", "--store", "file", "--file"];
+        let mut args = args.to_vec();
+        args.push(file.to_str().unwrap());
+        let output = crate::support::with_stdin(home.regcred(&args), b"pw");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let written: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        let keys: Vec<&String> = written["auths"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, [key], "{}", file.display());
+    }
+    assert!(std::fs::read_to_string(&docker).unwrap().contains("psFormat"), "the rest stays");
+}
+
 #[test]
 fn a_reader_that_stops_early_ends_the_listing_quietly() {
     use std::io::Read as _;

@@ -1615,3 +1615,60 @@ fn the_window_and_the_cli_read_check_inputs_alike() {
     assert!(window.shows(errors[0]), "the window says {:?}: {}", errors[0], window.tree_text());
     assert!(window.shows("1 skipped"), "and checks the rest: {}", window.tree_text());
 }
+
+/// The keyboard is never lost, at the smallest size: Tab through the Login form scrolls each
+/// control it reaches into view; a dialog opens with its safe choice focused (Enter presses it,
+/// a destructive choice is never the default); a file whose kind is a guess says so when opened;
+/// and the welcome does not promise a keychain the chip says is missing.
+#[test]
+fn the_keyboard_is_never_lost_and_the_window_says_what_it_assumed() {
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &plaintext_config(&[("quay.io", "robot", "pw")]));
+    let mut window = make(Make { size: [900.0, 560.0], ..Make::new(home.path()) });
+    window.select("quay.io");
+    window.tab("Login");
+    window.harness.get_by_label("Server").focus();
+    window.harness.run_steps(2);
+    let mut reached = Vec::new();
+    for _ in 0..12 {
+        window.key(egui::Modifiers::NONE, egui::Key::Tab);
+        let focused = window.focused();
+        if focused.is_empty() {
+            continue;
+        }
+        let node = window.harness.get_by_label(&focused);
+        let visible = visible_rect(&node);
+        assert!(
+            visible.height() >= node.rect().height() - 1.0,
+            "{focused} has the focus and is out of sight: {:?} shown of {:?}",
+            visible,
+            node.rect()
+        );
+        reached.push(focused);
+    }
+    assert!(reached.iter().any(|label| label == "Email"), "Tab went down the form: {reached:?}");
+
+    window.click("Remove…");
+    assert_eq!(window.focused(), "Keep", "the safe choice, focused");
+    window.key(egui::Modifiers::NONE, egui::Key::Enter);
+    assert!(!window.shows("Remove this registry?"), "Enter pressed Keep");
+    assert_eq!(window.app().visible_keys(), vec!["quay.io".to_owned()], "nothing removed");
+
+    let guessed = home.path().join("ci-creds.json");
+    home.write(&guessed, &plaintext_config(&[("opened.example.com", "me", "pw")]));
+    window.key(egui::Modifiers::COMMAND, egui::Key::O);
+    window.type_into("Path", guessed.to_str().unwrap());
+    window.click("Open");
+    let toasts = window.app().toasts();
+    assert!(
+        toasts.iter().any(|t| t.contains("ci-creds.json is read as a Podman auth.json") && t.contains("--authfile")),
+        "{toasts:?}"
+    );
+
+    let empty = TempHome::new();
+    let mut window = make(Make::new(empty.path()));
+    assert!(window.shows("with the passwords in the OS keychain."));
+    window.harness.state_mut().set_keychain_state(KeychainState::Absent("no Secret Service".to_owned()));
+    window.harness.run_steps(2);
+    assert!(window.shows("Here it does not answer"), "{}", window.tree_text());
+}

@@ -21,6 +21,17 @@ mod save;
 #[cfg(feature = "test-support")]
 pub use save::{SaveMethod, SaveStage};
 
+/// What decided a file's [`FileKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KindEvidence {
+    /// Its name (`config.json`, `*.dockercfg`, `auth.json`).
+    Name,
+    /// Its content (Docker's own settings, or registries at the top level).
+    Content,
+    /// Neither: another name, and content both formats share (or none yet).
+    Guess,
+}
+
 /// Which of the three formats a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -34,23 +45,28 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    /// The format of a file named as `path` is, when nothing else says: `config.json` is Docker's
-    /// (Docker's file always has that name), `.dockercfg`, `dockercfg` or `*.dockercfg` the legacy
-    /// file, any other name a Podman-style `auth.json` (Podman's `$REGISTRY_AUTH_FILE` may have any
-    /// name). The window and every command decide with this one rule.
     /// The kind of the file at `path`: by its name where the name says (`config.json`,
     /// `*.dockercfg`, `auth.json`), else by its content — Docker's own settings (`credsStore`,
     /// `HttpHeaders`, `proxies` …) make a Docker config, registries at the top level a legacy
-    /// `.dockercfg` — else an auth.json. Reads at most the first mebibyte.
+    /// `.dockercfg` — else an auth.json. Reads at most the first mebibyte. The window and every
+    /// command decide with this one rule.
     pub fn detect(path: &Path) -> Self {
+        Self::detect_how(path).0
+    }
+
+    /// [`FileKind::detect`], and whether the name or the content said it, or neither: a file of
+    /// another name holding only `auths` (and `credHelpers`) fits Docker's format and Podman's
+    /// alike, and is taken as an auth.json, the kind Podman and skopeo read by any name
+    /// (`--authfile`), where Docker reads only a `config.json`.
+    pub fn detect_how(path: &Path) -> (Self, KindEvidence) {
         let by_name = Self::for_path(path);
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if by_name != Self::ContainersAuth || name == "auth.json" {
-            return by_name;
+            return (by_name, KindEvidence::Name);
         }
         // Only a regular file is read (a FIFO would block).
         if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-            return by_name;
+            return (by_name, KindEvidence::Guess);
         }
         let mut head = Vec::new();
         let read = std::fs::File::open(path).and_then(|file| {
@@ -58,8 +74,10 @@ impl FileKind {
             file.take(1 << 20).read_to_end(&mut head)
         });
         match (read, serde_json::from_slice::<Value>(&head)) {
-            (Ok(_), Ok(Value::Object(top))) => Self::of_document(&top).unwrap_or(by_name),
-            _ => by_name,
+            (Ok(_), Ok(Value::Object(top))) => {
+                Self::of_document(&top).map_or((by_name, KindEvidence::Guess), |kind| (kind, KindEvidence::Content))
+            }
+            _ => (by_name, KindEvidence::Guess),
         }
     }
 

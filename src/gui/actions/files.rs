@@ -67,6 +67,7 @@ impl App {
             self.workspace.opened.push(path.clone());
         }
         self.state.last_file = Some(path.clone());
+        self.opened_now = Some(path.clone());
         self.state.remember_file(path);
         self.editor.draft = None;
         self.list.checked.clear();
@@ -148,6 +149,9 @@ impl App {
                 self.toast(text, true);
             }
         }
+        if let Some(opened) = self.opened_now.take() {
+            self.say_guessed_kind(&sources, &opened);
+        }
         self.workspace.sources = Arc::new(sources);
         self.workspace.generation += 1;
         let last = self.state.last_file.clone();
@@ -162,6 +166,21 @@ impl App {
         self.start_facts();
         if let Some(key) = self.select_after_load.take() {
             self.commands.push(Command::Select(key));
+        }
+    }
+
+    /// A file opened by path whose name and content fit Docker's format and Podman's alike is
+    /// read as an auth.json ([`crate::auth_files::FileKind::detect_how`]): say so, once, and why.
+    fn say_guessed_kind(&mut self, sources: &Sources, opened: &std::path::Path) {
+        let Some(file) = sources.files.iter().find(|file| file.path == opened) else { return };
+        let name = opened.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        if file.kind == crate::auth_files::FileKind::ContainersAuth && name != "auth.json" {
+            self.toast(
+                format!(
+                    "{name} is read as a Podman auth.json: its content fits Docker's format too. Podman and skopeo read a file of any name (--authfile); Docker reads only a config.json."
+                ),
+                false,
+            );
         }
     }
 
