@@ -4,7 +4,7 @@
 
 use super::facts::Facts;
 use super::node::Runtime;
-use super::report::FailureClass;
+use super::report::{FailureClass, Stage};
 use super::runtime_words;
 use super::transport::TLS_HANDSHAKE_TIMEOUT;
 
@@ -68,10 +68,52 @@ pub(crate) fn explain(class: FailureClass, facts: &Facts<'_>, runtime: Runtime) 
                 facts.host
             ),
         )
+    } else if runtime_words::token_unreachable(class, facts) {
+        token_unreachable(class, facts)
+    } else if facts.stage == Stage::Ping && matches!(class, FailureClass::TagUnknown | FailureClass::RepositoryUnknown)
+    {
+        (
+            format!("{} does not answer as a container registry: GET /v2/ answered 404 Not Found", facts.host),
+            "Check the registry's address and port: a registry answers GET /v2/ with 200 or 401. A web server there, or a registry served under a path or on another port, answers 404.".to_owned(),
+        )
     } else {
         (verdict(class, facts), what_to_do(class, facts))
     };
+    let what_to_do =
+        if facts.is_login_check() { login_what_to_do(class, facts).unwrap_or(what_to_do) } else { what_to_do };
     Explanation { verdict, kubelet_event: words.event(facts.image), kubelet_reason: words.reason, what_to_do }
+}
+
+/// The registry answered, and the token service it sends clients to could not be reached: the
+/// verdict names that service (its host, not the registry's), and what to do is about it.
+fn token_unreachable(class: FailureClass, facts: &Facts<'_>) -> (String, String) {
+    let service = reqwest::Url::parse(&facts.realm)
+        .map_or_else(|_| facts.realm.clone(), |url| super::authorizer::url_authority(&url));
+    let at_service = Facts { host: service, ..facts.clone() };
+    (
+        format!("the registry's token service {} cannot be reached: {}", facts.realm, verdict(class, &at_service)),
+        format!(
+            "The registry answered and sent clients to its token service at {}, which cannot be reached from here: check that service (and the realm the registry announces, its auth.token.realm), and that the nodes can reach it too.",
+            facts.realm
+        ),
+    )
+}
+
+/// What to do after a login check (no image, no node): the same facts, said of the login alone.
+fn login_what_to_do(class: FailureClass, f: &Facts<'_>) -> Option<String> {
+    Some(match class {
+        FailureClass::WrongCredentialsBasic | FailureClass::WrongCredentialsToken => {
+            "Check the user name and the password or token (a token may have expired, or lack the scope to pull).".to_owned()
+        }
+        FailureClass::DnsFailure => format!(
+            "Check the registry's host name ({}), and this machine's DNS: the DNS server says the name does not exist.",
+            host_only(&f.host)
+        ),
+        FailureClass::Protocol if f.cause.starts_with(super::stages::UNANSWERABLE_401) => {
+            "The registry asks for a login in a way neither regcred nor the container runtimes answer (it must challenge with Basic or Bearer): check the registry's auth settings, or the proxy in front of it.".to_owned()
+        }
+        _ => return None,
+    })
 }
 
 /// The verdict in plain words.
@@ -145,7 +187,7 @@ fn what_to_do(class: FailureClass, f: &Facts<'_>) -> String {
         FailureClass::TlsUnknownAuthority => format!(
             "Install the registry's CA on every node: /etc/containerd/certs.d/{host}/ca.crt (containerd), /etc/containers/certs.d/{host}/ca.crt (CRI-O) or /etc/docker/certs.d/{host}/ca.crt (Docker); here, pass --ca-dir or put it in ~/.docker/certs.d/{host}/ca.crt."
         ),
-        FailureClass::TlsFailure => "Check the registry's certificate (host name, expiry, chain) and the certs.d files named above.".to_owned(),
+        FailureClass::TlsFailure => format!("Check the registry's certificate (host name, expiry, chain), and the CA the nodes trust for it (/etc/containerd/certs.d/{host}/, /etc/containers/certs.d/{host}/ or /etc/docker/certs.d/{host}/; here ~/.docker/certs.d/{host}/ or --ca-dir)."),
         FailureClass::TlsClientCertificate => format!(
             "Give the nodes the client certificate: /etc/containerd/certs.d/{host}/ (client = [\"client.cert\", \"client.key\"] in hosts.toml), /etc/containers/certs.d/{host}/ or /etc/docker/certs.d/{host}/ with client.cert and client.key; here, put them in ~/.docker/certs.d/{host}/ or the --ca-dir directory."
         ),

@@ -99,6 +99,11 @@ impl Facts<'_> {
     }
 
     /// Whether the token request is what failed.
+    /// Whether this is a login check (`GET /v2/` with the credential), not a pull.
+    pub(crate) fn is_login_check(&self) -> bool {
+        self.name.ends_with(&format!("/{}", super::pull::LOGIN_PROBE))
+    }
+
     pub(crate) fn token_failed(&self) -> bool {
         self.token.is_some() && self.stage == Stage::Token
     }

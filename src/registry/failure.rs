@@ -115,7 +115,7 @@ fn facts<'a>(
         realm: token.map(|t| t.realm.clone()).unwrap_or_default(),
         token_get_url: token.map(containerd_token_url).unwrap_or_default(),
         token_post_only: token.is_some_and(|t| t.post_only),
-        go_error: go_error(stop, road.host, road.peer),
+        go_error: go_error(stop, &failing_host(stop, road.host, token), road.peer),
         cause: &stop.cause,
         index_digest: road.index.unwrap_or_default().to_owned(),
         platform: (
@@ -167,6 +167,17 @@ fn actual_digest(cause: &str) -> String {
         .and_then(|rest| rest.split(',').next())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The host a failed request went to: the token service's for a token request, else the
+/// registry's.
+pub(crate) fn failing_host(stop: &Stop, registry: &str, token: Option<&TokenAttempt>) -> String {
+    let realm = token.filter(|_| stop.stage == Stage::Token).and_then(|t| reqwest::Url::parse(&t.realm).ok());
+    let address = |realm: reqwest::Url| {
+        let port = realm.port_or_known_default().unwrap_or(443);
+        format!("{}:{port}", realm.host_str().unwrap_or_default())
+    };
+    realm.map_or_else(|| registry.to_owned(), address)
 }
 
 /// A transport failure in the words of Go's `net`, `net/http` and `crypto/tls`, as runtimes

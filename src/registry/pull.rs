@@ -20,6 +20,10 @@ use crate::image_ref::ImageRef;
 use crate::keychain::Credential;
 use crate::untrusted::Redactor;
 
+/// The repository a login check names for its report (it is never requested: the check is `GET
+/// /v2/`).
+pub(crate) const LOGIN_PROBE: &str = "regcred-login-check";
+
 /// How a test pull runs.
 #[derive(Debug, Clone, Default)]
 pub struct PullOptions {
@@ -157,7 +161,7 @@ impl Puller {
         credential_source: &str,
         options: &PullOptions,
     ) -> PullReport {
-        let probe = format!("{registry_host}/regcred-login-check");
+        let probe = format!("{registry_host}/{LOGIN_PROBE}");
         let image = ImageRef::parse(&probe).map_err(|error| error.to_string());
         self.pull_with(&probe, image.as_ref(), Some(credential), credential_source, options, Walk::Login).await
     }
@@ -261,7 +265,8 @@ impl Puller {
         let outcome = match walked {
             Ok(success) => Outcome::Success(success),
             Err(stop) => {
-                let peer = peer_of(&stop, &host, &session.clients);
+                let failing = super::failure::failing_host(&stop, &host, session.token.as_ref());
+                let peer = peer_of(&stop, &failing, &session.clients);
                 Outcome::Failure(report_stop(
                     &stop,
                     &session,

@@ -459,7 +459,9 @@ impl PullReport {
         if let Some(note) = &self.runtimes_differ {
             let _ = writeln!(out, "  runtimes    {note}");
         }
-        let _ = writeln!(out, "  requests    {}", stages.join(", "));
+        if !stages.is_empty() {
+            let _ = writeln!(out, "  requests    {}", stages.join(", "));
+        }
         out
     }
 }

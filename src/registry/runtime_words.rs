@@ -104,6 +104,7 @@ fn containerd(class: FailureClass, f: &Facts<'_>, version: Containerd) -> Runtim
     let denied = "pull access denied, repository does not exist or may require authorization";
     let unknown = |text: String| RuntimeMessage::new(text, Code::Unknown);
     match class {
+        _ if token_unreachable(class, f) => containerd_token_unreachable(f, &resolved, go_error),
         FailureClass::DnsFailure
         | FailureClass::ConnectionRefused
         | FailureClass::TlsUnknownAuthority
@@ -182,6 +183,22 @@ fn containerd(class: FailureClass, f: &Facts<'_>, version: Containerd) -> Runtim
     }
 }
 
+/// The token service out of reach, in containerd's words: the authorizer's `client.Do` error, a
+/// `*url.Error` naming the token request (`core/remotes/docker/authorizer.go`, `auth/fetch.go`):
+/// the OAuth2 `POST` with a credential (no fallback after a transport error), else the anonymous
+/// `GET`.
+fn containerd_token_unreachable(f: &Facts<'_>, resolved: &dyn Fn(&str) -> String, go_error: &str) -> RuntimeMessage {
+    let (which, request) = if f.credentials_sent {
+        ("oauth", format!("Post \"{}\"", f.realm))
+    } else {
+        ("anonymous", format!("Get \"{}\"", f.token_get_url))
+    };
+    RuntimeMessage::new(
+        resolved(&format!("failed to authorize: failed to fetch {which} token: {request}: {go_error}")),
+        if go_error.ends_with("i/o timeout") { Code::DeadlineExceeded } else { Code::Unknown },
+    )
+}
+
 /// A Go error as Go 1.19 and older print it: containerd 1.6.0–1.6.23 are built with Go 1.17–1.19,
 /// whose TLS client reports a certificate it cannot verify as the bare `x509: …` error (Go 1.20
 /// put `tls: failed to verify certificate: ` before it).
@@ -208,6 +225,8 @@ fn cri_o(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
     let reading = |error: &str| format!("reading manifest {} in {}: {error}", f.manifest_ref, f.name);
     let unknown = |text: String| RuntimeMessage::new(text, Code::Unknown);
     match class {
+        // Not run against a real CRI-O here: the token service's failure in regcred's words.
+        _ if token_unreachable(class, f) => something_like(class, f),
         FailureClass::DnsFailure
         | FailureClass::TlsUnknownAuthority
         | FailureClass::TlsFailure
@@ -287,6 +306,8 @@ fn docker(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
     let daemon = |inner: &str| RuntimeMessage::new(format!("Error response from daemon: {inner}"), Code::Unknown);
     let head = format!("Head \"{}\"", f.manifest_url);
     match class {
+        // Not run against a real dockerd here: the token service's failure in regcred's words.
+        _ if token_unreachable(class, f) => something_like(class, f),
         FailureClass::DnsFailure
         | FailureClass::DnsTimeout
         | FailureClass::ConnectionRefused
@@ -362,6 +383,22 @@ fn something_like(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
         _ => format!("the node will report something like: {}", f.cause),
     };
     RuntimeMessage::new(text, Code::Unknown)
+}
+
+/// Whether the registry answered and its token service could not be reached (no answer at all).
+pub(crate) fn token_unreachable(class: FailureClass, f: &Facts<'_>) -> bool {
+    f.stage == Stage::Token
+        && matches!(
+            class,
+            FailureClass::DnsFailure
+                | FailureClass::DnsTimeout
+                | FailureClass::ConnectionRefused
+                | FailureClass::Timeout
+                | FailureClass::TlsUnknownAuthority
+                | FailureClass::TlsFailure
+                | FailureClass::TlsClientCertificate
+                | FailureClass::HttpToHttps
+        )
 }
 
 /// containerd's token failure: `failed to fetch oauth token: …` (with a credential: the `GET`

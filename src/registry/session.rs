@@ -91,6 +91,8 @@ pub(crate) struct Session<'a> {
     pub(crate) token: Option<TokenAttempt>,
     /// The registry's rate-limit headers, when it sent them.
     pub(crate) rate_limit: Option<RateLimit>,
+    /// Whether the ping answered `401`.
+    pub(crate) ping_unauthorized: bool,
     /// What the pulls of a run (`regcred check`) do once: pings, manifests, blobs.
     pub(crate) run: Option<&'a RunMemos>,
     /// The runtime whose road is walked (its requests, and how it reaches a loopback registry).
@@ -153,6 +155,8 @@ pub(crate) struct PingMemo {
     pub(crate) base: Url,
     /// The `WWW-Authenticate` header of its `401` (none for an open registry).
     pub(crate) challenge: Option<String>,
+    /// Whether it answered `401` (with a challenge or without one).
+    pub(crate) unauthorized: bool,
 }
 
 /// One ping per registry for a run: the first pull to a host pings, the others wait for it and
@@ -225,6 +229,7 @@ impl<'a> Session<'a> {
             cancel,
             token: None,
             rate_limit: None,
+            ping_unauthorized: false,
             run: None,
             runtime: super::node::Runtime::default(),
         }
@@ -382,6 +387,8 @@ impl<'a> Session<'a> {
         let count = requests.len();
         for (index, request) in requests.into_iter().enumerate() {
             let method = request.method.to_string();
+            // Which request it was, should it get no answer at all (the words name it).
+            self.token = Some(TokenAttempt { post_only: method == "POST", method: method.clone(), ..attempt.clone() });
             let response = self.token_request(request).await?;
             let status = response.status.as_u16();
             let last = index + 1 == count || !Authorizer::falls_back_after(status);

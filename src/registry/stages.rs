@@ -91,6 +91,7 @@ fn reuse_ping(session: &mut Session<'_>, memo: &super::session::PingMemo) {
     session.base = memo.base.clone();
     let tls = session.base.scheme() == "https";
     session.authorizer.challenged(memo.challenge.as_deref(), tls);
+    session.ping_unauthorized = memo.unauthorized;
 }
 
 /// The ping itself; what it settled, for the other pulls of a run.
@@ -128,17 +129,22 @@ async fn ping_once(
         }
     };
     let tls = session.base.scheme() == "https";
-    let memo = |session: &Session<'_>, challenge| super::session::PingMemo { base: session.base.clone(), challenge };
+    let memo = |session: &Session<'_>, challenge, unauthorized| super::session::PingMemo {
+        base: session.base.clone(),
+        challenge,
+        unauthorized,
+    };
     match response.status {
         StatusCode::OK => {
             session.authorizer.challenged(None, tls);
-            Ok(memo(session, None))
+            Ok(memo(session, None, false))
         }
         StatusCode::UNAUTHORIZED => {
             let header = response.headers.get(reqwest::header::WWW_AUTHENTICATE).and_then(|h| h.to_str().ok());
             let header = header.map(|h| session.redactor.clean(h));
             session.authorizer.challenged(header.as_deref(), tls);
-            Ok(memo(session, header))
+            session.ping_unauthorized = true;
+            Ok(memo(session, header, true))
         }
         _ => Err(session.status_stop(Stage::Ping, response)),
     }
@@ -189,9 +195,24 @@ async fn ping_loopback(session: &mut Session<'_>, tls_url: Url, http_base: Url) 
     session.absorb(http)
 }
 
-/// `docker login`'s check: the credential opens `/v2/` (via a token without scope).
+/// How a login check's cause starts when the registry's `401` cannot be answered.
+pub(crate) const UNANSWERABLE_401: &str = "GET /v2/ answered 401";
+
+/// `docker login`'s check: the credential opens `/v2/` (via a token without scope). A `401`
+/// without a challenge regcred can answer (no `WWW-Authenticate`, or only schemes that neither
+/// regcred nor the runtimes speak) is a failed login: the credential was never sent, so it is
+/// not known to work (`docker login` fails there too).
 pub(crate) async fn check_login(session: &mut Session<'_>, host: &str, insecure: bool) -> Result<(), Box<Stop>> {
     ping(session, host, insecure).await?;
+    if session.ping_unauthorized && *session.authorizer.scheme() == Scheme::Open {
+        let cause = match &session.authorizer.challenge {
+            Some(challenge) => format!(
+                "{UNANSWERABLE_401} with a challenge in no scheme the runtimes answer (Basic, Bearer): WWW-Authenticate: {challenge}; the credential was not sent"
+            ),
+            None => format!("{UNANSWERABLE_401} without a WWW-Authenticate challenge; the credential was not sent"),
+        };
+        return Err(Stop::new(FailureClass::Protocol, Stage::Ping, cause));
+    }
     session.authenticate("").await?;
     if *session.authorizer.scheme() == Scheme::Basic {
         let spec = session.spec(Stage::Ping, Method::GET, session.url("v2/"), SMALL_CAP);

@@ -337,3 +337,66 @@ fn insecure_holds_only_for_the_hosts_named() {
     let other = pull_on(&Puller::default(), &image, Some(&alice), &insecure(&["other.test:5000"]));
     assert_eq!(class_and_stage(&other).0, FailureClass::HttpToHttps, "{}", other.to_text());
 }
+
+/// Odd other sides, as a login check and a test pull meet them: a `401` with no challenge (or one
+/// in a scheme nobody speaks) is a failed login with the credential never sent, not a login that
+/// "works"; a web server that answers 404 at `/v2/` is not a registry (not "a missing tag"); and a
+/// registry whose token service is unreachable names that service, with containerd's own words.
+#[test]
+fn odd_servers_are_named_for_what_they_are() {
+    use crate::support::tiny_http::{TinyServer, response};
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let alice = user("alice", PASSWORD);
+    let options = PullOptions::default();
+    let puller = Puller::default();
+
+    for challenge in [None, Some("Frobnicate realm=\"x\"")] {
+        let server = TinyServer::start(move |_, _| match challenge {
+            Some(value) => response("401 Unauthorized", &[("WWW-Authenticate", value)], b""),
+            None => response("401 Unauthorized", &[], b""),
+        });
+        let host = server.addr.to_string();
+        let failure = runtime.block_on(puller.verify_login(&host, &alice, &options)).expect_err("not a working login");
+        assert_eq!((failure.class, failure.stage), (FailureClass::Protocol, Stage::Ping), "{failure:?}");
+        assert!(failure.detail.contains("the credential was not sent"), "{}", failure.detail);
+        assert!(failure.what_to_do.contains("Basic or Bearer"), "{}", failure.what_to_do);
+        let seen = server.seen.lock().unwrap().join("\n");
+        assert!(!seen.to_ascii_lowercase().contains("authorization:"), "nothing sent: {seen}");
+    }
+
+    let web =
+        TinyServer::start(|_, _| response("404 Not Found", &[("Content-Type", "text/html")], b"<h1>Not Found</h1>"));
+    let host = web.addr.to_string();
+    let login = runtime.block_on(puller.verify_login(&host, &alice, &options)).expect_err("a web server");
+    let pull = pull_on(&puller, &format!("{host}/team/app:1.0"), Some(&alice), &options);
+    let Outcome::Failure(refused) = &pull.outcome else { panic!("{}", pull.to_text()) };
+    for failure in [&login, refused] {
+        assert!(failure.verdict.contains("does not answer as a container registry"), "{}", failure.verdict);
+        assert!(!failure.what_to_do.contains("tag"), "{}", failure.what_to_do);
+    }
+
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let realm = format!("http://{}/token", gone.local_addr().unwrap());
+    drop(gone);
+    let challenge = format!("Bearer realm=\"{realm}\",service=\"registry.test\"");
+    let registry =
+        TinyServer::start(move |_, _| response("401 Unauthorized", &[("WWW-Authenticate", &challenge)], b""));
+    let host = registry.addr.to_string();
+    let report = pull_on(&puller, &format!("{host}/team/app:1.0"), Some(&alice), &options);
+    let Outcome::Failure(failure) = &report.outcome else { panic!("{}", report.to_text()) };
+    assert_eq!((failure.class, failure.stage), (FailureClass::ConnectionRefused, Stage::Token));
+    assert!(
+        failure.verdict.starts_with(&format!("the registry's token service {realm} cannot be reached")),
+        "{}",
+        failure.verdict
+    );
+    let port = realm.trim_start_matches("http://127.0.0.1:").trim_end_matches("/token");
+    assert!(
+        failure.kubelet_event.ends_with(&format!(
+            ": failed to resolve image: failed to authorize: failed to fetch oauth token: Post \"{realm}\": dial tcp 127.0.0.1:{port}: connect: connection refused"
+        )),
+        "{}",
+        failure.kubelet_event
+    );
+    assert!(failure.what_to_do.contains(&realm), "{}", failure.what_to_do);
+}
