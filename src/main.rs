@@ -31,6 +31,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         // What a shell reports for a tool stopped by a closed pipe (128 + SIGPIPE), said quietly.
         Err(error) if error.downcast_ref::<cli::OutputClosed>().is_some() => ExitCode::from(141),
+        Err(error) if error.downcast_ref::<cli::Usage>().is_some() => {
+            eprintln!("error: {}", regcred::untrusted::inert(&format!("{error:#}"), cli::MESSAGE_CAP));
+            ExitCode::from(2)
+        }
         Err(error) => {
             // An error can quote a credential file (a helper's name, a key): shown inert.
             eprintln!("error: {}", regcred::untrusted::inert(&format!("{error:#}"), cli::MESSAGE_CAP));
@@ -55,6 +59,13 @@ fn open_window(file: Option<PathBuf>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if ["DISPLAY", "WAYLAND_DISPLAY"].iter().all(|name| std::env::var_os(name).is_none_or(|v| v.is_empty())) {
+        eprintln!(
+            "error: cannot open the window: there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set, as over SSH)\nEvery action is also a command: regcred --help"
+        );
+        return ExitCode::FAILURE;
+    }
     let env = regcred::auth_files::Env::from_process();
     let (env, file) = match file {
         Some(file) => {
@@ -67,7 +78,7 @@ fn open_window(file: Option<PathBuf>) -> ExitCode {
     match regcred::gui::run(env, file, runtime.handle().clone()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: cannot open the window: {error}");
+            eprintln!("error: cannot open the window: {error}\nEvery action is also a command: regcred --help");
             ExitCode::FAILURE
         }
     }

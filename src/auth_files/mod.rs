@@ -115,12 +115,12 @@ pub enum AuthFileError {
         path: PathBuf,
     },
     /// A registry key that does not parse.
-    #[error("{key:?} is not a registry key: {source}")]
+    #[error("{key:?} is not a registry key: {why}")]
     InvalidKey {
         /// The key as given.
         key: String,
-        /// Why it does not parse.
-        source: ServerKeyError,
+        /// Why it does not parse (in the message itself, so an error chain does not say it twice).
+        why: ServerKeyError,
     },
     /// The registry already has an entry (under this or another spelling).
     #[error("this registry already has an entry, {existing:?}")]

@@ -597,7 +597,7 @@ fn missing_secrets_hint(origin: Origin, missing: &[String], namespace: &str) -> 
     let names = missing.join(", ");
     match origin {
         Origin::Manifests => format!(
-            "The Secret{s} {names} {are} not in these manifests: add {them}, apply {them} first, or check with your own logins (--local)."
+            "The Secret{s} {names} {are} not in these manifests: add {them}, apply {them} first, or check with your own logins (`regcred check --local`; in the window, the box \"with my own credentials\")."
         ),
         Origin::Cluster { secrets_read: true } => format!(
             "The Secret{s} {names} {} not exist in namespace {namespace}: create {them} (`regcred apply`, or Apply to cluster… in the window's Kubernetes tab), or name the right one in imagePullSecrets.",

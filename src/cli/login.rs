@@ -79,7 +79,7 @@ fn verify(
     match runtime.block_on(regcred::registry::Puller::default().verify_login(host, credential, &options)) {
         Ok(()) => Ok(true),
         Err(failure) => {
-            eprintln!("error: login refused: {}", failure.verdict);
+            eprintln!("error: the login check failed: {}", failure.verdict);
             eprintln!("  detail: {}", failure.detail);
             eprintln!("  what to do: {}", failure.what_to_do);
             eprintln!("Nothing was stored. Use --no-verify to store it anyway.");
@@ -108,18 +108,25 @@ fn read_password(from_stdin: bool) -> anyhow::Result<Secret> {
 fn login_names(args: &LoginArgs, preset: Option<&Preset>) -> anyhow::Result<(String, String)> {
     let server = match (&args.server, preset) {
         (Some(server), _) => server.clone(),
-        (None, Some(preset)) => match preset.default_server {
-            Some(server) => server.to_owned(),
-            None => bail!("--preset {} needs the registry: {}", preset.cli_names[0], preset.server_hint),
-        },
-        (None, None) => bail!("the registry is missing"),
+        (None, Some(preset)) => {
+            let Some(server) = preset.default_server else {
+                let why = format!("--preset {} needs the registry: {}", preset.cli_names[0], preset.server_hint);
+                return Err(super::Usage(why).into());
+            };
+            server.to_owned()
+        }
+        (None, None) => return Err(super::Usage("the registry is missing".to_owned()).into()),
     };
     let username = match (&args.username, preset.and_then(|p| p.fixed_username)) {
         (Some(username), _) => username.clone(),
         (None, Some(fixed)) => fixed.to_owned(),
         (None, None) => match preset {
-            Some(preset) => bail!("-u is missing: {} takes {}", preset.name, preset.username_hint),
-            None => bail!("-u USER is missing"),
+            Some(preset) => {
+                return Err(
+                    super::Usage(format!("-u is missing: {} takes {}", preset.name, preset.username_hint)).into()
+                );
+            }
+            None => return Err(super::Usage("-u USER is missing".to_owned()).into()),
         },
     };
     Ok((server, username))

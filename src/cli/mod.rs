@@ -187,6 +187,18 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     emit(&(serde_json::to_string_pretty(value)? + "\n"))
 }
 
+/// A command line that lacks what the command needs (exit 2, as clap's own usage errors).
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
 /// Standard output went away (`regcred list | head`): the command stops quietly, as Unix tools do.
 #[derive(Debug)]
 pub struct OutputClosed;

@@ -11,8 +11,9 @@ use regcred::registry::{Platform, PullOptions, Runtime};
 #[derive(Debug, Clone, clap::Args)]
 #[allow(clippy::doc_markdown, reason = "the field docs are --help text, where backticks would show")]
 pub struct ConnectArgs {
-    /// The registry serves plain HTTP (credentials may be sent over it). Alone: the registry of the
-    /// image (for check: every registry in the manifests); --insecure=HOST[,HOST…]: only those.
+    /// The registry serves plain HTTP (credentials may be sent over it). Alone: the registry this
+    /// command talks to (login's, the image's; for check: every registry in the manifests);
+    /// --insecure=HOST[,HOST…]: only those.
     #[arg(long, value_name = "HOST,…", num_args = 0..=1, require_equals = true, default_missing_value = "", value_delimiter = ',')]
     pub insecure: Option<Vec<String>>,
     /// A certs.d-style directory (DIR/HOST[:PORT]/ca.crt, client.cert/client.key), searched

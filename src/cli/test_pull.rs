@@ -64,7 +64,11 @@ fn credential_for(sources: &Sources, args: &TestPullArgs) -> (Result<Option<Cred
                 let tested = TestedWith::Saved { home: found.home, kind: found.kind, path: found.path };
                 (Ok(Some(found.credential)), tested.describe_with_file())
             }
-            Ok(Err(FetchError::NotFound(_))) | Err(_) => (Ok(None), TestedWith::Anonymous.describe()),
+            // A login named and not there is not an anonymous pull in disguise.
+            Ok(Err(FetchError::NotFound(_))) => failed(&format!(
+                "--server {server}: no credential file has a login for it (regcred list shows them; leave out --server to use the image's own registry's, or none)"
+            )),
+            Err(error) => failed(&format!("--server {server}: {error}")),
             Ok(Err(error)) => failed(&error),
         };
     }

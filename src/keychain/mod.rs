@@ -98,7 +98,7 @@ pub enum KeychainError {
     },
     /// The keychain cannot be reached (no Secret Service, no session bus …).
     #[error(
-        "the OS keychain is not available ({message}); start it (GNOME Keyring, KeePassXC, KWallet), or keep the secret elsewhere: --store file (plaintext) or --store helper:NAME"
+        "the OS keychain is not available ({message}); start it (GNOME Keyring, KeePassXC, KWallet), or keep the secret elsewhere: `regcred login --store file` (plaintext) or `--store helper:NAME`"
     )]
     Unavailable {
         /// The keychain's own words.

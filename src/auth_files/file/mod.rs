@@ -556,8 +556,7 @@ impl AuthFile {
 
 /// Parses a server key given by a user, for the editing API.
 pub fn parse_server(input: &str) -> Result<ServerKey, AuthFileError> {
-    ServerKey::parse(input)
-        .map_err(|source: ServerKeyError| AuthFileError::InvalidKey { key: input.to_owned(), source })
+    ServerKey::parse(input).map_err(|why: ServerKeyError| AuthFileError::InvalidKey { key: input.to_owned(), why })
 }
 
 fn read_file(path: &Path, kind: FileKind) -> Result<Option<Vec<u8>>, AuthFileError> {
