@@ -497,7 +497,18 @@ pub(crate) fn fetch_credential_with(
     server: &ServerKey,
     open: &crate::keychain::StoreOpener<'_>,
 ) -> Result<FoundCredential, FetchError> {
-    let Some(located) = locate(sources, server) else { return Err(FetchError::NotFound(server.to_string())) };
+    fetch_credential_from(sources, None, server, open)
+}
+
+/// [`fetch_credential_with`], asking the file at `first` before the others: the window's file on
+/// screen, whose entry is the one a row's test, its login check and its Secret mean.
+pub(crate) fn fetch_credential_from(
+    sources: &Sources,
+    first: Option<&std::path::Path>,
+    server: &ServerKey,
+    open: &crate::keychain::StoreOpener<'_>,
+) -> Result<FoundCredential, FetchError> {
+    let Some(located) = locate(sources, first, server) else { return Err(FetchError::NotFound(server.to_string())) };
     let Located { source, key, home, entry } = located;
     let file = source.file().ok_or_else(|| FetchError::NotFound(server.to_string()))?;
     let email = entry.as_ref().and_then(|e| e.email.clone());
@@ -541,9 +552,12 @@ struct Located<'a> {
     entry: Option<crate::auth_files::Entry>,
 }
 
-/// The first file (Docker, legacy, Podman) with an entry or a helper route for `server`.
-fn locate<'a>(sources: &'a Sources, server: &ServerKey) -> Option<Located<'a>> {
-    sources.files.iter().find_map(|source| {
+/// The first file (`first`, then Docker, legacy, Podman) with an entry or a helper route for
+/// `server`.
+fn locate<'a>(sources: &'a Sources, first: Option<&std::path::Path>, server: &ServerKey) -> Option<Located<'a>> {
+    let preferred = sources.files.iter().filter(|source| Some(source.path.as_path()) == first);
+    let others = sources.files.iter().filter(|source| Some(source.path.as_path()) != first);
+    preferred.chain(others).find_map(|source| {
         let file = source.file()?;
         let entry = file.find_key(server).and_then(|key| file.entry(&key));
         let key = entry.as_ref().map_or_else(|| server.docker_key(), |e| e.key.clone());
@@ -737,14 +751,19 @@ pub struct DraftCredential<'a> {
 /// Which credential a test pull of `image` would send, said without reading any secret (for a
 /// hint while typing): see [`test_credential`].
 #[cfg_attr(not(feature = "gui"), allow(dead_code, reason = "used by the window only"))]
-pub(crate) fn tested_with(sources: &Sources, image: &ImageRef, draft: Option<&DraftCredential<'_>>) -> TestedWith {
+pub(crate) fn tested_with(
+    sources: &Sources,
+    first: Option<&std::path::Path>,
+    image: &ImageRef,
+    draft: Option<&DraftCredential<'_>>,
+) -> TestedWith {
     let Ok(registry) = ServerKey::parse(image.domain()) else { return TestedWith::Anonymous };
     if let Some(draft) = draft.filter(|d| d.server.registry() == registry.registry() && d.server.scope().is_empty())
         && draft.unsaved
     {
         return if draft.credential.is_some() { TestedWith::UnsavedDraft } else { TestedWith::Anonymous };
     }
-    match locate(sources, &registry) {
+    match locate(sources, first, &registry) {
         Some(located) => {
             TestedWith::Saved { home: located.home, kind: located.source.kind, path: located.source.path.clone() }
         }
@@ -761,6 +780,18 @@ pub fn test_credential(
     draft: Option<&DraftCredential<'_>>,
     open: &crate::keychain::StoreOpener<'_>,
 ) -> Result<(Option<crate::keychain::Credential>, TestedWith), FetchError> {
+    test_credential_from(sources, None, image, draft, open)
+}
+
+/// [`test_credential`], asking the file at `first` before the others (the window's file on
+/// screen).
+pub(crate) fn test_credential_from(
+    sources: &Sources,
+    first: Option<&std::path::Path>,
+    image: &ImageRef,
+    draft: Option<&DraftCredential<'_>>,
+    open: &crate::keychain::StoreOpener<'_>,
+) -> Result<(Option<crate::keychain::Credential>, TestedWith), FetchError> {
     let Ok(registry) = ServerKey::parse(image.domain()) else { return Ok((None, TestedWith::Anonymous)) };
     if let Some(draft) = draft.filter(|d| d.server.registry() == registry.registry() && d.server.scope().is_empty())
         && (draft.unsaved || draft.credential.is_some())
@@ -770,7 +801,7 @@ pub fn test_credential(
             return Ok((Some(credential.clone()), TestedWith::UnsavedDraft));
         }
     }
-    match fetch_credential_with(sources, &registry, open) {
+    match fetch_credential_from(sources, first, &registry, open) {
         Ok(found) => {
             let credential = found.credential;
             Ok((Some(credential), TestedWith::Saved { home: found.home, kind: found.kind, path: found.path }))
@@ -787,6 +818,16 @@ pub fn registry_auth(
     server: &ServerKey,
     open: &crate::keychain::StoreOpener<'_>,
 ) -> Result<crate::pull_secret::RegistryAuth, FetchError> {
-    let found = fetch_credential_with(sources, server, open)?;
+    registry_auth_from(sources, None, server, open)
+}
+
+/// [`registry_auth`], asking the file at `first` before the others (the window's file on screen).
+pub(crate) fn registry_auth_from(
+    sources: &Sources,
+    first: Option<&std::path::Path>,
+    server: &ServerKey,
+    open: &crate::keychain::StoreOpener<'_>,
+) -> Result<crate::pull_secret::RegistryAuth, FetchError> {
+    let found = fetch_credential_from(sources, first, server, open)?;
     Ok(crate::pull_secret::RegistryAuth { server: found.key, credential: found.credential, email: found.email })
 }

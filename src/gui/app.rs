@@ -101,6 +101,8 @@ pub(super) struct RowTest {
     pub(crate) answer: Option<Answer>,
     /// The expiry of the credential used, when it says.
     pub(crate) expiry: Option<Expiry>,
+    /// The file on screen when it started (its entry is the one tested).
+    pub(crate) file: Option<std::path::PathBuf>,
 }
 
 /// The background jobs, one slot per kind.
@@ -264,7 +266,13 @@ impl App {
 
     /// The report of the latest answer for `key` (a login check, a row test or a test pull).
     pub fn pull_result(&self, key: &str) -> Option<&PullReport> {
-        self.answers.get(key).map(|answer| &answer.report)
+        self.answer(key).map(|answer| &answer.report)
+    }
+
+    /// The latest answer for `key` in the file on screen.
+    pub(super) fn answer(&self, key: &str) -> Option<&super::card::Answer> {
+        let shown = self.workspace.shown().map(|file| file.path.as_path());
+        self.answers.get(key).filter(|answer| answer.is_for(shown))
     }
 
     /// The expiry shown for `key` (the file's secret, or the keychain's learnt in the background).
@@ -285,7 +293,8 @@ impl App {
 
     /// The last remembered test of `key`.
     pub fn test_record(&self, key: &str) -> Option<&TestRecord> {
-        self.state.results.get(key)
+        let shown = self.workspace.shown().map(|file| file.path.as_path());
+        self.state.results.get(key).filter(|record| record.is_for(shown))
     }
 
     /// What the preferences file keeps: the settings, and an image only for a registry one was

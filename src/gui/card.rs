@@ -43,6 +43,15 @@ pub(super) struct Answer {
     pub(crate) at: u64,
     /// The report.
     pub(crate) report: PullReport,
+    /// The file whose entry was tested (see [`super::state::TestRecord::file`]).
+    pub(crate) file: Option<std::path::PathBuf>,
+}
+
+impl Answer {
+    /// Whether this answer is about the entry of the file on screen.
+    pub(super) fn is_for(&self, shown: Option<&std::path::Path>) -> bool {
+        self.file.is_none() || self.file.as_deref() == shown
+    }
 }
 
 /// The card: the latest answer in full; else the remembered one-line verdict; else an invitation.

@@ -58,7 +58,7 @@ impl CheckPanel {
             ui,
             "Will these pods pull? Every image of the manifests is test-pulled with the credentials the kubelet would use: the pods' imagePullSecrets (or their ServiceAccount's) found among the manifests.",
         );
-        ui.horizontal(|ui| {
+        let entered_fields = ui.horizontal(|ui| {
             let label = ui.label("Files");
             let files = ui
                 .add(
@@ -71,26 +71,37 @@ impl CheckPanel {
                 files.request_focus();
             }
             let label = ui.label("Namespace");
-            ui.add(egui::TextEdit::singleline(&mut self.namespace).hint_text("default").desired_width(110.0))
+            let namespace = ui
+                .add(egui::TextEdit::singleline(&mut self.namespace).hint_text("default").desired_width(110.0))
                 .labelled_by(label.id);
+            // Enter in either field runs the check, as a search field runs its search.
+            let entered = |field: &egui::Response| field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            entered(&files) || entered(&namespace)
         });
         let label = ui.label("Manifests");
-        egui::ScrollArea::vertical().id_salt("check-text").max_height(130.0).show(ui, |ui| {
-            ui.add(
-                egui::TextEdit::multiline(&mut self.text)
-                    .code_editor()
-                    .hint_text("Paste YAML or JSON: kubectl get deploy,sts,ds,cronjob,job,pod,sa,secret -o yaml, helm template, kustomize build …")
-                    .desired_rows(5)
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(label.id);
+        let entered_text = egui::ScrollArea::vertical().id_salt("check-text").max_height(130.0).show(ui, |ui| {
+            // Monospace, but Tab leaves the field (YAML indents with spaces; the keyboard must
+            // reach the box and the Check button). Ctrl+Enter runs the check.
+            let id = ui.make_persistent_id("manifests");
+            let run = ui.memory(|m| m.has_focus(id))
+                && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
+            let hint = "Paste YAML or JSON: kubectl get deploy,sts,ds,cronjob,job,pod,sa,secret -o yaml, helm template, kustomize build …";
+            let text = egui::TextEdit::multiline(&mut self.text)
+                .id(id)
+                .font(egui::TextStyle::Monospace)
+                .hint_text(hint)
+                .desired_rows(5)
+                .desired_width(f32::INFINITY);
+            ui.add(text).labelled_by(label.id).on_hover_text("Ctrl+Enter: Check");
+            run
         });
         ui.horizontal(|ui| {
             ui.checkbox(&mut self.local, "Check Secrets missing from the manifests with my own credentials");
         });
         let running = self.job.busy();
         let ready = !self.text.trim().is_empty() || !self.paths.trim().is_empty();
-        if run_row(ui, ready, running, "test-pulling every image…") {
+        let entered = (entered_fields.inner || entered_text.inner) && ready && !running;
+        if run_row(ui, ready, running, "test-pulling every image…") || entered {
             self.start(workspace, state);
         }
         outcome_ui(ui, self.report.as_ref(), running, report_ui);

@@ -14,6 +14,10 @@ use super::theme::{self, GRID, Icon, Tone};
 use super::workspace::Workspace;
 use crate::cluster::{ApplyPlan, ApplyRequest, ClusterError, Contexts, Target};
 
+/// What the window says when there is no cluster to talk to.
+const NO_KUBECONFIG: &str =
+    "No kubeconfig found: kubectl's ~/.kube/config, or the files KUBECONFIG names (Apply and Verify need one)";
+
 /// The kubeconfig as read: its contexts, and the file `connect` is to use.
 pub(super) struct Kubeconfig {
     /// The file (none: `KUBECONFIG`'s files, or in-cluster).
@@ -69,6 +73,22 @@ impl ClusterTarget {
         self.job.busy()
     }
 
+    /// Why no cluster can be reached yet, if none can: the kubeconfig is being read, cannot be
+    /// read, or there is none (and this is not a Pod with a ServiceAccount). Said beside the
+    /// buttons that need a cluster, which stay disabled until then.
+    pub(super) fn unavailable(&self) -> Option<String> {
+        match &self.kubeconfig {
+            None => Some("reading the kubeconfig…".to_owned()),
+            Some(Err(why)) => Some(why.clone()),
+            Some(Ok(kubeconfig))
+                if kubeconfig.contexts.contexts.is_empty() && std::env::var_os("KUBERNETES_SERVICE_HOST").is_none() =>
+            {
+                Some(NO_KUBECONFIG.to_owned())
+            }
+            Some(Ok(_)) => None,
+        }
+    }
+
     /// The namespace used: the one typed, else the context's.
     pub(super) fn namespace(&self) -> String {
         let typed = self.namespace.trim();
@@ -116,11 +136,8 @@ impl ClusterTarget {
                 }
                 Some(Ok(kubeconfig)) if kubeconfig.contexts.contexts.is_empty() => {
                     ui.add(
-                        egui::Label::new(
-                            egui::RichText::new("No kubeconfig found: kubectl's ~/.kube/config, or the files KUBECONFIG names")
-                                .color(ui.visuals().weak_text_color()),
-                        )
-                        .wrap(),
+                        egui::Label::new(egui::RichText::new(NO_KUBECONFIG).color(ui.visuals().weak_text_color()))
+                            .wrap(),
                     );
                 }
                 Some(Ok(kubeconfig)) => {
@@ -220,10 +237,12 @@ impl ClusterPanel {
         });
         let running = self.job.busy();
         ui.horizontal(|ui| {
-            let enabled = ready && !running && !matches!(self.stage, ApplyStage::Planned(_));
+            let unavailable = self.target.unavailable();
+            let enabled = ready && !running && !matches!(self.stage, ApplyStage::Planned(_)) && unavailable.is_none();
             let button = ui
                 .add_enabled(enabled, egui::Button::new("Apply to cluster…"))
-                .on_hover_text("The API server's dry run first: see what would change before anything is written");
+                .on_hover_text("The API server's dry run first: see what would change before anything is written")
+                .on_disabled_hover_text(unavailable.unwrap_or_else(|| "Fix the Secret above first".to_owned()));
             if button.clicked() {
                 commands.push(Command::PlanApply);
             }

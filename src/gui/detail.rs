@@ -48,11 +48,14 @@ impl App {
         // do, its fix button) or of the form (Save) is ever out of reach.
         let area = egui::ScrollArea::vertical().id_salt("detail").auto_shrink(false);
         theme::scroll_view(ui, area, |ui| {
-            if !is_new || self.answers.contains_key(&key) {
+            let answer = self.answer(&key);
+            if !is_new || answer.is_some() {
                 let running =
                     self.row_tests.is_running(&key) || self.pull.running.as_ref().is_some_and(|(k, _)| *k == key);
-                let remembered = self.state.results.get(&key);
-                super::card::ui(ui, self.answers.get(&key), remembered, running, &mut self.commands);
+                let remembered = self.test_record(&key);
+                let mut asked = Vec::new();
+                super::card::ui(ui, answer, remembered, running, &mut asked);
+                self.commands.append(&mut asked);
                 ui.add_space(2.0 * GRID);
             }
             self.tabs_ui(ui);
@@ -65,8 +68,12 @@ impl App {
                 }
                 Tab::TestPull => {
                     if let Some(draft) = self.editor.draft.as_ref() {
-                        let verifying = self.verify.job.busy();
-                        self.pull.ui(ui, &self.workspace, &mut self.state, draft, verifying, &mut self.commands);
+                        let blocked = if self.verify.job.busy() {
+                            Some("A verification is running".to_owned())
+                        } else {
+                            self.cluster.target.unavailable()
+                        };
+                        self.pull.ui(ui, &self.workspace, &mut self.state, draft, blocked, &mut self.commands);
                     }
                     self.verify_section_ui(ui);
                 }

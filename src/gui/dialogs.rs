@@ -12,8 +12,8 @@ use crate::credentials::Orphan;
 
 /// The dialog open, if any (one at a time).
 pub(super) enum Dialog {
-    /// Remove a registry and its secret?
-    Remove(String),
+    /// Remove a registry and its secret? (The key, and where its secret lives, in words.)
+    Remove(String, String),
     /// Move these plaintext secrets to the keychain? (And is docker-credential-regcred missing?)
     Migrate(crate::credentials::MigrationPlan, bool),
     /// Stubs without a secret and keychain items without an entry.
@@ -59,7 +59,7 @@ impl Dialog {
     fn signature(&self) -> String {
         match self {
             Self::OpenFile(..) => "open-file".to_owned(),
-            Self::Remove(key) | Self::Exists(key) => format!("{:?} {key}", std::mem::discriminant(self)),
+            Self::Remove(key, _) | Self::Exists(key) => format!("{:?} {key}", std::mem::discriminant(self)),
             Self::Migrate(plan, _) => format!("migrate {plan:?}"),
             Self::Orphans(orphans) => format!("orphans {orphans:?}"),
             Self::ConfirmOrphan(orphan, _) => format!("confirm {orphan:?}"),
@@ -166,14 +166,9 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
 /// One dialog's content; `false` when it closed.
 fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Dialog, commands: &mut Vec<Command>) -> bool {
     match dialog {
-        Dialog::Remove(key) => {
+        Dialog::Remove(key, secret) => {
             theme::heading(ui, "Remove this registry?");
-            wrapped(
-                ui,
-                &format!(
-                    "Removes {key}: its entry in this file, and its secret wherever it lives (keychain or helper)."
-                ),
-            );
+            wrapped(ui, &format!("Removes {key}: its entry in this file{secret}."));
             buttons(ui, &[(Some(Command::Remove(key.clone())), "Remove", true), (None, "Keep", false)], commands)
         }
         Dialog::Migrate(plan, helper_missing) => migrate_ui(ui, plan, *helper_missing, commands),
@@ -350,7 +345,7 @@ fn open_file_ui(ui: &mut egui::Ui, path: &mut String, recent: &[PathBuf], comman
 /// Before a secret goes to plaintext that the user did not choose themselves: what it means, and
 /// the honest other route where there is one.
 fn plaintext_ui(ui: &mut egui::Ui, key: &str, scoped: bool, whole: Option<&str>, commands: &mut Vec<Command>) -> bool {
-    theme::heading(ui, "Keep this password in plaintext?");
+    theme::heading(ui, "Save this password in plaintext?");
     let why = if scoped {
         format!(
             "{key} has a path. The OS keychain and credential helpers answer for a whole registry, so this key can only keep its password in the file — base64-encoded, not encrypted: anyone who can read the file can read it."
@@ -369,7 +364,8 @@ fn plaintext_ui(ui: &mut egui::Ui, key: &str, scoped: bool, whole: Option<&str>,
     choices.push((None, "Cancel".to_owned(), false));
     let choices: Vec<(Option<Command>, &str, bool)> =
         choices.iter().map(|(command, label, red)| (command.clone(), label.as_str(), *red)).collect();
-    buttons(ui, &choices, commands)
+    // Not the plaintext file: the keychain's route when there is one, else Cancel.
+    buttons_focusing(ui, &choices, Some(1), commands)
 }
 
 fn wrapped(ui: &mut egui::Ui, text: &str) {
@@ -386,21 +382,31 @@ fn fresh_id() -> egui::Id {
 /// Enter or Space presses it; a destructive one never is), unless one of its own fields took the
 /// cursor.
 fn buttons(ui: &mut egui::Ui, choices: &[(Option<Command>, &str, bool)], commands: &mut Vec<Command>) -> bool {
+    let first_safe = choices.iter().position(|(_, _, destructive)| !destructive);
+    buttons_focusing(ui, choices, first_safe, commands)
+}
+
+/// [`buttons`] with the choice that takes the focus named (`None`: none).
+fn buttons_focusing(
+    ui: &mut egui::Ui,
+    choices: &[(Option<Command>, &str, bool)],
+    focused: Option<usize>,
+    commands: &mut Vec<Command>,
+) -> bool {
     let fresh = ui.data(|data| data.get_temp::<bool>(fresh_id())).unwrap_or(false);
     let field_focused = ui
         .memory(egui::Memory::focused)
         .and_then(|id| ui.ctx().read_response(id))
         .is_some_and(|focused| focused.layer_id == ui.layer_id());
-    let mut focus = fresh && !field_focused;
+    let focus = fresh && !field_focused;
     let mut keep = true;
     ui.add_space(6.0);
     ui.horizontal(|ui| {
-        for (command, label, destructive) in choices {
+        for (index, (command, label, destructive)) in choices.iter().enumerate() {
             let button = if *destructive { theme::destructive(ui, label) } else { egui::Button::new(*label) };
             let response = ui.add(button);
-            if focus && !destructive {
+            if focus && focused == Some(index) {
                 response.request_focus();
-                focus = false;
             }
             if response.clicked() {
                 commands.extend(command.clone());

@@ -257,7 +257,8 @@ fn fields_ui(
                 || if key.scope().is_empty() { key.docker_key() } else { key.podman_key() },
                 |file| file.find_key(&key).unwrap_or_else(|| file.entry_key_for(&key)),
             );
-            theme::weak(ui, &format!("saved as {saved}"))
+            let unchanged = draft.key.is_some() && draft.current.server == draft.loaded.server;
+            theme::weak(ui, &format!("{} as {saved}", if unchanged { "saved" } else { "will be saved" }))
         }
         Err(error) if !draft.current.server.trim().is_empty() => theme::message(ui, Tone::Bad, &error.to_string()),
         Err(_) => theme::weak(ui, "e.g. registry.example.com:5000, ghcr.io or docker.io"),

@@ -63,8 +63,10 @@ pub(super) struct RowFacts {
 pub(super) struct RowStatus<'a> {
     /// Tests running now, by registry key.
     pub(crate) running: &'a dyn Fn(&str) -> bool,
-    /// The last results.
+    /// The last results (each of the file it tested).
     pub(crate) results: &'a BTreeMap<String, TestRecord>,
+    /// The file on screen.
+    pub(crate) shown: Option<&'a std::path::Path>,
     /// Facts learnt in the background.
     pub(crate) facts: &'a RowFacts,
 }
@@ -363,11 +365,13 @@ fn header_ui(
             });
             let test_all = ui
                 .add_enabled(has_rows, egui::Button::new("Test all"))
-                .on_hover_text("Test every registry listed (3 at a time per host)");
+                .on_hover_text("Test every registry listed (at most 4 at a time per registry host, 16 in all)");
             if test_all.clicked() {
                 commands.push(Command::TestAll);
             }
-            if ui.add(theme::primary(ui, "Add registry")).on_hover_text("Ctrl+N").clicked() {
+            // One primary action on screen: with no rows, the welcome's own button is it.
+            let add = if has_rows { theme::primary(ui, "Add registry") } else { egui::Button::new("Add registry") };
+            if ui.add(add).on_hover_text("Ctrl+N").clicked() {
                 commands.push(Command::NewEntry);
             }
         });
@@ -443,7 +447,10 @@ fn row_words(row: &ListRow, status: &RowStatus<'_>) -> RowWords {
     RowWords {
         user,
         secret,
-        test: test_words((status.running)(&row.key), status.results.get(&row.key)),
+        test: test_words(
+            (status.running)(&row.key),
+            status.results.get(&row.key).filter(|record| record.is_for(status.shown)),
+        ),
         expiry: row.expiry.as_ref().or_else(|| status.facts.expiries.get(&row.key)).map(expiry_words),
     }
 }

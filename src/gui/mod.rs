@@ -274,7 +274,8 @@ impl App {
         let running = |key: &str| {
             self.row_tests.is_running(&key.to_owned()) || self.pull.running.as_ref().is_some_and(|(k, _)| k == key)
         };
-        let status = list::RowStatus { running: &running, results: &self.state.results, facts: &self.facts };
+        let shown = self.workspace.shown().map(|file| file.path.as_path());
+        let status = list::RowStatus { running: &running, results: &self.state.results, shown, facts: &self.facts };
         let selected = self.editor.draft.as_ref().and_then(|d| d.key.clone());
         let view = (&mut self.state.filter, &mut self.state.compact);
         self.list.ui(ui, &self.workspace, view, selected.as_deref(), &status, &mut self.commands);

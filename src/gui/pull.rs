@@ -24,6 +24,8 @@ pub(super) struct Finished {
     pub(crate) image: String,
     /// The report.
     pub(crate) report: PullReport,
+    /// The file on screen when it started.
+    pub(crate) file: Option<std::path::PathBuf>,
 }
 
 /// The test-pull section's state.
@@ -59,7 +61,7 @@ impl PullPanel {
         workspace: &Workspace,
         state: &mut State,
         draft: &Draft,
-        verifying: bool,
+        verify_blocked: Option<String>,
         commands: &mut Vec<Command>,
     ) {
         let key = draft.answer_key();
@@ -90,6 +92,14 @@ impl PullPanel {
             }
         });
         let image = self.image_for(state, draft);
+        if let Some(fixed) = elsewhere_ui(ui, draft, &image) {
+            match &draft.key {
+                Some(key) => {
+                    state.images.insert(key.clone(), fixed);
+                }
+                None => self.new_image = fixed,
+            }
+        }
         tested_with_ui(ui, workspace, draft, &image);
         options_ui(ui, state, &key);
         let running = self.job.busy();
@@ -107,10 +117,14 @@ impl PullPanel {
                 ui.spinner();
             }
             let verify = ui
-                .add_enabled(!verifying && !image.trim().is_empty(), egui::Button::new("Verify in cluster"))
+                .add_enabled(
+                    verify_blocked.is_none() && !image.trim().is_empty(),
+                    egui::Button::new("Verify in cluster"),
+                )
                 .on_hover_text(
                     "Pull it in the cluster with a test Pod and the Kubernetes tab's Secret, then delete the Pod",
-                );
+                )
+                .on_disabled_hover_text(verify_blocked.unwrap_or_else(|| "Type an image first".to_owned()));
             if verify.clicked() {
                 commands.push(Command::Verify);
             }
@@ -137,6 +151,45 @@ impl PullPanel {
     }
 }
 
+/// An image that is not on the open registry says so: a short name (`team/app:1.0`) means Docker
+/// Hub, as it does on a node, and is offered with this registry's host in front. Returns the image
+/// to use when that is chosen.
+fn elsewhere_ui(ui: &mut egui::Ui, draft: &Draft, image: &str) -> Option<String> {
+    let image = image.trim();
+    let reference = crate::image_ref::ImageRef::parse(image).ok()?;
+    let server = crate::auth_files::parse_server(draft.current.server.trim()).ok()?;
+    let theirs = crate::auth_files::parse_server(reference.domain()).ok()?;
+    if theirs.registry().eq_ignore_ascii_case(server.registry()) {
+        return None;
+    }
+    let first = image.split('/').next().unwrap_or_default();
+    let named = image.contains('/') && (first.contains(['.', ':']) || first == "localhost");
+    let (ours, there) = (server.registry(), theirs.registry());
+    if named {
+        theme::message(
+            ui,
+            Tone::Info,
+            &format!(
+                "This image is on {there}, not on {ours}: the test pull goes to {there}, with {there}'s credential."
+            ),
+        );
+        return None;
+    }
+    let suggestion = format!("{ours}/{image}");
+    let mut chosen = None;
+    theme::message(
+        ui,
+        Tone::Warn,
+        &format!(
+            "{image} is on Docker Hub ({there}), not on {ours}: a name without a registry host means Docker Hub, on a node too."
+        ),
+    );
+    if ui.button(format!("Use {suggestion}")).clicked() {
+        chosen = Some(suggestion);
+    }
+    chosen
+}
+
 /// Which credential the test will send: the draft's (when the image is on its registry), the
 /// saved one of the image's registry, or none — never another registry's.
 fn tested_with_ui(ui: &mut egui::Ui, workspace: &Workspace, draft: &Draft, image: &str) {
@@ -149,6 +202,7 @@ fn tested_with_ui(ui: &mut egui::Ui, workspace: &Workspace, draft: &Draft, image
         }
         return;
     };
+    let shown = workspace.shown().map(|file| file.path.as_path());
     let server = crate::auth_files::parse_server(draft.current.server.trim()).ok();
     let has_credential = !draft.current.username.is_empty() && !draft.current.password.is_empty();
     let placeholder = crate::keychain::Credential { username: String::new(), secret: crate::secret::Secret::default() };
@@ -159,9 +213,9 @@ fn tested_with_ui(ui: &mut egui::Ui, workspace: &Workspace, draft: &Draft, image
                 credential: has_credential.then_some(&placeholder),
                 unsaved: draft.dirty() || draft.key.is_none(),
             };
-            crate::resolve::tested_with(&workspace.sources, &reference, Some(&candidate))
+            crate::resolve::tested_with(&workspace.sources, shown, &reference, Some(&candidate))
         }
-        None => crate::resolve::tested_with(&workspace.sources, &reference, None),
+        None => crate::resolve::tested_with(&workspace.sources, shown, &reference, None),
     };
     ui.weak(format!("tested with: {}", tested.describe()));
 }

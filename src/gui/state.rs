@@ -44,6 +44,17 @@ pub struct TestRecord {
     pub image: Option<String>,
     /// How it ended.
     pub verdict: TestVerdict,
+    /// The file whose entry was tested: the same registry in another file has its own
+    /// credential, and its own answer (none: remembered before files were told apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<std::path::PathBuf>,
+}
+
+impl TestRecord {
+    /// Whether this answer is about the entry of the file on screen.
+    pub(super) fn is_for(&self, shown: Option<&std::path::Path>) -> bool {
+        self.file.is_none() || self.file.as_deref() == shown
+    }
 }
 
 /// Persisted window state.

@@ -101,8 +101,6 @@ impl YamlPanel {
         for warning in warnings(source) {
             theme::message(ui, Tone::Warn, &warning);
         }
-        ui.add_space(GRID);
-        cluster(ui, matches!(source, Source::Draft(_) | Source::Ticked(_)));
         ui.separator();
         match preview {
             Ok(text) => {
@@ -125,6 +123,9 @@ impl YamlPanel {
                 theme::message(ui, Tone::Bad, &why);
             }
         }
+        // The YAML first (what the tab is for), then where it can go: the cluster.
+        ui.add_space(2.0 * GRID);
+        cluster(ui, matches!(source, Source::Draft(_) | Source::Ticked(_)));
     }
 
     fn export_path_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {

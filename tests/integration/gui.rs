@@ -1149,7 +1149,7 @@ fn a_new_registry_never_silently_replaces_an_existing_one() {
     let mut window = window(&home);
     window.harness.state_mut().state.results.insert(
         "quay.io".to_owned(),
-        regcred::gui::TestRecord { at: 1, image: None, verdict: TestVerdict::LoginWorks },
+        regcred::gui::TestRecord { at: 1, image: None, verdict: TestVerdict::LoginWorks, file: None },
     );
     window.key(egui::Modifiers::COMMAND, egui::Key::N);
     window.type_into("Server", "quay.io");
@@ -1360,7 +1360,7 @@ fn a_path_scoped_key_keeps_its_path_and_its_secret_where_the_user_saw_it_go() {
     assert!(window.shows("this key keeps its password in the file, in plaintext"), "{}", window.tree_text());
     let before = std::fs::read(home.docker_config()).unwrap();
     window.key(egui::Modifiers::COMMAND, egui::Key::S);
-    assert!(window.shows("Keep this password in plaintext?"), "asks before plaintext: {}", window.tree_text());
+    assert!(window.shows("Save this password in plaintext?"), "asks before plaintext: {}", window.tree_text());
     assert_eq!(std::fs::read(home.docker_config()).unwrap(), before, "nothing written before the answer");
     window.click("Save in the file");
     let config = read_json(&home.docker_config());
@@ -1610,7 +1610,8 @@ fn the_window_and_the_cli_read_check_inputs_alike() {
     let mut window = window(&home);
     window.click("Check manifests…");
     window.type_into("Files", &format!("{} {}", missing.display(), good.display()));
-    window.click("Check");
+    // Enter in Files runs the check, as a search field runs its search.
+    window.key(egui::Modifiers::NONE, egui::Key::Enter);
     window.settle();
     assert!(window.shows(errors[0]), "the window says {:?}: {}", errors[0], window.tree_text());
     assert!(window.shows("1 skipped"), "and checks the rest: {}", window.tree_text());
@@ -1671,4 +1672,80 @@ fn the_keyboard_is_never_lost_and_the_window_says_what_it_assumed() {
     window.harness.state_mut().set_keychain_state(KeychainState::Absent("no Secret Service".to_owned()));
     window.harness.run_steps(2);
     assert!(window.shows("Here it does not answer"), "{}", window.tree_text());
+}
+
+/// A stranger's second walk: a registry in an opened file is tested with that file's entry (not
+/// another file's login for the same host), and its answer stays with that file; Ctrl+T on a
+/// registry not saved yet checks the login as typed; a short image name says it means Docker Hub
+/// and offers this registry's; Verify and Apply wait for a kubeconfig and say so; the plaintext
+/// question does not focus "Save in the file".
+#[test]
+fn each_file_answers_for_its_own_entries_and_the_window_says_what_it_will_do() {
+    if !component_available("docker-registry and skopeo", registry::available()) {
+        return;
+    }
+    let registry = Registry::start(Some(("alice", "second-walk-pw")));
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &plaintext_config(&[(&registry.host, "alice", "wrong-pw")]));
+    let staging = home.path().join("files/staging-auth");
+    home.write(&staging, &plaintext_config(&[(&registry.host, "alice", "second-walk-pw")]));
+    let mut window = window(&home);
+    window.select(&registry.host);
+    window.key(egui::Modifiers::COMMAND, egui::Key::T);
+    assert_eq!(
+        window.app().test_record(&registry.host).map(|r| &r.verdict),
+        Some(&TestVerdict::Fails("the registry refused the user name or password".to_owned()))
+    );
+    window.key(egui::Modifiers::COMMAND, egui::Key::O);
+    window.type_into("Path", staging.to_str().unwrap());
+    window.click("Open");
+    assert!(window.app().test_record(&registry.host).is_none(), "the other file's answer is not this file's");
+    window.select(&registry.host);
+    window.key(egui::Modifiers::COMMAND, egui::Key::T);
+    assert_eq!(
+        window.app().test_record(&registry.host).map(|r| &r.verdict),
+        Some(&TestVerdict::LoginWorks),
+        "tested with this file's entry: {}",
+        window.tree_text()
+    );
+
+    // A registry not saved yet: Ctrl+T checks the login with what is typed.
+    window.key(egui::Modifiers::COMMAND, egui::Key::N);
+    window.type_into("Server", &registry.host);
+    window.type_into("Username", "alice");
+    window.type_into("Password", "second-walk-pw");
+    window.key(egui::Modifiers::COMMAND, egui::Key::T);
+    assert!(window.shows("Login check"), "{}", window.tree_text());
+    assert!(window.shows("unsaved draft"), "{}", window.tree_text());
+
+    // A short name is Docker Hub's; this registry's is offered.
+    window.type_into("Image", "shop/web:1.0");
+    assert!(window.shows("shop/web:1.0 is on Docker Hub (docker.io)"), "{}", window.tree_text());
+    let suggestion = format!("Use {}/shop/web:1.0", registry.host);
+    window.click(&suggestion);
+    assert!(!window.shows("is on Docker Hub"), "{}", window.tree_text());
+
+    // No kubeconfig: Verify waits for one, and says why.
+    let verify = window.harness.get_by_label("Verify in cluster");
+    assert!(verify.accesskit_node().is_disabled(), "Verify needs a cluster");
+    assert!(window.shows("No kubeconfig found"), "{}", window.tree_text());
+
+    // Saving it: the registry is in the file already; the safe answer has the focus.
+    window.click("Login");
+    window.key(egui::Modifiers::COMMAND, egui::Key::S);
+    assert!(window.shows("already has an entry"), "{}", window.tree_text());
+    assert_eq!(window.focused(), "Open the existing entry");
+
+    // The plaintext question: not "Save in the file" focused.
+    let empty = TempHome::new();
+    let mut window = make(Make::new(empty.path()));
+    window.harness.state_mut().set_keychain_state(KeychainState::Absent("none".to_owned()));
+    window.harness.run_steps(2);
+    window.key(egui::Modifiers::COMMAND, egui::Key::N);
+    window.type_into("Server", "new.example.com");
+    window.type_into("Username", "me");
+    window.type_into("Password", "pw");
+    window.key(egui::Modifiers::COMMAND, egui::Key::S);
+    assert!(window.shows("Save this password in plaintext?"), "{}", window.tree_text());
+    assert_eq!(window.focused(), "Cancel", "the safe choice: {}", window.tree_text());
 }

@@ -11,6 +11,20 @@ use crate::resolve::{SecretHome, secret_home};
 use crate::secret::Secret;
 
 impl App {
+    /// Remove…: the question, saying where this registry's secret lives (and goes with it).
+    pub(in crate::gui) fn ask_remove(&mut self, key: String) {
+        let home = self.workspace.file().map(|file| secret_home(file, &key));
+        let secret = match home {
+            Some(SecretHome::Helper { helper, .. }) if helper == crate::keychain::REGCRED_HELPER => {
+                ", and its password in the OS keychain".to_owned()
+            }
+            Some(SecretHome::Helper { helper, .. }) => format!(", and its secret in docker-credential-{helper}"),
+            Some(SecretHome::Plaintext) => ", with the password it holds".to_owned(),
+            Some(SecretHome::Missing) | None => " (it has no secret)".to_owned(),
+        };
+        self.dialogs.open = Some(Dialog::Remove(key, secret));
+    }
+
     pub(in crate::gui) fn duplicate(&mut self) {
         let keychain = self.workspace.keychain_available();
         let Some(draft) = self.editor.draft.as_mut() else { return };

@@ -114,12 +114,14 @@ impl App {
             return;
         }
         let (sources, opener) = (self.workspace.sources.clone(), self.workspace.opener.clone());
+        let shown = self.workspace.shown().map(|file| file.path.clone());
         self.yaml.selection_job.start(&self.workspace.runtime, self.workspace.repaint.clone(), move || {
             let registries = checked
                 .iter()
                 .map(|key| {
                     let server = parse_server(key).map_err(|e| e.to_string())?;
-                    crate::resolve::registry_auth(&sources, &server, &*opener).map_err(|e| format!("{key}: {e}"))
+                    crate::resolve::registry_auth_from(&sources, shown.as_deref(), &server, &*opener)
+                        .map_err(|e| format!("{key}: {e}"))
                 })
                 .collect();
             super::super::yaml::Selection { keys: checked, registries }
@@ -204,7 +206,9 @@ impl App {
             self.facts_again = true;
             return;
         }
-        let Some(file) = self.workspace.file().cloned() else { return };
+        // A file not made yet has no rows, but whether the helper is installed is said before the
+        // first save too.
+        let Ok(file) = self.workspace.file_to_edit() else { return };
         let keychain = self.workspace.keychain_available();
         let opener = self.workspace.opener.clone();
         self.jobs.facts.start(&self.workspace.runtime, self.workspace.repaint.clone(), move || {

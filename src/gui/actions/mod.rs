@@ -36,7 +36,7 @@ impl App {
             }
             Command::Duplicate => self.duplicate(),
             Command::CancelNew => self.editor.draft = None,
-            Command::AskRemove(key) => self.dialogs.open = Some(Dialog::Remove(key)),
+            Command::AskRemove(key) => self.ask_remove(key),
             Command::Remove(key) => self.remove(key),
             Command::AskMigrate => self.ask_migrate(),
             Command::Migrate => self.migrate(),

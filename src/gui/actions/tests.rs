@@ -11,20 +11,56 @@ use super::super::theme;
 use crate::auth_files::{Sources, parse_server};
 use crate::keychain::Credential;
 use crate::registry::{Outcome, PullOptions, PullReport};
-use crate::resolve::{DraftCredential, test_credential};
+use crate::resolve::{DraftCredential, test_credential_from};
 use crate::secret::Secret;
 
 impl App {
-    /// Ctrl+T: the open registry's image; a saved registry with no image typed gets the row's
-    /// test (its remembered image, or the login check); with nothing open, the list's selection.
+    /// Ctrl+T: the open registry's image; with no image typed, a saved registry gets the row's
+    /// test (its remembered image, or the login check), and a new or changed one the login check
+    /// with what is typed; with nothing open, the list's selection.
     pub(in crate::gui) fn test_selected(&mut self) {
         let open =
-            self.editor.draft.as_ref().map(|d| (d.key.clone(), self.pull.image_for(&self.state, d).trim().is_empty()));
+            self.editor.draft.as_ref().map(|d| {
+                (d.key.clone(), self.pull.image_for(&self.state, d).trim().is_empty(), d.credentials_changed())
+            });
         match open {
-            Some((Some(key), true)) => self.test_row(key, AnswerSource::RowTest),
+            Some((Some(key), true, false)) => self.test_row(key, AnswerSource::RowTest),
+            Some((_, true, _)) => self.check_draft_login(),
             Some(_) => self.test_pull(),
             None => {}
         }
+    }
+
+    /// The login check `docker login` makes, with the server, user name and password as typed
+    /// (not saved): its answer goes to the card; nothing is remembered for the row.
+    fn check_draft_login(&mut self) {
+        let Some(draft) = self.editor.draft.as_ref() else { return };
+        let Ok(server) = parse_server(draft.current.server.trim()) else {
+            return self.toast(
+                "Enter a server to check the login: the registry's address, such as registry.example.com:5000",
+                true,
+            );
+        };
+        if draft.current.username.is_empty() || draft.current.password.is_empty() {
+            return self.toast("Type a user name and a password (or token) to check the login", true);
+        }
+        let credential = Credential {
+            username: draft.current.username.clone(),
+            secret: Secret::new(draft.current.password.as_str()),
+        };
+        let key = draft.answer_key();
+        if self.row_tests.is_running(&key) {
+            return;
+        }
+        self.answers.remove(&key);
+        let options = self.pull_options(&key);
+        let puller = self.puller.clone();
+        let shown = self.workspace.shown().map(|file| file.path.clone());
+        self.row_tests.start_async(key, &self.workspace.runtime, self.workspace.repaint.clone(), async move {
+            let report = puller.check_login(server.endpoint_host(), &credential, "unsaved draft", &options).await;
+            let answer = Answer { source: AnswerSource::LoginCheck, at: theme::now(), report, file: None };
+            RowTest { record: None, answer: Some(answer), expiry: None, file: shown }
+        });
     }
 
     /// The current options for a test pull of `key`'s registry (Quick or Full is per registry).
@@ -57,6 +93,8 @@ impl App {
         self.pull.running = Some((key.clone(), image.clone()));
         let (sources, opener, puller) =
             (self.workspace.sources.clone(), self.workspace.opener.clone(), self.puller.clone());
+        let shown = self.workspace.shown().map(|file| file.path.clone());
+        let first = shown.clone();
         let (cancel, progress, repaint) =
             (self.pull.cancel.clone(), self.pull.progress.clone(), self.workspace.repaint.clone());
         self.pull.job.start_async(&self.workspace.runtime, self.workspace.repaint.clone(), async move {
@@ -69,7 +107,7 @@ impl App {
                         credential: candidate.as_ref(),
                         unsaved,
                     });
-                    Some(test_credential(&sources, &reference, draft.as_ref(), &*opener))
+                    Some(test_credential_from(&sources, first.as_deref(), &reference, draft.as_ref(), &*opener))
                 }
             })
             .await
@@ -94,7 +132,7 @@ impl App {
                 }
                 None => puller.pull(&image, None, "anonymous", &options, Some(&cancel), Some(&report_progress)).await,
             };
-            super::super::pull::Finished { key, image, report }
+            super::super::pull::Finished { key, image, report, file: shown }
         });
     }
 
@@ -112,8 +150,9 @@ impl App {
             (self.workspace.sources.clone(), self.workspace.opener.clone(), self.puller.clone());
         let options = self.pull_options(&key);
         let runtime = self.workspace.runtime.clone();
+        let shown = self.workspace.shown().map(|file| file.path.clone());
         self.row_tests.start_async(key, &self.workspace.runtime, self.workspace.repaint.clone(), async move {
-            let test = RowTestRun { sources, opener, server, image, source };
+            let test = RowTestRun { sources, shown, opener, server, image, source };
             row_test(&runtime, &puller, test, &options).await
         });
     }
@@ -121,7 +160,7 @@ impl App {
     pub(in crate::gui) fn poll_tests(&mut self) {
         if let Some(finished) = self.pull.job.poll() {
             self.pull.running = None;
-            let super::super::pull::Finished { key, image, report } = finished;
+            let super::super::pull::Finished { key, image, report, file } = finished;
             let cancelled =
                 matches!(&report.outcome, Outcome::Failure(f) if f.class == crate::registry::FailureClass::Cancelled);
             if !cancelled {
@@ -132,19 +171,20 @@ impl App {
                 };
                 self.toast(text, matches!(verdict, TestVerdict::Fails(_)));
                 if self.workspace.file().is_some_and(|f| f.entry_alone(&key).is_some()) {
-                    self.state
-                        .results
-                        .insert(key.clone(), TestRecord { at: theme::now(), image: Some(image.clone()), verdict });
+                    let record = TestRecord { at: theme::now(), image: Some(image), verdict, file: file.clone() };
+                    self.state.results.insert(key.clone(), record);
                 }
             }
-            let _ = image;
-            self.answers.insert(key, Answer { source: AnswerSource::TestPull, at: theme::now(), report });
+            let answer = Answer { source: AnswerSource::TestPull, at: theme::now(), report, file };
+            self.answers.insert(key, answer);
         }
         for (key, test) in self.row_tests.poll() {
-            if let Some(record) = test.record {
+            if let Some(mut record) = test.record {
+                record.file.clone_from(&test.file);
                 self.state.results.insert(key.clone(), record);
             }
-            if let Some(answer) = test.answer {
+            if let Some(mut answer) = test.answer {
+                answer.file = test.file;
                 self.answers.insert(key.clone(), answer);
             }
             if let Some(expiry) = test.expiry {
@@ -157,6 +197,8 @@ impl App {
 /// What a row's test needs, moved onto the runtime.
 struct RowTestRun {
     sources: Arc<Sources>,
+    /// The file on screen: its entry is the one tested.
+    shown: Option<std::path::PathBuf>,
     opener: super::super::workspace::Opener,
     server: crate::auth_files::ServerKey,
     image: Option<String>,
@@ -164,23 +206,33 @@ struct RowTestRun {
 }
 
 /// A row's test, off the UI thread: the remembered image's pull, or the login check, each with
-/// its whole report for the card.
+/// its whole report for the card, told as the test of the file on screen when it started.
 async fn row_test(
     runtime: &tokio::runtime::Handle,
     puller: &crate::registry::Puller,
     test: RowTestRun,
     options: &PullOptions,
 ) -> RowTest {
-    let RowTestRun { sources, opener, server, image, source } = test;
+    let file = test.shown.clone();
+    RowTest { file, ..test_the_row(runtime, puller, test, options).await }
+}
+
+/// [`row_test`]'s test itself.
+async fn test_the_row(
+    runtime: &tokio::runtime::Handle,
+    puller: &crate::registry::Puller,
+    test: RowTestRun,
+    options: &PullOptions,
+) -> RowTest {
+    let RowTestRun { sources, shown, opener, server, image, source } = test;
     let fetch_server = server.clone();
     let image_for_lookup = image.clone();
     let chosen = runtime
         .spawn_blocking(move || match image_for_lookup.as_deref().map(crate::image_ref::ImageRef::parse) {
-            Some(Ok(reference)) => {
-                test_credential(&sources, &reference, None, &*opener).map(|(c, t)| (c, t.describe()))
-            }
+            Some(Ok(reference)) => test_credential_from(&sources, shown.as_deref(), &reference, None, &*opener)
+                .map(|(c, t)| (c, t.describe())),
             Some(Err(_)) => Ok((None, "anonymous".to_owned())),
-            None => crate::resolve::fetch_credential_with(&sources, &fetch_server, &*opener)
+            None => crate::resolve::fetch_credential_from(&sources, shown.as_deref(), &fetch_server, &*opener)
                 .map(|found| (Some(found.credential), found.home.label())),
         })
         .await;
@@ -212,15 +264,16 @@ async fn row_test(
         };
         let at = theme::now();
         return RowTest {
-            record: Some(TestRecord { at, image: None, verdict }),
-            answer: Some(Answer { source: AnswerSource::LoginCheck, at, report }),
+            record: Some(TestRecord { at, image: None, verdict, file: None }),
+            answer: Some(Answer { source: AnswerSource::LoginCheck, at, report, file: None }),
             expiry,
+            file: None,
         };
     };
     let report = puller.pull(&image, credential.as_ref(), &credential_source, options, None, None).await;
     let at = theme::now();
-    let record = TestRecord { at, image: Some(image), verdict: verdict_of(&report) };
-    RowTest { record: Some(record), answer: Some(Answer { source, at, report }), expiry }
+    let record = TestRecord { at, image: Some(image), verdict: verdict_of(&report), file: None };
+    RowTest { record: Some(record), answer: Some(Answer { source, at, report, file: None }), expiry, file: None }
 }
 
 /// A test that could not start: its report says why, in the runtime's words where it can.
@@ -234,9 +287,10 @@ fn failed_row(
     let report = crate::registry::credential_failure(subject, cause, options.runtime);
     let at = theme::now();
     RowTest {
-        record: Some(TestRecord { at, image, verdict: verdict_of(&report) }),
-        answer: Some(Answer { source, at, report }),
+        record: Some(TestRecord { at, image, verdict: verdict_of(&report), file: None }),
+        answer: Some(Answer { source, at, report, file: None }),
         expiry: None,
+        file: None,
     }
 }
 
