@@ -387,18 +387,7 @@ fn something_like(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
 
 /// Whether the registry answered and its token service could not be reached (no answer at all).
 pub(crate) fn token_unreachable(class: FailureClass, f: &Facts<'_>) -> bool {
-    f.stage == Stage::Token
-        && matches!(
-            class,
-            FailureClass::DnsFailure
-                | FailureClass::DnsTimeout
-                | FailureClass::ConnectionRefused
-                | FailureClass::Timeout
-                | FailureClass::TlsUnknownAuthority
-                | FailureClass::TlsFailure
-                | FailureClass::TlsClientCertificate
-                | FailureClass::HttpToHttps
-        )
+    f.stage == Stage::Token && class.is_reaching_the_host()
 }
 
 /// containerd's token failure: `failed to fetch oauth token: …` (with a credential: the `GET`
