@@ -109,7 +109,7 @@ fn login_what_to_do(class: FailureClass, f: &Facts<'_>) -> Option<String> {
             "Check the registry's host name ({}), and this machine's DNS: the DNS server says the name does not exist.",
             host_only(&f.host)
         ),
-        FailureClass::Protocol if f.cause.starts_with(super::stages::UNANSWERABLE_401) => {
+        FailureClass::Protocol if f.cause.starts_with(super::facts::UNANSWERABLE_401) => {
             "The registry asks for a login in a way neither regcred nor the container runtimes answer (it must challenge with Basic or Bearer): check the registry's auth settings, or the proxy in front of it.".to_owned()
         }
         _ => return None,

@@ -3,6 +3,14 @@
 
 use super::report::{RegistryError, Stage};
 
+/// The repository a login check names for its report (it is never requested: the check is `GET
+/// /v2/`).
+pub(crate) const LOGIN_PROBE: &str = "regcred-login-check";
+
+/// How a login check's cause starts when the registry's `401` cannot be answered (no challenge,
+/// or none in a scheme the runtimes speak).
+pub(crate) const UNANSWERABLE_401: &str = "GET /v2/ answered 401";
+
 /// The token request that failed, as recorded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct TokenAttempt {
@@ -101,7 +109,7 @@ impl Facts<'_> {
     /// Whether the token request is what failed.
     /// Whether this is a login check (`GET /v2/` with the credential), not a pull.
     pub(crate) fn is_login_check(&self) -> bool {
-        self.name.ends_with(&format!("/{}", super::pull::LOGIN_PROBE))
+        self.name.ends_with(&format!("/{LOGIN_PROBE}"))
     }
 
     pub(crate) fn token_failed(&self) -> bool {

@@ -20,10 +20,6 @@ use crate::image_ref::ImageRef;
 use crate::keychain::Credential;
 use crate::untrusted::Redactor;
 
-/// The repository a login check names for its report (it is never requested: the check is `GET
-/// /v2/`).
-pub(crate) const LOGIN_PROBE: &str = "regcred-login-check";
-
 /// How a test pull runs.
 #[derive(Debug, Clone, Default)]
 pub struct PullOptions {
@@ -161,7 +157,7 @@ impl Puller {
         credential_source: &str,
         options: &PullOptions,
     ) -> PullReport {
-        let probe = format!("{registry_host}/{LOGIN_PROBE}");
+        let probe = format!("{registry_host}/{}", super::facts::LOGIN_PROBE);
         let image = ImageRef::parse(&probe).map_err(|error| error.to_string());
         self.pull_with(&probe, image.as_ref(), Some(credential), credential_source, options, Walk::Login).await
     }

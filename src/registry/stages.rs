@@ -195,9 +195,6 @@ async fn ping_loopback(session: &mut Session<'_>, tls_url: Url, http_base: Url) 
     session.absorb(http)
 }
 
-/// How a login check's cause starts when the registry's `401` cannot be answered.
-pub(crate) const UNANSWERABLE_401: &str = "GET /v2/ answered 401";
-
 /// `docker login`'s check: the credential opens `/v2/` (via a token without scope). A `401`
 /// without a challenge regcred can answer (no `WWW-Authenticate`, or only schemes that neither
 /// regcred nor the runtimes speak) is a failed login: the credential was never sent, so it is
@@ -207,9 +204,15 @@ pub(crate) async fn check_login(session: &mut Session<'_>, host: &str, insecure:
     if session.ping_unauthorized && *session.authorizer.scheme() == Scheme::Open {
         let cause = match &session.authorizer.challenge {
             Some(challenge) => format!(
-                "{UNANSWERABLE_401} with a challenge in no scheme the runtimes answer (Basic, Bearer): WWW-Authenticate: {challenge}; the credential was not sent"
+                "{} with a challenge in no scheme the runtimes answer (Basic, Bearer): WWW-Authenticate: {challenge}; the credential was not sent",
+                super::facts::UNANSWERABLE_401
             ),
-            None => format!("{UNANSWERABLE_401} without a WWW-Authenticate challenge; the credential was not sent"),
+            None => {
+                format!(
+                    "{} without a WWW-Authenticate challenge; the credential was not sent",
+                    super::facts::UNANSWERABLE_401
+                )
+            }
         };
         return Err(Stop::new(FailureClass::Protocol, Stage::Ping, cause));
     }
