@@ -271,8 +271,35 @@ impl App {
 
     /// The latest answer for `key` in the file on screen.
     pub(super) fn answer(&self, key: &str) -> Option<&super::card::Answer> {
-        let shown = self.workspace.shown().map(|file| file.path.as_path());
-        self.answers.get(key).filter(|answer| answer.is_for(shown))
+        self.answers.get(&self.slot_here(key))
+    }
+
+    /// Where `key`'s answers are kept for the file on screen ([`super::state::slot`]).
+    pub(super) fn slot_here(&self, key: &str) -> String {
+        super::state::slot(key, self.workspace.shown().map(|file| file.path.as_path()))
+    }
+
+    /// Forgets `key`'s answers in the file on screen (its credential changed, or it is gone).
+    pub(super) fn forget_answers(&mut self, key: &str) {
+        let slot = self.slot_here(key);
+        self.state.results.remove(&slot);
+        self.answers.remove(&slot);
+        // One remembered before files were told apart.
+        if self.state.results.get(key).is_some_and(|record| record.file.is_none()) {
+            self.state.results.remove(key);
+        }
+    }
+
+    /// An answer about what was typed goes stale once the server, user name or password change:
+    /// the card says so (it no longer answers for what is on screen).
+    pub(super) fn mark_stale_draft_answers(&mut self) {
+        let Some(draft) = self.editor.draft.as_ref() else { return };
+        let (slot, fingerprint) = (self.slot_here(&draft.answer_key()), draft.fingerprint());
+        if let Some(answer) = self.answers.get_mut(&slot)
+            && answer.draft.is_some_and(|tested| tested != fingerprint)
+        {
+            answer.stale = true;
+        }
     }
 
     /// The expiry shown for `key` (the file's secret, or the keychain's learnt in the background).
@@ -293,8 +320,7 @@ impl App {
 
     /// The last remembered test of `key`.
     pub fn test_record(&self, key: &str) -> Option<&TestRecord> {
-        let shown = self.workspace.shown().map(|file| file.path.as_path());
-        self.state.results.get(key).filter(|record| record.is_for(shown))
+        super::state::record_for(&self.state.results, key, self.workspace.shown().map(|file| file.path.as_path()))
     }
 
     /// What the preferences file keeps: the settings, and an image only for a registry one was
@@ -346,6 +372,7 @@ impl App {
             self.toast(text, false);
         }
         self.forget_stale_cluster_results();
+        self.mark_stale_draft_answers();
         for command in std::mem::take(&mut self.commands) {
             self.apply(command, ctx);
         }

@@ -45,13 +45,11 @@ pub(super) struct Answer {
     pub(crate) report: PullReport,
     /// The file whose entry was tested (see [`super::state::TestRecord::file`]).
     pub(crate) file: Option<std::path::PathBuf>,
-}
-
-impl Answer {
-    /// Whether this answer is about the entry of the file on screen.
-    pub(super) fn is_for(&self, shown: Option<&std::path::Path>) -> bool {
-        self.file.is_none() || self.file.as_deref() == shown
-    }
+    /// What was typed, for a test of a draft ([`super::editor::Draft::fingerprint`]): not what is
+    /// saved, and no longer what is typed once a field changed.
+    pub(crate) draft: Option<u64>,
+    /// The fields it tested have changed since.
+    pub(crate) stale: bool,
 }
 
 /// The card: the latest answer in full; else the remembered one-line verdict; else an invitation.
@@ -118,6 +116,13 @@ fn answer_ui(ui: &mut egui::Ui, answer: &Answer, commands: &mut Vec<Command>) {
     };
     theme::card(ui, tone, |ui| {
         ui.spacing_mut().item_spacing.y = 1.5 * GRID;
+        if answer.stale {
+            theme::message(
+                ui,
+                Tone::Info,
+                "This answered what was typed before your last change: Test again (Ctrl+T) for what is typed now.",
+            );
+        }
         match &report.outcome {
             Outcome::Success(success) => success_ui(ui, answer, success, &age),
             Outcome::Failure(failure) if failure.class == FailureClass::Cancelled => {

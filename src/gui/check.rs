@@ -252,7 +252,7 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
 /// A check view's Check button and, while it runs, what it is doing; whether Check was pressed.
 pub(super) fn run_row(ui: &mut egui::Ui, ready: bool, running: bool, doing: &str) -> bool {
     ui.horizontal(|ui| {
-        let pressed = ui.add_enabled(ready && !running, theme::primary(ui, "Check")).clicked();
+        let pressed = ui.add_enabled(ready && !running, theme::primary_when(ui, ready && !running, "Check")).clicked();
         if running {
             ui.spinner();
             ui.weak(doing);

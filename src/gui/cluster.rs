@@ -15,8 +15,7 @@ use super::workspace::Workspace;
 use crate::cluster::{ApplyPlan, ApplyRequest, ClusterError, Contexts, Target};
 
 /// What the window says when there is no cluster to talk to.
-const NO_KUBECONFIG: &str =
-    "No kubeconfig found: kubectl's ~/.kube/config, or the files KUBECONFIG names (Apply and Verify need one)";
+const NO_KUBECONFIG: &str = "No kubeconfig found: kubectl's ~/.kube/config, or the files KUBECONFIG names (Apply, Verify and Check cluster need one)";
 
 /// The kubeconfig as read: its contexts, and the file `connect` is to use.
 pub(super) struct Kubeconfig {

@@ -150,7 +150,10 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+1 2 3", "The Login, Test pull and Kubernetes tabs"),
     ("Ctrl+Shift+C", "Copy the Kubernetes YAML"),
     ("Ctrl+3, Tab", "The Secret's name, then Apply to cluster… (the server's dry run first; Apply writes)"),
-    ("Ctrl+2, Tab", "The image, Run test pull, then Verify in cluster (Esc cancels a verification)"),
+    (
+        "Ctrl+2, Tab",
+        "The image, its options (Quick or Full, platform, runtime), Run test pull, then Verify in cluster (Esc cancels a verification)",
+    ),
     ("Up Down", "Select the previous or next registry (the detail follows)"),
     ("Home End", "Select the first or last registry"),
     ("PgUp PgDn", "Move the selection a page"),
@@ -325,7 +328,7 @@ fn open_file_ui(ui: &mut egui::Ui, path: &mut String, recent: &[PathBuf], comman
         let named = !path.trim().is_empty();
         // Enter in an empty field opens nothing (a file with no name is not a file).
         let entered = named && edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.add_enabled(named, theme::primary(ui, "Open")).clicked() || entered {
+        if ui.add_enabled(named, theme::primary_when(ui, named, "Open")).clicked() || entered {
             commands.push(Command::OpenFile(PathBuf::from(path.trim())));
             keep = false;
         }

@@ -85,6 +85,18 @@ pub struct Draft {
 }
 
 impl Draft {
+    /// What a test of the typed credential depends on (server, user name, password), as a hash
+    /// keyed per process: a test's answer says which typing it was about, never the secret.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+        static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> = std::sync::OnceLock::new();
+        let mut hasher = KEYS.get_or_init(std::collections::hash_map::RandomState::new).build_hasher();
+        self.current.server.trim().hash(&mut hasher);
+        self.current.username.hash(&mut hasher);
+        self.current.password.as_str().hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// Brings the preset verdict up to what is typed ([`Fields::preset_verdict`]): computed again
     /// only when a field changed. Read it from `verdict.verdict` after.
     fn refresh_verdict(&mut self) {
@@ -420,7 +432,7 @@ fn actions_ui(ui: &mut egui::Ui, draft: &Draft, saving: bool, preset_error: bool
     };
     ui.horizontal(|ui| {
         let can_save = validation.is_none() && (draft.dirty() || draft.key.is_none()) && !saving;
-        if ui.add_enabled(can_save, theme::primary(ui, "Save")).on_hover_text("Ctrl+S").clicked() {
+        if ui.add_enabled(can_save, theme::primary_when(ui, can_save, "Save")).on_hover_text("Ctrl+S").clicked() {
             commands.push(Command::Save);
         }
         if draft.key.is_none() {

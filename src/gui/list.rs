@@ -447,10 +447,7 @@ fn row_words(row: &ListRow, status: &RowStatus<'_>) -> RowWords {
     RowWords {
         user,
         secret,
-        test: test_words(
-            (status.running)(&row.key),
-            status.results.get(&row.key).filter(|record| record.is_for(status.shown)),
-        ),
+        test: test_words((status.running)(&row.key), super::state::record_for(status.results, &row.key, status.shown)),
         expiry: row.expiry.as_ref().or_else(|| status.facts.expiries.get(&row.key)).map(expiry_words),
     }
 }

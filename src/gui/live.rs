@@ -63,7 +63,9 @@ impl LivePanel {
         target.row_ui(ui, workspace, "live", !self.all_namespaces);
         ui.checkbox(&mut self.all_namespaces, "All namespaces");
         let running = self.job.busy();
-        if super::check::run_row(ui, true, running, "reading the cluster and test-pulling every image…") {
+        // No cluster to read (no kubeconfig): the row above says so, and Check waits.
+        let ready = target.unavailable().is_none();
+        if super::check::run_row(ui, ready, running, "reading the cluster and test-pulling every image…") {
             self.start(target, workspace, state);
         }
         super::check::outcome_ui(ui, self.report.as_ref(), running, |ui, live| {

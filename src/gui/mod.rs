@@ -136,39 +136,52 @@ impl App {
             if let Some(state) = &self.workspace.keychain {
                 chip.on_hover_text(workspace::keychain_advice(state));
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button("Help").on_hover_text("F1: the keyboard").clicked() {
-                    self.dialogs.help = !self.dialogs.help;
-                }
-                self.theme_ui(ui);
-                // Narrow windows fold the two checks into one menu, so the bar never overlaps.
-                if narrow {
-                    ui.menu_button("Check…", |ui| {
-                        if ui.button("Check manifests…").clicked() {
-                            self.check.show();
-                            ui.close();
-                        }
-                        if ui.button("Check cluster…").clicked() {
-                            self.live.open_from(&self.cluster.target);
-                            ui.close();
-                        }
-                    });
-                    return;
-                }
-                let check = ui
-                    .button("Check manifests…")
-                    .on_hover_text("Will these pods pull? Test every image of some Kubernetes manifests");
-                if check.clicked() {
+            // The right-hand group is laid out left to right after a gap as wide as last frame
+            // measured, so that Tab goes through the bar in reading order (a right-to-left layout
+            // would take the focus from Help backwards).
+            let measured = egui::Id::unique("top-bar-right");
+            let width = ui.data(|data| data.get_temp::<f32>(measured)).unwrap_or(0.0);
+            ui.add_space((ui.available_width() - width).max(0.0));
+            let right = ui.horizontal(|ui| self.top_bar_right_ui(ui, narrow)).response.rect.width();
+            if (right - width).abs() > 0.5 {
+                ui.data_mut(|data| data.insert_temp(measured, right));
+                ui.ctx().request_discard("the top bar's right group was measured");
+            }
+        });
+    }
+
+    /// Check cluster…, Check manifests… (one menu in a narrow window), Theme and Help.
+    fn top_bar_right_ui(&mut self, ui: &mut egui::Ui, narrow: bool) {
+        // Narrow windows fold the two checks into one menu, so the bar never overlaps.
+        if narrow {
+            ui.menu_button("Check…", |ui| {
+                if ui.button("Check manifests…").clicked() {
                     self.check.show();
+                    ui.close();
                 }
-                let live = ui
-                    .button("Check cluster…")
-                    .on_hover_text("Which Pods cannot pull now, and why: the node's words beside regcred's");
-                if live.clicked() {
+                if ui.button("Check cluster…").clicked() {
                     self.live.open_from(&self.cluster.target);
+                    ui.close();
                 }
             });
-        });
+        } else {
+            let live = ui
+                .button("Check cluster…")
+                .on_hover_text("Which Pods cannot pull now, and why: the node's words beside regcred's");
+            if live.clicked() {
+                self.live.open_from(&self.cluster.target);
+            }
+            let check = ui
+                .button("Check manifests…")
+                .on_hover_text("Will these pods pull? Test every image of some Kubernetes manifests");
+            if check.clicked() {
+                self.check.show();
+            }
+        }
+        self.theme_ui(ui);
+        if ui.button("Help").on_hover_text("F1: the keyboard").clicked() {
+            self.dialogs.help = !self.dialogs.help;
+        }
     }
 
     /// Which file: the files found (and opened), each with its kind, path and count.
@@ -203,13 +216,16 @@ impl App {
                 ui,
                 |ui| {
                     for (index, source) in self.workspace.sources.files.iter().enumerate() {
+                        // Chosen by click or by the keyboard, the list closes.
                         if ui.selectable_label(index == self.workspace.file_index, describe(source)).clicked() {
                             self.commands.push(Command::SelectFile(index));
+                            ui.close();
                         }
                     }
                     ui.separator();
                     if ui.button("Open file…  (Ctrl+O)").clicked() {
                         self.commands.push(Command::AskOpenFile);
+                        ui.close();
                     }
                 },
             )
@@ -221,6 +237,8 @@ impl App {
     fn theme_ui(&mut self, ui: &mut egui::Ui) {
         let before = self.state.theme;
         let glyph = if ui.visuals().dark_mode { theme::Icon::Dark } else { theme::Icon::Light };
+        // The icon before the list, saying what it chooses.
+        theme::icon(ui, glyph, ui.visuals().weak_text_color(), theme::HEADING + 2.0);
         let combo = egui::ComboBox::from_id_salt("theme").selected_text(before.label()).show_ui(ui, |ui| {
             for choice in theme::ThemeChoice::ALL {
                 ui.selectable_value(&mut self.state.theme, choice, choice.label());
@@ -231,8 +249,6 @@ impl App {
         if self.state.theme != before {
             ui.ctx().set_theme(self.state.theme.preference());
         }
-        // Right to left: the icon goes before the list, saying what it chooses.
-        theme::icon(ui, glyph, ui.visuals().weak_text_color(), theme::HEADING + 2.0);
     }
 
     /// The status line: the latest notifications (each once), or the keys to know.

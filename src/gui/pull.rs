@@ -26,6 +26,8 @@ pub(super) struct Finished {
     pub(crate) report: PullReport,
     /// The file on screen when it started.
     pub(crate) file: Option<std::path::PathBuf>,
+    /// The draft's fingerprint when it tested what was typed, not what is saved.
+    pub(crate) draft: Option<u64>,
 }
 
 /// The test-pull section's state.
@@ -93,6 +95,8 @@ impl PullPanel {
         });
         let image = self.image_for(state, draft);
         if let Some(fixed) = elsewhere_ui(ui, draft, &image) {
+            // The button goes with the warning: the cursor goes back to the image.
+            self.focus_image = true;
             match &draft.key {
                 Some(key) => {
                     state.images.insert(key.clone(), fixed);
@@ -107,7 +111,11 @@ impl PullPanel {
         ui.horizontal(|ui| {
             let platform_ok = state.platform.parse::<crate::registry::Platform>().is_ok();
             let enabled = !running && !image.trim().is_empty() && platform_ok;
-            if ui.add_enabled(enabled, theme::primary(ui, "Run test pull")).on_hover_text("Ctrl+T").clicked() {
+            if ui
+                .add_enabled(enabled, theme::primary_when(ui, enabled, "Run test pull"))
+                .on_hover_text("Ctrl+T")
+                .clicked()
+            {
                 commands.push(Command::TestPull);
             }
             if running {

@@ -50,11 +50,22 @@ pub struct TestRecord {
     pub file: Option<std::path::PathBuf>,
 }
 
-impl TestRecord {
-    /// Whether this answer is about the entry of the file on screen.
-    pub(super) fn is_for(&self, shown: Option<&std::path::Path>) -> bool {
-        self.file.is_none() || self.file.as_deref() == shown
+/// Where a registry's answer is kept: its key in one file (`KEY @ PATH`) — the same registry in
+/// two files is two entries, each with its credential and its own answer.
+pub(super) fn slot(key: &str, file: Option<&std::path::Path>) -> String {
+    match file {
+        Some(file) => format!("{key} @ {}", file.display()),
+        None => key.to_owned(),
     }
+}
+
+/// `key`'s remembered test in the file `shown`, or one remembered before files were told apart.
+pub(super) fn record_for<'a>(
+    results: &'a BTreeMap<String, TestRecord>,
+    key: &str,
+    shown: Option<&std::path::Path>,
+) -> Option<&'a TestRecord> {
+    results.get(&slot(key, shown)).or_else(|| results.get(key).filter(|record| record.file.is_none()))
 }
 
 /// Persisted window state.
@@ -88,7 +99,7 @@ pub struct State {
     pub runtime: Runtime,
     /// Omit `creationTimestamp` (kubectl 1.34+).
     pub(crate) kubectl_134: bool,
-    /// The last test of each registry key.
+    /// The last test of each registry, per file ([`slot`]).
     pub results: BTreeMap<String, TestRecord>,
     /// The table's share of the window's width (the rest is the detail pane).
     pub(crate) table_share: f32,

@@ -391,6 +391,12 @@ pub(super) fn primary(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
     egui::Button::new(RichText::new(text).color(Color32::WHITE).strong()).fill(palette(ui.visuals()).accent)
 }
 
+/// [`primary`] while it can be pressed; a plain button while it cannot (a faded accent colour
+/// still reads as the one thing to press).
+pub(super) fn primary_when(ui: &egui::Ui, enabled: bool, text: &str) -> egui::Button<'static> {
+    if enabled { primary(ui, text) } else { egui::Button::new(text.to_owned()) }
+}
+
 /// A destructive action: red words and a red outline, so it never reads as the default.
 pub(super) fn destructive(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
     let red = Tone::Bad.text(ui.visuals());
@@ -496,7 +502,9 @@ pub(super) fn view_window(ctx: &egui::Context, title: &str, contents: impl FnOnc
     let height = (size.y - 140.0).clamp(240.0, 660.0);
     let id = egui::Id::unique(("regcred-view", title));
     // A modal, as the other dialogs: the window behind is dimmed and the keyboard stays inside.
-    let area = egui::Modal::default_area(id).anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0]);
+    // Anchored at the top, it grows downwards as results come, never jumping.
+    let top = ((size.y - height) / 2.0 - 60.0).clamp(16.0, 96.0);
+    let area = egui::Modal::default_area(id).anchor(egui::Align2::CENTER_TOP, [0.0, top]);
     let mut close = false;
     let response = egui::Modal::new(id).area(area).show(ctx, |ui| {
         ui.set_width(width);

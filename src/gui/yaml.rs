@@ -87,7 +87,7 @@ impl YamlPanel {
         let preview = Self::preview(state, source, image);
         ui.horizontal(|ui| {
             let ok = preview.is_ok();
-            if ui.add_enabled(ok, theme::primary(ui, "Export YAML…")).clicked() {
+            if ui.add_enabled(ok, theme::primary_when(ui, ok, "Export YAML…")).clicked() {
                 commands.push(Command::Export(None));
             }
             if ui.add_enabled(ok, egui::Button::new("Copy")).on_hover_text("Ctrl+Shift+C").clicked()

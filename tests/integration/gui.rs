@@ -1626,6 +1626,15 @@ fn the_keyboard_is_never_lost_and_the_window_says_what_it_assumed() {
     let home = TempHome::new();
     home.write(&home.docker_config(), &plaintext_config(&[("quay.io", "robot", "pw")]));
     let mut window = make(Make { size: [900.0, 560.0], ..Make::new(home.path()) });
+    // The top bar in reading order.
+    window.harness.get_by_label("File").focus();
+    window.harness.run_steps(2);
+    let mut bar = Vec::new();
+    for _ in 0..3 {
+        window.key(egui::Modifiers::NONE, egui::Key::Tab);
+        bar.push(window.focused());
+    }
+    assert_eq!(bar, ["Check…", "Theme", "Help"], "Tab goes left to right");
     window.select("quay.io");
     window.tab("Login");
     window.harness.get_by_label("Server").focus();
@@ -1708,6 +1717,19 @@ fn each_file_answers_for_its_own_entries_and_the_window_says_what_it_will_do() {
         "tested with this file's entry: {}",
         window.tree_text()
     );
+    // Back to the Docker config (the File list, by keyboard): its own answer is still there.
+    window.harness.get_by_label("File").click();
+    window.harness.run_steps(2);
+    let docker = window.harness.query_all_by_label_contains("Docker config.json ·").last().unwrap().rect();
+    window.harness.hover_at(docker.center());
+    window.harness.get_all_by_label_contains("Docker config.json ·").last().unwrap().click();
+    window.settle();
+    assert!(!window.shows("Open file…  (Ctrl+O)"), "the list closed once a file was chosen");
+    assert_eq!(
+        window.app().test_record(&registry.host).map(|r| &r.verdict),
+        Some(&TestVerdict::Fails("the registry refused the user name or password".to_owned())),
+        "each file keeps its own answer"
+    );
 
     // A registry not saved yet: Ctrl+T checks the login with what is typed.
     window.key(egui::Modifiers::COMMAND, egui::Key::N);
@@ -1748,4 +1770,34 @@ fn each_file_answers_for_its_own_entries_and_the_window_says_what_it_will_do() {
     window.key(egui::Modifiers::COMMAND, egui::Key::S);
     assert!(window.shows("Save this password in plaintext?"), "{}", window.tree_text());
     assert_eq!(window.focused(), "Cancel", "the safe choice: {}", window.tree_text());
+}
+
+/// A test of what is typed: it says so once the typing changes, and a current one becomes the
+/// saved registry's answer when it is saved (remembered for its row).
+#[test]
+fn a_draft_answer_goes_stale_when_the_typing_changes_and_is_kept_when_saved() {
+    if !component_available("docker-registry and skopeo", registry::available()) {
+        return;
+    }
+    let registry = Registry::start(Some(("alice", "draft-pw")));
+    let home = TempHome::new();
+    let mut window = make(Make::new(home.path()));
+    window.key(egui::Modifiers::COMMAND, egui::Key::N);
+    window.type_into("Server", &registry.host);
+    window.type_into("Username", "alice");
+    window.type_into("Password", "draft-p");
+    window.key(egui::Modifiers::COMMAND, egui::Key::T);
+    assert!(window.shows("refused the user name or password"), "{}", window.tree_text());
+    window.type_into("Password", "w");
+    assert!(window.shows("This answered what was typed before your last change"), "{}", window.tree_text());
+    window.key(egui::Modifiers::COMMAND, egui::Key::T);
+    assert!(window.shows("accepts the login"), "{}", window.tree_text());
+    assert!(!window.shows("This answered what was typed before"), "current again");
+    window.key(egui::Modifiers::COMMAND, egui::Key::S);
+    window.settle();
+    assert_eq!(
+        window.app().test_record(&registry.host).map(|r| &r.verdict),
+        Some(&TestVerdict::LoginWorks),
+        "the saved row remembers the draft's answer"
+    );
 }

@@ -11,6 +11,30 @@ use crate::resolve::{SecretHome, secret_home};
 use crate::secret::Secret;
 
 impl App {
+    /// After a save: an answer about what was typed (and still is) answers for what is saved now,
+    /// and is remembered for the row.
+    fn keep_draft_answer(&mut self, key: &str) {
+        let slot = self.slot_here(key);
+        let file = self.workspace.shown().map(|file| file.path.clone());
+        let Some(answer) = self.answers.get_mut(&slot).filter(|answer| answer.draft.is_some() && !answer.stale) else {
+            return;
+        };
+        answer.draft = None;
+        let verdict = match &answer.report.outcome {
+            crate::registry::Outcome::Success(_) if answer.source == super::super::card::AnswerSource::LoginCheck => {
+                super::super::state::TestVerdict::LoginWorks
+            }
+            crate::registry::Outcome::Success(_) => super::super::state::TestVerdict::Pulls,
+            crate::registry::Outcome::Failure(failure) => {
+                super::super::state::TestVerdict::Fails(failure.verdict.clone())
+            }
+        };
+        let image =
+            (answer.source != super::super::card::AnswerSource::LoginCheck).then(|| answer.report.reference.clone());
+        let record = super::super::state::TestRecord { at: answer.at, image, verdict, file };
+        self.state.results.insert(slot, record);
+    }
+
     /// Remove…: the question, saying where this registry's secret lives (and goes with it).
     pub(in crate::gui) fn ask_remove(&mut self, key: String) {
         let home = self.workspace.file().map(|file| secret_home(file, &key));
@@ -37,7 +61,7 @@ impl App {
         }
         draft.current = current;
         draft.plaintext_seen = false;
-        self.answers.remove(super::super::editor::NEW_REGISTRY);
+        self.answers.remove(&self.slot_here(super::super::editor::NEW_REGISTRY));
         self.editor.focus = Some(super::super::command::FixField::Server);
         self.tab = super::super::command::Tab::Login;
     }
@@ -119,23 +143,29 @@ impl App {
             return;
         }
         let existing = file.find_key(&server).filter(|existing| draft.key.as_deref() != Some(existing.as_str()));
-        if let Some(existing) = existing {
-            if !replacing {
-                self.after_save = None;
-                self.dialogs.open = Some(Dialog::Exists(existing));
-                return;
-            }
-            self.state.results.remove(&existing);
-            self.answers.remove(&existing);
+        if let Some(existing) = &existing
+            && !replacing
+        {
+            self.after_save = None;
+            self.dialogs.open = Some(Dialog::Exists(existing.clone()));
+            return;
         }
-        if let Some(key) = draft.key.as_ref().filter(|_| draft.credentials_changed()) {
-            self.state.results.remove(key);
-            self.answers.remove(key);
+        let mut forget: Vec<String> = existing.into_iter().collect();
+        // A changed credential's old answers are not its answers; one the draft itself got (a
+        // test of what is typed, still current) becomes the saved entry's once saved.
+        if let Some(key) = draft.key.clone().filter(|_| draft.credentials_changed()) {
+            let fingerprint = draft.fingerprint();
+            if !self.answer(&key).is_some_and(|answer| !answer.stale && answer.draft == Some(fingerprint)) {
+                forget.push(key);
+            }
         }
         let choice = draft.current.store.clone();
         let credential =
             Credential { username: draft.current.username.clone(), secret: normalized_secret(&draft.current) };
         let (old_key, email) = (draft.key.clone(), draft.current.email.clone());
+        for key in forget {
+            self.forget_answers(&key);
+        }
         let opener = self.workspace.opener.clone();
         let started = self.jobs.save.start(&self.workspace.runtime, self.workspace.repaint.clone(), move || {
             let edit = credentials::EntryEdit {
@@ -318,9 +348,12 @@ impl App {
                 self.state.images.insert(key.clone(), image);
             }
             // The new registry's answer is the saved registry's now.
-            if let Some(answer) = self.answers.remove(super::super::editor::NEW_REGISTRY) {
-                self.answers.insert(key.clone(), answer);
+            if let Some(answer) = self.answers.remove(&self.slot_here(super::super::editor::NEW_REGISTRY)) {
+                self.answers.insert(self.slot_here(key), answer);
             }
+        }
+        if let Some(key) = &saved.key {
+            self.keep_draft_answer(key);
         }
         // What comes next (Add, another registry, another file) decides what is open; else the
         // registry just saved stays open.

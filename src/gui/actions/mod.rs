@@ -30,7 +30,7 @@ impl App {
             Command::OpenFile(path) => self.open_file(&path),
             Command::Select(key) => self.open_entry(&key),
             Command::NewEntry => {
-                self.answers.remove(super::editor::NEW_REGISTRY);
+                self.answers.remove(&self.slot_here(super::editor::NEW_REGISTRY));
                 self.editor.start_new(self.workspace.keychain_available());
                 self.tab = super::command::Tab::Login;
             }

@@ -48,17 +48,25 @@ impl App {
             username: draft.current.username.clone(),
             secret: Secret::new(draft.current.password.as_str()),
         };
-        let key = draft.answer_key();
+        let (key, fingerprint) = (draft.answer_key(), draft.fingerprint());
         if self.row_tests.is_running(&key) {
             return;
         }
-        self.answers.remove(&key);
+        self.answers.remove(&self.slot_here(&key));
         let options = self.pull_options(&key);
         let puller = self.puller.clone();
         let shown = self.workspace.shown().map(|file| file.path.clone());
         self.row_tests.start_async(key, &self.workspace.runtime, self.workspace.repaint.clone(), async move {
             let report = puller.check_login(server.endpoint_host(), &credential, "unsaved draft", &options).await;
-            let answer = Answer { source: AnswerSource::LoginCheck, at: theme::now(), report, file: None };
+            let at = theme::now();
+            let answer = Answer {
+                source: AnswerSource::LoginCheck,
+                at,
+                report,
+                file: None,
+                draft: Some(fingerprint),
+                stale: false,
+            };
             RowTest { record: None, answer: Some(answer), expiry: None, file: shown }
         });
     }
@@ -84,12 +92,13 @@ impl App {
             });
         let server = parse_server(draft.current.server.trim()).ok();
         let unsaved = draft.dirty() || draft.key.is_none();
+        let typed = unsaved.then(|| draft.fingerprint());
         let options = self.pull_options(&key);
         self.pull.cancel.store(false, Ordering::Relaxed);
         if let Ok(mut progress) = self.pull.progress.lock() {
             progress.clear();
         }
-        self.answers.remove(&key);
+        self.answers.remove(&self.slot_here(&key));
         self.pull.running = Some((key.clone(), image.clone()));
         let (sources, opener, puller) =
             (self.workspace.sources.clone(), self.workspace.opener.clone(), self.puller.clone());
@@ -132,7 +141,7 @@ impl App {
                 }
                 None => puller.pull(&image, None, "anonymous", &options, Some(&cancel), Some(&report_progress)).await,
             };
-            super::super::pull::Finished { key, image, report, file: shown }
+            super::super::pull::Finished { key, image, report, file: shown, draft: typed }
         });
     }
 
@@ -160,7 +169,8 @@ impl App {
     pub(in crate::gui) fn poll_tests(&mut self) {
         if let Some(finished) = self.pull.job.poll() {
             self.pull.running = None;
-            let super::super::pull::Finished { key, image, report, file } = finished;
+            let super::super::pull::Finished { key, image, report, file, draft } = finished;
+            let slot = super::super::state::slot(&key, file.as_deref());
             let cancelled =
                 matches!(&report.outcome, Outcome::Failure(f) if f.class == crate::registry::FailureClass::Cancelled);
             if !cancelled {
@@ -170,22 +180,24 @@ impl App {
                     _ => format!("Test pull succeeded: {}", report.reference),
                 };
                 self.toast(text, matches!(verdict, TestVerdict::Fails(_)));
-                if self.workspace.file().is_some_and(|f| f.entry_alone(&key).is_some()) {
+                // Remembered for the row only when it tested what is saved.
+                if draft.is_none() && self.workspace.file().is_some_and(|f| f.entry_alone(&key).is_some()) {
                     let record = TestRecord { at: theme::now(), image: Some(image), verdict, file: file.clone() };
-                    self.state.results.insert(key.clone(), record);
+                    self.state.results.insert(slot.clone(), record);
                 }
             }
-            let answer = Answer { source: AnswerSource::TestPull, at: theme::now(), report, file };
-            self.answers.insert(key, answer);
+            let answer = Answer { source: AnswerSource::TestPull, at: theme::now(), report, file, draft, stale: false };
+            self.answers.insert(slot, answer);
         }
         for (key, test) in self.row_tests.poll() {
+            let slot = super::super::state::slot(&key, test.file.as_deref());
             if let Some(mut record) = test.record {
                 record.file.clone_from(&test.file);
-                self.state.results.insert(key.clone(), record);
+                self.state.results.insert(slot.clone(), record);
             }
             if let Some(mut answer) = test.answer {
                 answer.file = test.file;
-                self.answers.insert(key.clone(), answer);
+                self.answers.insert(slot, answer);
             }
             if let Some(expiry) = test.expiry {
                 self.facts.expiries.insert(key, expiry);
@@ -265,7 +277,14 @@ async fn test_the_row(
         let at = theme::now();
         return RowTest {
             record: Some(TestRecord { at, image: None, verdict, file: None }),
-            answer: Some(Answer { source: AnswerSource::LoginCheck, at, report, file: None }),
+            answer: Some(Answer {
+                source: AnswerSource::LoginCheck,
+                at,
+                report,
+                file: None,
+                draft: None,
+                stale: false,
+            }),
             expiry,
             file: None,
         };
@@ -273,7 +292,12 @@ async fn test_the_row(
     let report = puller.pull(&image, credential.as_ref(), &credential_source, options, None, None).await;
     let at = theme::now();
     let record = TestRecord { at, image: Some(image), verdict: verdict_of(&report), file: None };
-    RowTest { record: Some(record), answer: Some(Answer { source, at, report, file: None }), expiry, file: None }
+    RowTest {
+        record: Some(record),
+        answer: Some(Answer { source, at, report, file: None, draft: None, stale: false }),
+        expiry,
+        file: None,
+    }
 }
 
 /// A test that could not start: its report says why, in the runtime's words where it can.
@@ -288,7 +312,7 @@ fn failed_row(
     let at = theme::now();
     RowTest {
         record: Some(TestRecord { at, image, verdict: verdict_of(&report), file: None }),
-        answer: Some(Answer { source, at, report, file: None }),
+        answer: Some(Answer { source, at, report, file: None, draft: None, stale: false }),
         expiry: None,
         file: None,
     }
