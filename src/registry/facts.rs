@@ -20,6 +20,9 @@ pub(crate) struct TokenAttempt {
     pub(crate) service: String,
     /// The scope asked for.
     pub(crate) scope: String,
+    /// The user name, sent as `account` by Docker and containers/image (none for an identity
+    /// token, or without a credential).
+    pub(crate) account: String,
     /// `POST` or `GET`: the last request made.
     pub(crate) method: String,
     /// Its status.
@@ -73,6 +76,9 @@ pub(crate) struct Facts<'a> {
     pub(crate) realm: String,
     /// `REALM?scope=…&service=…` as containerd's `GET` builds it (keys sorted, values escaped).
     pub(crate) token_get_url: String,
+    /// `REALM?account=…&scope=…&service=…` as Docker's and containers/image's token `GET` builds
+    /// it (`account` with a user name and password).
+    pub(crate) token_account_url: String,
     /// See [`TokenAttempt::post_only`].
     pub(crate) token_post_only: bool,
     /// The transport failure in Go's words (`dial tcp …: connect: connection refused`).

@@ -114,6 +114,7 @@ fn facts<'a>(
         token,
         realm: token.map(|t| t.realm.clone()).unwrap_or_default(),
         token_get_url: token.map(containerd_token_url).unwrap_or_default(),
+        token_account_url: token.map(account_token_url).unwrap_or_default(),
         token_post_only: token.is_some_and(|t| t.post_only),
         go_error: go_error(stop, &failing_host(stop, road.host, token), road.peer),
         cause: &stop.cause,
@@ -152,6 +153,21 @@ fn familiar(image: Option<&ImageRef>, name: &str) -> (String, String) {
 /// values query-escaped).
 fn containerd_token_url(token: &TokenAttempt) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
+    if !token.scope.is_empty() {
+        query.append_pair("scope", &token.scope);
+    }
+    query.append_pair("service", &token.service);
+    format!("{}?{}", token.realm, query.finish())
+}
+
+/// The token `GET` as Docker's distribution client and containers/image build it: `account` (the
+/// user name) when there is a password, then `scope` and `service` (Go's `url.Values.Encode`:
+/// keys sorted, values escaped).
+fn account_token_url(token: &TokenAttempt) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if !token.account.is_empty() {
+        query.append_pair("account", &token.account);
+    }
     if !token.scope.is_empty() {
         query.append_pair("scope", &token.scope);
     }

@@ -225,8 +225,8 @@ fn cri_o(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
     let reading = |error: &str| format!("reading manifest {} in {}: {error}", f.manifest_ref, f.name);
     let unknown = |text: String| RuntimeMessage::new(text, Code::Unknown);
     match class {
-        // Not run against a real CRI-O here: the token service's failure in regcred's words.
-        _ if token_unreachable(class, f) => something_like(class, f),
+        // c/image's token fetch (`getBearerToken`): its `*url.Error` as it is.
+        _ if token_unreachable(class, f) => unknown(twice(&format!("{}: {}", token_request(f), f.go_error))),
         FailureClass::DnsFailure
         | FailureClass::TlsUnknownAuthority
         | FailureClass::TlsFailure
@@ -306,8 +306,9 @@ fn docker(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
     let daemon = |inner: &str| RuntimeMessage::new(format!("Error response from daemon: {inner}"), Code::Unknown);
     let head = format!("Head \"{}\"", f.manifest_url);
     match class {
-        // Not run against a real dockerd here: the token service's failure in regcred's words.
-        _ if token_unreachable(class, f) => something_like(class, f),
+        // The token is fetched inside the manifest HEAD's round trip: Go's `*url.Error` of the
+        // token request, inside the HEAD's.
+        _ if token_unreachable(class, f) => daemon(&format!("{head}: {}: {}", token_request(f), f.go_error)),
         FailureClass::DnsFailure
         | FailureClass::DnsTimeout
         | FailureClass::ConnectionRefused
@@ -383,6 +384,13 @@ fn something_like(class: FailureClass, f: &Facts<'_>) -> RuntimeMessage {
         _ => format!("the node will report something like: {}", f.cause),
     };
     RuntimeMessage::new(text, Code::Unknown)
+}
+
+/// The token request Docker and containers/image make, as Go's `*url.Error` names it: a `GET` with
+/// `account` for a user name and password (or anonymous), a `POST` for an identity token.
+fn token_request(f: &Facts<'_>) -> String {
+    let identity = f.credentials_sent && f.token.is_some_and(|token| token.account.is_empty());
+    if identity { format!("Post \"{}\"", f.realm) } else { format!("Get \"{}\"", f.token_account_url) }
 }
 
 /// Whether the registry answered and its token service could not be reached (no answer at all).

@@ -415,7 +415,15 @@ impl<'a> Session<'a> {
             Scheme::Bearer { realm, service } => (realm.clone(), service.clone()),
             _ => (String::new(), String::new()),
         };
-        TokenAttempt { realm, service, scope: scope.to_owned(), ..TokenAttempt::default() }
+        // The user name a token GET names as `account` (Docker's and containers/image's), not an
+        // identity token's placeholder.
+        let account = self
+            .authorizer
+            .credential()
+            .map(|credential| credential.username.clone())
+            .filter(|user| user != super::authorizer::IDENTITY_TOKEN_USER)
+            .unwrap_or_default();
+        TokenAttempt { realm, service, scope: scope.to_owned(), account, ..TokenAttempt::default() }
     }
 
     async fn token_request(&mut self, request: super::authorizer::TokenRequest) -> Result<Response, Box<Stop>> {

@@ -413,6 +413,7 @@ fn all_classes(runtimes: &Runtimes, rows: &mut Vec<Row>) {
     // Scripted registries: a real image, with one kind of request refused. podman backs off for
     // about 30 s on each 429 (c/image) and tries 4 times (libimage): the classes run side by side.
     let scripted = ScriptedImage::new();
+    let gone = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let faults = [
         ("403 on the manifest", Fault::Forbidden),
         ("429 on HEAD (every manifest request)", Fault::LimitManifests),
@@ -420,6 +421,7 @@ fn all_classes(runtimes: &Runtimes, rows: &mut Vec<Row>) {
         ("429 on GET by digest only", Fault::LimitDigestGets),
         ("500 on the manifest", Fault::ServerError),
         ("token service refusal with details (Docker Hub's)", Fault::TokenDetails),
+        ("token service unreachable (connection refused)", Fault::TokenUnreachable(gone)),
     ];
     let servers = faults.map(|(_, fault)| scripted.serve(fault));
     let images = servers.each_ref().map(|server| format!("{}/team/app:v1", server.addr));
@@ -477,6 +479,8 @@ enum Fault {
     ServerError,
     /// A Bearer challenge whose token service refuses with Docker Hub's `{"details": "…"}` body.
     TokenDetails,
+    /// A Bearer challenge whose realm is a loopback port where nothing listens.
+    TokenUnreachable(u16),
 }
 
 /// A one-image registry's content: the manifest and blobs of an OCI layout.
@@ -508,6 +512,12 @@ impl ScriptedImage {
             let mut words = head.split_whitespace();
             let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
             let by_digest = path.contains("/manifests/sha256:");
+            if let Fault::TokenUnreachable(port) = fault {
+                let challenge = format!("Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"scripted\"");
+                let headers = [("Content-Type", "application/json"), ("WWW-Authenticate", challenge.as_str())];
+                let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}"#;
+                return response("401 Unauthorized", &headers, body);
+            }
             if let Fault::TokenDetails = fault {
                 let json = [("Content-Type", "application/json")];
                 if path.starts_with("/token") {
