@@ -52,6 +52,12 @@ pub(super) struct Dialogs {
     /// a new modal (its own size and place), not the previous one's area reused.
     shown: Option<String>,
     serial: u64,
+    /// What had the keyboard before the first dialog opened: it gets it back when the dialogs are
+    /// dismissed (Esc, Cancel, Keep), not when one went on to do something.
+    return_focus: Option<egui::Id>,
+    /// Given back on the next frame (the Esc that closed the dialog would make a text field drop
+    /// it again in this one).
+    give_back: Option<egui::Id>,
 }
 
 impl Dialog {
@@ -75,6 +81,9 @@ impl Dialogs {
     /// Draws the open dialog; pushes what the user chose.
     pub(super) fn ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
         self.help_ui(ctx);
+        if let Some(back) = self.give_back.take() {
+            ctx.memory_mut(|memory| memory.request_focus(back));
+        }
         let Some(mut dialog) = self.open.take() else {
             self.shown = None;
             return;
@@ -82,11 +91,15 @@ impl Dialogs {
         let signature = dialog.signature();
         let fresh = self.shown.as_ref() != Some(&signature);
         if fresh {
+            if self.shown.is_none() {
+                self.return_focus = ctx.memory(egui::Memory::focused);
+            }
             self.serial += 1;
             self.shown = Some(signature);
         }
         ctx.data_mut(|data| data.insert_temp(fresh_id(), fresh));
         let mut keep = true;
+        let asked_before = commands.len();
         let id = egui::Id::unique(("regcred-dialog", self.serial));
         // Anchored at the top: a dialog whose content grows extends downwards instead of
         // re-centring under the pointer. The backdrop dims the window behind it.
@@ -101,11 +114,20 @@ impl Dialogs {
                 theme::keep_focus_in_view(ui);
             });
         });
+        let chose = commands.len() > asked_before;
         if response.should_close() {
             keep = false;
         }
         if keep && self.open.is_none() {
             self.open = Some(dialog);
+        }
+        let dismissed = !keep && !chose && self.open.is_none();
+        if dismissed {
+            self.give_back = self.return_focus;
+            ctx.request_repaint();
+        }
+        if !keep {
+            self.return_focus = None;
         }
     }
 

@@ -1770,6 +1770,9 @@ fn each_file_answers_for_its_own_entries_and_the_window_says_what_it_will_do() {
     window.key(egui::Modifiers::COMMAND, egui::Key::S);
     assert!(window.shows("Save this password in plaintext?"), "{}", window.tree_text());
     assert_eq!(window.focused(), "Cancel", "the safe choice: {}", window.tree_text());
+    window.key(egui::Modifiers::NONE, egui::Key::Escape);
+    assert!(!window.shows("Save this password in plaintext?"));
+    assert_eq!(window.focused(), "Password", "Esc gives the keyboard back to where it was");
 }
 
 /// A test of what is typed: it says so once the typing changes, and a current one becomes the
