@@ -117,19 +117,25 @@ impl CheckPanel {
         self.job.start_async(&workspace.runtime, workspace.repaint.clone(), async move {
             let prepared = tokio::task::spawn_blocking(move || {
                 let inputs = read_manifests(&text, &paths, &namespace);
-                let local = if local {
-                    Some(crate::check::local_keyring(&sources, &*opener).map_err(|e| e.to_string())?.0)
+                // Entries whose secret cannot be read (a keychain that does not answer) are left
+                // out, and said in the report, as `regcred check --local` says them.
+                let (local, unread) = if local {
+                    let (keyring, unread) =
+                        crate::check::local_keyring(&sources, &*opener).map_err(|e| e.to_string())?;
+                    (Some(keyring), unread)
                 } else {
-                    None
+                    (None, Vec::new())
                 };
-                Ok::<_, String>((inputs, local))
+                Ok::<_, String>((inputs, local, unread))
             })
             .await
             .map_err(|e| e.to_string())?;
-            let (inputs, local) = prepared?;
+            let (inputs, local, unread) = prepared?;
             let options = CheckOptions { pull, node: None, local, ..CheckOptions::default() };
+            let mut report = crate::check::check(&inputs, &options).await;
+            report.warnings.extend(unread);
             // Shown, never exported as JSON: every text from the manifests made inert at once.
-            Ok(crate::check::check(&inputs, &options).await.inert())
+            Ok(report.inert())
         });
     }
 }

@@ -1804,3 +1804,24 @@ fn a_draft_answer_goes_stale_when_the_typing_changes_and_is_kept_when_saved() {
         "the saved row remembers the draft's answer"
     );
 }
+
+/// Check manifests "with my own credentials": a login whose secret cannot be read is said in the
+/// report (as `regcred check --local` warns), not left for "none configured" to explain.
+#[test]
+fn check_with_my_own_credentials_says_which_could_not_be_read() {
+    let home = TempHome::new();
+    home.write(
+        &home.docker_config(),
+        br#"{"auths":{"ghost.example.com":{}},"credHelpers":{"ghost.example.com":"nosuch"}}"#,
+    );
+    let mut window = window(&home);
+    window.click("Check manifests…");
+    window.click("Check Secrets missing from the manifests with my own credentials");
+    window.type_into(
+        "Manifests",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: ghost.example.com/app:1\n    imagePullPolicy: Never\n",
+    );
+    window.click("Check");
+    window.settle();
+    assert!(window.shows("ghost.example.com: not used"), "{}", window.tree_text());
+}
