@@ -239,12 +239,32 @@ fn failure_ui(
 
 /// The advice as the window says it: its own actions instead of command-line flags.
 pub(super) fn in_window_words(advice: &str) -> String {
-    advice
+    let said = advice
         .replace("; here, pass --ca-dir or put it in ", "; for regcred here, put it in ")
         .replace(" or the --ca-dir directory", "")
+        .replace("; here ~/.docker/certs.d/", "; for regcred here ~/.docker/certs.d/")
+        .replace(" or --ca-dir)", ")")
         .replace(" and here with --insecure", "")
+        .replace(" (and test with --insecure here)", "")
         .replace(" (--insecure)", "")
         .replace("Log in to the registry (regcred login)", "Save a login for the registry (Login tab)")
+        .replace(
+            "(`regcred check --local`; in the window, the box \"with my own credentials\")",
+            "(the box \"with my own credentials\")",
+        )
+        .replace(
+            "(`regcred apply`, or Apply to cluster… in the window's Kubernetes tab)",
+            "(Apply to cluster… in the Kubernetes tab)",
+        )
+        .replace("(regcred yaml writes a correct one)", "(the Kubernetes tab shows a correct one)")
+        .replace("(regcred yaml makes the Secret)", "(the Kubernetes tab shows the Secret)")
+        .replace(" (--local)", " (with my own credentials)");
+    // "(regcred yaml HOST … makes it)": the registry's Kubernetes tab makes it.
+    match said.split_once("(regcred yaml ").and_then(|(before, rest)| Some((before, rest.split_once(" … makes it)")?)))
+    {
+        Some((before, (_, after))) => format!("{before}(save a login for it: its Kubernetes tab makes it){after}"),
+        None => said,
+    }
 }
 
 /// The field a failure of `class` is fixed in, and the button's words.
@@ -306,5 +326,26 @@ mod tests {
         assert!(!said.contains("--ca-dir") && said.contains("~/.docker/certs.d/h/ca.crt"), "{said}");
         let said = super::in_window_words("Log in to the registry (regcred login), then attach the pull secret.");
         assert!(said.starts_with("Save a login for the registry (Login tab)"), "{said}");
+    }
+
+    /// Every piece of advice `regcred check` gives that names a command or a flag is said in the
+    /// window's own terms (its Check manifests view shows the same results).
+    #[test]
+    fn the_check_view_names_the_windows_actions() {
+        let advice = [
+            "The Secret pull is not in these manifests: add it, apply it first, or check with your own logins (`regcred check --local`; in the window, the box \"with my own credentials\").",
+            "The Secret pull does not exist in namespace default: create it (`regcred apply`, or Apply to cluster… in the window's Kubernetes tab), or name the right one in imagePullSecrets.",
+            "The Secret s is in these manifests but cannot be read (see the input error): the API server would refuse it, so the kubelet finds none. Fix it (regcred yaml writes a correct one).",
+            "The Deployment web names no imagePullSecrets: add one to its pod template (regcred yaml makes the Secret), or to its ServiceAccount.",
+            "The pull Secrets the Deployment web uses have no entry that matches r.example: add one for it (regcred yaml r.example … makes it), or check the registry in the image name.",
+            "the Secret s is not in the manifests: checked with your local credentials instead (--local)",
+            "Check the registry's certificate (host name, expiry, chain), and the CA the nodes trust for it (/etc/docker/certs.d/h/; here ~/.docker/certs.d/h/ or --ca-dir).",
+            "CRI-O makes no exception: mark it `insecure = true` in /etc/containers/registries.conf on the node (and test with --insecure here), or serve it over TLS.",
+        ];
+        for advice in advice {
+            let said = super::in_window_words(advice);
+            let command = ["`regcred ", "(regcred ", " --"].iter().any(|c| said.contains(c));
+            assert!(!command && !said.contains("in the window"), "{said}");
+        }
     }
 }

@@ -200,7 +200,7 @@ pub(super) fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
 
 fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
     let title = format!("{}/{} · {} · {}", result.namespace, result.workload, result.container, result.image);
-    let with = crate::check::UsedCredential::describe_used(result.credential.as_ref());
+    let with = super::card::in_window_words(&crate::check::UsedCredential::describe_used(result.credential.as_ref()));
     match result.verdict {
         Verdict::Pulls => {
             ui.horizontal(|ui| {
@@ -239,10 +239,12 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
                 }
                 if let Some(what) = &result.what_to_do {
                     ui.label(egui::RichText::new("What to do").strong());
-                    ui.add(egui::Label::new(what).wrap());
+                    ui.add(egui::Label::new(super::card::in_window_words(what)).wrap());
                 }
                 for attempt in result.tried.iter().filter(|_| result.tried.len() > 1) {
-                    let with = crate::check::UsedCredential::describe_used(attempt.credential.as_ref());
+                    let with = super::card::in_window_words(&crate::check::UsedCredential::describe_used(
+                        attempt.credential.as_ref(),
+                    ));
                     ui.add(egui::Label::new(format!("tried {with}: {}", attempt.error)).wrap());
                 }
             });
@@ -250,7 +252,7 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
     }
     for note in &result.notes {
         if result.verdict != Verdict::Skipped {
-            theme::message(ui, Tone::Warn, &format!("    {note}"));
+            theme::message(ui, Tone::Warn, &format!("    {}", super::card::in_window_words(note)));
         }
     }
 }

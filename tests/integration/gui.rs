@@ -991,7 +991,13 @@ fn check_manifests_shows_which_pods_would_pull() {
         )
     };
     let file = home.path().join("shop.yaml");
-    let documents = [secret("good", "view-pw"), secret("stale", "old-pw"), pod("web", "good"), pod("broken", "stale")];
+    let documents = [
+        secret("good", "view-pw"),
+        secret("stale", "old-pw"),
+        pod("web", "good"),
+        pod("broken", "stale"),
+        pod("lost", "absent"),
+    ];
     std::fs::write(&file, documents.join("---\n")).unwrap();
     let mut window = window(&home);
     window.click("Check manifests…");
@@ -999,8 +1005,14 @@ fn check_manifests_shows_which_pods_would_pull() {
     window.type_into("Files", file.to_str().unwrap());
     window.click("Check");
     let report = window.app().check_report().expect("the results");
-    assert_eq!((report.summary.pulls, report.summary.fails), (1, 1), "{report:?}");
-    assert!(window.shows("1 of 2 containers would pull, 1 would fail"), "{}", window.tree_text());
+    assert_eq!((report.summary.pulls, report.summary.fails), (1, 2), "{report:?}");
+    assert!(window.shows("1 of 3 containers would pull, 2 would fail"), "{}", window.tree_text());
+    // What to do is said in the window's own terms, not as command-line flags.
+    window.harness.get_by_label_contains("fails · default/Pod/lost").click();
+    window.settle();
+    let text = window.tree_text();
+    assert!(text.contains("the box \"with my own credentials\""), "{text}");
+    assert!(!text.contains("--local") && !text.contains("`regcred"), "{text}");
     window.harness.get_by_label_contains("fails · default/Pod/broken").click();
     window.settle();
     assert!(window.shows("What the kubelet will report"), "{}", window.tree_text());
