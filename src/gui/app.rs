@@ -274,6 +274,34 @@ impl App {
         self.answers.get(&self.slot_here(key))
     }
 
+    /// The last test of exactly what the registry open holds (as typed, or as saved when
+    /// nothing that a test depends on changed) failed: its verdict.
+    pub(super) fn draft_failed(&self) -> Option<String> {
+        let draft = self.draft()?;
+        let answer = self.answer(&draft.answer_key()).filter(|answer| !answer.stale)?;
+        let same = match answer.draft {
+            Some(tested) => tested == draft.fingerprint(),
+            None => !draft.credentials_changed(),
+        };
+        match &answer.report.outcome {
+            crate::registry::Outcome::Failure(failure)
+                if same && failure.class != crate::registry::FailureClass::Cancelled =>
+            {
+                Some(format!("its last test failed: {}", failure.verdict))
+            }
+            _ => None,
+        }
+    }
+
+    /// What the Kubernetes YAML of the registry open must be said with wherever it goes (the tab,
+    /// Copy, Export): that it holds changes not saved yet, and that its last test failed.
+    pub(super) fn yaml_caveats(&self) -> Vec<String> {
+        let Some(draft) = self.draft().filter(|_| self.list.checked.is_empty()) else { return Vec::new() };
+        let unsaved =
+            draft.credentials_changed().then(|| "it holds what is typed in the Login tab, not saved yet".to_owned());
+        unsaved.into_iter().chain(self.draft_failed()).collect()
+    }
+
     /// Where `key`'s answers are kept for the file on screen ([`super::state::slot`]).
     pub(super) fn slot_here(&self, key: &str) -> String {
         super::state::slot(key, self.workspace.shown().map(|file| file.path.as_path()))

@@ -142,7 +142,7 @@ fn answer_ui(ui: &mut egui::Ui, answer: &Answer, commands: &mut Vec<Command>) {
             let mut chars = note.chars();
             let sentence: String =
                 chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default();
-            theme::weak(ui, &format!("{sentence}."));
+            theme::weak(ui, &in_window_words(&format!("{sentence}.")));
         }
         ui.horizontal_wrapped(|ui| {
             if ui.button("Copy report").clicked() {
@@ -258,7 +258,9 @@ pub(super) fn in_window_words(advice: &str) -> String {
         )
         .replace("(regcred yaml writes a correct one)", "(the Kubernetes tab shows a correct one)")
         .replace("(regcred yaml makes the Secret)", "(the Kubernetes tab shows the Secret)")
-        .replace(" (--local)", " (with my own credentials)");
+        .replace(" (--local)", " (with my own credentials)")
+        // Markdown's code quotes are plain quotes in the window.
+        .replace('`', "\"");
     // "(regcred yaml HOST … makes it)": the registry's Kubernetes tab makes it.
     match said.split_once("(regcred yaml ").and_then(|(before, rest)| Some((before, rest.split_once(" … makes it)")?)))
     {
@@ -344,7 +346,7 @@ mod tests {
         ];
         for advice in advice {
             let said = super::in_window_words(advice);
-            let command = ["`regcred ", "(regcred ", " --"].iter().any(|c| said.contains(c));
+            let command = ["\"regcred ", "(regcred ", " --", "`"].iter().any(|c| said.contains(c));
             assert!(!command && !said.contains("in the window"), "{said}");
         }
     }

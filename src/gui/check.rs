@@ -63,7 +63,7 @@ impl CheckPanel {
             let files = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.paths)
-                        .hint_text("app.yaml k8s/ (space-separated)")
+                        .hint_text("app.yaml ~/k8s/ (space-separated; quote a path with spaces)")
                         .desired_width(320.0),
                 )
                 .labelled_by(label.id);
@@ -74,9 +74,16 @@ impl CheckPanel {
             let namespace = ui
                 .add(egui::TextEdit::singleline(&mut self.namespace).hint_text("default").desired_width(110.0))
                 .labelled_by(label.id);
-            // Enter in either field runs the check, as a search field runs its search.
-            let entered = |field: &egui::Response| field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            entered(&files) || entered(&namespace)
+            // Enter in either field runs the check, as a search field runs its search; the
+            // keyboard stays in the field (Enter would have made it drop it).
+            let entered = |field: &egui::Response| {
+                let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if entered {
+                    field.request_focus();
+                }
+                entered
+            };
+            entered(&files) | entered(&namespace)
         });
         let label = ui.label("Manifests");
         let entered_text = egui::ScrollArea::vertical().id_salt("check-text").max_height(130.0).show(ui, |ui| {
@@ -112,11 +119,12 @@ impl CheckPanel {
             if self.namespace.trim().is_empty() { "default".to_owned() } else { self.namespace.trim().to_owned() };
         let (text, paths, local) = (self.text.clone(), self.paths.clone(), self.local);
         let (sources, opener) = (workspace.sources.clone(), workspace.opener.clone());
+        let home = workspace.env.home.clone();
         let pull = state.pull_options(workspace.env.home.as_deref(), None);
         self.report = None;
         self.job.start_async(&workspace.runtime, workspace.repaint.clone(), async move {
             let prepared = tokio::task::spawn_blocking(move || {
-                let inputs = read_manifests(&text, &paths, &namespace);
+                let inputs = read_manifests(&text, &paths, &namespace, home.as_deref());
                 // Entries whose secret cannot be read (a keychain that does not answer) are left
                 // out, and said in the report, as `regcred check --local` says them.
                 let (local, unread) = if local {
@@ -141,10 +149,25 @@ impl CheckPanel {
 }
 
 /// The pasted text and the named files, read as `regcred check -f` reads them.
-fn read_manifests(text: &str, paths: &str, namespace: &str) -> crate::check::manifests::Inputs {
+fn read_manifests(
+    text: &str,
+    paths: &str,
+    namespace: &str,
+    home: Option<&std::path::Path>,
+) -> crate::check::manifests::Inputs {
     let texts: Vec<(&str, &str)> = if text.trim().is_empty() { Vec::new() } else { vec![("pasted", text)] };
-    let paths: Vec<&std::path::Path> = paths.split_whitespace().map(std::path::Path::new).collect();
+    let paths: Vec<std::path::PathBuf> = split_paths(paths)
+        .iter()
+        .map(|path| crate::atomic_file::expand_home(std::path::Path::new(path), home))
+        .collect();
+    let paths: Vec<&std::path::Path> = paths.iter().map(std::path::PathBuf::as_path).collect();
     crate::check::manifests::read_inputs(&texts, &paths, namespace)
+}
+
+/// The Files field's paths as a shell would split them: by spaces, a path with spaces quoted
+/// (`"my charts/app.yaml"`) or escaped; an unclosed quote splits by spaces alone.
+fn split_paths(paths: &str) -> Vec<String> {
+    shlex::split(paths).unwrap_or_else(|| paths.split_whitespace().map(str::to_owned).collect())
 }
 
 /// The summary, then every container, failures first, each failure opening to its details.
@@ -195,65 +218,87 @@ pub(super) fn report_ui(ui: &mut egui::Ui, report: &CheckReport) {
             row_ui(ui, index, result);
         }
         theme::keep_focus_in_view(ui);
+        theme::page_keys(ui);
     });
 }
 
+/// One container: its verdict and where it runs, opening (Enter, or a click) to why — the
+/// credential it pulled with, why it was skipped, or the kubelet's words and what to do.
 fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
     let title = format!("{}/{} · {} · {}", result.namespace, result.workload, result.container, result.image);
     let with = super::card::in_window_words(&crate::check::UsedCredential::describe_used(result.credential.as_ref()));
-    match result.verdict {
+    let (tone, word) = match result.verdict {
+        Verdict::Pulls => (Tone::Good, "pulls"),
+        Verdict::Skipped => (Tone::Neutral, "skipped"),
+        Verdict::Unfinished => (Tone::Warn, "unfinished"),
+        Verdict::Fails => (Tone::Bad, "fails"),
+    };
+    // The verdict in its colour, the container in the text's: calm rows that still read at a glance.
+    let mut header = egui::text::LayoutJob::default();
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let format = |color| egui::TextFormat::simple(font.clone(), color);
+    header.append(word, 0.0, format(tone.text(ui.visuals())));
+    header.append(&format!(" · {title}"), 0.0, format(ui.visuals().text_color()));
+    let row = egui::CollapsingHeader::new(header).id_salt(("check-row", index)).show(ui, |ui| match result.verdict {
         Verdict::Pulls => {
-            ui.horizontal(|ui| {
-                theme::status(ui, Tone::Good, Icon::Check, "pulls");
-                ui.add(egui::Label::new(&title).truncate()).on_hover_text(format!("{title}\nwith {with}"));
-            });
+            ui.label(format!("with {with}"));
         }
         Verdict::Skipped => {
-            ui.horizontal(|ui| {
-                theme::badge(ui, Tone::Neutral, "skipped");
-                ui.add(egui::Label::new(&title).truncate()).on_hover_text(result.notes.join("\n"));
-            });
+            for note in &result.notes {
+                ui.add(egui::Label::new(super::card::in_window_words(note)).wrap());
+            }
         }
         Verdict::Unfinished => {
-            ui.horizontal(|ui| {
-                theme::badge(ui, Tone::Warn, "unfinished");
-                let cause = result.cause.as_deref().unwrap_or(crate::check::run::UNFINISHED);
-                ui.add(egui::Label::new(&title).truncate()).on_hover_text(cause);
-            });
+            let cause = result.cause.as_deref().unwrap_or(crate::check::run::UNFINISHED);
+            ui.add(egui::Label::new(cause).wrap());
         }
-        Verdict::Fails => {
-            egui::CollapsingHeader::new(
-                egui::RichText::new(format!("fails · {title}")).color(Tone::Bad.text(ui.visuals())),
-            )
-            .id_salt(("check-row", index))
-            .show(ui, |ui| {
-                if let Some(cause) = &result.cause {
-                    theme::message(ui, Tone::Bad, cause);
-                }
-                ui.weak(format!("with {with}"));
-                if let Some(kubelet) = &result.kubelet {
-                    ui.label(egui::RichText::new("What the kubelet will report").strong());
-                    let reason = result.reason.as_deref().unwrap_or("ErrImagePull");
-                    ui.add(egui::Label::new(egui::RichText::new(kubelet).monospace()).wrap());
-                    ui.weak(crate::registry::report::pod_status(reason));
-                }
-                if let Some(what) = &result.what_to_do {
-                    ui.label(egui::RichText::new("What to do").strong());
-                    ui.add(egui::Label::new(super::card::in_window_words(what)).wrap());
-                }
-                for attempt in result.tried.iter().filter(|_| result.tried.len() > 1) {
-                    let with = super::card::in_window_words(&crate::check::UsedCredential::describe_used(
-                        attempt.credential.as_ref(),
-                    ));
-                    ui.add(egui::Label::new(format!("tried {with}: {}", attempt.error)).wrap());
-                }
-            });
+        Verdict::Fails => failure_ui(ui, result, &with),
+    });
+    // The row the keyboard is on is outlined (a header without a frame shows no focus).
+    if row.header_response.has_focus() {
+        let stroke = ui.visuals().selection.stroke;
+        ui.painter().rect_stroke(row.header_response.rect.expand(2.0), 4.0, stroke, egui::StrokeKind::Outside);
+    }
+    // Opened: its details are brought into view (the last rows' open below the fold).
+    if row.header_response.clicked() && row.openness < 0.5 {
+        ui.ctx().data_mut(|data| data.insert_temp(egui::Id::unique("check-row-opened"), row.header_response.id));
+    }
+    if let Some(body) = &row.body_response
+        && ui.ctx().data(|data| data.get_temp::<egui::Id>(egui::Id::unique("check-row-opened")))
+            == Some(row.header_response.id)
+    {
+        ui.scroll_to_rect(row.header_response.rect.union(body.rect), None);
+        if row.fully_open() {
+            ui.ctx().data_mut(|data| data.remove::<egui::Id>(egui::Id::unique("check-row-opened")));
         }
     }
     for note in &result.notes {
         if result.verdict != Verdict::Skipped {
             theme::message(ui, Tone::Warn, &format!("    {}", super::card::in_window_words(note)));
         }
+    }
+}
+
+/// A failing container's details: the cause, the credential, the kubelet's words, what to do.
+fn failure_ui(ui: &mut egui::Ui, result: &CheckResult, with: &str) {
+    if let Some(cause) = &result.cause {
+        theme::message(ui, Tone::Bad, cause);
+    }
+    ui.weak(format!("with {with}"));
+    if let Some(kubelet) = &result.kubelet {
+        ui.label(egui::RichText::new("What the kubelet will report").strong());
+        let reason = result.reason.as_deref().unwrap_or("ErrImagePull");
+        ui.add(egui::Label::new(egui::RichText::new(kubelet).monospace()).wrap());
+        ui.weak(crate::registry::report::pod_status(reason));
+    }
+    if let Some(what) = &result.what_to_do {
+        ui.label(egui::RichText::new("What to do").strong());
+        ui.add(egui::Label::new(super::card::in_window_words(what)).wrap());
+    }
+    for attempt in result.tried.iter().filter(|_| result.tried.len() > 1) {
+        let with =
+            super::card::in_window_words(&crate::check::UsedCredential::describe_used(attempt.credential.as_ref()));
+        ui.add(egui::Label::new(format!("tried {with}: {}", attempt.error)).wrap());
     }
 }
 
@@ -285,5 +330,25 @@ pub(super) fn outcome_ui<T>(
             theme::message(ui, Tone::Bad, why);
         }
         Some(Ok(report)) => show(ui, report),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn files_are_split_as_a_shell_splits_them() {
+        let split = super::split_paths(r#"app.yaml "my charts/web.yaml" k8s\ prod/ ~/x.yaml"#);
+        assert_eq!(split, ["app.yaml", "my charts/web.yaml", "k8s prod/", "~/x.yaml"]);
+        // An unclosed quote is not a reason to read nothing.
+        assert_eq!(super::split_paths(r#"a.yaml "b.yaml"#), ["a.yaml", "\"b.yaml"]);
+    }
+
+    #[test]
+    fn a_file_under_home_is_read_from_home() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: r.example/a:1\n").unwrap();
+        let inputs = super::read_manifests("", "~/pod.yaml", "default", Some(home.path()));
+        assert!(inputs.unreadable.is_empty(), "{:?}", inputs.unreadable);
+        assert_eq!(inputs.manifests.workloads.len(), 1);
     }
 }

@@ -153,6 +153,7 @@ impl App {
     }
 
     fn yaml_tab_ui(&mut self, ui: &mut egui::Ui) {
+        self.yaml.caveats = self.yaml_caveats();
         let image = self.editor.draft.as_ref().map(|d| self.pull.image_for(&self.state, d)).unwrap_or_default();
         let selection = self.yaml.selection.take();
         let source = super::app::yaml_source(

@@ -22,8 +22,8 @@ pub(super) enum Dialog {
     ConfirmOrphan(Orphan, String),
     /// Another program changed the same entry.
     Conflict(String),
-    /// The editor has unsaved changes; then do this.
-    Unsaved(Box<Command>),
+    /// The editor has unsaved changes; then do this. (And the last test of them failed: how.)
+    Unsaved(Box<Command>, Option<String>),
     /// Replace the existing file with the export?
     ReplaceExport(PathBuf),
     /// A new registry's key is already in the file: open that entry, or replace it?
@@ -70,7 +70,7 @@ impl Dialog {
             Self::Orphans(orphans) => format!("orphans {orphans:?}"),
             Self::ConfirmOrphan(orphan, _) => format!("confirm {orphan:?}"),
             Self::Conflict(message) => format!("conflict {message}"),
-            Self::Unsaved(then) => format!("unsaved {then:?}"),
+            Self::Unsaved(then, _) => format!("unsaved {then:?}"),
             Self::ReplaceExport(path) => format!("replace {}", path.display()),
             Self::Plaintext { key, .. } => format!("plaintext {key}"),
         }
@@ -144,7 +144,9 @@ impl Dialogs {
             .show(ctx, |ui| {
                 // A small window scrolls the list rather than cutting its last rows off.
                 let height = (ctx.content_rect().height() - 120.0).max(120.0);
-                egui::ScrollArea::vertical().max_height(height).show(ui, |ui| {
+                // (A scroll area is only as tall as its minimum unless told: the whole list, where it fits.)
+                egui::ScrollArea::vertical().max_height(height).min_scrolled_height(height).show(ui, |ui| {
+                    theme::page_keys(ui);
                     egui::Grid::new("shortcuts").min_col_width(110.0).spacing([16.0, 6.0]).show(ui, |ui| {
                         for (keys, what) in SHORTCUTS {
                             ui.monospace(*keys);
@@ -218,7 +220,7 @@ fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Dialog, commands: &mut Vec<Command>
                 commands,
             )
         }
-        Dialog::Unsaved(then) => {
+        Dialog::Unsaved(then, failed) => {
             theme::heading(ui, "Save your changes?");
             let before = match then.as_ref() {
                 Command::Quit => "before quitting",
@@ -229,15 +231,19 @@ fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Dialog, commands: &mut Vec<Command>
                 _ => "before going on",
             };
             wrapped(ui, &format!("The registry you are editing has changes that are not saved. Save them {before}?"));
-            buttons(
-                ui,
-                &[
-                    (Some(Command::SaveThen(then.clone())), "Save", false),
-                    (Some(Command::DiscardThen(then.clone())), "Discard", true),
-                    (None, "Cancel", false),
-                ],
-                commands,
-            )
+            let choices = [
+                (Some(Command::SaveThen(then.clone())), "Save", false),
+                (Some(Command::DiscardThen(then.clone())), "Discard", true),
+                (None, "Cancel", false),
+            ];
+            match failed {
+                // Saving what the registry refused is a choice, not the default: Cancel has the keyboard.
+                Some(failed) => {
+                    theme::message(ui, theme::Tone::Warn, &format!("Careful: {failed}."));
+                    buttons_focusing(ui, &choices, Some(2), commands)
+                }
+                None => buttons(ui, &choices, commands),
+            }
         }
         Dialog::Exists(key) => {
             theme::heading(ui, "This registry is already in the file");

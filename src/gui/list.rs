@@ -341,7 +341,19 @@ fn header_ui(
 ) {
     ui.horizontal(|ui| {
         theme::title(ui, "Registries");
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        // Left to right at the row's end: Tab reaches Add registry, Test all, then More….
+        theme::at_right_end(ui, egui::Id::unique("registries-header-actions"), |ui| {
+            // One primary action on screen: with no rows, the welcome's own button is it.
+            let add = if has_rows { theme::primary(ui, "Add registry") } else { egui::Button::new("Add registry") };
+            if ui.add(add).on_hover_text("Ctrl+N").clicked() {
+                commands.push(Command::NewEntry);
+            }
+            let test_all = ui
+                .add_enabled(has_rows, egui::Button::new("Test all"))
+                .on_hover_text("Test every registry listed (at most 4 at a time per registry host, 16 in all)");
+            if test_all.clicked() {
+                commands.push(Command::TestAll);
+            }
             let more = ui.button("More…").on_hover_text("Open a file, reload, move plaintext, orphans, density");
             egui::Popup::menu(&more).show(|ui| {
                 if ui.button("Open file…  (Ctrl+O)").clicked() {
@@ -363,17 +375,6 @@ fn header_ui(
                 ui.separator();
                 ui.checkbox(compact, "Compact rows");
             });
-            let test_all = ui
-                .add_enabled(has_rows, egui::Button::new("Test all"))
-                .on_hover_text("Test every registry listed (at most 4 at a time per registry host, 16 in all)");
-            if test_all.clicked() {
-                commands.push(Command::TestAll);
-            }
-            // One primary action on screen: with no rows, the welcome's own button is it.
-            let add = if has_rows { theme::primary(ui, "Add registry") } else { egui::Button::new("Add registry") };
-            if ui.add(add).on_hover_text("Ctrl+N").clicked() {
-                commands.push(Command::NewEntry);
-            }
         });
     });
 }
@@ -671,9 +672,9 @@ fn two_line_cells(ui: &mut egui::Ui, rect: egui::Rect, cells: Cells<'_>) {
     cell(ui, name, |ui| name_ui(ui, row));
     let actions = egui::Rect::from_min_max(egui::pos2(top.right() - right, top.top()), top.max);
     cell(ui, actions, |ui| {
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            menu_ui(ui, row, commands);
+        theme::at_right_end(ui, egui::Id::unique(("row-actions", &row.shown)), |ui| {
             test_button_ui(ui, row, status, commands);
+            menu_ui(ui, row, commands);
         });
     });
     let facts = egui::Rect::from_min_max(egui::pos2(tick.right() + 7.0 * GRID, bottom.top()), bottom.max);

@@ -103,6 +103,7 @@ impl eframe::App for App {
             .frame(egui::Frame::central_panel(ui.style()).inner_margin(egui::Margin::symmetric(16, 12)))
             .show(ui, |ui| self.split_ui(ui));
         let ctx = ui.ctx().clone();
+        theme::give_back_focus(&ctx);
         self.check.ui(&ctx, &self.workspace, &self.state);
         self.live.ui(&ctx, &self.workspace, &self.state);
         self.dialogs.ui(&ctx, &mut self.commands);
@@ -136,17 +137,7 @@ impl App {
             if let Some(state) = &self.workspace.keychain {
                 chip.on_hover_text(workspace::keychain_advice(state));
             }
-            // The right-hand group is laid out left to right after a gap as wide as last frame
-            // measured, so that Tab goes through the bar in reading order (a right-to-left layout
-            // would take the focus from Help backwards).
-            let measured = egui::Id::unique("top-bar-right");
-            let width = ui.data(|data| data.get_temp::<f32>(measured)).unwrap_or(0.0);
-            ui.add_space((ui.available_width() - width).max(0.0));
-            let right = ui.horizontal(|ui| self.top_bar_right_ui(ui, narrow)).response.rect.width();
-            if (right - width).abs() > 0.5 {
-                ui.data_mut(|data| data.insert_temp(measured, right));
-                ui.ctx().request_discard("the top bar's right group was measured");
-            }
+            theme::at_right_end(ui, egui::Id::unique("top-bar-right"), |ui| self.top_bar_right_ui(ui, narrow));
         });
     }
 

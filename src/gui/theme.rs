@@ -479,6 +479,41 @@ pub(super) fn keep_focus_in_view(ui: &mut egui::Ui) {
     }
 }
 
+/// Page Up and Page Down scroll the scroll area this is called in by most of its height, unless
+/// a text field has the keyboard (egui's scroll areas take only the wheel).
+pub(super) fn page_keys(ui: &mut egui::Ui) {
+    if ui.ctx().text_edit_focused() {
+        return;
+    }
+    let page = ui.clip_rect().height() * 0.9;
+    let (down, up) = ui.input_mut(|i| {
+        (
+            i.consume_key(egui::Modifiers::NONE, egui::Key::PageDown),
+            i.consume_key(egui::Modifiers::NONE, egui::Key::PageUp),
+        )
+    });
+    if down {
+        ui.scroll_with_delta(egui::vec2(0.0, -page));
+    } else if up {
+        ui.scroll_with_delta(egui::vec2(0.0, page));
+    }
+}
+
+/// Lays `contents` out left to right at the right end of the row, so that Tab goes through it
+/// in reading order (a right-to-left layout would take the focus backwards): after a gap as wide
+/// as the row less the group's width, measured last frame.
+pub(super) fn at_right_end<R>(ui: &mut egui::Ui, id: egui::Id, contents: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    let width = ui.data(|data| data.get_temp::<f32>(id)).unwrap_or(0.0);
+    ui.add_space((ui.available_width() - width).max(0.0));
+    let group = ui.horizontal(contents);
+    let measured = group.response.rect.width();
+    if (measured - width).abs() > 0.5 {
+        ui.data_mut(|data| data.insert_temp(id, measured));
+        ui.ctx().request_discard("a right-hand group was measured");
+    }
+    group.inner
+}
+
 /// `2 min ago`, `3 h ago`, `just now`.
 pub(super) fn age(seconds: u64) -> String {
     match seconds {
@@ -505,6 +540,12 @@ pub(super) fn view_window(ctx: &egui::Context, title: &str, contents: impl FnOnc
     // Anchored at the top, it grows downwards as results come, never jumping.
     let top = ((size.y - height) / 2.0 - 60.0).clamp(16.0, 96.0);
     let area = egui::Modal::default_area(id).anchor(egui::Align2::CENTER_TOP, [0.0, top]);
+    // What had the keyboard when the view opened gets it back when it closes.
+    let opener = id.with("opener");
+    if ctx.data(|data| data.get_temp::<Option<egui::Id>>(opener)).is_none() {
+        let focused = ctx.memory(egui::Memory::focused);
+        ctx.data_mut(|data| data.insert_temp(opener, focused));
+    }
     let mut close = false;
     let response = egui::Modal::new(id).area(area).show(ctx, |ui| {
         ui.set_width(width);
@@ -520,7 +561,22 @@ pub(super) fn view_window(ctx: &egui::Context, title: &str, contents: impl FnOnc
             contents(ui);
         });
     });
-    !(close || response.should_close())
+    let open = !(close || response.should_close());
+    if !open && let Some(Some(focused)) = ctx.data_mut(|data| data.remove_temp::<Option<egui::Id>>(opener)) {
+        // Given on the next frame: the Esc that closed the view would make it drop it again.
+        ctx.data_mut(|data| data.insert_temp(egui::Id::unique("regcred-give-back"), Some(focused)));
+        ctx.request_repaint();
+    }
+    open
+}
+
+/// Gives the keyboard back to what had it before a view opened (see [`view_window`]), once.
+pub(super) fn give_back_focus(ctx: &egui::Context) {
+    if let Some(Some(focused)) =
+        ctx.data_mut(|data| data.remove_temp::<Option<egui::Id>>(egui::Id::unique("regcred-give-back")))
+    {
+        ctx.memory_mut(|memory| memory.request_focus(focused));
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ use crate::pull_secret::{
 
 const MASK: &str = "••••••••  (masked)";
 
+/// What Copy says it did (the preview masks the secrets; the copy does not).
+pub(super) const COPIED: &str = "Copied the YAML (secrets in clear) to the clipboard";
+
 /// The ticked registries' secrets, fetched in the background (they may be in the keychain).
 pub(super) struct Selection {
     /// Which keys they are for.
@@ -38,6 +41,20 @@ pub(super) struct YamlPanel {
     pub(crate) selection_job: Slot<Selection>,
     /// The tab was just opened from the keyboard: the Secret name takes the focus.
     pub(crate) focus_name: bool,
+    /// The Export path field was just shown: it takes the focus.
+    focus_export_path: bool,
+    /// This frame's [`super::app::App::yaml_caveats`], said above the YAML.
+    pub(crate) caveats: Vec<String>,
+}
+
+impl YamlPanel {
+    /// Shows the Export path field (where no save dialog opens) with the keyboard in it.
+    pub(super) fn ask_export_path(&mut self, default: String) {
+        if self.export_path.is_none() {
+            self.export_path = Some(default);
+            self.focus_export_path = true;
+        }
+    }
 }
 
 /// What the preview is made of.
@@ -74,6 +91,11 @@ impl YamlPanel {
         commands: &mut Vec<Command>,
         cluster: &mut dyn FnMut(&mut egui::Ui, bool),
     ) {
+        // Before anything is copied or exported: this YAML is not what is saved, or was refused.
+        let caveats = std::mem::take(&mut self.caveats);
+        for caveat in &caveats {
+            theme::message(ui, Tone::Warn, &format!("This Secret: {caveat}."));
+        }
         if let Source::Ticked(selection) = source {
             theme::badge(ui, Tone::Info, format!("one Secret for {} ticked registries", selection.keys.len()));
         }
@@ -94,7 +116,7 @@ impl YamlPanel {
                 && let Ok(text) = &preview
             {
                 ui.ctx().copy_text(text.clone());
-                commands.push(Command::Toast("Copied the YAML to the clipboard".to_owned()));
+                commands.push(Command::Toast(with_caveats(COPIED, &caveats)));
             }
         });
         self.export_path_ui(ui, commands);
@@ -133,6 +155,9 @@ impl YamlPanel {
         ui.horizontal(|ui| {
             let label = ui.label("Export to");
             let edit = ui.add(egui::TextEdit::singleline(path).desired_width(220.0)).labelled_by(label.id);
+            if std::mem::take(&mut self.focus_export_path) {
+                edit.request_focus();
+            }
             let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let write = ui.add_enabled(!path.trim().is_empty(), egui::Button::new("Write"));
             if (write.clicked() || entered) && !path.trim().is_empty() {
@@ -140,6 +165,11 @@ impl YamlPanel {
             }
         });
     }
+}
+
+/// `done`, and what the YAML must be said with ([`super::app::App::yaml_caveats`]).
+pub(super) fn with_caveats(done: &str, caveats: &[String]) -> String {
+    if caveats.is_empty() { done.to_owned() } else { format!("{done} — {}", caveats.join("; ")) }
 }
 
 /// What the user should know about the Secret's credentials ([`crate::pull_secret::warnings`]).

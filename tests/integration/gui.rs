@@ -1013,6 +1013,14 @@ fn check_manifests_shows_which_pods_would_pull() {
     let text = window.tree_text();
     assert!(text.contains("the box \"with my own credentials\""), "{text}");
     assert!(!text.contains("--local") && !text.contains("`regcred"), "{text}");
+    // A pull opens, as a failure does, to the credential it pulled with: no hovering needed.
+    window.harness.get_by_label_contains("pulls · default/Pod/web").click();
+    window.settle();
+    assert!(window.shows("with Secret default/good"), "{}", window.tree_text());
+    // Enter in Files checks again, and the keyboard stays in Files.
+    window.harness.get_by_label("Files").focus();
+    window.key(egui::Modifiers::NONE, egui::Key::Enter);
+    assert_eq!(window.focused(), "Files", "Enter ran the check and kept the field");
     window.harness.get_by_label_contains("fails · default/Pod/broken").click();
     window.settle();
     assert!(window.shows("What the kubelet will report"), "{}", window.tree_text());
@@ -1021,6 +1029,28 @@ fn check_manifests_shows_which_pods_would_pull() {
     window.harness.key_press(egui::Key::Escape);
     window.settle();
     assert!(!window.shows("Will these pods pull?"), "Esc closes the view");
+}
+
+/// The keyboard goes through a row of buttons at the right as it reads (Add registry, Test all,
+/// More…), and a view opened from the keyboard gives it back to its button when it closes.
+#[test]
+fn tab_reads_the_header_left_to_right_and_a_view_gives_the_keyboard_back() {
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &plaintext_config(&[("r.example", "alice", "pw")]));
+    let mut window = window(&home);
+    window.harness.get_by_label("Add registry").focus();
+    window.harness.run_steps(2);
+    window.key(egui::Modifiers::NONE, egui::Key::Tab);
+    assert_eq!(window.focused(), "Test all");
+    window.key(egui::Modifiers::NONE, egui::Key::Tab);
+    assert_eq!(window.focused(), "More…");
+    window.harness.get_by_label("Check manifests…").focus();
+    window.harness.run_steps(2);
+    window.key(egui::Modifiers::NONE, egui::Key::Enter);
+    assert_eq!(window.focused(), "Files");
+    window.key(egui::Modifiers::NONE, egui::Key::Escape);
+    assert!(!window.shows("Will these pods pull?"), "Esc closes the view");
+    assert_eq!(window.focused(), "Check manifests…", "the keyboard is back where it was");
 }
 
 // ---- Flows kept from before ------------------------------------------------------------------
@@ -1484,6 +1514,41 @@ fn a_failed_rows_card_says_what_to_do_and_jumps_to_the_fix() {
     window.harness.get_by_label("Password").type_text("right");
     window.harness.run_steps(2);
     assert_eq!(window.app().draft().unwrap().current.password.as_str(), "right", "typing replaces the old password");
+}
+
+/// A password the registry just refused is never handed on in silence: the Kubernetes tab, Copy
+/// and the question before quitting say that the YAML holds unsaved changes whose test failed,
+/// and that question gives the keyboard to Cancel, not Save.
+#[test]
+fn a_refused_draft_is_said_wherever_its_yaml_goes() {
+    let server = capture_server();
+    let host = server.addr.to_string();
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &plaintext_config(&[(&host, "alice", "right")]));
+    let mut window = window(&home);
+    window.select(&host);
+    window.type_into("Password", "-typo");
+    window.key(egui::Modifiers::COMMAND, egui::Key::T);
+    assert!(window.shows("Login check failed"), "{}", window.tree_text());
+    window.key(egui::Modifiers::COMMAND, egui::Key::Num3);
+    assert!(
+        window.shows("This Secret: it holds what is typed in the Login tab, not saved yet."),
+        "{}",
+        window.tree_text()
+    );
+    assert!(window.shows("This Secret: its last test failed: "), "{}", window.tree_text());
+    window.key(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::C);
+    let toasts = window.app().toasts();
+    let copied = toasts.iter().find(|t| t.starts_with("Copied the YAML (secrets in clear)")).expect("copied");
+    assert!(copied.contains("not saved yet; its last test failed: "), "{copied}");
+    window.key(egui::Modifiers::COMMAND, egui::Key::Q);
+    assert!(window.shows("Careful: its last test failed: "), "{}", window.tree_text());
+    assert_eq!(window.focused(), "Cancel", "saving what was refused is not the default");
+    window.key(egui::Modifiers::NONE, egui::Key::Escape);
+    // Typed again, the old answer no longer speaks for it.
+    window.type_into("Password", "x");
+    window.key(egui::Modifiers::COMMAND, egui::Key::Num3);
+    assert!(!window.shows("This Secret: its last test failed"), "{}", window.tree_text());
 }
 
 /// Small truths: an empty Save says what to enter in words; the status line shows a repeated

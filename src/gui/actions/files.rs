@@ -86,7 +86,7 @@ impl App {
                     Ok(rfd::FileDialog::new().set_file_name(name).save_file())
                 });
             } else {
-                self.yaml.export_path.get_or_insert(default);
+                self.yaml.ask_export_path(default);
             }
             return;
         };

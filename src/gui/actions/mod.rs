@@ -20,7 +20,8 @@ use crate::auth_files::ConflictPolicy;
 impl App {
     pub(super) fn apply(&mut self, command: Command, ctx: &egui::Context) {
         if self.would_lose_edits(&command) {
-            self.dialogs.open = Some(Dialog::Unsaved(Box::new(command)));
+            let failed = self.draft_failed();
+            self.dialogs.open = Some(Dialog::Unsaved(Box::new(command), failed));
             return;
         }
         match command {
@@ -99,7 +100,8 @@ impl App {
             Command::CopyYaml => match self.preview() {
                 Ok(text) => {
                     ctx.copy_text(text);
-                    self.toast("Copied the YAML to the clipboard", false);
+                    let said = super::yaml::with_caveats(super::yaml::COPIED, &self.yaml_caveats());
+                    self.toast(said, false);
                 }
                 Err(why) => self.toast(why, true),
             },
@@ -142,10 +144,14 @@ impl App {
                 {
                     self.write_export(path, true);
                 }
-                Ok(Some(path)) => self.toast(format!("Exported (mode 0600): {}", path.display()), false),
+                Ok(Some(path)) => {
+                    let done = format!("Exported (mode 0600): {}", path.display());
+                    let said = super::yaml::with_caveats(&done, &self.yaml_caveats());
+                    self.toast(said, false);
+                }
                 Ok(None) => {
                     let default = format!("~/{}.yaml", self.state.secret_name.trim());
-                    self.yaml.export_path.get_or_insert(default);
+                    self.yaml.ask_export_path(default);
                 }
                 Err(crate::atomic_file::PrivateWriteError::Exists { path }) => {
                     self.dialogs.open = Some(Dialog::ReplaceExport(path));
