@@ -847,6 +847,8 @@ fn verdict_of(pending: &Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> C
             })
         });
     result.what_to_do = last.map(|f| match (&hint, &result.credential) {
+        // The host is out of reach, whatever the Secret: that first, the Secret's fix after.
+        (Some(hint), _) if f.class.is_reaching_the_host() => format!("{} Then: {hint}", f.what_to_do),
         (Some(hint), _) => format!("{hint} {}", f.what_to_do),
         (None, Some(used)) if used.secret.is_some() => format!("{} Here: {}.", f.what_to_do, used.describe()),
         (None, _) => f.what_to_do.clone(),

@@ -179,7 +179,7 @@ fn what_to_do(class: FailureClass, f: &Facts<'_>) -> String {
     match class {
         FailureClass::InvalidReference => "Fix the image name in the Pod spec (lowercase repository, valid tag or digest).".to_owned(),
         FailureClass::CredentialUnavailable => "Fix the credential source named above (install the helper, unlock the keychain); the node uses the pull secret you give it, not this machine's keychain.".to_owned(),
-        FailureClass::DnsFailure => "Check the registry host name in the image, and the nodes' DNS: the DNS server says the name does not exist.".to_owned(),
+        FailureClass::DnsFailure => dns_failure_what_to_do(f),
         FailureClass::DnsTimeout => "Check the DNS: the name server in /etc/resolv.conf (here and on the nodes) must be reachable and answer (try `nslookup HOST` or `dig HOST`); a firewall that drops port 53 looks the same. The registry itself was never reached.".replace("HOST", host_only(host)),
         FailureClass::ConnectionRefused => "The registry is down, the port is wrong, or a firewall blocks it.".to_owned(),
         FailureClass::Timeout if f.cause.starts_with(TLS_HANDSHAKE_TIMEOUT) => "Something accepts connections at that address but does not speak TLS to regcred: check the port, and that the registry (or the proxy or load balancer in front of it) is healthy.".to_owned(),
@@ -209,6 +209,37 @@ fn what_to_do(class: FailureClass, f: &Facts<'_>) -> String {
         FailureClass::Refused => "Serve the registry and its token service over HTTPS, or mark the registry insecure knowingly (--insecure).".to_owned(),
         FailureClass::Protocol => "Check that the host really is a container registry (no proxy or login page in between).".to_owned(),
         FailureClass::Cancelled => "Run it again to see the result.".to_owned(),
+    }
+}
+
+/// What to do when the DNS server says the registry's name does not exist: a short name is
+/// Docker Hub's, and a public registry's name does exist — then this machine's DNS is what failed.
+fn dns_failure_what_to_do(f: &Facts<'_>) -> String {
+    let host = host_only(&f.host);
+    let first = f.image.split('/').next().unwrap_or_default();
+    let implicit_hub = !(f.image.contains('/') && (first.contains(['.', ':']) || first == "localhost"));
+    let short = if implicit_hub && host == "registry-1.docker.io" {
+        format!("{} names no registry host, so it is Docker Hub's ({}), on the nodes too. ", f.image, f.name)
+    } else {
+        String::new()
+    };
+    let public = matches!(
+        crate::known_registries::detect_id(host),
+        Some(
+            crate::known_registries::PresetId::DockerHub
+                | crate::known_registries::PresetId::Ghcr
+                | crate::known_registries::PresetId::Gitlab
+                | crate::known_registries::PresetId::Quay
+        )
+    ) || matches!(host, "gcr.io" | "mcr.microsoft.com" | "public.ecr.aws" | "registry.k8s.io" | "nvcr.io");
+    if public {
+        format!(
+            "{short}{host} is a public registry's name, and it exists: the DNS server of this machine says it does not, so this machine is offline or its DNS cannot see the internet. This answer speaks for this machine, not for the nodes: test from a machine on the nodes' network, or check the nodes' DNS."
+        )
+    } else {
+        format!(
+            "{short}Check the registry host name in the image, and the nodes' DNS: the DNS server says the name does not exist."
+        )
     }
 }
 

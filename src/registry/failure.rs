@@ -306,6 +306,51 @@ pub(crate) fn early_failure(
 mod tests {
     use super::hostname_error;
 
+    /// A name that does not resolve: a short name is said to be Docker Hub's, and a public
+    /// registry's name, which exists, puts the blame on this machine's DNS, not the image.
+    #[test]
+    fn a_name_that_does_not_resolve_is_told_by_whose_it_is() {
+        let advice = |input: &str| {
+            let image = crate::image_ref::ImageRef::parse(input).unwrap();
+            let host = image.registry_host().to_owned();
+            let stop = super::Stop {
+                class: super::FailureClass::DnsFailure,
+                stage: super::Stage::Ping,
+                cause: "no such host".to_owned(),
+                request: None,
+                response: None,
+            };
+            let platform = super::Platform::default();
+            let road = super::Road {
+                image_input: input,
+                image: Some(&image),
+                host: &host,
+                scheme: "https",
+                credentials_sent: false,
+                basic: false,
+                challenge: None,
+                token: None,
+                platform: &platform,
+                index: None,
+                oci_index: false,
+                blob: None,
+                peer: None,
+                runtime: super::Runtime::default(),
+            };
+            super::failure(&stop, &road, &super::Redactor::new()).what_to_do
+        };
+        let hub = advice("nginx");
+        assert!(
+            hub.starts_with("nginx names no registry host, so it is Docker Hub's (docker.io/library/nginx)"),
+            "{hub}"
+        );
+        assert!(hub.contains("this machine is offline or its DNS cannot see the internet"), "{hub}");
+        let ghcr = advice("ghcr.io/team/app:1");
+        assert!(ghcr.starts_with("ghcr.io is a public registry's name"), "{ghcr}");
+        let own = advice("registry.corp.example/team/app:1");
+        assert!(own.starts_with("Check the registry host name in the image"), "{own}");
+    }
+
     #[test]
     fn host_name_errors_read_as_go_writes_them() {
         assert_eq!(
