@@ -846,14 +846,22 @@ fn verdict_of(pending: &Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> C
                 )
             })
         });
-    result.what_to_do = last.map(|f| match (&hint, &result.credential) {
+    result.what_to_do = last.map(|f| what_to_do(f, hint.as_deref(), result.credential.as_ref()));
+    result
+}
+
+/// What to do about a failing container: the pull's own advice, with the hint about its Secrets
+/// (first, unless the host is out of reach whatever the Secret), or the credential it used.
+fn what_to_do(f: &crate::registry::Failure, hint: Option<&str>, credential: Option<&UsedCredential>) -> String {
+    match (hint, credential) {
         // The host is out of reach, whatever the Secret: that first, the Secret's fix after.
         (Some(hint), _) if f.class.is_reaching_the_host() => format!("{} Then: {hint}", f.what_to_do),
+        // "Log in, then attach the pull secret" would repeat the hint less well.
+        (Some(hint), _) if f.class == FailureClass::NoCredentials => hint.to_owned(),
         (Some(hint), _) => format!("{hint} {}", f.what_to_do),
         (None, Some(used)) if used.secret.is_some() => format!("{} Here: {}.", f.what_to_do, used.describe()),
         (None, _) => f.what_to_do.clone(),
-    });
-    result
+    }
 }
 
 /// What `IfNotPresent` means for a failing pull: only nodes without the image fail.

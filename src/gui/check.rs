@@ -29,6 +29,9 @@ pub(super) struct CheckPanel {
     pub(crate) report: Option<Result<CheckReport, String>>,
     /// Just opened: the keyboard goes to Files (not to the window behind).
     focus_files: bool,
+    /// What the last check read (text, files, namespace, own credentials): its results are of
+    /// that, and say so once the fields change.
+    checked: Option<(String, String, String, bool)>,
 }
 
 impl CheckPanel {
@@ -111,6 +114,14 @@ impl CheckPanel {
         if run_row(ui, ready, running, "test-pulling every image…") || entered {
             self.start(workspace, state);
         }
+        let now = (self.text.clone(), self.paths.clone(), self.namespace.clone(), self.local);
+        if self.report.is_some() && !running && self.checked.as_ref().is_some_and(|checked| *checked != now) {
+            theme::message(
+                ui,
+                Tone::Warn,
+                "These results are of the manifests as they were when checked: Check again for what is entered now.",
+            );
+        }
         outcome_ui(ui, self.report.as_ref(), running, report_ui);
     }
 
@@ -118,6 +129,7 @@ impl CheckPanel {
         let namespace =
             if self.namespace.trim().is_empty() { "default".to_owned() } else { self.namespace.trim().to_owned() };
         let (text, paths, local) = (self.text.clone(), self.paths.clone(), self.local);
+        self.checked = Some((text.clone(), paths.clone(), self.namespace.clone(), local));
         let (sources, opener) = (workspace.sources.clone(), workspace.opener.clone());
         let home = workspace.env.home.clone();
         let pull = state.pull_options(workspace.env.home.as_deref(), None);

@@ -1021,6 +1021,9 @@ fn check_manifests_shows_which_pods_would_pull() {
     window.harness.get_by_label("Files").focus();
     window.key(egui::Modifiers::NONE, egui::Key::Enter);
     assert_eq!(window.focused(), "Files", "Enter ran the check and kept the field");
+    assert!(!window.shows("These results are of the manifests as they were"));
+    window.type_into("Namespace", "shop");
+    assert!(window.shows("These results are of the manifests as they were when checked"), "{}", window.tree_text());
     window.harness.get_by_label_contains("fails · default/Pod/broken").click();
     window.settle();
     assert!(window.shows("What the kubelet will report"), "{}", window.tree_text());
