@@ -6,7 +6,7 @@ use eframe::egui;
 
 use super::jobs::Slot;
 use super::state::State;
-use super::theme::{self, Icon, Tone};
+use super::theme::{self, GRID, Icon, Tone};
 use super::workspace::Workspace;
 use crate::check::{CheckOptions, CheckReport, CheckResult, Verdict};
 
@@ -251,6 +251,10 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
     let format = |color| egui::TextFormat::simple(font.clone(), color);
     header.append(word, 0.0, format(tone.text(ui.visuals())));
     header.append(&format!(" · {title}"), 0.0, format(ui.visuals().text_color()));
+    // One line, elided (whole on hover): a long image reference never widens the view.
+    // (Laid out here: a header re-wraps a text or a layout job to its whole length.)
+    header.wrap = egui::text::TextWrapping::truncate_at_width(ui.available_width() - ui.spacing().indent - 2.0 * GRID);
+    let header = ui.ctx().fonts_mut(|fonts| fonts.layout_job(header));
     let row = egui::CollapsingHeader::new(header).id_salt(("check-row", index)).show(ui, |ui| match result.verdict {
         Verdict::Pulls => {
             ui.label(format!("with {with}"));
@@ -266,6 +270,10 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
         }
         Verdict::Fails => failure_ui(ui, result, &with),
     });
+    let row = egui::collapsing_header::CollapsingResponse {
+        header_response: row.header_response.on_hover_text(&title),
+        ..row
+    };
     // The row the keyboard is on is outlined (a header without a frame shows no focus).
     if row.header_response.has_focus() {
         let stroke = ui.visuals().selection.stroke;
@@ -279,7 +287,8 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
         && ui.ctx().data(|data| data.get_temp::<egui::Id>(egui::Id::unique("check-row-opened")))
             == Some(row.header_response.id)
     {
-        ui.scroll_to_rect(row.header_response.rect.union(body.rect), None);
+        // Its header at the top, as much of the details below it as fits.
+        ui.scroll_to_rect(row.header_response.rect.union(body.rect), Some(egui::Align::TOP));
         if row.fully_open() {
             ui.ctx().data_mut(|data| data.remove::<egui::Id>(egui::Id::unique("check-row-opened")));
         }
