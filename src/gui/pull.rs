@@ -72,16 +72,18 @@ impl PullPanel {
             let label = ui.label("Image");
             let mut edit = |image: &mut String, ui: &mut egui::Ui| {
                 let width = ui.available_width().clamp(200.0, 480.0);
-                let field = ui
-                    .add(
-                        egui::TextEdit::singleline(image)
-                            .id_salt("image")
-                            .hint_text("registry.example.com/team/app:1.0")
-                            .desired_width(width),
-                    )
-                    .labelled_by(label.id);
+                let mut output = egui::TextEdit::singleline(image)
+                    .id_salt("image")
+                    .hint_text("registry.example.com/team/app:1.0")
+                    .desired_width(width)
+                    .show(ui);
+                let field = output.response.response.clone().labelled_by(label.id);
                 if focus {
+                    // The cursor at the end of what is there (a name just completed by "Use …").
                     field.request_focus();
+                    let end = egui::text::CCursor::new(image.chars().count());
+                    output.state.cursor.set_char_range(Some(egui::text::CCursorRange::one(end)));
+                    output.state.store(ui.ctx(), field.id);
                 }
                 // Enter in the image runs the test pull, as a search field runs its search.
                 if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {

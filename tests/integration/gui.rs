@@ -1826,6 +1826,12 @@ fn each_file_answers_for_its_own_entries_and_the_window_says_what_it_will_do() {
     let suggestion = format!("Use {}/shop/web:1.0", registry.host);
     window.click(&suggestion);
     assert!(!window.shows("is on Docker Hub"), "{}", window.tree_text());
+    // The cursor is back in Image, at the end of the completed name: typing goes on from there.
+    assert_eq!(window.focused(), "Image");
+    window.harness.get_by_label("Image").type_text("-rc1");
+    window.harness.run_steps(2);
+    let image = window.harness.get_by_label("Image").accesskit_node().value().unwrap_or_default();
+    assert_eq!(image, format!("{}/shop/web:1.0-rc1", registry.host));
 
     // No kubeconfig: Verify waits for one, and says why.
     let verify = window.harness.get_by_label("Verify in cluster");
