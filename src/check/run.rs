@@ -772,6 +772,11 @@ fn verdict_of(pending: &Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> C
         Plan::Pull(index) => *index,
     };
     let (job, outcome) = (&jobs[index], &outcomes[index]);
+    if let (Some(tag), Some(_)) = (job.reference.tag(), job.reference.digest()) {
+        result.notes.push(format!(
+            "the tag {tag} is not checked: an image named with a digest is pulled by its digest, on the nodes too (the tag may name another image by now)"
+        ));
+    }
     if let Some(limit) = outcome.unfinished {
         result.verdict = Verdict::Unfinished;
         result.cause = Some(format!("{UNFINISHED} ({})", humantime::format_duration(limit)));

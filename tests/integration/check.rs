@@ -144,6 +144,22 @@ fn kubectl_made_manifests_pull_or_fail_as_the_kubelet_would() {
     assert!(warnings.contains("Deployment/web (namespace default) is in the manifests 2 times"), "{warnings}");
     assert!(warnings.contains("the Secret regcred (namespace default) is in the manifests 2 times"), "{warnings}");
     assert!(stderr.contains("warning: Deployment/web"), "{stderr}");
+
+    // A tag beside a digest: the digest is pulled, and the tag is said not to be checked.
+    let digest = web["digest"].as_str().unwrap();
+    let pinned = format!("{}/team/app:v9@{digest}", registry.host);
+    let file = write(
+        home.path(),
+        "pinned.yaml",
+        &[secret("regcred", &registry.host, "alice", "check-pw"), deployment("pinned", &pinned, &["regcred"])],
+    );
+    let (code, json, stderr) = check(&home, &["-f", &file]);
+    assert_eq!(code, 0, "{stderr}");
+    let notes = json["results"][0]["notes"].to_string();
+    assert!(
+        notes.contains("the tag v9 is not checked: an image named with a digest is pulled by its digest"),
+        "{json:#}"
+    );
 }
 
 #[test]
