@@ -55,6 +55,7 @@ pub(super) struct Answer {
 /// The card: the latest answer in full; else the remembered one-line verdict; else an invitation.
 pub(super) fn ui(
     ui: &mut egui::Ui,
+    registry: &str,
     answer: Option<&Answer>,
     remembered: Option<&TestRecord>,
     running: bool,
@@ -70,7 +71,7 @@ pub(super) fn ui(
         return;
     }
     match (answer, remembered) {
-        (Some(answer), _) => answer_ui(ui, answer, commands),
+        (Some(answer), _) => answer_ui(ui, registry, answer, commands),
         (None, Some(record)) => remembered_ui(ui, record, commands),
         (None, None) => {
             theme::card(ui, Tone::Neutral, |ui| {
@@ -106,7 +107,7 @@ fn remembered_ui(ui: &mut egui::Ui, record: &TestRecord, commands: &mut Vec<Comm
     });
 }
 
-fn answer_ui(ui: &mut egui::Ui, answer: &Answer, commands: &mut Vec<Command>) {
+fn answer_ui(ui: &mut egui::Ui, registry: &str, answer: &Answer, commands: &mut Vec<Command>) {
     let report = &answer.report;
     let age = theme::age(theme::now().saturating_sub(answer.at));
     let tone = match &report.outcome {
@@ -132,7 +133,13 @@ fn answer_ui(ui: &mut egui::Ui, answer: &Answer, commands: &mut Vec<Command>) {
                     &format!("{} {age}: the test stopped before the end (nothing is known).", answer.source.label()),
                 );
             }
-            Outcome::Failure(failure) => failure_ui(ui, answer, failure, &age, commands),
+            Outcome::Failure(failure) => {
+                // An image on another registry, tried from this one's tab: its host is not this
+                // registry's server to fix, the image is.
+                let elsewhere = answer.source == AnswerSource::TestPull
+                    && super::pull::image_elsewhere(&report.image, registry).is_some();
+                failure_ui(ui, answer, failure, &age, elsewhere, commands);
+            }
         }
         if let Some(limit) = &report.rate_limit {
             theme::weak(ui, &format!("Rate limit: {}", limit.describe()));
@@ -195,6 +202,7 @@ fn failure_ui(
     answer: &Answer,
     failure: &crate::registry::Failure,
     age: &str,
+    elsewhere: bool,
     commands: &mut Vec<Command>,
 ) {
     let report = &answer.report;
@@ -228,7 +236,11 @@ fn failure_ui(
     }
     theme::caption(ui, "What to do");
     ui.add(egui::Label::new(in_window_words(&failure.what_to_do)).wrap());
-    if let Some((field, label)) = fix_for(failure.class) {
+    let fix = match fix_for(failure.class) {
+        Some((FixField::Server, _)) if elsewhere => Some((FixField::Image, "Fix the image")),
+        fix => fix,
+    };
+    if let Some((field, label)) = fix {
         let fix = ui.add(theme::primary(ui, label)).on_hover_text("Opens the field to change");
         if fix.clicked() {
             commands.push(Command::Fix(field));
@@ -258,6 +270,7 @@ pub(super) fn in_window_words(advice: &str) -> String {
         )
         .replace("(regcred yaml writes a correct one)", "(the Kubernetes tab shows a correct one)")
         .replace("(regcred yaml makes the Secret)", "(the Kubernetes tab shows the Secret)")
+        .replace("your local credentials (--local)", "your own credentials (the box \"with my own credentials\")")
         .replace(" (--local)", " (with my own credentials)")
         // Markdown's code quotes are plain quotes in the window.
         .replace('`', "\"");
@@ -299,7 +312,7 @@ fn requests_ui(ui: &mut egui::Ui, report: &PullReport) {
     if report.requests.is_empty() {
         return;
     }
-    ui.collapsing(format!("Requests ({})", report.requests.len()), |ui| {
+    let requests = ui.collapsing(format!("Requests ({})", report.requests.len()), |ui| {
         for request in &report.requests {
             let status = request.status.map_or_else(|| "–".to_owned(), |s| s.to_string());
             ui.add(
@@ -317,6 +330,7 @@ fn requests_ui(ui: &mut egui::Ui, report: &PullReport) {
             );
         }
     });
+    theme::outline_focus(ui, &requests.header_response);
 }
 
 #[cfg(test)]

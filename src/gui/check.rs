@@ -66,7 +66,7 @@ impl CheckPanel {
             let files = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.paths)
-                        .hint_text("app.yaml ~/k8s/ (space-separated; quote a path with spaces)")
+                        .hint_text("app.yaml ~/k8s/ \"my dir/x.yaml\"")
                         .desired_width(320.0),
                 )
                 .labelled_by(label.id);
@@ -275,10 +275,7 @@ fn row_ui(ui: &mut egui::Ui, index: usize, result: &CheckResult) {
         ..row
     };
     // The row the keyboard is on is outlined (a header without a frame shows no focus).
-    if row.header_response.has_focus() {
-        let stroke = ui.visuals().selection.stroke;
-        ui.painter().rect_stroke(row.header_response.rect.expand(2.0), 4.0, stroke, egui::StrokeKind::Outside);
-    }
+    theme::outline_focus(ui, &row.header_response);
     // Opened: its details are brought into view (the last rows' open below the fold).
     if row.header_response.clicked() && row.openness < 0.5 {
         ui.ctx().data_mut(|data| data.insert_temp(egui::Id::unique("check-row-opened"), row.header_response.id));

@@ -54,7 +54,7 @@ impl App {
                     self.row_tests.is_running(&key) || self.pull.running.as_ref().is_some_and(|(k, _)| *k == key);
                 let remembered = self.test_record(&key);
                 let mut asked = Vec::new();
-                super::card::ui(ui, answer, remembered, running, &mut asked);
+                super::card::ui(ui, &key, answer, remembered, running, &mut asked);
                 self.commands.append(&mut asked);
                 ui.add_space(2.0 * GRID);
             }
@@ -134,8 +134,9 @@ impl App {
                 let chosen = self.tab == tab;
                 let text = egui::RichText::new(tab.label()).size(theme::BODY + 1.0);
                 let text = if chosen { text.strong() } else { text };
-                let response =
-                    ui.add(egui::Button::new(text).frame(false).min_size(egui::vec2(24.0 * GRID, 8.0 * GRID)));
+                let response = ui.add(
+                    egui::Button::new(text).frame_when_inactive(false).min_size(egui::vec2(24.0 * GRID, 8.0 * GRID)),
+                );
                 response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Tab, true, chosen, tab.label()));
                 if chosen {
                     let palette = theme::palette(ui.visuals());

@@ -1,5 +1,5 @@
 //! The dialogs: each says what will change before anything does, fits inside the window (its
-//! content scrolls), and closes with Esc. Help is a panel-side window that leaves the list visible.
+//! content scrolls), and closes with Esc. Help is a view over the window, as Check manifests is.
 
 use std::path::PathBuf;
 
@@ -131,34 +131,24 @@ impl Dialogs {
         }
     }
 
+    /// The keyboard's shortcuts, as a view over the window: the keyboard stays inside it, and Esc
+    /// (or Close) gives it back to what had it.
     fn help_ui(&mut self, ctx: &egui::Context) {
         if !self.help {
             return;
         }
-        let mut open = true;
-        egui::Window::new("Keyboard")
-            .open(&mut open)
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::RIGHT_TOP, [-12.0, 48.0])
-            .show(ctx, |ui| {
-                // A small window scrolls the list rather than cutting its last rows off.
-                let height = (ctx.content_rect().height() - 120.0).max(120.0);
-                // (A scroll area is only as tall as its minimum unless told: the whole list, where it fits.)
-                egui::ScrollArea::vertical().max_height(height).min_scrolled_height(height).show(ui, |ui| {
-                    theme::page_keys(ui);
-                    egui::Grid::new("shortcuts").min_col_width(110.0).spacing([16.0, 6.0]).show(ui, |ui| {
-                        for (keys, what) in SHORTCUTS {
-                            ui.monospace(*keys);
-                            ui.label(*what);
-                            ui.end_row();
-                        }
-                    });
+        self.help = theme::view_window(ctx, "Keyboard", |ui| {
+            egui::ScrollArea::vertical().id_salt("shortcuts").show(ui, |ui| {
+                theme::page_keys(ui);
+                egui::Grid::new("shortcuts").min_col_width(110.0).spacing([16.0, 6.0]).show(ui, |ui| {
+                    for (keys, what) in SHORTCUTS {
+                        ui.monospace(*keys);
+                        ui.label(*what);
+                        ui.end_row();
+                    }
                 });
             });
-        if !open || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
-            self.help = false;
-        }
+        });
     }
 }
 
@@ -173,7 +163,10 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+T", "Test the registry open (its image, or its login)"),
     ("Ctrl+1 2 3", "The Login, Test pull and Kubernetes tabs"),
     ("Ctrl+Shift+C", "Copy the Kubernetes YAML"),
-    ("Ctrl+3, Tab", "The Secret's name, then Apply to cluster… (the server's dry run first; Apply writes)"),
+    (
+        "Ctrl+3, Tab",
+        "The Secret's name and namespace, then Export YAML…, Copy, and Apply to cluster… (the server's dry run first; Apply writes)",
+    ),
     (
         "Ctrl+2, Tab",
         "The image, its options (Quick or Full, platform, runtime), Run test pull, then Verify in cluster (Esc cancels a verification)",

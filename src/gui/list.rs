@@ -565,6 +565,10 @@ fn row_ui(
                     egui::Stroke::new(1.5, palette.link),
                     egui::StrokeKind::Inside,
                 );
+            } else if ui.response().has_focus() {
+                // Reached by Tab: outlined, as every focused control is.
+                let stroke = ui.visuals().selection.stroke;
+                ui.painter().rect_stroke(rect.shrink2(egui::vec2(1.0, 1.0)), 6.0, stroke, egui::StrokeKind::Inside);
             }
             let cells = Cells { row, words: &words, checked, status, commands };
             if two_lines {
@@ -757,16 +761,29 @@ fn test_button_ui(ui: &mut egui::Ui, row: &ListRow, status: &RowStatus<'_>, comm
 
 /// The row menu: Duplicate · Remove….
 fn menu_ui(ui: &mut egui::Ui, row: &ListRow, commands: &mut Vec<Command>) {
-    let button = ui.add(egui::Button::new(theme::icon_text(Icon::More, theme::HEADING)).frame(false));
+    // Frameless until hovered or focused (a frame on every row would be loud), and as narrow as
+    // its column: a frame keeps its padding even when not drawn.
+    let button = ui
+        .scope(|ui| {
+            ui.spacing_mut().button_padding = egui::vec2(2.0, 1.0);
+            ui.add(egui::Button::new(theme::icon_text(Icon::More, theme::HEADING)).frame_when_inactive(false))
+        })
+        .inner;
     let name = row.shown.clone();
     button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Actions for {name}")));
+    let popup = egui::Popup::default_response_id(&button);
+    let was_open = egui::Popup::is_id_open(ui.ctx(), popup);
     egui::Popup::menu(&button).show(|ui| {
         if ui.button("Duplicate").clicked() {
             commands.push(Command::Select(row.key.clone()));
             commands.push(Command::Duplicate);
         }
-        if ui.add(theme::destructive(ui, "Remove…")).clicked() {
+        if ui.add(theme::destructive_item(ui, "Remove…")).clicked() {
             commands.push(Command::AskRemove(row.key.clone()));
         }
     });
+    // Closed with Esc: the keyboard goes back to ⋮, as it does from a dialog.
+    if was_open && !egui::Popup::is_id_open(ui.ctx(), popup) && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+        button.request_focus();
+    }
 }

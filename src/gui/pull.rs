@@ -164,17 +164,24 @@ impl PullPanel {
 /// An image that is not on the open registry says so: a short name (`team/app:1.0`) means Docker
 /// Hub, as it does on a node, and is offered with this registry's host in front. Returns the image
 /// to use when that is chosen.
-fn elsewhere_ui(ui: &mut egui::Ui, draft: &Draft, image: &str) -> Option<String> {
-    let image = image.trim();
-    let reference = crate::image_ref::ImageRef::parse(image).ok()?;
-    let server = crate::auth_files::parse_server(draft.current.server.trim()).ok()?;
+/// When `image` is on another registry than `server`'s (a short name is Docker Hub's): the two
+/// registries, `server`'s first. A test of it is not a test of `server`.
+pub(super) fn image_elsewhere(image: &str, server: &str) -> Option<(String, String)> {
+    let reference = crate::image_ref::ImageRef::parse(image.trim()).ok()?;
+    let server = crate::auth_files::parse_server(server.trim()).ok()?;
     let theirs = crate::auth_files::parse_server(reference.domain()).ok()?;
     if theirs.registry().eq_ignore_ascii_case(server.registry()) {
         return None;
     }
+    Some((server.registry().to_owned(), theirs.registry().to_owned()))
+}
+
+fn elsewhere_ui(ui: &mut egui::Ui, draft: &Draft, image: &str) -> Option<String> {
+    let image = image.trim();
+    let (ours, there) = image_elsewhere(image, &draft.current.server)?;
     let first = image.split('/').next().unwrap_or_default();
     let named = image.contains('/') && (first.contains(['.', ':']) || first == "localhost");
-    let (ours, there) = (server.registry(), theirs.registry());
+    let (ours, there) = (ours.as_str(), there.as_str());
     if named {
         theme::message(
             ui,

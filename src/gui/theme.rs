@@ -403,6 +403,11 @@ pub(super) fn destructive(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
     egui::Button::new(RichText::new(text).color(red)).stroke(egui::Stroke::new(1.0, red))
 }
 
+/// A destructive menu item: red words, no outline (an outline in a menu reads as the focus).
+pub(super) fn destructive_item(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
+    egui::Button::new(RichText::new(text).color(Tone::Bad.text(ui.visuals())))
+}
+
 /// `text` with its first letter capitalized, as the window's headlines are.
 pub(super) fn sentence(text: &str) -> String {
     let mut chars = text.chars();
@@ -476,6 +481,15 @@ pub(super) fn keep_focus_in_view(ui: &mut egui::Ui) {
     let Some(control) = ui.ctx().read_response(focused) else { return };
     if control.gained_focus() && control.layer_id == ui.layer_id() && ui.min_rect().contains_rect(control.rect) {
         ui.scroll_to_rect(control.rect.expand(2.0 * GRID), None);
+    }
+}
+
+/// Outlines `response`'s widget while it has the keyboard: for the frameless ones (a collapsing
+/// header, a row) that would otherwise show no focus at all.
+pub(super) fn outline_focus(ui: &egui::Ui, response: &egui::Response) {
+    if response.has_focus() {
+        let stroke = ui.visuals().selection.stroke;
+        ui.painter().rect_stroke(response.rect.expand(2.0), 4.0, stroke, egui::StrokeKind::Outside);
     }
 }
 

@@ -1054,6 +1054,22 @@ fn tab_reads_the_header_left_to_right_and_a_view_gives_the_keyboard_back() {
     window.key(egui::Modifiers::NONE, egui::Key::Escape);
     assert!(!window.shows("Will these pods pull?"), "Esc closes the view");
     assert_eq!(window.focused(), "Check manifests…", "the keyboard is back where it was");
+    // The keyboard's help is a view too: it holds the keyboard, and gives it back.
+    window.harness.get_by_label("Help").focus();
+    window.harness.run_steps(2);
+    window.key(egui::Modifiers::NONE, egui::Key::Enter);
+    assert!(window.shows("Ctrl+Shift+C"), "{}", window.tree_text());
+    window.key(egui::Modifiers::NONE, egui::Key::Escape);
+    assert!(!window.shows("Ctrl+Shift+C"), "Esc closes the help");
+    assert_eq!(window.focused(), "Help");
+    // A row's menu closed with Esc gives the keyboard back to ⋮.
+    window.harness.get_by_label("Actions for r.example").focus();
+    window.harness.run_steps(2);
+    window.key(egui::Modifiers::NONE, egui::Key::Enter);
+    assert!(window.shows("Duplicate"), "{}", window.tree_text());
+    window.key(egui::Modifiers::NONE, egui::Key::Escape);
+    assert!(!window.shows("Duplicate"), "Esc closes the menu");
+    assert_eq!(window.focused(), "Actions for r.example");
 }
 
 // ---- Flows kept from before ------------------------------------------------------------------
@@ -1517,6 +1533,23 @@ fn a_failed_rows_card_says_what_to_do_and_jumps_to_the_fix() {
     window.harness.get_by_label("Password").type_text("right");
     window.harness.run_steps(2);
     assert_eq!(window.app().draft().unwrap().current.password.as_str(), "right", "typing replaces the old password");
+}
+
+/// An image on another registry, tried from this registry's Test pull tab, is not a test of this
+/// registry: its row keeps its last test, and the card's fix is the image, not the server.
+#[test]
+fn a_pull_from_another_registry_is_not_charged_to_this_one() {
+    let server = capture_server();
+    let host = server.addr.to_string();
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &plaintext_config(&[(&host, "alice", "pw")]));
+    let mut window = window(&home);
+    window.select(&host);
+    window.type_into("Image", "127.0.0.1:1/team/app:1");
+    window.key(egui::Modifiers::COMMAND, egui::Key::T);
+    assert!(window.shows("Would not pull"), "{}", window.tree_text());
+    assert!(window.app().test_record(&host).is_none(), "the row's last test is not another registry's");
+    assert!(window.shows("Fix the image") && !window.shows("Fix the server"), "{}", window.tree_text());
 }
 
 /// A password the registry just refused is never handed on in silence: the Kubernetes tab, Copy

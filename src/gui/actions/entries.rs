@@ -20,6 +20,10 @@ impl App {
             return;
         };
         answer.draft = None;
+        // What it tested is what is saved now: the card no longer says "unsaved draft".
+        if answer.report.credential_source == "unsaved draft" {
+            "the login now saved".clone_into(&mut answer.report.credential_source);
+        }
         let verdict = match &answer.report.outcome {
             crate::registry::Outcome::Success(_) if answer.source == super::super::card::AnswerSource::LoginCheck => {
                 super::super::state::TestVerdict::LoginWorks

@@ -151,7 +151,13 @@ impl App {
         if self.row_tests.is_running(&key) {
             return;
         }
-        let image = self.state.images.get(&key).map(|i| i.trim().to_owned()).filter(|i| !i.is_empty());
+        // The remembered image, when it is on this registry; else the login is what is tested.
+        let image = self
+            .state
+            .images
+            .get(&key)
+            .map(|i| i.trim().to_owned())
+            .filter(|i| !i.is_empty() && super::super::pull::image_elsewhere(i, &key).is_none());
         let Ok(server) = parse_server(&key) else {
             return self.toast(format!("{key} is not a registry key that can be tested"), true);
         };
@@ -180,8 +186,10 @@ impl App {
                     _ => format!("Test pull succeeded: {}", report.reference),
                 };
                 self.toast(text, matches!(verdict, TestVerdict::Fails(_)));
-                // Remembered for the row only when it tested what is saved.
-                if draft.is_none() && self.workspace.file().is_some_and(|f| f.entry_alone(&key).is_some()) {
+                // Remembered for the row only when it tested what is saved, on its own registry
+                // (an image on Docker Hub tried from this registry's tab says nothing of it).
+                let own = super::super::pull::image_elsewhere(&image, &key).is_none();
+                if own && draft.is_none() && self.workspace.file().is_some_and(|f| f.entry_alone(&key).is_some()) {
                     let record = TestRecord { at: theme::now(), image: Some(image), verdict, file: file.clone() };
                     self.state.results.insert(slot.clone(), record);
                 }
