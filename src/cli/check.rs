@@ -19,11 +19,16 @@ const INPUT_ERROR: u8 = 2;
 /// `regcred check` arguments.
 #[derive(Debug, clap::Args)]
 #[allow(clippy::struct_excessive_bools, reason = "each is a command-line switch")]
+// Manifests (with -f or without) or --cluster: the usage error names all three.
+#[command(group(clap::ArgGroup::new("input").required(true).multiple(true).args(["files", "paths", "cluster"])))]
 pub struct CheckArgs {
     /// Manifests: a file, a directory (its .yaml, .yml and .json files, recursively), or - for
     /// standard input. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "PATH", required_unless_present = "cluster")]
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub files: Vec<String>,
+    /// The same, without -f (`regcred check app.yaml k8s/`), as people type it.
+    #[arg(value_name = "PATH", conflicts_with = "cluster")]
+    pub paths: Vec<String>,
     /// The namespace of objects that name none (as kubectl's --namespace; default: default). With
     /// --cluster: the namespace to check (default: the context's).
     #[arg(short = 'n', long)]
@@ -71,7 +76,8 @@ pub fn run(env: &Env, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let namespace = args.namespace.as_deref().unwrap_or("default");
     // A path that cannot be read is an input error like a broken document: said, and the rest
     // still checked (the same reading as the window's).
-    let (stdin, paths): (Vec<&String>, Vec<&String>) = args.files.iter().partition(|path| *path == "-");
+    let (stdin, paths): (Vec<&String>, Vec<&String>) =
+        args.files.iter().chain(&args.paths).partition(|path| *path == "-");
     let mut texts = Vec::new();
     let mut unreadable = Vec::new();
     if !stdin.is_empty() {

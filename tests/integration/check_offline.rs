@@ -156,3 +156,25 @@ fn helper_names_from_a_credential_file_are_inert_in_list_and_sources() {
     let json: Value = serde_json::from_slice(&home.run(&["list", "--json"]).stdout).unwrap();
     assert_eq!(json[0]["secret"]["helper"], format!("helper{CLEAR}"), "--json keeps the exact name");
 }
+
+/// Manifests named without -f are read as with it (as people type `regcred check app.yaml`), and
+/// a check given nothing says every way to give it something.
+#[test]
+fn paths_without_f_are_manifests_too() {
+    let home = TempHome::new();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: 'Nginx:1'\n";
+    let file = write(&home, "pod.yaml", pod);
+    let with_f = home.run(&["check", "--json", "-f", &file]);
+    let without = home.run(&["check", "--json", &file]);
+    assert_eq!(with_f.status.code(), Some(1), "{}", String::from_utf8_lossy(&with_f.stderr));
+    assert_eq!(without.status.code(), Some(1), "{}", String::from_utf8_lossy(&without.stderr));
+    let results = |output: &std::process::Output| {
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        json["results"].clone()
+    };
+    assert_eq!(results(&with_f), results(&without));
+    let nothing = home.run(&["check"]);
+    assert_eq!(nothing.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&nothing.stderr);
+    assert!(said.contains("--filename") && said.contains("--cluster"), "{said}");
+}
