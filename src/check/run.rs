@@ -824,7 +824,7 @@ fn verdict_of(pending: &Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> C
     });
     result.kubelet = Some(format!("Failed to pull image \"{}\": {}", job.image, aggregate_error(&errors)));
     result.reason = last.map(|f| f.kubelet_reason.to_owned());
-    result.cause = last.map(|f| f.verdict.clone());
+    result.cause = last.map(cause_of);
     // An anonymous pull refused, from a workload that names no pull Secret at all: the fix is in
     // the workload (its pod template), whatever login this machine has.
     let anonymous_refusal = last.is_some_and(|f| {
@@ -853,6 +853,17 @@ fn verdict_of(pending: &Pending<'_>, jobs: &[Job], outcomes: &[JobOutcome]) -> C
         });
     result.what_to_do = last.map(|f| what_to_do(f, hint.as_deref(), result.credential.as_ref()));
     result
+}
+
+/// A failing container's cause: the pull's verdict, in a check's terms ("none configured" would
+/// read as this machine's logins; here it is the credentials the kubelet would use).
+fn cause_of(f: &crate::registry::Failure) -> String {
+    match f.class {
+        FailureClass::NoCredentials => {
+            "the registry requires credentials, and none of those the kubelet would use has one for it".to_owned()
+        }
+        _ => f.verdict.clone(),
+    }
 }
 
 /// What to do about a failing container: the pull's own advice, with the hint about its Secrets

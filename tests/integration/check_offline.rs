@@ -162,7 +162,8 @@ fn helper_names_from_a_credential_file_are_inert_in_list_and_sources() {
 #[test]
 fn paths_without_f_are_manifests_too() {
     let home = TempHome::new();
-    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: 'Nginx:1'\n";
+    let pod =
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: 'Nginx:1'\n";
     let file = write(&home, "pod.yaml", pod);
     let with_f = home.run(&["check", "--json", "-f", &file]);
     let without = home.run(&["check", "--json", &file]);

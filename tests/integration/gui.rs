@@ -1012,6 +1012,7 @@ fn check_manifests_shows_which_pods_would_pull() {
     window.settle();
     let text = window.tree_text();
     assert!(text.contains("the box \"with my own credentials\""), "{text}");
+    assert!(text.contains("none of those the kubelet would use has one for it"), "{text}");
     assert!(!text.contains("--local") && !text.contains("`regcred"), "{text}");
     // A pull opens, as a failure does, to the credential it pulled with: no hovering needed.
     window.harness.get_by_label_contains("pulls · default/Pod/web").click();
