@@ -362,11 +362,15 @@ mod tests {
     }
 
     #[test]
-    fn a_file_under_home_is_read_from_home() {
-        let home = tempfile::tempdir().unwrap();
-        std::fs::write(home.path().join("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: r.example/a:1\n").unwrap();
+    fn a_file_under_home_is_read_from_home() -> std::io::Result<()> {
+        let home = tempfile::tempdir()?;
+        std::fs::write(
+            home.path().join("pod.yaml"),
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: r.example/a:1\n",
+        )?;
         let inputs = super::read_manifests("", "~/pod.yaml", "default", Some(home.path()));
         assert!(inputs.unreadable.is_empty(), "{:?}", inputs.unreadable);
         assert_eq!(inputs.manifests.workloads.len(), 1);
+        Ok(())
     }
 }

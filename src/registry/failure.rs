@@ -45,6 +45,34 @@ pub(crate) struct Road<'a> {
     pub(crate) runtime: Runtime,
 }
 
+impl<'a> Road<'a> {
+    /// A road on which no request was answered: nothing sent, no challenge, token, index or blob.
+    pub(crate) fn before_any_answer(
+        image_input: &'a str,
+        image: Option<&'a ImageRef>,
+        host: &'a str,
+        platform: &'a Platform,
+        runtime: Runtime,
+    ) -> Self {
+        Road {
+            image_input,
+            image,
+            host,
+            scheme: "https",
+            credentials_sent: false,
+            basic: false,
+            challenge: None,
+            token: None,
+            platform,
+            index: None,
+            oci_index: false,
+            blob: None,
+            peer: None,
+            runtime,
+        }
+    }
+}
+
 /// The failure report for `stop` on `road`.
 pub(crate) fn failure(stop: &Stop, road: &Road<'_>, redactor: &Redactor) -> Failure {
     let errors = stop.response.as_ref().map(|r| registry_errors(&r.body, redactor)).unwrap_or_default();
@@ -283,22 +311,7 @@ pub(crate) fn early_failure(
 ) -> Failure {
     let stop = Stop { class, stage, cause: cause.to_owned(), request: None, response: None };
     let platform = Platform::default();
-    let road = Road {
-        image_input,
-        image: None,
-        host: "",
-        scheme: "https",
-        credentials_sent: false,
-        basic: false,
-        challenge: None,
-        token: None,
-        platform: &platform,
-        index: None,
-        oci_index: false,
-        blob: None,
-        peer: None,
-        runtime,
-    };
+    let road = Road::before_any_answer(image_input, None, "", &platform, runtime);
     failure(&stop, &road, &Redactor::new())
 }
 
@@ -309,9 +322,9 @@ mod tests {
     /// A name that does not resolve: a short name is said to be Docker Hub's, and a public
     /// registry's name, which exists, puts the blame on this machine's DNS, not the image.
     #[test]
-    fn a_name_that_does_not_resolve_is_told_by_whose_it_is() {
+    fn a_name_that_does_not_resolve_is_told_by_whose_it_is() -> Result<(), crate::image_ref::ImageRefError> {
         let advice = |input: &str| {
-            let image = crate::image_ref::ImageRef::parse(input).unwrap();
+            let image = crate::image_ref::ImageRef::parse(input)?;
             let host = image.registry_host().to_owned();
             let stop = super::Stop {
                 class: super::FailureClass::DnsFailure,
@@ -321,34 +334,20 @@ mod tests {
                 response: None,
             };
             let platform = super::Platform::default();
-            let road = super::Road {
-                image_input: input,
-                image: Some(&image),
-                host: &host,
-                scheme: "https",
-                credentials_sent: false,
-                basic: false,
-                challenge: None,
-                token: None,
-                platform: &platform,
-                index: None,
-                oci_index: false,
-                blob: None,
-                peer: None,
-                runtime: super::Runtime::default(),
-            };
-            super::failure(&stop, &road, &super::Redactor::new()).what_to_do
+            let road = super::Road::before_any_answer(input, Some(&image), &host, &platform, super::Runtime::default());
+            Ok(super::failure(&stop, &road, &super::Redactor::new()).what_to_do)
         };
-        let hub = advice("nginx");
+        let hub = advice("nginx")?;
         assert!(
             hub.starts_with("nginx names no registry host, so it is Docker Hub's (docker.io/library/nginx)"),
             "{hub}"
         );
         assert!(hub.contains("this machine is offline or its DNS cannot see the internet"), "{hub}");
-        let ghcr = advice("ghcr.io/team/app:1");
+        let ghcr = advice("ghcr.io/team/app:1")?;
         assert!(ghcr.starts_with("ghcr.io is a public registry's name"), "{ghcr}");
-        let own = advice("registry.corp.example/team/app:1");
+        let own = advice("registry.corp.example/team/app:1")?;
         assert!(own.starts_with("Check the registry host name in the image"), "{own}");
+        Ok(())
     }
 
     #[test]
