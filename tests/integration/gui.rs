@@ -299,6 +299,16 @@ fn capture_server() -> TinyServer {
     })
 }
 
+/// A home whose Docker config has one plaintext login (alice, `password`) for a registry that
+/// answers every request 401 (kept alive by the server returned), and that registry's host.
+fn capture_registry(password: &str) -> (TinyServer, TempHome, String) {
+    let server = capture_server();
+    let host = server.addr.to_string();
+    let home = TempHome::new();
+    home.write(&home.docker_config(), &plaintext_config(&[(&host, "alice", password)]));
+    (server, home, host)
+}
+
 fn authorizations(server: &TinyServer) -> Vec<String> {
     server
         .requests()
@@ -1518,10 +1528,7 @@ fn a_long_file_name_never_breaks_the_layout() {
 /// will report is left out of a login check, and what to do, with a button to the field to fix.
 #[test]
 fn a_failed_rows_card_says_what_to_do_and_jumps_to_the_fix() {
-    let server = capture_server();
-    let host = server.addr.to_string();
-    let home = TempHome::new();
-    home.write(&home.docker_config(), &plaintext_config(&[(&host, "alice", "wrong")]));
+    let (_server, home, host) = capture_registry("wrong");
     let mut window = window(&home);
     window.click("Test all");
     window.select(&host);
@@ -1540,10 +1547,7 @@ fn a_failed_rows_card_says_what_to_do_and_jumps_to_the_fix() {
 /// registry: its row keeps its last test, and the card's fix is the image, not the server.
 #[test]
 fn a_pull_from_another_registry_is_not_charged_to_this_one() {
-    let server = capture_server();
-    let host = server.addr.to_string();
-    let home = TempHome::new();
-    home.write(&home.docker_config(), &plaintext_config(&[(&host, "alice", "pw")]));
+    let (_server, home, host) = capture_registry("pw");
     let mut window = window(&home);
     window.select(&host);
     window.type_into("Image", "127.0.0.1:1/team/app:1");
@@ -1558,10 +1562,7 @@ fn a_pull_from_another_registry_is_not_charged_to_this_one() {
 /// and that question gives the keyboard to Cancel, not Save.
 #[test]
 fn a_refused_draft_is_said_wherever_its_yaml_goes() {
-    let server = capture_server();
-    let host = server.addr.to_string();
-    let home = TempHome::new();
-    home.write(&home.docker_config(), &plaintext_config(&[(&host, "alice", "right")]));
+    let (_server, home, host) = capture_registry("right");
     let mut window = window(&home);
     window.select(&host);
     window.type_into("Password", "-typo");
