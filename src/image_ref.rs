@@ -175,13 +175,23 @@ impl fmt::Display for ImageRef {
     }
 }
 
+/// Whether `first`, an image name's first component followed by `/`, is a registry domain
+/// (Docker's rule): it has a `.` or a `:`, is `localhost`, or has an uppercase letter.
+fn is_domain(first: &str) -> bool {
+    first.contains(['.', ':']) || first == "localhost" || first.to_lowercase() != first
+}
+
+/// Whether an image name as written names its registry (`quay.io/team/app`, `localhost/app`);
+/// one that does not (`nginx`, `team/app`) is Docker Hub's, on a node too.
+pub(crate) fn names_its_registry(input: &str) -> bool {
+    input.trim().split_once('/').is_some_and(|(first, _)| is_domain(first))
+}
+
 /// Docker's `splitDockerDomain`: decides whether the first component is a registry, and
 /// implies `library/` for official Docker Hub images.
 fn split_docker_domain(input: &str) -> (String, String) {
     let (domain, remainder) = match input.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" || first.to_lowercase() != first => {
-            (first, rest)
-        }
+        Some((first, rest)) if is_domain(first) => (first, rest),
         _ => (DOCKER_HUB_DOMAIN, input),
     };
     let domain = if domain == "index.docker.io" { DOCKER_HUB_DOMAIN } else { domain };

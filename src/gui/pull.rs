@@ -179,8 +179,7 @@ pub(super) fn image_elsewhere(image: &str, server: &str) -> Option<(String, Stri
 fn elsewhere_ui(ui: &mut egui::Ui, draft: &Draft, image: &str) -> Option<String> {
     let image = image.trim();
     let (ours, there) = image_elsewhere(image, &draft.current.server)?;
-    let first = image.split('/').next().unwrap_or_default();
-    let named = image.contains('/') && (first.contains(['.', ':']) || first == "localhost");
+    let named = crate::image_ref::names_its_registry(image);
     let (ours, there) = (ours.as_str(), there.as_str());
     if named {
         theme::message(

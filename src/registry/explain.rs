@@ -216,9 +216,7 @@ fn what_to_do(class: FailureClass, f: &Facts<'_>) -> String {
 /// Docker Hub's, and a public registry's name does exist — then this machine's DNS is what failed.
 fn dns_failure_what_to_do(f: &Facts<'_>) -> String {
     let host = host_only(&f.host);
-    let first = f.image.split('/').next().unwrap_or_default();
-    let implicit_hub = !(f.image.contains('/') && (first.contains(['.', ':']) || first == "localhost"));
-    let short = if implicit_hub && host == "registry-1.docker.io" {
+    let short = if !crate::image_ref::names_its_registry(f.image) && host == "registry-1.docker.io" {
         format!("{} names no registry host, so it is Docker Hub's ({}), on the nodes too. ", f.image, f.name)
     } else {
         String::new()

@@ -21,7 +21,7 @@ impl App {
         };
         answer.draft = None;
         // What it tested is what is saved now: the card no longer says "unsaved draft".
-        if answer.report.credential_source == "unsaved draft" {
+        if answer.report.credential_source == crate::resolve::TestedWith::UnsavedDraft.describe() {
             "the login now saved".clone_into(&mut answer.report.credential_source);
         }
         let verdict = match &answer.report.outcome {
